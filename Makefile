@@ -1,0 +1,54 @@
+# Every target does its own set-up: a fresh clone needs only `make run` or `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+CLI    := $(VENV)/bin/khrushchev-essays
+STAMP  := $(VENV)/.installed-stamp
+PIPELINE := models/pipeline/config.cfg
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install pipeline browser test test-fast run grade evaluate bench calibrate check-rubrics clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+$(PIPELINE): $(STAMP)
+	$(CLI) build-pipeline
+
+pipeline: $(PIPELINE)
+
+# Debian's chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@bash scripts/ensure-chromium.sh
+
+test: install pipeline browser
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+# Everything but the browser tests, for a quick loop.
+test-fast: install pipeline
+	$(PY) -m pytest -n 2 --dist loadfile -q -m "not browser and not slow"
+
+run: install pipeline
+	$(CLI) serve --host $(HOST) --port $(PORT)
+
+# Grade essays from the command line: make grade FILES="essay1.txt essays/ class.csv"
+grade: install pipeline
+	$(CLI) grade $(FILES) $(ARGS)
+
+evaluate: install pipeline
+	$(CLI) evaluate ../shared/calibration --labels ../shared/calibration/labels.tsv
+
+bench: install pipeline
+	$(PY) benchmarks/bench_scoring.py $(ARGS)
+
+check-rubrics: install
+	$(CLI) rubric check
+
+clean:
+	rm -rf $(VENV) models/pipeline .pytest_cache .hypothesis

@@ -1,0 +1,107 @@
+"""The spaCy pipeline: built once into models/pipeline, loaded from there once per process.
+
+The pipeline is `spacy.blank("en")` + a sentencizer + a lookup lemmatizer whose table comes from
+the official spacy-lookups-data package. The lemmatizer looks up the lower-cased token, so
+"Reforms", "reforms" and "REFORMS" all get the lemma "reform" (spaCy's own lookup mode keys on the
+token's text as written). Nothing is downloaded at run time.
+
+A user with another pipeline installed (say en_core_web_sm) can name it in the environment
+variable KHRUSHCHEV_SPACY_PIPELINE, or in the app's SPACY_PIPELINE setting, instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+PIPELINE_DIR = MODELS_DIR / "pipeline"
+PIPELINE_ENV = "KHRUSHCHEV_SPACY_PIPELINE"
+LEMMATIZER_NAME = "lowercase_lemmatizer"
+
+_lock = threading.Lock()
+_loaded: dict[str, object] = {}
+
+
+def _register_factory() -> None:
+    """Register the lower-casing lookup lemmatizer with spaCy (idempotent)."""
+    from spacy.language import Language
+    from spacy.pipeline import Lemmatizer
+
+    if Language.has_factory(LEMMATIZER_NAME):
+        return
+
+    class LowercaseLookupLemmatizer(Lemmatizer):
+        """spaCy's lookup lemmatizer, keyed on the lower-cased token."""
+
+        def lookup_lemmatize(self, token):  # noqa: D102 - same contract as the parent
+            table = self._table
+            lower = token.lower_
+            result = table.get(lower, lower)
+            return [result] if isinstance(result, str) else result
+
+        @property
+        def _table(self):
+            # Lookups.get_table is not free: keep the table, and notice when initialize() or
+            # from_disk() swaps in a new Lookups object.
+            cached = getattr(self, "_cached_table", None)
+            if cached is None or cached[0] is not self.lookups:
+                cached = (self.lookups, self.lookups.get_table("lemma_lookup", {}))
+                self._cached_table = cached
+            return cached[1]
+
+    @Language.factory(
+        LEMMATIZER_NAME,
+        assigns=["token.lemma"],
+        default_config={"model": None, "mode": "lookup", "overwrite": True, "scorer": None},
+    )
+    def make_lowercase_lemmatizer(nlp, model, name, mode, overwrite, scorer):
+        return LowercaseLookupLemmatizer(nlp.vocab, model, name, mode=mode, overwrite=overwrite, scorer=scorer)
+
+
+def build_pipeline(path: str | Path = PIPELINE_DIR):
+    """Build the blank English pipeline with its lemma table and save it to `path`. Returns it."""
+    import spacy
+
+    _register_factory()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe(LEMMATIZER_NAME)
+    nlp.initialize()  # reads the lemma table from spacy-lookups-data (installed, not downloaded)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(path)
+    return nlp
+
+
+class PipelineMissing(RuntimeError):
+    """The saved pipeline is not there: it has to be built first."""
+
+
+def get_nlp(name: str | None = None):
+    """The pipeline for this process, loaded once.
+
+    `name` (or $KHRUSHCHEV_SPACY_PIPELINE) may name an installed spaCy package or a folder;
+    by default the pipeline saved under models/pipeline is used.
+    """
+    name = name or os.environ.get(PIPELINE_ENV) or str(PIPELINE_DIR)
+    nlp = _loaded.get(name)
+    if nlp is not None:
+        return nlp
+    with _lock:
+        nlp = _loaded.get(name)
+        if nlp is None:
+            import spacy
+
+            _register_factory()
+            if name == str(PIPELINE_DIR) and not (PIPELINE_DIR / "config.cfg").is_file():
+                raise PipelineMissing(
+                    f"the spaCy pipeline has not been built yet ({PIPELINE_DIR} is missing): "
+                    "run `khrushchev-essays build-pipeline` (or `make pipeline`)"
+                )
+            nlp = spacy.load(name)
+            if "sentencizer" not in nlp.pipe_names and "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
+                nlp.add_pipe("sentencizer")
+            _loaded[name] = nlp
+    return nlp

@@ -1,0 +1,282 @@
+"""Rubric files: pydantic models of the TOML format, loading, and validation that lists every problem.
+
+A rubric is data (rubrics/*.toml). Everything the engine rewards is named here: the factors and
+their phrases, the event-year pairs it checks, the language of analysis and judgement, the
+criterion weights, the level bands and the caps. `load_rubric` raises `RubricError` carrying
+every problem found, each as "[file] field.path: message", not just the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
+
+CRITERION_KINDS = ("factors", "evidence", "analysis", "balance", "judgement", "organisation")
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+Phrase = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Level(_Strict):
+    """One band of the levels-of-response scheme, described in the project's own words."""
+
+    level: int = Field(ge=0, le=5)
+    min_mark: int = Field(ge=0)
+    max_mark: int = Field(ge=0)
+    label: NonEmptyStr
+    descriptor: NonEmptyStr  # what an answer at this level does, for students
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Level":
+        if self.min_mark > self.max_mark:
+            raise ValueError(f"min_mark {self.min_mark} is above max_mark {self.max_mark}")
+        return self
+
+
+class Criterion(_Strict):
+    """A criterion of the mark: its kind picks the function that measures it (criteria.py)."""
+
+    id: NonEmptyStr
+    name: NonEmptyStr
+    kind: Literal["factors", "evidence", "analysis", "balance", "judgement", "organisation"]
+    weight: float = Field(gt=0, le=1)  # share of the total mark; weights sum to 1
+    description: NonEmptyStr  # what it rewards, for the guidance page
+    # Kind-specific tuning; each criterion function documents the keys it reads.
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+class Factor(_Strict):
+    """A factor an answer should weigh: the phrases that name it and the cues that develop it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: NonEmptyStr
+    phrases: list[Phrase] = Field(min_length=3)  # variants that name the factor (matched on lemmas)
+    development: list[Phrase] = Field(default_factory=list)  # cues that show it is explained, not named
+    hint: NonEmptyStr  # names the idea to write about, without giving away the scoring phrases
+    named: bool = False  # the factor the question itself names (q2: de-Stalinisation)
+
+    @field_validator("phrases", "development")
+    @classmethod
+    def _no_duplicates(cls, v: list[str]) -> list[str]:
+        seen: set[str] = set()
+        dupes = [p for p in v if p.lower() in seen or seen.add(p.lower())]
+        if dupes:
+            raise ValueError(f"repeated phrase(s): {', '.join(sorted(set(dupes)))}")
+        return v
+
+
+class Event(_Strict):
+    """An event with the year(s) it belongs to, for checking the accuracy of dates."""
+
+    name: NonEmptyStr
+    phrases: list[Phrase] = Field(min_length=1)
+    years: list[int] = Field(min_length=1)
+
+    @field_validator("years")
+    @classmethod
+    def _in_period(cls, v: list[int]) -> list[int]:
+        bad = [y for y in v if not 1890 <= y <= 1975]
+        if bad:
+            raise ValueError(f"year(s) {bad} are outside 1890-1975")
+        return v
+
+
+class Markers(_Strict):
+    """Words and phrases that signal the kinds of writing the criteria look for."""
+
+    causal: list[Phrase] = Field(min_length=3)  # because, led to, as a result ...
+    evaluative: list[Phrase] = Field(min_length=3)  # significant, decisive, superficial ...
+    counter: list[Phrase] = Field(min_length=3)  # however, on the other hand ...
+    conclusion: list[Phrase] = Field(min_length=2)  # in conclusion, overall ...
+    judgement: list[Phrase] = Field(min_length=3)  # the question's own terms: transform, most significant ...
+    comparison: list[Phrase] = Field(min_length=3)  # more important than, outweighed ...
+    narrative_openers: list[Phrase] = Field(default_factory=list)  # then, after this, in 1957 ...
+    people: list[Phrase] = Field(default_factory=list)  # named people, credited as precise evidence
+    historians: list[Phrase] = Field(default_factory=list)
+
+
+class LengthCap(_Strict):
+    below_words: int = Field(gt=0)
+    max_level: int = Field(ge=0, le=5)
+
+
+class Caps(_Strict):
+    """The mark scheme's ceilings, applied after the weighted total."""
+
+    no_judgement: int = Field(3, ge=0, le=5)
+    mostly_narrative: int = Field(2, ge=0, le=5)
+    narrative_share: float = Field(0.6, gt=0, le=1)  # share of narrative sentences that is "mostly"
+    one_sided: int = Field(3, ge=0, le=5)
+    ignores_named_factor: int = Field(2, ge=0, le=5)
+    keyword_list: int = Field(1, ge=0, le=5)
+    off_topic: int = Field(1, ge=0, le=5)
+    copied_question: int = Field(1, ge=0, le=5)
+    length: list[LengthCap] = Field(default_factory=list)
+
+
+class Rubric(_Strict):
+    """A whole rubric file."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    title: NonEmptyStr
+    question: NonEmptyStr
+    max_mark: int = Field(25, gt=0)
+    suggested_minutes: int = Field(45, gt=0)
+    suggested_words: tuple[int, int] = (800, 1400)
+    summary: NonEmptyStr  # what examiners reward, in a sentence or two, for the question list
+    structure: list[NonEmptyStr] = Field(min_length=3)  # a suggested plan, paragraph by paragraph
+    levels: list[Level] = Field(min_length=2)
+    criteria: list[Criterion] = Field(min_length=1)
+    factors: list[Factor] = Field(min_length=2)
+    events: list[Event] = Field(default_factory=list)
+    markers: Markers
+    caps: Caps = Field(default_factory=Caps)
+    # Text that describes the topic, besides the factors, for recognising off-topic essays.
+    topic_text: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rubric":
+        problems: list[str] = []
+        total = sum(c.weight for c in self.criteria)
+        if abs(total - 1.0) > 1e-6:
+            problems.append(f"criteria weights add up to {total:g}, not 1")
+        for what, ids in (("criterion", [c.id for c in self.criteria]), ("factor", [f.id for f in self.factors])):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                problems.append(f"repeated {what} id(s): {', '.join(dupes)}")
+        levels = sorted(self.levels, key=lambda lv: lv.min_mark)
+        if levels[0].min_mark != 0:
+            problems.append("levels must start at mark 0")
+        if levels[-1].max_mark != self.max_mark:
+            problems.append(f"the top level ends at {levels[-1].max_mark}, not at max_mark {self.max_mark}")
+        for a, b in zip(levels, levels[1:]):
+            if b.min_mark != a.max_mark + 1:
+                problems.append(f"levels {a.level} and {b.level} leave a gap or overlap ({a.max_mark} -> {b.min_mark})")
+            if b.level <= a.level:
+                problems.append(f"level {b.level} has higher marks than level {a.level}")
+        if sum(f.named for f in self.factors) > 1:
+            problems.append("at most one factor can be the question's named factor")
+        lo, hi = self.suggested_words
+        if lo > hi:
+            problems.append(f"suggested_words {lo}-{hi} is backwards")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # --- conveniences -------------------------------------------------------------------------
+    def level_for_mark(self, mark: float) -> int:
+        """The level whose band holds `mark` (rounded to a whole mark)."""
+        m = int(round(mark))
+        for lv in self.levels:
+            if lv.min_mark <= m <= lv.max_mark:
+                return lv.level
+        return max(self.levels, key=lambda lv: lv.max_mark).level if m > 0 else 0
+
+    def band(self, level: int) -> Level:
+        """The band of a level."""
+        for lv in self.levels:
+            if lv.level == level:
+                return lv
+        raise KeyError(level)
+
+    @property
+    def top_level(self) -> int:
+        return max(lv.level for lv in self.levels)
+
+    @property
+    def named_factor(self) -> Factor | None:
+        return next((f for f in self.factors if f.named), None)
+
+    def factor(self, factor_id: str) -> Factor:
+        return next(f for f in self.factors if f.id == factor_id)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the rubric's content (trained models record the rubric they fit)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+class RubricError(ValueError):
+    """A rubric file could not be loaded; `problems` lists each as "[file] field.path: message"."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _loc(loc: tuple) -> str:
+    parts: list[str] = []
+    for p in loc:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        else:
+            parts.append(("." if parts else "") + str(p))
+    return "".join(parts) or "(top level)"
+
+
+def parse_rubric(data: dict, source: str = "<rubric>") -> Rubric:
+    """Validate a rubric already read into a dict; raise RubricError listing every problem."""
+    try:
+        return Rubric.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"[{source}] {_loc(err['loc'])}: {msg}")
+        raise RubricError(problems) from None
+
+
+def load_rubric_file(path: str | Path) -> Rubric:
+    """Read and validate one TOML rubric file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RubricError([f"[{path}] cannot be read: {exc.strerror or exc}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RubricError([f"[{path}] is not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError([f"[{path}] is not valid TOML: {exc}"]) from None
+    return parse_rubric(data, str(path))
+
+
+_CACHE: dict[str, Rubric] = {}
+
+
+def rubric_paths(directory: str | Path | None = None) -> list[Path]:
+    """The rubric files in a folder (the project's rubrics/ by default)."""
+    return sorted(Path(directory or RUBRICS_DIR).glob("*.toml"))
+
+
+def load_rubric(question: str, directory: str | Path | None = None) -> Rubric:
+    """The rubric with id `question` (e.g. "q1"), loaded once per process and folder."""
+    key = f"{directory or RUBRICS_DIR}::{question}"
+    if key not in _CACHE:
+        for path in rubric_paths(directory):
+            rubric = load_rubric_file(path)
+            _CACHE[f"{directory or RUBRICS_DIR}::{rubric.id}"] = rubric
+        if key not in _CACHE:
+            known = ", ".join(sorted(k.split("::")[1] for k in _CACHE if k.startswith(f"{directory or RUBRICS_DIR}::")))
+            raise KeyError(f"unknown question {question!r} (known: {known or 'none'})")
+    return _CACHE[key]
+
+
+def load_all_rubrics(directory: str | Path | None = None) -> dict[str, Rubric]:
+    """Every rubric in the folder, by id."""
+    out = {}
+    for path in rubric_paths(directory):
+        r = load_rubric_file(path)
+        out[r.id] = r
+        _CACHE[f"{directory or RUBRICS_DIR}::{r.id}"] = r
+    return out

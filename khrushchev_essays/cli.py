@@ -66,6 +66,93 @@ def rubric_check(files: tuple[str, ...]) -> None:
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
+def _rubric_ids() -> list[str]:
+    """The ids of the rubrics in rubrics/; exit 2 listing every problem of every broken file."""
+    from .scoring.rubric import RubricError, load_rubric_file, rubric_paths
+
+    ids, problems = [], []
+    for path in rubric_paths():
+        try:
+            ids.append(load_rubric_file(path).id)
+        except RubricError as exc:
+            problems.extend(exc.problems)
+    if problems or not ids:
+        click.echo("cannot grade: " + ("the rubrics have problems:" if problems else "no rubric files found"), err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    return ids
+
+
+@main.command("grade")
+@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.option("-q", "--question", default="auto", show_default=True,
+              help="The question the essays answer: q1, q2, or auto to detect it for each essay. "
+              "A CSV/JSONL row's own question column takes precedence.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default=None,
+              help="Output format. Default: from --output's extension (.csv, .json, .jsonl; anything else "
+              "gives table); without --output, table on a terminal and jsonl when piped.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write here instead of standard output (all at once: nothing half-written on failure).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes to score with. Default: 1, or up to 2 cores for 200 essays or more.")
+def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: str | None, jobs: int | None) -> None:
+    """Mark essays against the rubrics, one report per essay, in input order.
+
+    \b
+    PATH is an essay (.txt, .md, .docx), a folder (searched recursively), a class in a
+    .csv (header row; columns id|student|name, question (optional), text|essay|answer)
+    or a .jsonl (one {"id", "question", "text"} object per line), or - for standard input.
+    An input that cannot be read (missing, empty, binary, not UTF-8, too long, a bad row)
+    becomes an error row with the reason, and the rest of the batch is still marked.
+
+    \b
+    Exit status: 0 every input was scored; 1 some failed (the rest are still written);
+    2 usage, rubric or setup error.
+
+    \b
+    Examples:
+      khrushchev-essays grade essay.txt
+      khrushchev-essays grade essays/ class.csv --question q2 --output marks.csv
+    """
+    from contextlib import nullcontext
+
+    from .batch import AUTO, iter_items, score_items
+    from .batch_output import atomic_output, check_writable, format_for_output, write_reports
+    from .scoring import PipelineMissing
+
+    if not paths:
+        raise click.UsageError("give at least one essay file, folder, CSV/JSONL file, or - for standard input")
+    if output and (problem := check_writable(output)):
+        raise click.BadParameter(problem, param_hint="--output")
+    known = _rubric_ids()
+    question = question.strip().lower()
+    if question not in (*known, AUTO):
+        raise click.BadParameter(f"unknown question {question!r} (known: {', '.join([*known, AUTO])})", param_hint="--question")
+    fmt = fmt or format_for_output(output, sys.stdout.isatty())
+
+    items = list(iter_items(paths, known))
+    reports = score_items(items, question, jobs)
+    # A bar only where someone watches, and not over reports streaming to the same terminal.
+    streaming_to_terminal = output is None and sys.stdout.isatty() and fmt in ("json", "jsonl")
+    show_bar = sys.stderr.isatty() and len(items) >= 20 and not streaming_to_terminal
+    bar = click.progressbar(reports, length=len(items), label="Marking", file=sys.stderr) if show_bar else None
+    try:
+        with bar or nullcontext():  # the bar clears its line when done
+            stream = bar if bar is not None else reports
+            if output:
+                with atomic_output(output) as fh:
+                    summary = write_reports(stream, fmt, fh)
+            else:
+                summary = write_reports(stream, fmt, sys.stdout)
+    except PipelineMissing as exc:
+        click.echo(f"cannot grade: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if output or fmt != "table":
+        click.echo(summary.line() + (f"; wrote {output}" if output else ""), err=True)
+    sys.exit(EXIT_SOME_FAILED if summary.failed else EXIT_OK)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

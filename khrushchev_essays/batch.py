@@ -1,0 +1,439 @@
+"""Batch grading: turn paths into essays, score them in order, on one core or several.
+
+Readers turn each PATH into an ordered stream of `Item`s: an essay to score, or an input error
+(missing, empty, binary, not UTF-8, too large, a malformed CSV row or JSONL line...). A bad input
+never stops the batch: it becomes an error row with a message a teacher can act on.
+
+`score_items` scores the items with the engine's `score_many`, keeping input order; large
+batches go to a process pool (each worker loads the spaCy pipeline once). The writers live in
+batch_output.py. Nothing here imports click, and the engine is imported only when scoring starts,
+so the CLI's `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:  # the engine pulls in spaCy; only scoring needs it
+    from .scoring.report import ScoreReport
+
+# A single essay is at most 60,000 characters (engine.MAX_CHARS), so a text file far larger is
+# refused from its size alone, before reading it whole. A .docx also carries styles and images;
+# CSV and JSONL files hold a whole class.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+MAX_DOCX_BYTES = 20 * 1024 * 1024
+MAX_TABLE_BYTES = 200 * 1024 * 1024
+
+TEXT_SUFFIXES = (".txt", ".md")
+FOLDER_SUFFIXES = (".txt", ".md", ".docx", ".csv", ".tsv", ".jsonl")
+DEFAULT_QUESTIONS = ("q1", "q2")
+AUTO = "auto"
+
+# Column (and JSON key) names accepted for each field, most specific first.
+ID_KEYS = ("id", "student", "name", "source")
+QUESTION_KEYS = ("question", "question_id", "q")
+TEXT_KEYS = ("text", "essay", "answer")
+
+# Magic numbers of files people hand in by mistake, so the message can say what the file is.
+_SIGNATURES = (
+    (b"%PDF", "a PDF file: export it as .txt or .docx"),
+    (b"PK\x03\x04", "a zip archive (or an office file with the wrong extension)"),
+    (b"\xd0\xcf\x11\xe0", "an old Word .doc (or other Office) file: save it as .docx or .txt"),
+    (b"{\\rtf", "an RTF file: save it as .docx or .txt"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x7fELF", "a program, not text"),
+)
+
+UTF8_HELP = (
+    "save it as UTF-8 (in Word or Notepad: Save As, Encoding: UTF-8; "
+    "or run `iconv -f WINDOWS-1252 -t UTF-8 FILE > NEW_FILE`)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One input: an essay to score (`text`), or an input that could not be read (`error`)."""
+
+    source: str
+    question: str | None = None  # from the row itself; None means "use the batch's --question"
+    text: str | None = None
+    error: str | None = None
+
+
+class ReadError(ValueError):
+    """An input cannot be read as text; the message says why, for a person."""
+
+
+def _human_size(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def _read_limited(fh: BinaryIO, limit: int, size: int | None = None) -> bytes:
+    """Read at most `limit` bytes, refusing a larger stream; `size` refuses before reading."""
+    if size is not None and size > limit:
+        raise ReadError(f"is too large ({_human_size(size)}; the limit is {_human_size(limit)})")
+    # Read one byte past the limit: stdin, a FIFO or a file still growing has no honest size.
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ReadError(f"is too large (over {_human_size(limit)})")
+    return data
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """Read a file, refusing it from its size before reading it whole; raise ReadError."""
+    try:
+        with path.open("rb") as fh:
+            return _read_limited(fh, limit, os.fstat(fh.fileno()).st_size)
+    except FileNotFoundError:
+        raise ReadError("no such file or folder") from None
+    except PermissionError:
+        raise ReadError("permission denied: the file cannot be read") from None
+    except IsADirectoryError:
+        raise ReadError("is a folder, not a file") from None
+    except OSError as exc:
+        raise ReadError(f"cannot be read: {exc.strerror or exc}") from None
+
+
+def decode_text(data: bytes) -> str:
+    """Decode UTF-8 (with or without a BOM) or BOM-marked UTF-16/32; raise ReadError otherwise.
+
+    Nothing is guessed: a Latin-1 or Windows-1252 file is refused with how to fix it, because a
+    wrong guess silently changes the words that get scored.
+    """
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its BOM starts with UTF-16 LE's
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise ReadError(f"starts with a {codec.upper()} byte-order mark but is not valid {codec.upper()} ({exc.reason})") from None
+            if "\x00" in text:
+                raise ReadError("is a binary file, not text (it contains NUL characters)")
+            return text
+    for magic, what in _SIGNATURES:
+        if data.startswith(magic):
+            raise ReadError(f"is not a text file; it looks like {what}")
+    if b"\x00" in data:
+        raise ReadError("is a binary file, not text (it contains NUL bytes; UTF-16 needs a byte-order mark)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReadError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line} is invalid; "
+            f"perhaps Latin-1 or Windows-1252): {UTF8_HELP}"
+        ) from None
+
+
+def _check_not_blank(text: str) -> str:
+    if not text:
+        raise ReadError("is empty")
+    if not text.strip():
+        raise ReadError("contains only whitespace")
+    return text
+
+
+def read_text_file(path: Path) -> str:
+    """The text of a .txt/.md (or other plain text) file; raise ReadError with the reason."""
+    return _check_not_blank(decode_text(read_bytes(path, MAX_TEXT_BYTES)))
+
+
+def read_docx(path: Path) -> str:
+    """The text of a Word .docx: its paragraphs joined with blank lines; raise ReadError."""
+    data = read_bytes(path, MAX_DOCX_BYTES)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError("is an old Word .doc file renamed .docx: open it in Word and save it as .docx or .txt")
+    import docx  # python-docx; imported here so that reading .txt files does not pay for lxml
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - python-docx raises zipfile, lxml, KeyError... for a bad file
+        raise ReadError(
+            f"is not a readable .docx file ({type(exc).__name__}: {exc}); open it in Word and save it again, or save it as .txt"
+        ) from None
+    paragraphs = [p.text.strip() for p in document.paragraphs]
+    return _check_not_blank("\n\n".join(p for p in paragraphs if p))
+
+
+def normalise_question(value: object, known: Sequence[str]) -> str | None:
+    """A row's question as a rubric id ("Q1", " q1 " and "1" all mean "q1"); None when blank.
+
+    Raise ReadError for a value that names no rubric, so the row is reported, not guessed.
+    """
+    if value is None:
+        return None
+    q = str(value).strip().lower()
+    if not q:
+        return None
+    if q.isdigit():
+        q = f"q{q}"
+    if q == AUTO or q in known:
+        return q
+    raise ReadError(f"unknown question {str(value)!r} (expected {', '.join([*known, AUTO])} or blank)")
+
+
+def _pick(record: dict[str, object], keys: Sequence[str]) -> object:
+    """The value of the first of `keys` present in the record (keys already lower-cased)."""
+    return next((record[k] for k in keys if k in record), None)
+
+
+def _row_item(name: str, line: int, record: dict[str, object], known: Sequence[str]) -> Item:
+    """Turn one CSV row or JSONL object (keys lower-cased) into an Item."""
+    row_id = _pick(record, ID_KEYS)
+    row_id = str(row_id).strip() if row_id is not None else ""
+    source = f"{name}:{row_id}" if row_id else f"{name}:line {line}"
+    where = f"{name} line {line}"
+    try:
+        question = normalise_question(_pick(record, QUESTION_KEYS), known)
+    except ReadError as exc:
+        return Item(source, error=f"{where}: {exc}")
+    text = _pick(record, TEXT_KEYS)
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return Item(source, question, error=f"{where}: the essay text is missing or empty")
+    if not isinstance(text, str):
+        return Item(source, question, error=f"{where}: the essay text is not a string (found {type(text).__name__})")
+    return Item(source, question, text)
+
+
+def _sniff_delimiter(header: str, default: str) -> str:
+    """The delimiter of a CSV from its header line (column names hold no commas or quotes)."""
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else default
+
+
+def read_csv(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
+    """One Item per row of a CSV/TSV file with a header row; bad rows become error Items."""
+    try:
+        text = _check_not_blank(decode_text(read_bytes(path, MAX_TABLE_BYTES)))
+    except ReadError as exc:
+        yield Item(name, error=f"{name}: {exc}")
+        return
+    header_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    delimiter = _sniff_delimiter(header_line, "\t" if path.suffix.lower() == ".tsv" else ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        yield Item(name, error=f"{name}: the header row cannot be read ({exc})")
+        return
+    if not any(k in header for k in TEXT_KEYS):
+        yield Item(
+            name,
+            error=f"{name}: no essay column in the header (expected one of {', '.join(TEXT_KEYS)}; found {', '.join(header) or 'nothing'})",
+        )
+        return
+    end_of_last = reader.line_num
+    while True:
+        line = end_of_last + 1  # where the row starts: a quoted essay may span many lines
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Item(f"{name}:line {line}", error=f"{name} line {line}: malformed CSV ({exc})")
+            end_of_last = reader.line_num
+            continue
+        end_of_last = reader.line_num
+        if not row or not any(cell.strip() for cell in row):
+            continue  # blank lines between rows are harmless
+        if len(row) != len(header):
+            yield Item(
+                f"{name}:line {line}",
+                error=f"{name} line {line}: expected {len(header)} fields, found {len(row)} "
+                "(an essay with commas or quotes must be in double quotes)",
+            )
+            continue
+        yield _row_item(name, line, dict(zip(header, row)), known)
+
+
+def read_jsonl(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
+    """One Item per line of a JSON Lines file; a malformed line becomes an error Item."""
+    try:
+        text = _check_not_blank(decode_text(read_bytes(path, MAX_TABLE_BYTES)))
+    except ReadError as exc:
+        yield Item(name, error=f"{name}: {exc}")
+        return
+    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield Item(f"{name}:line {number}", error=f"{name} line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(record, dict):
+            yield Item(f"{name}:line {number}", error=f"{name} line {number}: expected a JSON object, found {type(record).__name__}")
+            continue
+        yield _row_item(name, number, {str(k).lower(): v for k, v in record.items()}, known)
+
+
+def _single(source: str, read) -> Item:  # noqa: ANN001 - a reader function
+    try:
+        return Item(source, text=read())
+    except ReadError as exc:
+        return Item(source, error=f"{source}: {exc}")
+
+
+def read_path(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
+    """The Items of one file, by its extension: a table holds many essays, other files one."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        yield from read_csv(path, name, known)
+    elif suffix == ".jsonl":
+        yield from read_jsonl(path, name, known)
+    elif suffix == ".docx":
+        yield _single(name, lambda: read_docx(path))
+    else:  # .txt, .md, or any file named explicitly: read as text, refused if it is not
+        yield _single(name, lambda: read_text_file(path))
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The essay files under a folder, recursively, sorted, hidden files and folders skipped."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # pruned in place: os.walk obeys
+        found.extend(
+            Path(root) / f for f in files if not f.startswith(".") and Path(f).suffix.lower() in FOLDER_SUFFIXES
+        )
+    return sorted(found)
+
+
+def iter_items(
+    paths: Iterable[str], known_questions: Sequence[str] = DEFAULT_QUESTIONS, stdin: BinaryIO | None = None
+) -> Iterator[Item]:
+    """Every essay in `paths` (files, folders, or "-" for standard input), in order.
+
+    Never raises for a bad input: it yields an Item whose `error` says what is wrong.
+    """
+    for arg in paths:
+        if arg == "-":
+            stream = stdin or sys.stdin.buffer
+            yield _single("<stdin>", lambda: _check_not_blank(decode_text(_read_limited(stream, MAX_TEXT_BYTES))))
+            continue
+        path = Path(arg)
+        if path.is_dir():
+            files = _folder_files(path)
+            if not files:
+                yield Item(arg, error=f"{arg}: the folder holds no essays (looked for {', '.join(FOLDER_SUFFIXES)})")
+            for f in files:
+                yield from read_path(f, str(f), known_questions)
+        elif not path.exists():
+            yield Item(arg, error=f"{arg}: no such file or folder")
+        else:
+            yield from read_path(path, arg, known_questions)
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+# From this many essays up, a batch is worth a process pool: each worker pays ~2 s to import
+# spaCy and load the pipeline, which a small batch never earns back.
+PARALLEL_MIN_ESSAYS = 200
+SERIAL_CHUNK = 64  # score_many's own batch size
+PARALLEL_CHUNK = 32  # small enough to keep both workers busy to the end, large enough to batch
+
+
+def default_jobs(n_items: int) -> int:
+    """How many processes a batch of `n_items` gets by default: one, or up to two cores when large."""
+    return min(2, os.cpu_count() or 1) if n_items >= PARALLEL_MIN_ESSAYS else 1
+
+
+def _failed(item: Item, question: str | None, message: str) -> ScoreReport:
+    from .scoring.report import ScoreReport
+
+    return ScoreReport.failed(item.source, message, None if question == AUTO else question)
+
+
+def _named(report: ScoreReport) -> ScoreReport:
+    """Say which input an engine error is about, as the readers' messages do."""
+    if report.error and not report.error.startswith(report.source):
+        report.error = f"{report.source}: {report.error}"
+    return report
+
+
+def score_chunk(items: Sequence[Item], question: str = AUTO) -> list[ScoreReport]:
+    """Score a run of Items in order; unreadable inputs and texts the engine refuses become error reports.
+
+    `question` ("q1", "q2" or "auto") applies to items whose row names no question. Runs in the
+    calling process or in a pool worker.
+    """
+    from .scoring import score, score_many
+
+    reports: list[ScoreReport | None] = [None] * len(items)
+    todo: list[tuple[int, tuple[str, str, str]]] = []
+    for i, item in enumerate(items):
+        q = item.question or question
+        if item.error is not None or item.text is None:
+            reports[i] = _failed(item, q, item.error or f"{item.source}: no text")
+        else:
+            todo.append((i, (item.source, q, item.text)))
+    try:
+        for (i, _), report in zip(todo, score_many([task for _, task in todo]), strict=True):
+            reports[i] = _named(report)
+    except Exception:  # noqa: BLE001 - one essay the engine chokes on must not sink its neighbours
+        for i, (source, q, text) in todo:
+            try:
+                reports[i] = _named(score(text, q, source=source))
+            except Exception as exc:  # noqa: BLE001
+                reports[i] = _failed(items[i], q, f"{source}: the marker failed on this essay ({type(exc).__name__}: {exc})")
+    return [r for r in reports if r is not None]
+
+
+def _init_worker() -> None:
+    """Load the pipeline and rubrics once per worker process, not once per chunk."""
+    from .scoring import get_nlp, load_all_rubrics
+
+    get_nlp()
+    load_all_rubrics()
+
+
+def score_items(items: Iterable[Item], question: str = AUTO, jobs: int | None = None) -> Iterator[ScoreReport]:
+    """Score Items in input order; one report per item, errors included.
+
+    `jobs` is the number of processes (default: `default_jobs`). With more than one, chunks go
+    to a process pool of freshly spawned workers (fork is unsafe once spaCy and numpy have
+    started threads) and come back in order.
+    """
+    items = list(items)
+    jobs = default_jobs(len(items)) if jobs is None else max(1, jobs)
+    size = PARALLEL_CHUNK if jobs > 1 else SERIAL_CHUNK
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    if jobs == 1 or len(chunks) < 2:
+        for chunk in chunks:
+            yield from score_chunk(chunk, question)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)), mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+    )
+    done = 0
+    try:
+        try:
+            for reports in pool.map(score_chunk, chunks, [question] * len(chunks)):
+                yield from reports
+                done += 1
+        except BrokenProcessPool:
+            # A worker died (out of memory, killed): finish here rather than lose the batch.
+            for chunk in chunks[done:]:
+                yield from score_chunk(chunk, question)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

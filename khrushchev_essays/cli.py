@@ -153,6 +153,44 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     sys.exit(EXIT_SOME_FAILED if summary.failed else EXIT_OK)
 
 
+@main.command("evaluate")
+@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.option("--labels", "labels_file", required=True, type=click.Path(dir_okay=False),
+              help="Tab-separated labels: question, file, ..., consensus_level, consensus_mark.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes to score with (as for grade).")
+def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int | None) -> None:
+    """Compare the engine's levels and marks with examiners' labels.
+
+    \b
+    Each labelled essay is found as PATH/<question>/<file> (or PATH/<file>) and scored with
+    its labelled question. Prints quadratic weighted kappa of levels, exact and adjacent
+    (within one level) agreement, mark mean absolute error and the level confusion matrix,
+    overall and per question, and the essays two or more levels out.
+
+    \b
+    Example:
+      khrushchev-essays evaluate ../shared/calibration --labels ../shared/calibration/labels.tsv
+    """
+    import json
+
+    from .evaluation import EvaluationError, evaluate, format_evaluation
+    from .scoring import PipelineMissing
+
+    if not paths:
+        raise click.UsageError("give the folder(s) holding the labelled essays")
+    _rubric_ids()  # a broken rubric is a usage error here too, not one failed essay per row
+    try:
+        result = evaluate(paths, labels_file, jobs=jobs)
+    except (EvaluationError, PipelineMissing) as exc:
+        click.echo("cannot evaluate:", err=True)
+        for problem in getattr(exc, "problems", [str(exc)]):
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else format_evaluation(result))
+    sys.exit(EXIT_SOME_FAILED if result["failed"] else EXIT_OK)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

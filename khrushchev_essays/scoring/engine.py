@@ -1,11 +1,24 @@
-"""score(text, rubric) -> ScoreReport. (Being written: the signatures below are the contract.)"""
+"""score(text, rubric) -> ScoreReport: criteria, weighted total, the mark scheme's caps, level.
+
+Order of work for one essay: check the text; run the spaCy pipeline; match the rubric's phrases
+(matching.py); read off factor coverage and dated evidence (findings.py); measure each criterion
+(criteria.py); raise flags for junk and gaming (gaming.py); total the weighted criteria; apply the
+caps; place the mark in its level's band; write the feedback (feedback.py).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 
-from .report import ScoreReport
-from .rubric import Rubric
+from . import criteria as crit
+from .feedback import write_feedback
+from .findings import find
+from .gaming import TopicModel, gaming_flags
+from .matching import Analysis, RubricMatcher, normalise
+from .nlp import get_nlp
+from .report import CriterionResult, FactorResult, ScoreReport, Span
+from .rubric import Rubric, load_all_rubrics, load_rubric
 
 MAX_WORDS = 6000
 MAX_CHARS = 60_000
@@ -15,21 +28,191 @@ class InputError(ValueError):
     """The text cannot be scored (empty, too large, binary...); the message says why, for a person."""
 
 
-def check_text(text: str) -> str:
+def check_text(text: object) -> str:
     """Return the text if it can be scored, else raise InputError with a clear message."""
-    raise NotImplementedError
+    if isinstance(text, bytes):
+        raise InputError("The essay must be text, not bytes.")
+    if not isinstance(text, str):
+        raise InputError("The essay must be text.")
+    if "\x00" in text:
+        raise InputError("This looks like a binary file, not text.")
+    if not text.strip():
+        raise InputError("The essay is empty.")
+    if len(text) > MAX_CHARS:
+        raise InputError(f"The essay is too long: {len(text):,} characters, and the limit is {MAX_CHARS:,}.")
+    words = len(text.split())
+    if words > MAX_WORDS:
+        raise InputError(f"The essay is too long: {words:,} words, and the limit is {MAX_WORDS:,}.")
+    return text
 
 
+# --- per-process caches --------------------------------------------------------------------------
+_lock = threading.Lock()
+_matchers: dict[tuple[int, str], RubricMatcher] = {}
+_topics: dict[tuple[int, str], TopicModel] = {}
+
+
+def _matcher(rubric: Rubric, nlp) -> RubricMatcher:
+    key = (id(nlp), rubric.fingerprint())
+    m = _matchers.get(key)
+    if m is None:
+        with _lock:
+            m = _matchers.get(key)
+            if m is None:
+                m = _matchers[key] = RubricMatcher(rubric, nlp)
+    return m
+
+
+def _topic_model(rubric: Rubric, nlp) -> TopicModel:
+    key = (id(nlp), rubric.fingerprint())
+    t = _topics.get(key)
+    if t is None:
+        with _lock:
+            t = _topics.get(key)
+            if t is None:
+                t = _topics[key] = TopicModel(rubric, nlp)
+    return t
+
+
+def _resolve(rubric: Rubric | str, text_doc, nlp, rubrics: dict[str, Rubric] | None = None) -> tuple[Rubric, float | None]:
+    if isinstance(rubric, Rubric):
+        return rubric, None
+    if rubric == "auto":
+        rubrics = rubrics or load_all_rubrics()
+        qid, conf = _detect(text_doc, nlp, rubrics)
+        return rubrics[qid], conf
+    return load_rubric(rubric), None
+
+
+# --- public API ----------------------------------------------------------------------------------
 def score(text: str, rubric: Rubric | str, *, source: str = "") -> ScoreReport:
-    """Score one essay against a rubric (or a rubric id, or "auto")."""
-    raise NotImplementedError
+    """Score one essay against a rubric, a rubric id ("q1"), or "auto" (the rubric it answers).
+
+    Input problems (empty, too long, binary) give a report with status "error" and the reason;
+    an unknown rubric id raises KeyError.
+    """
+    return next(score_many([(source, rubric, text)]))
 
 
-def score_many(items: Iterable[tuple[str, str, str]], *, batch_size: int = 64) -> Iterator[ScoreReport]:
-    """Score (source, question, text) triples in order, batching the NLP work."""
-    raise NotImplementedError
+def score_many(items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: int = 64) -> Iterator[ScoreReport]:
+    """Score (source, rubric or id or "auto", text) triples, in order, batching the NLP work."""
+    nlp = get_nlp()
+    pending: list[tuple[str, Rubric | str, str]] = []
+
+    def flush() -> Iterator[ScoreReport]:
+        ok = []
+        for src, rub, txt in pending:
+            try:
+                ok.append((src, rub, check_text(txt)))
+            except InputError as exc:
+                ok.append((src, rub, exc))
+        texts = [normalise(t) for _s, _r, t in ok if isinstance(t, str)]
+        docs = iter(nlp.pipe(texts, batch_size=batch_size))
+        for src, rub, txt in ok:
+            if isinstance(txt, InputError):
+                qid = rub.id if isinstance(rub, Rubric) else (None if rub == "auto" else rub)
+                yield ScoreReport.failed(src, str(txt), qid)
+                continue
+            yield _score_doc(next(docs), txt, rub, src, nlp)
+        pending.clear()
+
+    for item in items:
+        pending.append(item)
+        if len(pending) >= batch_size:
+            yield from flush()
+    if pending:
+        yield from flush()
 
 
 def detect_question(text: str) -> tuple[str, float]:
-    """Which rubric an essay answers, and how sure (0-1)."""
-    raise NotImplementedError
+    """Which rubric an essay answers, and how sure (0.5-1 for two questions)."""
+    text = check_text(text)
+    nlp = get_nlp()
+    return _detect(nlp(normalise(text)), nlp, load_all_rubrics())
+
+
+def _detect(doc, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float]:
+    fits = {}
+    for qid, r in rubrics.items():
+        a = _matcher(r, nlp).analyse(doc, doc.text)
+        f = find(a, r)
+        cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
+        judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
+        fits[qid] = cover / max(1, len(r.factors)) + 0.05 * min(judge, 6) + _topic_model(r, nlp).similarity(a.lemmas)
+    total = sum(fits.values())
+    best = max(fits, key=fits.get)
+    conf = fits[best] / total if total > 0 else 1.0 / len(fits)
+    return best, round(conf, 3)
+
+
+def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreReport:
+    rubric, qconf = _resolve(rubric, doc, nlp)
+    analysis = _matcher(rubric, nlp).analyse(doc, text)
+    findings = find(analysis, rubric)
+    ctx = crit.Context(rubric, analysis, findings)
+    topic = _topic_model(rubric, nlp)
+
+    results: list[CriterionResult] = []
+    raw = 0.0
+    for c in rubric.criteria:
+        params = {**crit.DEFAULTS.get(c.kind, {}), **c.params}
+        m = crit.REGISTRY[c.kind](ctx, params)
+        max_mark = round(c.weight * rubric.max_mark, 2)
+        mark = round(m.score * max_mark * 2) / 2  # half marks, as examiners' annotations would
+        raw += m.score * c.weight * rubric.max_mark
+        results.append(CriterionResult(c.id, c.name, mark, max_mark, m.comment, m.evidence, m.details))
+
+    flags, caps = gaming_flags(ctx, topic)
+    mark, level, caps = _apply_caps(rubric, raw, caps)
+    if "not_english" in flags:
+        mark, level = 0, 0
+    report = ScoreReport(
+        source=source, question=rubric.id, mark=mark, max_mark=rubric.max_mark, level=level,
+        word_count=analysis.words, criteria=results, factors=_factor_results(analysis, findings, rubric),
+        flags=flags, inaccuracies=findings.inaccuracies, caps=caps, raw_mark=round(raw, 2),
+        question_confidence=qconf,
+    )
+    report.confidence = _confidence(rubric, raw, mark, caps, flags)
+    report.feedback = write_feedback(ctx, report)
+    return report
+
+
+def _apply_caps(rubric: Rubric, raw: float, caps: list[dict]) -> tuple[int, int, list[dict]]:
+    """Place the raw mark in its band, then hold it under the lowest cap that applies."""
+    mark = int(round(max(0.0, min(raw, rubric.max_mark))))
+    applied = []
+    if caps:
+        lowest = min(c["max_level"] for c in caps)
+        ceiling = rubric.band(lowest).max_mark if lowest > 0 else 0
+        for c in caps:
+            c = dict(c, applied=c["max_level"] == lowest and mark > ceiling)
+            applied.append(c)
+        mark = min(mark, ceiling)
+    level = rubric.level_for_mark(mark)
+    # An essay with anything creditable gets at least a mark in Level 1.
+    if mark == 0 and raw >= 1.0 and not any(c["max_level"] == 0 for c in caps):
+        mark, level = 1, rubric.level_for_mark(1)
+    return mark, level, applied
+
+
+def _confidence(rubric: Rubric, raw: float, mark: int, caps: list[dict], flags: list[str]) -> float:
+    """How sure the level is: near 1 in the middle of a band, about 0.5 at a band edge. A cap that
+    holds the mark down is a firm rule, so a capped level is sure."""
+    if any(c.get("applied") for c in caps) or "not_english" in flags:
+        return 0.95
+    band = rubric.band(rubric.level_for_mark(mark))
+    dist = min(raw - (band.min_mark - 0.5), (band.max_mark + 0.5) - raw)
+    width = (band.max_mark - band.min_mark + 1) / 2
+    return round(max(0.5, min(1.0, 0.5 + 0.5 * dist / max(0.5, width))), 3)
+
+
+def _factor_results(analysis: Analysis, findings, rubric: Rubric) -> list[FactorResult]:
+    out = []
+    text = analysis.text
+    for f in rubric.factors:
+        ff = findings.factors[f.id]
+        spans = [Span(h.start, h.end, text[h.start:h.end], f.id, "named") for h in ff.mentions]
+        spans += [Span(h.start, h.end, text[h.start:h.end], f.id, "developed by") for h in ff.cues]
+        spans.sort(key=lambda s: s.start)
+        out.append(FactorResult(f.id, f.name, ff.status, spans, None if ff.status == "developed" else f.hint))
+    return out

@@ -72,6 +72,9 @@ def build_pipeline(path: str | Path = PIPELINE_DIR):
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(path)
+    from .matching import ENGLISH_WORDS_FILE, english_word_list
+
+    (path / ENGLISH_WORDS_FILE).write_text("\n".join(english_word_list(nlp)) + "\n", encoding="utf-8")
     return nlp
 
 
@@ -101,6 +104,7 @@ def get_nlp(name: str | None = None):
                     "run `khrushchev-essays build-pipeline` (or `make pipeline`)"
                 )
             nlp = spacy.load(name)
+            nlp._path = Path(name) if Path(name).exists() else None  # where it came from, for side files
             if "sentencizer" not in nlp.pipe_names and "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
                 nlp.add_pipe("sentencizer")
             _loaded[name] = nlp

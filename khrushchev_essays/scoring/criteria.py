@@ -1,0 +1,326 @@
+"""One function per criterion kind, registered by name. Each returns a score in [0, 1], a comment
+a student can read, the spans that earned the score, and the measured figures behind it.
+
+Tuning lives in the rubric file (a criterion's `params`); the defaults below are used for any key
+a rubric leaves out. Every function reads only the Analysis and the Findings, so the spans it
+returns are exactly what counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import Findings
+from .matching import Analysis, Sentence
+from .report import Span
+from .rubric import Rubric
+
+
+@dataclass
+class Context:
+    rubric: Rubric
+    analysis: Analysis
+    findings: Findings
+
+    @property
+    def real(self) -> list[Sentence]:
+        return self.analysis.real_sentences
+
+
+@dataclass
+class Measure:
+    score: float
+    comment: str
+    evidence: list[Span] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+CriterionFn = Callable[[Context, dict[str, float]], Measure]
+REGISTRY: dict[str, CriterionFn] = {}
+
+DEFAULTS: dict[str, dict[str, float]] = {
+    "factors": {"target_developed": 5, "mentioned_value": 0.35},
+    "evidence": {"target": 9, "date_value": 1.0, "person_value": 0.5, "figure_value": 0.6,
+                 "inaccuracy_penalty": 0.08},
+    "analysis": {"target_share": 0.45, "target_links": 5, "narrative_free": 0.25, "narrative_weight": 0.6},
+    "balance": {"target_paragraphs": 3, "named_rivals": 3},
+    "judgement": {},
+    "organisation": {"target_paragraphs": 5},
+}
+
+
+def criterion(kind: str) -> Callable[[CriterionFn], CriterionFn]:
+    def register(fn: CriterionFn) -> CriterionFn:
+        REGISTRY[kind] = fn
+        return fn
+    return register
+
+
+def _clip(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def _sent_span(ctx: Context, s: Sentence, label: str, note: str | None = None) -> Span:
+    return Span(s.start, s.end, ctx.analysis.text[s.start:s.end], label, note)
+
+
+def _hit_spans(ctx: Context, s: Sentence, kinds: set[str], label: str) -> list[Span]:
+    text = ctx.analysis.text
+    return [Span(h.start, h.end, text[h.start:h.end], label, h.kind) for h in s.hits if h.kind in kinds]
+
+
+def _names(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- factors --------------------------------------------------------------------------------------
+@criterion("factors")
+def factor_coverage(ctx: Context, p: dict[str, float]) -> Measure:
+    """Range and depth: each factor missing / mentioned / developed, credited once."""
+    f = ctx.findings
+    developed = f.with_status("developed")
+    mentioned = f.with_status("mentioned")
+    value = len(developed) + p["mentioned_value"] * len(mentioned)
+    score = _clip(value / p["target_developed"])
+    evidence = [Span(h.start, h.end, ctx.analysis.text[h.start:h.end], ff.id, ff.status)
+                for ff in developed + mentioned for h in ff.mentions[:1]]
+    total = len(ctx.rubric.factors)
+    if developed:
+        comment = f"You develop {len(developed)} of the {total} factors ({_names([x.name for x in developed])})"
+        comment += f" and mention {len(mentioned)} more." if mentioned else "."
+    elif mentioned:
+        comment = (f"You mention {len(mentioned)} factors ({_names([x.name for x in mentioned])}) but do not yet "
+                   "explain how any of them mattered.")
+    else:
+        comment = "None of the question's main factors is discussed yet."
+    if score < 1 and len(developed) < p["target_developed"]:
+        comment += f" Top answers develop about {int(p['target_developed'])} factors with explanation and evidence."
+    return Measure(score, comment, evidence, {"developed": len(developed), "mentioned": len(mentioned),
+                                              "missing": total - len(developed) - len(mentioned)})
+
+
+# --- evidence -------------------------------------------------------------------------------------
+@criterion("evidence")
+def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
+    """Correct event-year pairs, named people and figures; wrong dates cost marks."""
+    f = ctx.findings
+    dates = _distinct_notes(f.correct_dates)
+    value = (p["date_value"] * len(dates) + p["person_value"] * len(f.people)
+             + p["figure_value"] * min(len(f.figures), 6))
+    score = _clip(value / p["target"] - p["inaccuracy_penalty"] * len(f.inaccuracies))
+    parts = []
+    if dates:
+        parts.append(f"{len(dates)} correctly dated event{'s' if len(dates) != 1 else ''}")
+    if f.people:
+        parts.append(f"{len(f.people)} named {'people' if len(f.people) != 1 else 'person'}")
+    if f.figures:
+        parts.append(f"{len(f.figures)} figure{'s' if len(f.figures) != 1 else ''}")
+    comment = ("You support your points with " + _names(parts) + ".") if parts else \
+        "There is little precise evidence: dates, names and figures would make your points convincing."
+    if f.inaccuracies:
+        comment += f" {len(f.inaccuracies)} date{'s are' if len(f.inaccuracies) != 1 else ' is'} wrong (marked in the essay)."
+    elif parts and score < 0.7:
+        comment += " Add more specific evidence to the points that have none."
+    evidence = dates + f.people + f.figures[:6]
+    return Measure(score, comment, evidence, {"dates": len(dates), "people": len(f.people),
+                                              "figures": len(f.figures), "inaccuracies": len(f.inaccuracies),
+                                              "historians": len(f.historians)})
+
+
+def _distinct_notes(spans: list[Span]) -> list[Span]:
+    seen, out = set(), []
+    for s in spans:
+        if s.note not in seen:
+            seen.add(s.note)
+            out.append(s)
+    return out
+
+
+# --- analysis -------------------------------------------------------------------------------------
+def narrative_sentences(ctx: Context) -> list[Sentence]:
+    """Sentences that tell what happened without saying why it mattered."""
+    out = []
+    for s in ctx.real:
+        k = s.kinds()
+        if k & {"causal", "evaluative", "comparison", "judgement", "counter", "conclusion"}:
+            continue
+        if s.narrative_opener or s.years or "event" in k or "people" in k:
+            out.append(s)
+    return out
+
+
+def analytic_sentences(ctx: Context) -> list[Sentence]:
+    return [s for s in ctx.real if s.kinds() & {"causal", "evaluative", "comparison"}]
+
+
+def link_sentences(ctx: Context) -> list[Sentence]:
+    """Sentences that connect factors: two factors together, or a comparison between things."""
+    return [s for s in ctx.real if len(s.factors()) >= 2 and s.kinds() & {"causal", "comparison", "judgement"}
+            or "comparison" in s.kinds()]
+
+
+@criterion("analysis")
+def analysis(ctx: Context, p: dict[str, float]) -> Measure:
+    """Analysis rather than narrative: causal and evaluative language, links, little pure story."""
+    n = max(1, len(ctx.real))
+    an = analytic_sentences(ctx)
+    links = link_sentences(ctx)
+    narr = narrative_sentences(ctx)
+    share, narr_share = len(an) / n, len(narr) / n
+    base = 0.6 * _clip(share / p["target_share"]) + 0.4 * _clip(len(links) / p["target_links"])
+    penalty = p["narrative_weight"] * max(0.0, narr_share - p["narrative_free"])
+    score = _clip(base - penalty)
+    if share >= 0.4:
+        comment = f"Most of your sentences explain or judge ({len(an)} of {n})"
+    elif share >= 0.2:
+        comment = f"Some of your sentences explain why things mattered ({len(an)} of {n})"
+    else:
+        comment = f"Few sentences explain why events mattered ({len(an)} of {n})"
+    comment += f", and {len(links)} link{'s' if len(links) != 1 else ''} factors together." if links else \
+        ", but no sentence links one factor to another."
+    if narr_share > 0.35:
+        comment += f" About {round(100 * narr_share)}% of the essay tells the story without analysing it."
+    evidence = []
+    for s in an:
+        evidence += _hit_spans(ctx, s, {"causal", "evaluative", "comparison"}, "analysis")
+    return Measure(score, comment, evidence, {"sentences": len(ctx.real), "analytic": len(an), "links": len(links),
+                                              "narrative": len(narr), "narrative_share": round(narr_share, 3)})
+
+
+# --- balance --------------------------------------------------------------------------------------
+def counter_paragraphs(ctx: Context) -> set[int]:
+    return {s.paragraph for s in ctx.real if s.has("counter")}
+
+
+def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
+    """For a question that names a factor: is it covered, how many others are set against it, and
+    in which sentences is it weighed (named with another factor, or with comparison language)."""
+    named = ctx.rubric.named_factor
+    if named is None:
+        return True, 0, []
+    ff = ctx.findings.factors[named.id]
+    others = [x for x in ctx.findings.factors.values() if x.id != named.id and x.status != "missing"]
+    weighed = [s for s in ctx.real if named.id in s.factors()
+               and (len(s.factors()) >= 2 or s.kinds() & {"comparison", "judgement"})]
+    return ff.status != "missing", len(others), weighed
+
+
+@criterion("balance")
+def balance(ctx: Context, p: dict[str, float]) -> Measure:
+    """Counter-arguments spread across paragraphs; for a named factor, weighed against others."""
+    paras = counter_paragraphs(ctx)
+    counter = _clip(len(paras) / p["target_paragraphs"])
+    covered, rivals, weighed = named_factor_weighing(ctx)
+    evidence = [sp for s in ctx.real if s.paragraph in paras for sp in _hit_spans(ctx, s, {"counter"}, "counter")]
+    if ctx.rubric.named_factor is None:
+        score = counter
+        comment = (f"You consider the other side in {len(paras)} paragraph{'s' if len(paras) != 1 else ''}."
+                   if paras else "The essay argues one side only: weigh the evidence against your view too.")
+    else:
+        weigh = (0.4 * covered + 0.3 * _clip(rivals / p["named_rivals"]) + 0.3 * _clip(len(weighed) / 2))
+        score = 0.5 * counter + 0.5 * weigh
+        name = ctx.rubric.named_factor.name
+        if not covered:
+            comment = f"The question names {name}, but the essay does not deal with it."
+        elif rivals < p["named_rivals"]:
+            comment = f"{name} is set against only {rivals} other factor{'s' if rivals != 1 else ''}; weigh it against at least {int(p['named_rivals'])}."
+        else:
+            comment = f"{name} is weighed against {rivals} other factors"
+            comment += f" in {len(weighed)} sentence{'s' if len(weighed) != 1 else ''} that compare them." if weighed else \
+                ", but no sentence compares them directly."
+        if not paras:
+            comment += " There is no counter-argument."
+        evidence += [_sent_span(ctx, s, "weighing") for s in weighed[:4]]
+    return Measure(_clip(score), comment, evidence, {"counter_paragraphs": len(paras), "rivals": rivals,
+                                                     "weighing_sentences": len(weighed)})
+
+
+# --- judgement ------------------------------------------------------------------------------------
+POSITIVE = ("transform", "fundamental", "great extent", "large extent", "genuine", "most significant",
+            "most important", "main reason", "decisive")
+NEGATIVE = ("limited", "superficial", "little", "not transform", "partial", "less significant",
+            "not the most", "some extent")
+
+
+def stance(text: str) -> int:
+    """+1 for a strong yes, -1 for a qualified or negative answer, 0 when no stance is legible."""
+    t = text.lower()
+    pos = sum(t.count(w) for w in POSITIVE)
+    neg = sum(t.count(w) for w in NEGATIVE)
+    return (pos > neg) - (neg > pos)
+
+
+def intro_and_conclusion(ctx: Context) -> tuple[list[Sentence], list[Sentence]]:
+    """The sentences of the first and last paragraphs (or, in a one-paragraph essay, the first two
+    and last two sentences)."""
+    real = ctx.real
+    if not real:
+        return [], []
+    if len(ctx.analysis.paragraphs) >= 3:
+        last = real[-1].paragraph
+        return [s for s in real if s.paragraph == real[0].paragraph], [s for s in real if s.paragraph == last]
+    return real[:2], real[-2:] if len(real) > 2 else []
+
+
+@criterion("judgement")
+def judgement(ctx: Context, p: dict[str, float]) -> Measure:
+    """A position in the introduction, a conclusion answering the question in its own terms, the two
+    consistent, and the judgement supported."""
+    intro, concl = intro_and_conclusion(ctx)
+    intro_pos = [s for s in intro if s.kinds() & {"judgement", "evaluative"}]
+    concl_marked = any(s.has("conclusion") for s in concl)
+    concl_judge = [s for s in concl if s.has("judgement") or (s.has("evaluative") and s.has("comparison"))]
+    supported = [s for s in concl if s.kinds() & {"causal", "comparison"} or len(s.factors()) >= 1]
+    a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos))
+    b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge))
+    consistent = not (a and b and a != b)
+    score = (0.3 * bool(intro_pos) + 0.2 * concl_marked + 0.3 * bool(concl_judge)
+             + 0.2 * _clip(len(supported) / 2)) * (1.0 if consistent else 0.75)
+    bits = []
+    bits.append("Your introduction sets out a clear position." if intro_pos else
+                "Your introduction does not yet say what you will argue.")
+    if concl_judge:
+        bits.append("The conclusion answers the question directly" +
+                    (" and gives reasons." if supported else ", but without reasons."))
+    elif concl_marked:
+        bits.append("There is a conclusion, but it does not answer the question in its own terms.")
+    else:
+        bits.append("There is no clear concluding judgement.")
+    if not consistent:
+        bits.append("The conclusion contradicts the position in your introduction.")
+    evidence = [_sent_span(ctx, s, "judgement") for s in intro_pos[:2] + concl_judge[:2]]
+    return Measure(_clip(score), " ".join(bits), evidence, {
+        "intro_position": bool(intro_pos), "conclusion": concl_marked, "conclusion_judgement": bool(concl_judge),
+        "consistent": consistent})
+
+
+def has_judgement(ctx: Context) -> bool:
+    """Whether the essay reaches an overall judgement at all (for the Level 3 cap)."""
+    _intro, concl = intro_and_conclusion(ctx)
+    return any(s.has("judgement") or (s.has("conclusion") and s.kinds() & {"evaluative", "comparison"})
+               for s in concl)
+
+
+# --- organisation ---------------------------------------------------------------------------------
+@criterion("organisation")
+def organisation(ctx: Context, p: dict[str, float]) -> Measure:
+    """Paragraphing, an introduction and a conclusion, and a length that gives room to argue."""
+    paras = len(ctx.analysis.paragraphs)
+    words = ctx.analysis.words
+    lo, _hi = ctx.rubric.suggested_words
+    intro, concl = intro_and_conclusion(ctx)
+    has_concl = any(s.has("conclusion") or s.has("judgement") for s in concl)
+    score = (0.35 * _clip((paras - 1) / (p["target_paragraphs"] - 1)) + 0.45 * _clip(words / lo)
+             + 0.2 * has_concl)
+    comment = f"{words} words in {paras} paragraph{'s' if paras != 1 else ''}."
+    if words < lo * 0.6:
+        comment += f" A 45-minute answer is usually {lo} words or more."
+    if paras < 3:
+        comment += " Break the essay into paragraphs: an introduction, one per factor or argument, and a conclusion."
+    elif not has_concl:
+        comment += " It needs a concluding paragraph."
+    return Measure(_clip(score), comment, [], {"paragraphs": paras, "words": words})

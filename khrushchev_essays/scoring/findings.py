@@ -1,0 +1,158 @@
+"""What an essay shows, read off the Analysis: factor coverage, dated evidence and its accuracy.
+
+These findings are shared by several criteria (factors, evidence, balance, judgement) and by the
+gaming checks, so they are worked out once per essay here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .matching import Analysis, Hit, Sentence
+from .report import Span
+from .rubric import Rubric
+
+# How far (in tokens) a year may stand from an event's name to be read as that event's date.
+YEAR_WINDOW = 6
+
+
+@dataclass
+class FactorFinding:
+    id: str
+    name: str
+    status: str  # missing | mentioned | developed
+    mentions: list[Hit] = field(default_factory=list)  # phrase hits in real sentences
+    cues: list[Hit] = field(default_factory=list)  # development cues near the mentions
+    sentences: list[int] = field(default_factory=list)  # indexes of sentences that mention it
+    linked: int = 0  # sentences where it is explained (causal/evaluative/comparison language)
+    precise: int = 0  # sentences where it is backed by a year, a figure or a named person
+
+
+@dataclass
+class Findings:
+    factors: dict[str, FactorFinding]
+    correct_dates: list[Span]
+    inaccuracies: list[Span]
+    people: list[Span]
+    figures: list[Span]
+    historians: list[Span]
+    list_lines: int  # non-empty lines that are fragments rather than sentences
+    fragment_share: float
+
+    def with_status(self, *statuses: str) -> list[FactorFinding]:
+        return [f for f in self.factors.values() if f.status in statuses]
+
+
+_LINK_KINDS = {"causal", "evaluative", "comparison", "judgement"}
+
+
+def find(analysis: Analysis, rubric: Rubric) -> Findings:
+    """Work out factor statuses and the accuracy of dated evidence."""
+    sents = analysis.sentences
+    factors: dict[str, FactorFinding] = {f.id: FactorFinding(f.id, f.name, "missing") for f in rubric.factors}
+
+    for s in sents:
+        if not s.real:
+            continue  # a phrase only counts where it stands in a sentence that argues
+        for h in s.hits:
+            if h.kind == "factor":
+                ff = factors[h.key]
+                ff.mentions.append(h)
+                if not ff.sentences or ff.sentences[-1] != s.index:
+                    ff.sentences.append(s.index)
+
+    for ff in factors.values():
+        if not ff.mentions:
+            continue
+        zone = _zone(sents, ff.sentences)
+        for s in zone:
+            kinds = s.kinds()
+            cues = [h for h in s.hits if h.kind == "dev" and h.key == ff.id]
+            ff.cues.extend(cues)
+            if kinds & _LINK_KINDS:
+                ff.linked += 1
+            if s.years or s.figures or "people" in kinds or cues:
+                ff.precise += 1
+        developed = (ff.linked >= 1 and (ff.cues or ff.precise >= 1) and len(ff.sentences) >= 2) or (
+            ff.linked >= 2 and len(ff.cues) >= 1
+        )
+        ff.status = "developed" if developed else "mentioned"
+
+    correct, wrong = _check_dates(analysis, rubric)
+    people = _spans(analysis, (h for s in sents if s.real for h in s.hits if h.kind == "people"), "person")
+    historians = _spans(analysis, (h for s in sents for h in s.hits if h.kind == "historians"), "historian")
+    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if s.real for a, b in s.figures]
+
+    fragments = sum(1 for _a, _b, w in analysis.lines if w < 6)
+    return Findings(
+        factors=factors,
+        correct_dates=correct,
+        inaccuracies=wrong,
+        people=_distinct(people),
+        figures=figures,
+        historians=_distinct(historians),
+        list_lines=fragments,
+        fragment_share=fragments / max(1, len(analysis.lines)),
+    )
+
+
+def _zone(sents: list[Sentence], idxs: list[int]) -> list[Sentence]:
+    """The sentences that mention a factor and the one after each, within the same paragraph:
+    an explanation often follows the sentence that names the factor."""
+    out: dict[int, Sentence] = {}
+    for i in idxs:
+        out[i] = sents[i]
+        if i + 1 < len(sents) and sents[i + 1].paragraph == sents[i].paragraph and sents[i + 1].real:
+            out[i + 1] = sents[i + 1]
+    return [out[k] for k in sorted(out)]
+
+
+def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[Span]]:
+    """Pair each named event with the nearest year in its sentence; a wrong year is an inaccuracy.
+
+    A year counts as an event's date only when it stands within YEAR_WINDOW tokens of the event's
+    name with no other event's name nearer to it, so "the Secret Speech in 1956 and Hungary later
+    that year" pairs 1956 with the speech and nothing with Hungary.
+    """
+    correct: list[Span] = []
+    wrong: list[Span] = []
+    text = analysis.text
+    for s in analysis.sentences:
+        events = [h for h in s.hits if h.kind == "event"]
+        if not events or not s.years:
+            continue
+        for year, ys, ye, yi in s.years:
+            best, dist = None, YEAR_WINDOW + 1
+            for h in events:
+                d = yi - h.tok_end + 1 if yi >= h.tok_end else h.tok_start - yi
+                if 0 <= d < dist:
+                    best, dist = h, d
+            if best is None:
+                continue
+            ev = rubric.events[int(best.key)]
+            lo, hi = min(best.start, ys), max(best.end, ye)
+            if year in ev.years:
+                correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
+            elif not _year_fits_other_event(year, events, best, rubric):
+                right = " or ".join(str(y) for y in ev.years)
+                wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name} was in {right}, not {year}."))
+    return correct, wrong
+
+
+def _year_fits_other_event(year: int, events: list[Hit], chosen: Hit, rubric: Rubric) -> bool:
+    return any(h is not chosen and year in rubric.events[int(h.key)].years for h in events)
+
+
+def _spans(analysis: Analysis, hits, label: str) -> list[Span]:
+    return [Span(h.start, h.end, analysis.text[h.start:h.end], label) for h in hits]
+
+
+def _distinct(spans: list[Span]) -> list[Span]:
+    seen: set[str] = set()
+    out = []
+    for sp in spans:
+        k = sp.text.lower()
+        if k not in seen:
+            seen.add(k)
+            out.append(sp)
+    return out

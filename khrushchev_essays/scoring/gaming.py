@@ -1,0 +1,122 @@
+"""Flags and caps: junk and gaming (keyword lists, off-topic text, copying the question, too short,
+not English) and the mark scheme's structural ceilings (no judgement, narrative, one-sided...).
+
+Off-topic detection uses scikit-learn: a TF-IDF model fitted on the rubric's own text (its topic
+description, question, factor phrases, cues and hints), with cosine similarity between an essay
+and that text, read together with how many of the rubric's factors the essay covers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .criteria import Context, analytic_sentences, counter_paragraphs, has_judgement, named_factor_weighing, narrative_sentences
+from .rubric import Rubric
+
+# Thresholds, set against the marked practice essays and the project's own junk fixtures.
+OFF_TOPIC_SIMILARITY = 0.10  # below this, with at most one factor, the essay is about something else
+KEYWORD_STOP_RATIO = 0.22  # prose runs at 40-50% function words; lists of terms at under 20%
+KEYWORD_FRAGMENT_SHARE = 0.5
+NOT_ENGLISH_KNOWN = 0.55
+COPIED_SHARE = 0.6
+COPY_REMAINDER_WORDS = 60
+
+
+class TopicModel:
+    """TF-IDF vocabulary of one rubric's topic, for similarity between an essay and the question."""
+
+    def __init__(self, rubric: Rubric, nlp):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        docs = [rubric.topic_text + " " + rubric.question + " " + rubric.summary]
+        docs += [" ".join([f.name, *f.phrases, *f.development, f.hint]) for f in rubric.factors]
+        lemmatised = [[t.lemma_ for t in d if t.is_alpha and not t.is_stop and len(t) > 2] for d in nlp.pipe(docs)]
+        self.vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+        matrix = self.vectorizer.fit_transform(lemmatised)
+        centroid = matrix.sum(axis=0).A1
+        norm = (centroid ** 2).sum() ** 0.5
+        self.centroid = centroid / norm if norm else centroid
+        self.question_lemmas = {t.lemma_ for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
+        self.question_norm = _squash(rubric.question)
+
+    def similarity(self, lemmas: list[str]) -> float:
+        """Cosine similarity (0-1) between an essay's content lemmas and the rubric's topic."""
+        if not lemmas:
+            return 0.0
+        vec = self.vectorizer.transform([lemmas])  # rows are L2-normalised by TfidfVectorizer
+        return float(vec.dot(self.centroid)[0])
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]]:
+    """Flags raised for the essay, and the caps (max levels) they and the mark scheme impose."""
+    a, f, r = ctx.analysis, ctx.findings, ctx.rubric
+    flags: list[str] = []
+    caps: list[dict] = []
+
+    def cap(rule: str, max_level: int, reason: str, flag: bool = True) -> None:
+        if flag and rule not in flags:
+            flags.append(rule)
+        caps.append({"rule": rule, "max_level": max_level, "reason": reason})
+
+    covered = [x for x in f.factors.values() if x.status != "missing"]
+    alpha = max(1, a.alpha_tokens)
+
+    # Not English: most words are not English words.
+    if a.alpha_tokens >= 8 and a.known_tokens / alpha < NOT_ENGLISH_KNOWN:
+        cap("not_english", 0, "the essay is not in English")
+        return flags, caps
+
+    # Length.
+    for rule in sorted(r.caps.length, key=lambda c: c.below_words):
+        if a.words < rule.below_words:
+            cap("too_short", rule.max_level, f"under {rule.below_words} words", flag=rule is min(
+                r.caps.length, key=lambda c: c.below_words))
+            break
+
+    # A list of keywords: few function words, or most lines fragments with no sentence to them.
+    stop_ratio = a.stop_tokens / alpha
+    real_words = sum(s.words for s in ctx.real)
+    if a.words >= 12 and (
+        stop_ratio < KEYWORD_STOP_RATIO
+        or (len(a.lines) >= 5 and f.fragment_share >= KEYWORD_FRAGMENT_SHARE and real_words < 0.5 * a.words)
+    ):
+        cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
+
+    # Copying the question.
+    squashed = _squash(a.text)
+    content = a.lemmas
+    in_q = sum(1 for lm in content if lm in topic.question_lemmas)
+    remainder = len(squashed.replace(topic.question_norm, " ").split()) if topic.question_norm in squashed else None
+    if (content and in_q / len(content) >= COPIED_SHARE) or (remainder is not None and remainder < COPY_REMAINDER_WORDS):
+        cap("copied_question", r.caps.copied_question, "the text mostly repeats the question")
+
+    # Off topic: unlike the rubric's topic, and touching at most one of its factors.
+    sim = topic.similarity(a.lemmas)
+    if len(covered) <= 1 and sim < OFF_TOPIC_SIMILARITY and "copied_question" not in flags:
+        cap("off_topic", 0 if not covered and sim < OFF_TOPIC_SIMILARITY / 2 else r.caps.off_topic,
+            f"little to do with the question (topic similarity {sim:.2f})")
+    a.topic_similarity = round(sim, 3)
+
+    # The mark scheme's structural ceilings.
+    if not has_judgement(ctx):
+        cap("no_judgement", r.caps.no_judgement, "no overall judgement")
+    n = max(1, len(ctx.real))
+    if len(narrative_sentences(ctx)) / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
+        cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
+    if not counter_paragraphs(ctx):
+        cap("one_sided", r.caps.one_sided, "no counter-argument")
+    if r.named_factor is not None:
+        covered_named, rivals, _w = named_factor_weighing(ctx)
+        if not covered_named:
+            cap("ignores_named_factor", r.caps.ignores_named_factor, f"does not deal with {r.named_factor.name}")
+        elif rivals == 0:
+            cap("only_named_factor", r.caps.one_sided, f"writes only about {r.named_factor.name}")
+    return flags, caps

@@ -41,10 +41,12 @@ CriterionFn = Callable[[Context, dict[str, float]], Measure]
 REGISTRY: dict[str, CriterionFn] = {}
 
 DEFAULTS: dict[str, dict[str, float]] = {
-    "factors": {"target_developed": 5, "mentioned_value": 0.35},
-    "evidence": {"target": 9, "date_value": 1.0, "person_value": 0.5, "figure_value": 0.6,
+    "factors": {"target_developed": 7, "mentioned_value": 0.25},
+    "evidence": {"target": 14, "date_value": 1.0, "person_value": 0.5, "figure_value": 0.6,
                  "inaccuracy_penalty": 0.08},
-    "analysis": {"target_share": 0.45, "target_links": 5, "narrative_free": 0.25, "narrative_weight": 0.6},
+    "analysis": {"target_share": 0.45, "target_links": 5, "target_variety": 16, "target_argued": 0.6,
+                 "narrative_free": 0.3,
+                 "narrative_weight": 0.6},
     "balance": {"target_paragraphs": 3, "named_rivals": 3},
     "judgement": {},
     "organisation": {"target_paragraphs": 5},
@@ -171,7 +173,12 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     links = link_sentences(ctx)
     narr = narrative_sentences(ctx)
     share, narr_share = len(an) / n, len(narr) / n
-    base = 0.6 * _clip(share / p["target_share"]) + 0.4 * _clip(len(links) / p["target_links"])
+    variety = marker_variety(ctx)
+    # Range of analytical language matters as much as its amount: repeating "However" in every
+    # sentence is a habit, not analysis.
+    argued = argued_paragraphs(ctx)
+    base = (0.3 * _clip(share / p["target_share"]) + 0.2 * _clip(len(links) / p["target_links"])
+            + 0.3 * _clip(variety / p["target_variety"]) + 0.2 * _clip(argued / p["target_argued"]))
     penalty = p["narrative_weight"] * max(0.0, narr_share - p["narrative_free"])
     score = _clip(base - penalty)
     if share >= 0.4:
@@ -188,7 +195,37 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     for s in an:
         evidence += _hit_spans(ctx, s, {"causal", "evaluative", "comparison"}, "analysis")
     return Measure(score, comment, evidence, {"sentences": len(ctx.real), "analytic": len(an), "links": len(links),
-                                              "narrative": len(narr), "narrative_share": round(narr_share, 3)})
+                                              "narrative": len(narr), "narrative_share": round(narr_share, 3),
+                                              "variety": variety, "relevance": round(relevance(ctx), 3),
+                                              "argued_paragraphs": round(argued, 3)})
+
+
+def argued_paragraphs(ctx: Context) -> float:
+    """Share of body paragraphs that open with a point (explanation or evaluation), not a story."""
+    firsts: dict[int, Sentence] = {}
+    for s in ctx.real:
+        firsts.setdefault(s.paragraph, s)
+    keys = sorted(firsts)
+    body = keys[1:-1] if len(keys) >= 3 else keys
+    if not body:
+        return 0.0
+    return sum(1 for k in body if firsts[k].kinds() & {"causal", "evaluative", "comparison", "judgement"}) / len(body)
+
+
+def marker_variety(ctx: Context) -> int:
+    """How many different words and phrases of explanation, evaluation and argument are used."""
+    text = ctx.analysis.text
+    return len({text[h.start:h.end].lower() for s in ctx.real for h in s.hits
+                if h.kind in ("causal", "evaluative", "comparison", "counter")})
+
+
+def relevance(ctx: Context) -> float:
+    """Share of sentences that touch the question: a factor, or the language of argument."""
+    real = ctx.real
+    if not real:
+        return 0.0
+    keep = {"causal", "evaluative", "comparison", "judgement", "counter"}
+    return sum(1 for s in real if s.factors() or s.kinds() & keep) / len(real)
 
 
 # --- balance --------------------------------------------------------------------------------------

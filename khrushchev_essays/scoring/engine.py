@@ -162,6 +162,7 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
         raw += m.score * c.weight * rubric.max_mark
         results.append(CriterionResult(c.id, c.name, mark, max_mark, m.comment, m.evidence, m.details))
 
+    raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
     flags, caps = gaming_flags(ctx, topic)
     mark, level, caps = _apply_caps(rubric, raw, caps)
     if "not_english" in flags:

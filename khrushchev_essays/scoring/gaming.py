@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import re
 
-from .criteria import Context, analytic_sentences, counter_paragraphs, has_judgement, named_factor_weighing, narrative_sentences
+from .criteria import (
+    Context,
+    analytic_sentences,
+    counter_paragraphs,
+    has_judgement,
+    named_factor_weighing,
+    narrative_sentences,
+    relevance,
+)
 from .rubric import Rubric
 
 # Thresholds, set against the marked practice essays and the project's own junk fixtures.
@@ -20,6 +28,7 @@ KEYWORD_FRAGMENT_SHARE = 0.5
 NOT_ENGLISH_KNOWN = 0.55
 COPIED_SHARE = 0.6
 COPY_REMAINDER_WORDS = 60
+IRRELEVANT_SHARE = 0.5  # under half the sentences touch the question: "some irrelevance" (Level 2)
 
 
 class TopicModel:
@@ -111,6 +120,8 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     n = max(1, len(ctx.real))
     if len(narrative_sentences(ctx)) / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
         cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
+    if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:
+        cap("irrelevant", 2, "most sentences do not address the question")
     if not counter_paragraphs(ctx):
         cap("one_sided", r.caps.one_sided, "no counter-argument")
     if r.named_factor is not None:

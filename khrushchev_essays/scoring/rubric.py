@@ -141,6 +141,9 @@ class Rubric(_Strict):
     events: list[Event] = Field(default_factory=list)
     markers: Markers
     caps: Caps = Field(default_factory=Caps)
+    # The weighted total (0-1 of max_mark) is raised to this power before it becomes a mark: the
+    # criteria saturate well before a top answer, so the curve keeps middling essays in the middle.
+    mark_curve: float = Field(1.0, ge=0.5, le=3.0)
     # Text that describes the topic, besides the factors, for recognising off-topic essays.
     topic_text: str = ""
 

@@ -1,0 +1,209 @@
+"""The batch readers and writers on their own: every bad input becomes an error row, in order."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from khrushchev_essays.batch import (
+    MAX_TEXT_BYTES,
+    Item,
+    ReadError,
+    decode_text,
+    iter_items,
+    normalise_question,
+)
+from khrushchev_essays.batch_output import (
+    atomic_output,
+    check_writable,
+    format_for_output,
+    neutralise_cell,
+)
+
+
+def items(*paths: Path | str) -> list[Item]:
+    return list(iter_items([str(p) for p in paths]))
+
+
+def test_decode_accepts_utf8_with_and_without_bom_and_utf16_with_bom() -> None:
+    text = "Khrushchev’s “Secret Speech” — 1956"
+    assert decode_text(text.encode("utf-8")) == text
+    assert decode_text(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    assert decode_text(text.encode("utf-16")) == text  # Python writes the BOM
+    assert decode_text(b"\xfe\xff" + text.encode("utf-16-be")) == text
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ("café".encode("latin-1"), "not UTF-8"),
+        (b"abc\x00def", "binary"),
+        (b"%PDF-1.7 ...", "PDF"),
+        (b"\x89PNG\r\n", "PNG image"),
+        (b"\xff\xfe\x00", "not valid UTF-16"),  # a UTF-16 BOM then an odd byte
+    ],
+)
+def test_decode_refuses_rather_than_guesses(data: bytes, fragment: str) -> None:
+    with pytest.raises(ReadError, match=fragment):
+        decode_text(data)
+
+
+def test_not_utf8_message_says_how_to_fix_it() -> None:
+    with pytest.raises(ReadError) as info:
+        decode_text(b"line one\nthe Th\xe9 thaw\n")
+    assert "line 2" in str(info.value) and "save it as UTF-8" in str(info.value)
+
+
+def test_single_file_errors(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.md").write_text(" \n\t\n")
+    (tmp_path / "huge.txt").write_bytes(b"a" * (MAX_TEXT_BYTES + 1))
+    (tmp_path / "old.docx").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
+    names = ("empty.txt", "blank.md", "huge.txt", "old.docx", "gone.txt")
+    got = items(*(tmp_path / n for n in names))
+    assert [i.source for i in got] == [str(tmp_path / n) for n in names]  # one item each, in order
+    assert all(i.text is None for i in got)
+    errors = [i.error for i in got]
+    assert "is empty" in errors[0]
+    assert "only whitespace" in errors[1]
+    assert "too large" in errors[2]
+    assert "old Word .doc" in errors[3]
+    assert "no such file" in errors[4]
+    assert all(e.startswith(str(tmp_path)) for e in errors)  # each message names its file
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    f = tmp_path / "locked.txt"
+    f.write_text("an essay")
+    f.chmod(0)
+    try:
+        [item] = items(f)
+    finally:
+        f.chmod(0o644)
+    assert "permission denied" in item.error
+
+
+def test_folder_is_walked_sorted_recursive_and_skips_hidden(tmp_path: Path) -> None:
+    for rel in ("b.txt", "a/z.md", "a/c.txt", ".hidden/x.txt", "a/.secret.txt", "notes.pdf", "img.png"):
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("text")
+    assert [Path(i.source).relative_to(tmp_path).as_posix() for i in items(tmp_path)] == ["a/c.txt", "a/z.md", "b.txt"]
+    (tmp_path / "empty").mkdir()
+    [item] = items(tmp_path / "empty")
+    assert "holds no essays" in item.error
+
+
+def test_csv_rows_errors_name_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "class.csv"
+    f.write_text(
+        'Student,Question,Essay\n'
+        'ann,q1,"A first essay, with a comma."\n'
+        'ben,q1,"an essay, with",an unquoted extra field\n'
+        '\n'
+        'cat,Q2,"A second essay\nover two lines."\n'
+        'dan,q9,text\n'
+        'eve,q1,\n'
+        ',2,"No id."\n'
+    )
+    got = items(f)
+    assert [(i.source, i.question, i.text) for i in got if i.error is None] == [
+        (f"{f}:ann", "q1", "A first essay, with a comma."),
+        (f"{f}:cat", "q2", "A second essay\nover two lines."),
+        (f"{f}:line 9", "q2", "No id."),
+    ]
+    errors = [i.error for i in got if i.error]
+    assert errors == [
+        f"{f} line 3: expected 3 fields, found 4 (an essay with commas or quotes must be in double quotes)",
+        f"{f} line 7: unknown question 'q9' (expected q1, q2, auto or blank)",
+        f"{f} line 8: the essay text is missing or empty",
+    ]
+    assert [i.source for i in got] == [f"{f}:ann", f"{f}:line 3", f"{f}:cat", f"{f}:dan", f"{f}:eve", f"{f}:line 9"]
+
+
+def test_csv_delimiter_is_sniffed_and_text_column_required(tmp_path: Path) -> None:
+    semi = tmp_path / "semi.csv"
+    semi.write_text('id;text\nx;"Reforms, reforms; and more"\n', encoding="utf-8-sig")
+    [item] = items(semi)
+    assert (item.source, item.text) == (f"{semi}:x", "Reforms, reforms; and more")
+    tsv = tmp_path / "t.tsv"
+    tsv.write_text("name\tanswer\nyo\tan, answer\n")
+    assert items(tsv)[0].text == "an, answer"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,mark\n1,2\n")
+    [item] = items(bad)
+    assert "no essay column" in item.error and "id, mark" in item.error
+
+
+def test_jsonl_lines(tmp_path: Path) -> None:
+    f = tmp_path / "class.jsonl"
+    f.write_text('{"id": "a", "text": "One."}\n\n{"id": "b", "text": "Two.\n{not json}\n["a list"]\n{"id": 7, "essay": "Three.", "question": "auto"}\n')
+    got = items(f)
+    assert [(i.source, i.question, i.text) for i in got if not i.error] == [(f"{f}:a", None, "One."), (f"{f}:7", "auto", "Three.")]
+    errors = [i.error for i in got if i.error]
+    assert errors[0].startswith(f"{f} line 3: not valid JSON")
+    assert errors[1].startswith(f"{f} line 4: not valid JSON")
+    assert errors[2] == f"{f} line 5: expected a JSON object, found list"
+
+
+def test_stdin(tmp_path: Path) -> None:
+    [item] = list(iter_items(["-"], stdin=io.BytesIO("An essay from a pipe.".encode("utf-16"))))
+    assert (item.source, item.text) == ("<stdin>", "An essay from a pipe.")
+
+
+def test_normalise_question() -> None:
+    assert [normalise_question(v, ("q1", "q2")) for v in ("Q1", " q2 ", "1", "", None, "AUTO")] == ["q1", "q2", "q1", None, None, "auto"]
+    with pytest.raises(ReadError, match="unknown question"):
+        normalise_question("q3", ("q1", "q2"))
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_cells_are_neutralised(value: str) -> None:
+    assert neutralise_cell(value) == "'" + value
+
+
+def test_plain_cells_and_numbers_pass_unchanged() -> None:
+    assert [neutralise_cell(v) for v in ("essay.txt", "a=b", 18, -1.5, "")] == ["essay.txt", "a=b", 18, -1.5, ""]
+
+
+def test_default_format() -> None:
+    assert format_for_output("marks.CSV", False) == "csv"
+    assert format_for_output("marks.jsonl", True) == "jsonl"
+    assert format_for_output("marks.txt", False) == "table"
+    assert format_for_output(None, True) == "table"
+    assert format_for_output(None, False) == "jsonl"
+
+
+def test_atomic_output_replaces_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old contents\n")
+    with pytest.raises(RuntimeError):
+        with atomic_output(str(target)) as fh:
+            fh.write("half a fi")
+            raise RuntimeError("scoring crashed")
+    assert target.read_text() == "old contents\n"
+    assert os.listdir(tmp_path) == ["out.csv"]  # no temporary file left behind
+    with atomic_output(str(target)) as fh:
+        csv.writer(fh).writerow(["new", "contents"])
+    assert target.read_bytes() == b"new,contents\r\n"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_check_writable(tmp_path: Path) -> None:
+    assert check_writable(str(tmp_path / "ok.json")) is None
+    assert "does not exist" in check_writable(str(tmp_path / "nope" / "x.json"))
+    assert "is a folder" in check_writable(str(tmp_path))
+
+
+def test_items_pickle_for_worker_processes() -> None:
+    import pickle
+
+    item = Item("a.txt", "q1", "text")
+    assert pickle.loads(pickle.dumps(item)) == item
+    assert json.dumps([item.source])  # sources are plain strings

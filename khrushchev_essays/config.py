@@ -1,0 +1,80 @@
+"""Default settings for the web app.
+
+Precedence, lowest first: these defaults, then `instance/config.py`, then environment variables
+(`SECRET_KEY`, `DATABASE_URL`, and any `KHRUSHCHEV_<SETTING>`, e.g. `KHRUSHCHEV_SESSION_COOKIE_SECURE=true`),
+then the `test_config` mapping passed to `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# A form body bigger than this is refused with a 413 page before any parsing. It sits well above
+# the engine's 60,000-character limit (a long essay in non-Latin script, URL-encoded, can take
+# six bytes per character), so an essay that is merely too long gets a message on the form instead.
+MAX_BODY_BYTES = 512 * 1024
+
+MAX_CONTENT_LENGTH = MAX_BODY_BYTES
+MAX_FORM_MEMORY_SIZE = MAX_BODY_BYTES
+
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# SQLite waits this long (ms) for another writer instead of failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Off by default because `make run` serves plain HTTP on localhost; set
+# KHRUSHCHEV_SESSION_COOKIE_SECURE=true behind HTTPS.
+SESSION_COOKIE_SECURE = False
+
+WTF_CSRF_ENABLED = True
+# Writing an essay takes 45 minutes or more: a one-hour token (Flask-WTF's default) would expire
+# under a slow writer and lose the submission. Tokens stay tied to the browser session.
+WTF_CSRF_TIME_LIMIT = 12 * 3600
+WTF_CSRF_SSL_STRICT = True
+
+# Static files are small and change only with a release; let browsers keep them for an hour.
+SEND_FILE_MAX_AGE_DEFAULT = 3600
+
+
+def database_url(instance_path: str) -> str:
+    """`DATABASE_URL` from the environment, else the SQLite file in the instance folder.
+
+    Heroku-style `postgres://` URLs are rewritten to the `postgresql://` scheme SQLAlchemy expects.
+    """
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return "postgresql://" + url.removeprefix("postgres://") if url.startswith("postgres://") else url
+    return "sqlite:///" + str(Path(instance_path) / "khrushchev_essays.sqlite")
+
+
+def secret_key(instance_path: str) -> str:
+    """`SECRET_KEY` from the environment, else a key generated once into instance/secret_key (0600).
+
+    Generating it once, rather than per start, keeps students' sessions (and their CSRF tokens)
+    valid across restarts; the file is created with O_EXCL so two workers starting together agree.
+    """
+    env = os.environ.get("SECRET_KEY", "").strip()
+    if env:
+        return env
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        # Write to a private temporary file, then hard-link it into place: the link either
+        # appears complete or fails because another process won the race, never half-written.
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text(encoding="ascii").strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to have a new key generated")
+    return key

@@ -1,0 +1,24 @@
+"""Storage: SQLAlchemy models and queries for scored submissions.
+
+Imports run one way (scoring <- storage <- web, cli): this package uses the engine's report type
+and never imports the web app.
+"""
+
+from .db import Base, UTCDateTime, configure_engine, db, utcnow
+from .models import SOURCES, Submission, SubmissionFlag
+from .submissions import attempt_history, get_by_token, new_token, save_submission
+
+__all__ = [
+    "SOURCES",
+    "Base",
+    "Submission",
+    "SubmissionFlag",
+    "UTCDateTime",
+    "attempt_history",
+    "configure_engine",
+    "db",
+    "get_by_token",
+    "new_token",
+    "save_submission",
+    "utcnow",
+]

@@ -1,0 +1,36 @@
+"""The web app: blueprints (practice, api; teacher to come), forms, templates and static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from ..storage import configure_engine, db
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+
+csrf = CSRFProtect()
+migrate = Migrate()
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database, migrations, CSRF protection, blueprints, headers and error pages."""
+    from . import api, errors, practice, security, views
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
+
+    app.register_blueprint(practice.bp)
+    app.register_blueprint(api.bp)
+    # The JSON API takes no cookies and stores nothing, so there is no session to forge requests in.
+    csrf.exempt(api.bp)
+
+    views.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)

@@ -1,0 +1,72 @@
+"""The essay form. Flask-WTF adds a CSRF token to it; the engine's own check decides what can be marked."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp, ValidationError
+
+from ..scoring import InputError, check_text
+
+NAME_MAX, CLASS_CODE_MAX = 80, 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _class_code(value: str | None) -> str | None:
+    # Teachers filter by class code: "11b", " 11B " and "11B" are one class.
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _newlines(value: str | None) -> str | None:
+    # Browsers send textarea line breaks as CRLF. The engine's offsets, the stored text and the
+    # highlighted page must all count characters the same way, so one form of line break is kept.
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+class EssayForm(FlaskForm):
+    """Optional name and class code, and the essay itself."""
+
+    student_name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[Optional(), Length(max=NAME_MAX, message=f"Keep your name under {NAME_MAX} characters.")],
+        description="Optional. Shown on your feedback page and to your teacher.",
+        render_kw={"autocomplete": "name", "maxlength": NAME_MAX, "spellcheck": "false"},
+    )
+    class_code = StringField(
+        "Class code",
+        filters=[_class_code],
+        validators=[
+            Optional(),
+            Length(max=CLASS_CODE_MAX, message=f"A class code is at most {CLASS_CODE_MAX} characters."),
+            Regexp(r"^[A-Z0-9][A-Z0-9 _-]*$", message="Use letters, numbers and hyphens only, as your teacher gave it."),
+        ],
+        description="Optional. The code your teacher gave you, such as 13H-2.",
+        render_kw={"autocomplete": "off", "maxlength": CLASS_CODE_MAX, "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    text = TextAreaField(
+        "Your essay",
+        filters=[_newlines],
+        render_kw={"rows": 22, "spellcheck": "true", "autocapitalize": "sentences"},
+    )
+    submit = SubmitField("Submit for feedback")
+
+    def validate_student_name(self, field: StringField) -> None:
+        """Refuse control characters: they are never part of a name and break CSV exports."""
+        if field.data and _CONTROL.search(field.data):
+            raise ValidationError("Your name contains characters that cannot be stored.")
+
+    def validate_text(self, field: TextAreaField) -> None:
+        """Apply the engine's own limits (empty, over 6,000 words or 60,000 characters...)."""
+        if not field.data or not field.data.strip():
+            raise ValidationError("The essay is empty. Write your answer in the box, then submit it.")
+        try:
+            check_text(field.data)
+        except InputError as exc:
+            raise ValidationError(str(exc)) from None

@@ -1,0 +1,146 @@
+"""The student side: the questions, the essay form, and the feedback page for each submission."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from ..scoring import FLAG_EXPLANATIONS, Rubric, score
+from ..storage import Submission, attempt_history, get_by_token, save_submission
+from . import charts
+from .forms import EssayForm
+from .highlight import highlight
+from .views import rubric_or_404, rubrics
+
+bp = Blueprint("practice", __name__)
+
+STATUSES = ("developed", "mentioned", "missing")
+# Shown for a flag the engine adds before this page learns its wording.
+FALLBACK_FLAG_TEXT = "The marker noticed something unusual about this essay; your teacher may want to look at it."
+
+
+@bp.get("/")
+def index():
+    """Both questions, with what examiners reward and the suggested time and length."""
+    return render_template("practice/index.html", questions=list(rubrics().values()))
+
+
+@bp.route("/questions/<qid>", methods=["GET", "POST"])
+def question(qid: str):
+    """The question's guidance and the essay form; a valid post is scored, stored and redirected."""
+    rubric = rubric_or_404(qid)
+    form = EssayForm()
+    if form.validate_on_submit():
+        sub = _score_and_store(form, rubric, parent=None)
+        if sub is not None:
+            return redirect(url_for(".feedback", token=sub.token), code=303)
+    return _render_form(rubric, form, parent=None)
+
+
+@bp.get("/feedback/<token>")
+def feedback(token: str):
+    """Everything the marker concluded about one submission, explained."""
+    sub = _submission_or_404(token)
+    report = sub.score_report()
+    rubric = rubric_or_404(sub.question)
+    history = attempt_history(sub)
+    hints = {f.id: f.hint for f in rubric.factors}
+    factors = {status: [f for f in report.factors if f.status == status] for status in STATUSES}
+    return render_template(
+        "practice/feedback.html",
+        sub=sub,
+        report=report,
+        rubric=rubric,
+        band=_band(rubric, report.level),
+        essay=highlight(sub.text, report),
+        factors=factors,
+        hints=hints,
+        flags=[(flag, FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT)) for flag in report.flags],
+        history=history,
+        mark_scale=charts.mark_scale(report.mark, report.max_mark, rubric.levels),
+        bars={c.id: charts.criterion_bar(c.name, c.mark, c.max_mark) for c in report.criteria},
+        progress=charts.progress_chart(
+            [charts.Point(s.attempt, s.mark, s.id == sub.id) for s in history], report.max_mark
+        )
+        if len(history) > 1
+        else None,
+    )
+
+
+@bp.route("/feedback/<token>/revise", methods=["GET", "POST"])
+def revise(token: str):
+    """The essay form pre-filled with an earlier attempt; the new attempt is linked to it."""
+    parent = _submission_or_404(token)
+    rubric = rubric_or_404(parent.question)
+    if request.method == "GET":
+        form = EssayForm(data={"text": parent.text, "student_name": parent.student_name, "class_code": parent.class_code})
+    else:
+        form = EssayForm()
+        if form.validate_on_submit():
+            sub = _score_and_store(form, rubric, parent=parent)
+            if sub is not None:
+                return redirect(url_for(".feedback", token=sub.token), code=303)
+    return _render_form(rubric, form, parent=parent)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_expired(error: CSRFError):
+    """Show the form again with the essay kept, instead of losing 45 minutes of writing.
+
+    A missing or stale token usually means the session ran out while the student was writing;
+    nothing is scored or stored, and the fresh form carries a new token.
+    """
+    view_args = request.view_args or {}
+    parent = get_by_token(view_args["token"]) if "token" in view_args else None
+    qid = parent.question if parent is not None else view_args.get("qid", "")
+    rubric = rubrics().get(qid)
+    if rubric is None:
+        return render_template("errors/error.html", code=400, title="Form expired",
+                               message="This form had expired. Go back, reload the page and try again."), 400
+    form = EssayForm()
+    notice = ("For your safety this form was not sent, because the page had been open a long time or "
+              "your browser blocked its cookie. Your essay is still below: press the button to submit it again.")
+    return _render_form(rubric, form, parent=parent, notice=notice, status=400)
+
+
+def _submission_or_404(token: str) -> Submission:
+    sub = get_by_token(token)
+    if sub is None:
+        abort(404, description="There is no feedback at this link. Check that you copied all of it.")
+    return sub
+
+
+def _band(rubric: Rubric, level: int | None):
+    try:
+        return rubric.band(level) if level is not None else None
+    except KeyError:
+        return None
+
+
+def _score_and_store(form: EssayForm, rubric: Rubric, parent: Submission | None) -> Submission | None:
+    """Score the essay and store it; on an engine refusal put its reason on the form and store nothing."""
+    text = form.text.data
+    report = score(text, rubric, source="web")
+    if report.status != "scored":
+        form.text.errors = [*form.text.errors, report.error or "This essay could not be marked."]
+        return None
+    return save_submission(
+        text, report, student_name=form.student_name.data, class_code=form.class_code.data, source="web", parent=parent
+    )
+
+
+def _render_form(rubric: Rubric, form: EssayForm, parent: Submission | None, notice: str | None = None,
+                 status: int | None = None):
+    """The question page (or the revision page): guidance beside the form; 422 when the form has errors."""
+    if status is None:
+        status = 422 if form.errors or any(f.errors for f in form) else 200
+    previous = parent.score_report() if parent is not None else None
+    return render_template(
+        "practice/question.html",
+        rubric=rubric,
+        form=form,
+        parent=parent,
+        previous=previous,
+        notice=notice,
+        action=url_for(".revise", token=parent.token) if parent else url_for(".question", qid=rubric.id),
+    ), status

@@ -1,0 +1,26 @@
+"""Serve the app in production: apply the database migrations, then hand over to waitress."""
+
+from __future__ import annotations
+
+import logging
+
+
+def serve(host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
+    """Bring the database schema up to date and serve the app on host:port with waitress."""
+    from flask_migrate import upgrade
+    from waitress import serve as waitress_serve
+
+    from .. import create_app
+    from ..scoring import get_nlp
+    from .views import rubrics
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        # Read the rubrics and load spaCy now, so the first student does not wait for them.
+        questions = rubrics()
+        get_nlp()
+    app.logger.info("%d questions (%s); serving on http://%s:%d/ with %d threads",
+                    len(questions), ", ".join(questions), host, port, threads)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="khrushchev_essays")

@@ -1,0 +1,46 @@
+"""What the templates share: the rubrics, and filters for numbers and dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, abort, current_app
+
+from ..scoring import Rubric, load_all_rubrics
+
+
+def rubrics() -> dict[str, Rubric]:
+    """Every question's rubric by id, read once per app (rubric files change only with a release)."""
+    cache = current_app.extensions.setdefault("khrushchev_rubrics", {})
+    if not cache:
+        cache.update(sorted(load_all_rubrics(current_app.config.get("RUBRICS_DIR")).items()))
+    return cache
+
+
+def rubric_or_404(qid: str) -> Rubric:
+    """The rubric for a question id from a URL or form, or a 404 page."""
+    rubric = rubrics().get(qid)
+    if rubric is None:
+        abort(404, description="There is no practice question with that id.")
+    return rubric
+
+
+def format_mark(value: float | int | None) -> str:
+    """A mark without a pointless ".0" (4.0 -> "4", 4.5 -> "4.5")."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def format_date(value: datetime | None) -> str:
+    """A UTC timestamp as "22 Nov 2026, 13:05 UTC" (no local-time guessing on the server)."""
+    return value.strftime("%-d %b %Y, %H:%M UTC") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals the templates use."""
+    app.jinja_env.filters["mark"] = format_mark
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["rubrics"] = rubrics
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

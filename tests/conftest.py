@@ -45,3 +45,105 @@ def q2(rubrics):
 
 def read_fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+# --- web app (issue 3) -----------------------------------------------------------------------------
+# Each test gets its own migrated SQLite file, and each live server its own port, so the suite
+# runs in parallel under xdist.
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def make_app(db_path: Path, **config):
+    """A web app on its own SQLite file, with the migrations applied (CSRF off unless asked)."""
+    from flask_migrate import upgrade
+
+    from khrushchev_essays import create_app
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **config}
+    )
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path / "web.sqlite")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """`khrushchev-essays serve` in its own process (migrations + waitress), on a free port and a fresh database."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from types import SimpleNamespace
+
+    tmp = tmp_path_factory.mktemp("live")
+    db_path, port = tmp / "live.sqlite", free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "khrushchev_essays.cli", "serve", "--port", str(port), "--threads", "8"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the server did not start:\n{(tmp / 'server.log').read_text()}")
+            time.sleep(0.3)
+    yield SimpleNamespace(url=url, db_path=db_path, proc=proc)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (installed by scripts/ensure-chromium.sh), or $CHROMIUM_PATH."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright. Each launch gets a fresh temporary user-data-dir."""
+    path = chromium_path()
+    if path is None:
+        pytest.skip("chromium is not installed (run scripts/ensure-chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

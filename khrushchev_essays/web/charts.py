@@ -35,25 +35,34 @@ def criterion_bar(name: str, mark: float, max_mark: float) -> Markup:
 
 def mark_scale(mark: int | None, max_mark: int, levels: Sequence[Level]) -> Markup:
     """The whole mark on the level bands: where the essay sits and how far the next level is."""
+    w = 600
     label = f"{format_mark(mark)} out of {max_mark} marks"
     parts = [
-        Markup('<svg class="scale" viewBox="0 0 300 46" role="img" aria-label="{l}"><title>{l}</title>').format(l=label)
+        Markup('<svg class="scale" viewBox="0 0 {w} 52" role="img" aria-label="{l}"><title>{l}</title>').format(
+            w=w, l=label
+        )
     ]
     for band in sorted(levels, key=lambda lv: lv.min_mark):
         if band.max_mark <= 0:
             continue  # level 0 is the single mark 0: no room to draw it
-        x0 = 300 * max(band.min_mark - 0.5, 0) / max_mark
-        x1 = 300 * (band.max_mark + 0.5 if band.max_mark < max_mark else max_mark) / max_mark
+        x0 = w * max(band.min_mark - 0.5, 0) / max_mark
+        x1 = w * (band.max_mark + 0.5 if band.max_mark < max_mark else max_mark) / max_mark
         reached = mark is not None and mark >= band.min_mark
         parts.append(
             Markup(
-                '<rect class="scale-band{r}" x="{x:.1f}" y="8" width="{w:.1f}" height="16"/>'
-                '<text class="scale-label" x="{c:.1f}" y="40" text-anchor="middle">L{lv}</text>'
-            ).format(r=" reached" if reached else "", x=x0 + 1, w=max(x1 - x0 - 2, 1), c=(x0 + x1) / 2, lv=band.level)
+                '<rect class="scale-band{r}" x="{x:.1f}" y="14" width="{bw:.1f}" height="14" rx="2"/>'
+                '<text class="scale-label" x="{c:.1f}" y="46" text-anchor="middle">Level {lv} · {lo}–{hi}</text>'
+            ).format(
+                r=" reached" if reached else "", x=x0 + 1, bw=max(x1 - x0 - 2, 1), c=(x0 + x1) / 2, lv=band.level,
+                lo=band.min_mark, hi=band.max_mark,
+            )
         )
     if mark is not None:
-        x = 300 * _fraction(mark, max_mark)
-        parts.append(Markup('<path class="scale-marker" d="M{x:.1f} 2 l-5 -2 h10 z M{x:.1f} 2 V28"/>').format(x=x))
+        x = min(max(w * _fraction(mark, max_mark), 6), w - 6)
+        parts.append(
+            Markup('<path class="scale-marker" d="M{a:.1f} 2 H{b:.1f} L{x:.1f} 10 Z"/>'
+                   '<line class="scale-needle" x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="32"/>').format(a=x - 6, b=x + 6, x=x)
+        )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
 

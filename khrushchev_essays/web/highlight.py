@@ -80,7 +80,7 @@ def _tag(mark: _Mark) -> Markup:
             '<span class="visually-hidden">Inaccuracy </span>!{n}</a>'
         ).format(n=mark.number)
     return Markup(
-        '<span class="tag {c}" aria-hidden="true">{n}</span>'
+        '<span class="tag {c}"><span class="visually-hidden">factor </span>{n}</span>'
     ).format(c=colour_class(mark.number), n=mark.number)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
@@ -21,6 +22,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
         # Read the rubrics and load spaCy now, so the first student does not wait for them.
         questions = rubrics()
         get_nlp()
-    app.logger.info("%d questions (%s); serving on http://%s:%d/ with %d threads",
-                    len(questions), ", ".join(questions), host, port, threads)
+    # Printed rather than logged: the migrations' logging set-up raises the root level to WARNING.
+    print(f"Serving {len(questions)} questions ({', '.join(questions)}) on http://{host}:{port}/ "
+          f"with {threads} threads; press Ctrl+C to stop.", file=sys.stderr, flush=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="khrushchev_essays")

@@ -78,10 +78,13 @@ def agreement(true_levels: list[int], pred_levels: list[int], true_marks: list[i
         return {"n": 0, "qwk": None, "exact": None, "adjacent": None, "mark_mae": None,
                 "confusion": [[0] * len(LEVELS) for _ in LEVELS]}
     diffs = [abs(t - p) for t, p in zip(true_levels, pred_levels)]
-    # Kappa is undefined (NaN, with a warning) when both raters use one level only.
+    # Kappa is undefined (NaN, with a warning) when both raters use one level only: shown as n/a.
     import warnings
 
+    from sklearn.exceptions import UndefinedMetricWarning
+
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         qwk = cohen_kappa_score(true_levels, pred_levels, weights="quadratic", labels=LEVELS)
     return {

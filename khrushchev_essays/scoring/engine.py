@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 
 from . import criteria as crit
+from .calibrator import apply_calibration
 from .feedback import write_feedback
 from .findings import find
 from .gaming import TopicModel, gaming_flags
@@ -174,6 +175,9 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
         question_confidence=qconf,
     )
     report.confidence = _confidence(rubric, raw, mark, caps, flags)
+    # A matching trained calibrator may move the level; the caps still hold, and low confidence
+    # routes the essay to a teacher (needs_review). The feedback then speaks of the final level.
+    apply_calibration(report, rubric)
     report.feedback = write_feedback(ctx, report)
     return report
 

@@ -47,6 +47,11 @@ evaluate: install pipeline
 bench: install pipeline
 	$(PY) benchmarks/bench_scoring.py $(ARGS)
 
+# Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into
+# models/calibrators/; commit the .joblib and .json it writes. Re-run whenever the rubrics change.
+calibrate: install pipeline
+	$(CLI) train --labels ../shared/calibration/labels.tsv ../shared/calibration --out models/calibrators
+
 check-rubrics: install
 	$(CLI) rubric check
 

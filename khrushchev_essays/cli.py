@@ -191,6 +191,56 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
     sys.exit(EXIT_SOME_FAILED if result["failed"] else EXIT_OK)
 
 
+@main.command("train")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@click.option("--labels", "labels_file", type=click.Path(dir_okay=False), default=None,
+              help="Tab-separated labels (question, file, ..., consensus_level, consensus_mark); the essays "
+              "are PATH/<question>/<file>, PATH defaulting to the labels file's folder.")
+@click.option("--from-db", is_flag=True, help="Train from teachers' reviewed submissions in the database.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write <question>.joblib and .json (default: models/calibrators).")
+@click.option("--always-apply", is_flag=True,
+              help="Mark the models for use even where they do not beat the rules in cross-validation.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes to score with (as for grade).")
+def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, out_dir: str | None,
+              always_apply: bool, jobs: int | None) -> None:
+    """Fit a calibrator per question from marked essays; print cross-validated agreement.
+
+    \b
+    Prints, per question, leave-one-out QWK, exact and adjacent level agreement and mark MAE
+    for the calibrator and for the rules alone on the same essays. A calibrator that does not
+    beat the rules is saved with its figures but not used by the engine (see --always-apply).
+
+    \b
+    Example:
+      khrushchev-essays train --labels ../shared/calibration/labels.tsv ../shared/calibration
+    """
+    from .evaluation import EvaluationError
+    from .scoring import PipelineMissing
+    from .scoring.calibrator import CALIBRATORS_DIR
+    from .training import TrainingError, format_training, reviewed_submissions_query, train_from_db, train_from_labels
+
+    if bool(labels_file) == from_db:
+        raise click.UsageError("give either --labels FILE [PATH...] or --from-db")
+    if from_db and reviewed_submissions_query() is None:
+        click.echo("cannot train --from-db: teacher reviews are not available yet (the teacher side that "
+                   "stores reviewed submissions is not built); train from --labels FILE instead", err=True)
+        sys.exit(EXIT_USAGE)
+    _rubric_ids()
+    target = out_dir or str(CALIBRATORS_DIR)
+    try:
+        if from_db:
+            results = train_from_db(target, always_apply=always_apply)
+        else:
+            results = train_from_labels(labels_file, paths, target, jobs=jobs, always_apply=always_apply)
+    except (EvaluationError, TrainingError, PipelineMissing) as exc:
+        click.echo("cannot train:", err=True)
+        for problem in getattr(exc, "problems", [str(exc)]):
+            click.echo(f"  {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(format_training(results, target))
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

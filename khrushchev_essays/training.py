@@ -1,0 +1,258 @@
+"""Train the per-question calibrators from marked essays, and measure whether they help.
+
+`train_from_labels(labels_file, paths, out_dir)` scores every labelled essay with the rules (the
+same reading of labels as `evaluate`), then per question cross-validates the calibrator by
+leave-one-out, fits it on all essays and saves it with its sidecar. The figures for the rules
+alone are taken on the same essays, so the gain (or the loss) is visible side by side.
+
+Leave-one-out: with two dozen essays a question, every other split wastes data or depends on a
+seed; pooled out-of-fold predictions give one QWK per question, identical on every run.
+
+Lives outside `scoring` because it reads label files (evaluation.py) and, later, the database.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .batch import Item, ReadError, read_text_file, score_items
+from .evaluation import EvaluationError, agreement, evaluate, find_essay, read_labels
+from .scoring.calibrator import (
+    CALIBRATORS_DIR,
+    ENV_SWITCH,
+    NEEDS_REVIEW_BELOW,
+    capped,
+    confidence,
+    feature_matrix,
+    features,
+    new_estimator,
+    rule_mark_level,
+    save_calibrator,
+)
+from .scoring.report import ScoreReport
+from .scoring.rubric import Rubric, load_rubric
+
+MIN_ESSAYS = 10  # fewer than this per question and leave-one-out figures mean nothing
+
+
+class TrainingError(ValueError):
+    """The training data cannot be used; `problems` lists each reason."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def labelled_reports(labels_file: str | Path, paths: Sequence[str | Path], jobs: int | None = None) -> dict[str, list[tuple[ScoreReport, int, int]]]:
+    """{question: [(rule report, consensus level, consensus mark), ...]} for a labels TSV."""
+    labels = read_labels(labels_file)
+    items, problems = [], []
+    for row in labels:
+        where = find_essay(paths, row["question"], row["file"])
+        if where is None:
+            problems.append(f"essay not found: {row['question']}/{row['file']} (looked in {', '.join(map(str, paths))})")
+            continue
+        try:
+            items.append((row, Item(str(where), row["question"], read_text_file(where))))
+        except ReadError as exc:
+            problems.append(f"{where}: {exc}")
+    if problems:
+        raise TrainingError(problems)
+    out: dict[str, list[tuple[ScoreReport, int, int]]] = {}
+    with calibration_off():  # train on what the rules say, whatever calibrator is installed
+        reports = list(score_items([it for _r, it in items], jobs=jobs))
+    for (row, _it), report in zip(items, reports):
+        if report.status != "scored":
+            problems.append(f"{report.source}: {report.error}")
+            continue
+        out.setdefault(row["question"], []).append((report, row["level"], row["mark"]))
+    if problems:
+        raise TrainingError(problems)
+    return out
+
+
+@contextmanager
+def calibration_off() -> Iterator[None]:
+    """Score with the rules alone for a while; the environment reaches spawned batch workers too."""
+    old = os.environ.get(ENV_SWITCH)
+    os.environ[ENV_SWITCH] = "off"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(ENV_SWITCH, None)
+        else:
+            os.environ[ENV_SWITCH] = old
+
+
+def _names(reports: list[ScoreReport]) -> list[str]:
+    return sorted(set().union(*(features(r) for r in reports)))
+
+
+def cross_validate(rubric: Rubric, reports: list[ScoreReport], levels: list[int], marks: list[int]) -> dict[str, Any]:
+    """Leave-one-out figures for the calibrator and, on the same essays, for the rules alone.
+
+    Each held-out prediction goes through the caps exactly as in the engine. Returns {"model",
+    "rules"} agreement groups (n, qwk, exact, adjacent, mark_mae), the model's out-of-fold mark
+    error (residual_sd), and for both how needs_review would route the essays.
+    """
+    names = _names(reports)
+    X, y = feature_matrix(reports, names), np.asarray(marks, dtype=float)
+    predicted = np.empty(len(y))
+    for i in range(len(y)):
+        train = np.arange(len(y)) != i
+        predicted[i] = new_estimator(names).fit(X[train], y[train]).predict(X[i : i + 1])[0]
+    residual_sd = float(np.sqrt(np.mean((predicted - y) ** 2)))
+    model_marks, model_levels, model_conf = [], [], []
+    for r, p in zip(reports, predicted):
+        m, lv, caps = capped(rubric, float(p), r)
+        model_marks.append(m)
+        model_levels.append(lv)
+        model_conf.append(confidence(rubric, float(p), m, caps, r.flags))
+    rules = [rule_mark_level(r) for r in reports]
+    rule_levels = [lv for _m, lv in rules]
+    model = {**_group(agreement(levels, model_levels, marks, model_marks)), **_routing(levels, model_levels, model_conf)}
+    rules_g = {**_group(agreement(levels, rule_levels, marks, [m for m, _lv in rules])),
+               **_routing(levels, rule_levels, [r.confidence or 0.0 for r in reports])}
+    return {
+        "model": model,
+        "rules": rules_g,
+        "residual_sd": round(residual_sd, 3),
+        "method": "leave-one-out",
+        "predictions": [round(float(p), 4) for p in predicted],
+    }
+
+
+def _routing(levels: list[int], predicted: list[int], conf: list[float]) -> dict[str, Any]:
+    """How needs_review would route these essays, and how often the flagged and unflagged are right."""
+    review = [c < NEEDS_REVIEW_BELOW for c in conf]
+    right = [a == b for a, b in zip(levels, predicted)]
+    return {"needs_review": sum(review),
+            "exact_when_flagged": _share([ok for ok, f in zip(right, review) if f]),
+            "exact_when_not_flagged": _share([ok for ok, f in zip(right, review) if not f])}
+
+
+def _share(xs: list[bool]) -> float | None:
+    return round(sum(xs) / len(xs), 4) if xs else None
+
+
+def _group(g: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in g.items() if k != "confusion"}
+
+
+def train_question(rubric: Rubric, data: list[tuple[ScoreReport, int, int]], out_dir: str | Path, source: str,
+                   always_apply: bool = False) -> dict[str, Any]:
+    """Cross-validate, fit on every essay and save one question's calibrator; return its sidecar.
+
+    The sidecar's `apply` is true only when the model's cross-validated QWK beats the rules'
+    (or `always_apply`), so the engine never swaps a better explanation for a worse model.
+    """
+    if len(data) < MIN_ESSAYS:
+        raise TrainingError([f"{rubric.id}: {len(data)} marked essays, at least {MIN_ESSAYS} are needed"])
+    reports, levels, marks = [d[0] for d in data], [d[1] for d in data], [d[2] for d in data]
+    cv = cross_validate(rubric, reports, levels, marks)
+    names = _names(reports)
+    est = new_estimator(names).fit(feature_matrix(reports, names), np.asarray(marks, dtype=float))
+    gain = (cv["model"]["qwk"] or -1.0) - (cv["rules"]["qwk"] or -1.0)
+    better = gain > 0
+    reason = f"QWK {_f(cv['model']['qwk'])} against the rules' {_f(cv['rules']['qwk'])}"
+    meta = {
+        "training_size": len(data), "source": source, "residual_sd": cv["residual_sd"],
+        "cv": {k: cv[k] for k in ("method", "model", "rules")}, "needs_review_below": NEEDS_REVIEW_BELOW,
+        "apply": bool(better or always_apply),
+        "apply_reason": reason + ("" if better else "; applied anyway (always_apply)" if always_apply else ""),
+    }
+    return save_calibrator(est, rubric, out_dir, meta)
+
+
+def _f(x: float | None) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def train_from_labels(labels_file: str | Path, paths: Sequence[str | Path] = (), out_dir: str | Path = CALIBRATORS_DIR,
+                      jobs: int | None = None, always_apply: bool = False) -> dict[str, dict[str, Any]]:
+    """Train every question in a labels TSV (essays under PATH/<question>/<file>; default: the
+    labels file's folder); return {question: sidecar}. Raises TrainingError or EvaluationError."""
+    paths = list(paths) or [Path(labels_file).parent]
+    data = labelled_reports(labels_file, paths, jobs)
+    source = f"labels:{Path(labels_file).as_posix()}"
+    return {q: train_question(load_rubric(q), rows, out_dir, source, always_apply) for q, rows in sorted(data.items())}
+
+
+def reviewed_submissions_query():
+    """The storage function that lists teacher-reviewed submissions, or None until it exists.
+
+    The teacher side (issue 4) will add `storage.reviewed_submissions(question)` yielding
+    (score report, teacher level, teacher mark); `train --from-db` uses it as soon as it does.
+    """
+    try:
+        from . import storage
+    except ImportError:
+        return None
+    return getattr(storage, "reviewed_submissions", None)
+
+
+def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = False) -> dict[str, dict[str, Any]]:
+    """Train each question that has at least MIN_ESSAYS teacher-reviewed submissions.
+
+    Expects `storage.reviewed_submissions(question)` to yield (ScoreReport, level, mark), the
+    teacher's level and mark; raises TrainingError while the teacher side does not provide it.
+    """
+    from .scoring.rubric import load_all_rubrics
+
+    query = reviewed_submissions_query()
+    if query is None:
+        raise TrainingError(["teacher reviews are not available yet: the database has no reviewed submissions "
+                             "(the teacher side, issue 4, is not built); train from --labels instead"])
+    results, short = {}, []
+    for qid, rubric in sorted(load_all_rubrics().items()):
+        rows = [(r, int(lv), int(m)) for r, lv, m in query(qid) if r.status == "scored"]
+        if len(rows) < MIN_ESSAYS:
+            short.append(f"{qid}: {len(rows)} reviewed submissions, at least {MIN_ESSAYS} are needed")
+            continue
+        results[qid] = train_question(rubric, rows, out_dir, "database:teacher-reviews", always_apply)
+    if not results:
+        raise TrainingError(short or ["no reviewed submissions"])
+    return results
+
+
+def evaluate_both(paths: Sequence[str | Path], labels_file: str | Path, jobs: int | None = None) -> dict[str, Any]:
+    """`evaluate` twice: {"rules": ..., "calibrated": ...}, the second with installed calibrators.
+
+    On the essays the calibrators were trained on the calibrated figures are in-sample, so read
+    the cross-validated figures from `train` for the honest gain.
+    """
+    with calibration_off():
+        rules = evaluate(paths, labels_file, jobs=jobs)
+    return {"rules": rules, "calibrated": evaluate(paths, labels_file, jobs=jobs)}
+
+
+def format_training(results: dict[str, dict[str, Any]], out_dir: str | Path) -> str:
+    """Cross-validated figures, model against rules, per question, for a terminal."""
+    lines = [f"{'':4}{'':7}{'n':>4}{'QWK':>8}{'exact':>8}{'adjacent':>10}{'mark MAE':>10}"]
+    for q, side in results.items():
+        cv = side["cv"]
+        for who in ("rules", "model"):
+            g = cv[who]
+            lines.append(f"{q:4}{who:7}{g['n']:>4}{_f(g['qwk']):>8}{_f(g['exact']):>8}{_f(g['adjacent']):>10}"
+                         f"{g['mark_mae']:>10.2f}")
+        for who in ("rules", "model"):
+            g = cv[who]
+            lines.append(f"    {who}: needs_review (confidence < {side['needs_review_below']}) on {g['needs_review']} of "
+                         f"{g['n']}; exact when flagged {_f(g['exact_when_flagged'])}, otherwise {_f(g['exact_when_not_flagged'])}")
+        state = "used by the engine" if side["apply"] else "saved but NOT used (the rules decide)"
+        lines.append(f"    {side['model_id']}: {state}: {side['apply_reason']}; alpha {side['alpha']:.3g}, "
+                     f"mark error sd {side['residual_sd']:.2f}")
+    lines.append(f"({cv['method']} cross-validation; wrote {out_dir})")
+    return "\n".join(lines)
+
+
+__all__ = ["EvaluationError", "TrainingError", "cross_validate", "evaluate_both", "format_training",
+           "labelled_reports", "reviewed_submissions_query", "train_from_db", "train_from_labels", "train_question"]

@@ -108,34 +108,47 @@ def _zone(sents: list[Sentence], idxs: list[int]) -> list[Sentence]:
 
 
 def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[Span]]:
-    """Pair each named event with the nearest year in its sentence; a wrong year is an inaccuracy.
+    """Pair each year with the event it dates; a year that is wrong for its event is an inaccuracy.
 
-    A year counts as an event's date only when it stands within YEAR_WINDOW tokens of the event's
-    name with no other event's name nearer to it, so "the Secret Speech in 1956 and Hungary later
-    that year" pairs 1956 with the speech and nothing with Hungary.
+    A year dates an event when it stands close to the event's name in the same sentence: just
+    after it ("the Secret Speech in February 1956", "(1956)") or just before it ("the 1956 Secret
+    Speech", "In 1956 the Secret Speech..."). Credit is given generously (within YEAR_WINDOW
+    tokens), but a date is called wrong only when the pairing is unmistakable: the year right
+    after the name with no comma or dash between, or right before it. A false accusation of error
+    would teach a student the wrong fact, so doubtful pairs are left alone.
     """
     correct: list[Span] = []
     wrong: list[Span] = []
     text = analysis.text
+    breaks = analysis.breaks
     for s in analysis.sentences:
         events = [h for h in s.hits if h.kind == "event"]
         if not events or not s.years:
             continue
         for year, ys, ye, yi in s.years:
-            best, dist = None, YEAR_WINDOW + 1
+            candidates = []
             for h in events:
-                d = yi - h.tok_end + 1 if yi >= h.tok_end else h.tok_start - yi
-                if 0 <= d < dist:
-                    best, dist = h, d
-            if best is None:
+                if yi >= h.tok_end:  # year after the name
+                    d, between, after = yi - h.tok_end, range(h.tok_end, yi), True
+                elif yi < h.tok_start:  # year before the name
+                    d, between, after = h.tok_start - yi - 1, range(yi + 1, h.tok_start), False
+                else:
+                    continue  # the year is part of the event's own name
+                clean = not any(i in breaks for i in between)
+                if d <= YEAR_WINDOW:
+                    candidates.append((not clean, d, not after, h, clean, after))
+            if not candidates:
                 continue
+            candidates.sort(key=lambda c: c[:3])
+            _unclean, d, _before, best, clean, after = candidates[0]
             ev = rubric.events[int(best.key)]
             lo, hi = min(best.start, ys), max(best.end, ye)
             if year in ev.years:
                 correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
-            elif not _year_fits_other_event(year, events, best, rubric):
+            elif clean and ((after and d <= 3) or (not after and d <= 1)) \
+                    and not _year_fits_other_event(year, events, best, rubric):
                 right = " or ".join(str(y) for y in ev.years)
-                wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name} was in {right}, not {year}."))
+                wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))
     return correct, wrong
 
 

@@ -8,6 +8,7 @@ and that text, read together with how many of the rubric's factors the essay cov
 
 from __future__ import annotations
 
+import math
 import re
 
 from .criteria import (
@@ -45,15 +46,33 @@ class TopicModel:
         centroid = matrix.sum(axis=0).A1
         norm = (centroid ** 2).sum() ** 0.5
         self.centroid = centroid / norm if norm else centroid
-        self.question_lemmas = {t.lemma_ for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
+        # The fitted vocabulary as plain dicts, so one essay's similarity is a few dict lookups
+        # rather than a sparse-matrix round trip (transform() costs about a millisecond a call).
+        from spacy.strings import hash_string
+
+        # Keyed by string-store hash, the form in which the Analysis holds an essay's lemmas.
+        self._idf = {hash_string(t): float(self.vectorizer.idf_[i]) for t, i in self.vectorizer.vocabulary_.items()}
+        self._weight = {hash_string(t): float(self.centroid[i]) for t, i in self.vectorizer.vocabulary_.items()}
+        self._oov_idf = float(max(self.vectorizer.idf_)) if len(self.vectorizer.idf_) else 1.0
+        self.question_lemmas = {t.lemma for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
         self.question_norm = _squash(rubric.question)
 
-    def similarity(self, lemmas: list[str]) -> float:
-        """Cosine similarity (0-1) between an essay's content lemmas and the rubric's topic."""
-        if not lemmas:
+    def similarity(self, lemma_hashes) -> float:
+        """Cosine similarity (0-1) between an essay's content lemmas (as hashes) and the topic."""
+        import numpy as np
+
+        if len(lemma_hashes) == 0:
             return 0.0
-        vec = self.vectorizer.transform([lemmas])  # rows are L2-normalised by TfidfVectorizer
-        return float(vec.dot(self.centroid)[0])
+        values, freq = np.unique(lemma_hashes, return_counts=True)
+        counts = dict(zip(values.tolist(), freq.tolist()))
+        # The same weighting as TfidfVectorizer(sublinear_tf=True): (1 + log tf) * idf, L2-normalised.
+        # Words outside the topic vocabulary still count in the norm, with the rarest idf.
+        dot = norm = 0.0
+        for lm, c in counts.items():
+            w = (1.0 + math.log(c)) * self._idf.get(lm, self._oov_idf)
+            norm += w * w
+            dot += w * self._weight.get(lm, 0.0)
+        return dot / math.sqrt(norm) if norm else 0.0
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -100,15 +119,19 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
 
     # Copying the question.
-    squashed = _squash(a.text)
-    content = a.lemmas
+    content = a.lemma_hashes.tolist()
     in_q = sum(1 for lm in content if lm in topic.question_lemmas)
-    remainder = len(squashed.replace(topic.question_norm, " ").split()) if topic.question_norm in squashed else None
+    remainder = None
+    if a.words < len(topic.question_norm.split()) * 4 + COPY_REMAINDER_WORDS:
+        # Only a short text can be "mostly the question"; skip the string work for real essays.
+        squashed = _squash(a.text)
+        if topic.question_norm in squashed:
+            remainder = len(squashed.replace(topic.question_norm, " ").split())
     if (content and in_q / len(content) >= COPIED_SHARE) or (remainder is not None and remainder < COPY_REMAINDER_WORDS):
         cap("copied_question", r.caps.copied_question, "the text mostly repeats the question")
 
     # Off topic: unlike the rubric's topic, and touching at most one of its factors.
-    sim = topic.similarity(a.lemmas)
+    sim = topic.similarity(a.lemma_hashes)
     if len(covered) <= 1 and sim < OFF_TOPIC_SIMILARITY and "copied_question" not in flags:
         cap("off_topic", 0 if not covered and sim < OFF_TOPIC_SIMILARITY / 2 else r.caps.off_topic,
             f"little to do with the question (topic similarity {sim:.2f})")

@@ -27,12 +27,17 @@ _SAME_LENGTH = str.maketrans({
 
 MARKER_KINDS = ("causal", "evaluative", "counter", "conclusion", "judgement", "comparison", "people", "historians")
 _YEAR = re.compile(r"^(1[89]\d\d)s?$")
+_CLAUSE_BREAKS = {",", ";", ":", "-", "\u2013", "\u2014"}
 _FIGURE_WORDS = {"million", "millions", "billion", "thousand", "thousands", "hundred", "percent", "per", "%"}
+
+
+_NEEDS_NORMALISING = re.compile("[" + "".join(chr(c) for c in _SAME_LENGTH) + "]")
 
 
 def normalise(text: str) -> str:
     """The text the pipeline sees: same length as the original, so offsets carry over."""
-    return text.translate(_SAME_LENGTH)
+    # translate() walks every character; most essays need nothing, and a search is much cheaper.
+    return text.translate(_SAME_LENGTH) if _NEEDS_NORMALISING.search(text) else text
 
 
 def variants(phrase: str) -> set[str]:
@@ -99,9 +104,16 @@ class Analysis:
     alpha_tokens: int
     stop_tokens: int
     known_tokens: int  # alphabetic tokens that are English words (in the lemma table or stop list)
-    lemmas: list[str]  # content lemmas, for TF-IDF
+    lemma_hashes: object  # numpy array: string-store hashes of the content lemmas, for TF-IDF
     lines: list[tuple[int, int, int]]  # (start, end, words) of non-empty lines
     topic_similarity: float | None = None  # set by the off-topic check
+    breaks: frozenset[int] = frozenset()  # token indexes of clause punctuation (, ; : and dashes)
+    strings: object = None  # the pipeline's StringStore, to turn hashes back into words
+
+    @cached_property
+    def lemmas(self) -> list[str]:
+        """The content lemmas as words (made only when asked for)."""
+        return [self.strings[h] for h in self.lemma_hashes.tolist()]
 
     @cached_property
     def real_sentences(self) -> list[Sentence]:
@@ -164,82 +176,110 @@ class RubricMatcher:
             self._labels[nlp.vocab.strings[label]] = (kind, key)
         # Lemmas of the opening words of narrative openers ("then", "after this", "in 1957").
         self._opener_lemmas = {
-            tuple(t.lemma_ for t in d) for d in nlp.pipe(sorted({" ".join(o) for o in self.narrative_openers}))
+            tuple(t.lemma for t in d if not t.is_punct)
+            for d in nlp.pipe(sorted({" ".join(o) for o in self.narrative_openers}))
         }
         self._max_opener = max((len(o) for o in self._opener_lemmas), default=0)
+        self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
+        for o in self._opener_lemmas:
+            if o:
+                self._openers_by_first.setdefault(o[0], []).append(o)
 
     # ------------------------------------------------------------------------------------------
-    def hits(self, doc) -> list[Hit]:
-        """Phrase hits, longest first where hits of the same kind overlap."""
+    def hits(self, doc, idx, length) -> list[Hit]:
+        """Phrase hits; within a kind, the longest of overlapping hits wins ("secret speech" over
+        "speech"), and a factor phrase is credited to one factor only."""
         raw = []
+        labels = self._labels
         for match_id, s, e in self.matcher(doc):
-            kind, key = self._labels[match_id]
-            raw.append((kind, key, s, e))
-        # Within a kind, keep the longest of overlapping hits (e.g. "secret speech" over "speech").
-        raw.sort(key=lambda h: (h[0], -(h[3] - h[2]), h[2]))
-        taken: dict[str, list[tuple[int, int]]] = {}
+            kind, key = labels[match_id]
+            raw.append((kind, s - e, s, e, key))
+        raw.sort()
         out: list[Hit] = []
-        for kind, key, s, e in raw:
-            spans = taken.setdefault(kind, [])
-            if any(s < te and ts < e for ts, te in spans):
+        taken: dict[str, set[int]] = {}
+        for kind, _neg, s, e, key in raw:
+            used = taken.setdefault(kind, set())
+            if any(i in used for i in range(s, e)):
                 continue
-            spans.append((s, e))
-            out.append(Hit(kind, key, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), s, e))
+            used.update(range(s, e))
+            out.append(Hit(kind, key, int(idx[s]), int(idx[e - 1] + length[e - 1]), s, e))
         out.sort(key=lambda h: h.tok_start)
         return out
 
     def analyse(self, doc, text: str) -> Analysis:
-        """Sentences, paragraphs, hits, years and figures of one processed essay."""
+        """Sentences, paragraphs, hits, years and figures of one processed essay.
+
+        Token attributes are read as arrays in one call (doc.to_array) and counted with numpy:
+        making a Token object per word would cost more than the whole lemmatizer.
+        """
+        import numpy as np
+        from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LIKE_NUM, LOWER, SENT_START
+
         paragraphs = paragraph_ranges(text)
         starts = [p[0] for p in paragraphs]
-        hits = self.hits(doc)
+        n = len(doc)
+        arr = doc.to_array([IDX, LENGTH, IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE, LIKE_NUM, LEMMA, LOWER, SENT_START])
+        if n == 0:
+            arr = np.zeros((0, 10), dtype="uint64")
+        idx, length = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64)
+        is_alpha, is_stop, is_punct, is_space, like_num = (arr[:, k].astype(bool) for k in range(2, 7))
+        lemma_h, lower_h = arr[:, 7], arr[:, 8]
+        word = ~(is_punct | is_space)
+        stop = is_alpha & is_stop
+        content = is_alpha & ~is_stop
+        english = _english_hashes(self.nlp)
+        known_mask = stop | (content & (_member(lower_h, english) | _member(lemma_h, english)))
+        topic_mask = content & (length > 2)
+
+        hits = self.hits(doc, idx, length)
+        sent_start = arr[:, 9].astype(np.int64) == 1
+        if n:
+            sent_start[0] = True
+        bounds = np.flatnonzero(sent_start).tolist() + [n]
+        w_cum = np.concatenate(([0], np.cumsum(word)))
+        s_cum = np.concatenate(([0], np.cumsum(stop)))
+        idx_l, len_l = idx.tolist(), length.tolist()
+
+        # Numbers (years and figures) and clause punctuation are rare: visit only those tokens.
+        years_at: dict[int, list[tuple[int, int, int, int]]] = {}
+        figures_at: dict[int, list[tuple[int, int]]] = {}
+        sent_of = np.cumsum(sent_start) - 1 if n else np.zeros(0, dtype=np.int64)
+        for i in np.flatnonzero(like_num & ~is_alpha).tolist():
+            tok = text[idx_l[i]:idx_l[i] + len_l[i]]
+            m = _YEAR.match(tok)
+            si = int(sent_of[i])
+            if m and 1890 <= int(m.group(1)) <= 1975:
+                years_at.setdefault(si, []).append((int(m.group(1)), idx_l[i], idx_l[i] + len_l[i], i))
+            elif any(ch.isdigit() for ch in tok) or tok.lower() in _FIGURE_WORDS:
+                figures_at.setdefault(si, []).append((idx_l[i], idx_l[i] + len_l[i]))
+        breaks = frozenset(i for i in np.flatnonzero(is_punct).tolist()
+                           if text[idx_l[i]:idx_l[i] + len_l[i]] in _CLAUSE_BREAKS)
+
+        word_l = word.tolist()
+        lemma_l = lemma_h.tolist()
         sentences: list[Sentence] = []
-        words = alpha = stops = known = 0
-        lemmas: list[str] = []
-        lookup = _english_words(self.nlp)
         hi = 0
-        for si, sent in enumerate(doc.sents):
-            s_words = s_stops = 0
-            years: list[tuple[int, int, int, int]] = []
-            figures: list[tuple[int, int]] = []
-            for tok in sent:
-                if tok.is_space or tok.is_punct:
-                    continue
-                s_words += 1
-                if tok.is_alpha:
-                    alpha += 1
-                    if tok.is_stop:
-                        s_stops += 1
-                        known += 1
-                    else:
-                        low = tok.lower_
-                        if low in lookup or tok.lemma_ in lookup:
-                            known += 1
-                        if len(low) > 2:
-                            lemmas.append(tok.lemma_)
-                elif tok.like_num:
-                    m = _YEAR.match(tok.text)
-                    if m and 1890 <= int(m.group(1)) <= 1975:
-                        years.append((int(m.group(1)), tok.idx, tok.idx + len(tok.text), tok.i))
-                    elif any(ch.isdigit() for ch in tok.text) or tok.lower_ in _FIGURE_WORDS:
-                        figures.append((tok.idx, tok.idx + len(tok.text)))
-            words += s_words
-            stops += s_stops
-            start = sent.start_char
-            # Trim leading whitespace so the sentence span starts at its first character.
-            while start < sent.end_char and text[start].isspace():
+        for si in range(len(bounds) - 1):
+            a, b = bounds[si], bounds[si + 1]
+            s_words = int(w_cum[b] - w_cum[a])
+            s_stops = int(s_cum[b] - s_cum[a])
+            last = b - 1
+            while last > a and not word_l[last] and text[idx_l[last]:idx_l[last] + len_l[last]].isspace():
+                last -= 1
+            start, end = idx_l[a], idx_l[last] + len_l[last]
+            while start < end and text[start].isspace():
                 start += 1
             s_hits = []
-            while hi < len(hits) and hits[hi].tok_start < sent.end:
-                if hits[hi].tok_start >= sent.start:
+            while hi < len(hits) and hits[hi].tok_start < b:
+                if hits[hi].tok_start >= a:
                     s_hits.append(hits[hi])
                 hi += 1
-            opener = self._opens_with_narrative(sent)
             sentences.append(Sentence(
-                index=si, start=start, end=sent.end_char, tok_start=sent.start, tok_end=sent.end,
+                index=si, start=start, end=end, tok_start=a, tok_end=b,
                 paragraph=max(0, bisect_right(starts, start) - 1), words=s_words,
                 real=s_words >= 5 and s_stops >= 1 and s_stops / max(1, s_words) >= 0.12,
-                hits=s_hits, years=years, figures=figures, narrative_opener=opener,
+                hits=s_hits, years=years_at.get(si, []), figures=figures_at.get(si, []),
+                narrative_opener=self._opens_with_narrative(a, b, word_l, lemma_l),
             ))
         lines = []
         pos = 0
@@ -247,17 +287,20 @@ class RubricMatcher:
             if line.strip():
                 lines.append((pos, pos + len(line), len(line.split())))
             pos += len(line) + 1
-        return Analysis(text, sentences, paragraphs, words, alpha, stops, known, lemmas, lines)
+        return Analysis(
+            text, sentences, paragraphs, words=int(word.sum()), alpha_tokens=int(is_alpha.sum()),
+            stop_tokens=int(stop.sum()), known_tokens=int(known_mask.sum()),
+            lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks, strings=self.nlp.vocab.strings,
+        )
 
-    def _opens_with_narrative(self, sent) -> bool:
-        lem = []
-        for tok in sent:
-            if tok.is_space or (tok.is_punct and not lem):
-                continue
-            lem.append(tok.lemma_)
-            if len(lem) >= self._max_opener:
-                break
-        return any(tuple(lem[: len(o)]) == o for o in self._opener_lemmas)
+    def _opens_with_narrative(self, a: int, b: int, word_l: list[bool], lemma_l: list[int]) -> bool:
+        first = [lemma_l[i] for i in range(a, min(b, a + 2 * self._max_opener)) if word_l[i]][: self._max_opener]
+        if not first:
+            return False
+        for opener in self._openers_by_first.get(first[0], ()):
+            if tuple(first[: len(opener)]) == opener:
+                return True
+        return False
 
 
 _ENGLISH: dict[int, frozenset[str]] = {}
@@ -277,6 +320,30 @@ def english_word_list(nlp) -> list[str]:
         if lookups is not None and lookups.has_table("lemma_lookup"):
             vals.update(v for v in lookups.get_table("lemma_lookup").values() if isinstance(v, str))
     return sorted(vals)
+
+
+def _member(values, sorted_array):
+    """Elementwise membership in a sorted array (np.isin is far slower on 64-bit hashes)."""
+    import numpy as np
+
+    if len(sorted_array) == 0 or len(values) == 0:
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_array, values), len(sorted_array) - 1)
+    return sorted_array[pos] == values
+
+
+_ENGLISH_HASHES: dict[int, object] = {}
+
+
+def _english_hashes(nlp):
+    """The English word list as a sorted numpy array of string-store hashes (for np.isin)."""
+    h = _ENGLISH_HASHES.get(id(nlp))
+    if h is None:
+        import numpy as np
+        from spacy.strings import hash_string
+
+        h = _ENGLISH_HASHES[id(nlp)] = np.array(sorted(hash_string(w) for w in _english_words(nlp)), dtype="uint64")
+    return h
 
 
 def _english_words(nlp) -> frozenset[str]:

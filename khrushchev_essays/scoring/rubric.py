@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
 
@@ -144,6 +144,7 @@ class Rubric(_Strict):
     # The weighted total (0-1 of max_mark) is raised to this power before it becomes a mark: the
     # criteria saturate well before a top answer, so the curve keeps middling essays in the middle.
     mark_curve: float = Field(1.0, ge=0.5, le=3.0)
+    _fingerprint: str | None = PrivateAttr(default=None)
     # Text that describes the topic, besides the factors, for recognising off-topic essays.
     topic_text: str = ""
 
@@ -205,7 +206,9 @@ class Rubric(_Strict):
 
     def fingerprint(self) -> str:
         """A stable hash of the rubric's content (trained models record the rubric they fit)."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        if self._fingerprint is None:  # the model is frozen, so the hash never goes stale
+            self._fingerprint = hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return self._fingerprint
 
 
 class RubricError(ValueError):

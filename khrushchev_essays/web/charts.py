@@ -33,35 +33,41 @@ def criterion_bar(name: str, mark: float, max_mark: float) -> Markup:
     ).format(label=label, w=width)
 
 
+def scale_bands(levels: Sequence[Level]) -> list[Level]:
+    """The levels drawn on the mark scale, lowest first (level 0, the single mark 0, is left out)."""
+    return [lv for lv in sorted(levels, key=lambda lv: lv.min_mark) if lv.max_mark > 0]
+
+
 def mark_scale(mark: int | None, max_mark: int, levels: Sequence[Level]) -> Markup:
-    """The whole mark on the level bands: where the essay sits and how far the next level is."""
-    w = 600
+    """The mark on the level bands: one equal segment per level, the marker placed inside its band.
+
+    Equal segments keep the bands lined up with the HTML labels under the chart (text inside an
+    SVG shrinks to nothing on a phone), whatever the widths of the bands in marks.
+    """
+    w, bands = 600, scale_bands(levels)
+    seg = w / max(len(bands), 1)
     label = f"{format_mark(mark)} out of {max_mark} marks"
     parts = [
-        Markup('<svg class="scale" viewBox="0 0 {w} 52" role="img" aria-label="{l}"><title>{l}</title>').format(
-            w=w, l=label
-        )
+        Markup('<svg class="scale" viewBox="0 0 {w} 34" preserveAspectRatio="none" role="img" aria-label="{l}">'
+               "<title>{l}</title>").format(w=w, l=label)
     ]
-    for band in sorted(levels, key=lambda lv: lv.min_mark):
-        if band.max_mark <= 0:
-            continue  # level 0 is the single mark 0: no room to draw it
-        x0 = w * max(band.min_mark - 0.5, 0) / max_mark
-        x1 = w * (band.max_mark + 0.5 if band.max_mark < max_mark else max_mark) / max_mark
-        reached = mark is not None and mark >= band.min_mark
+    marker_x = None
+    for i, band in enumerate(bands):
+        state = "" if mark is None or mark < band.min_mark else " current" if mark <= band.max_mark else " reached"
         parts.append(
-            Markup(
-                '<rect class="scale-band{r}" x="{x:.1f}" y="14" width="{bw:.1f}" height="14" rx="2"/>'
-                '<text class="scale-label" x="{c:.1f}" y="46" text-anchor="middle">Level {lv} · {lo}–{hi}</text>'
-            ).format(
-                r=" reached" if reached else "", x=x0 + 1, bw=max(x1 - x0 - 2, 1), c=(x0 + x1) / 2, lv=band.level,
-                lo=band.min_mark, hi=band.max_mark,
+            Markup('<rect class="scale-band{s}" x="{x:.1f}" y="12" width="{bw:.1f}" height="14" rx="2"/>').format(
+                s=state, x=i * seg + 1, bw=seg - 2
             )
         )
-    if mark is not None:
-        x = min(max(w * _fraction(mark, max_mark), 6), w - 6)
+        if state == " current":
+            marker_x = i * seg + seg * (mark - band.min_mark + 0.5) / (band.max_mark - band.min_mark + 1)
+    if mark is not None and marker_x is None:  # 0, or off the scale
+        marker_x = 0.0 if mark <= 0 else float(w)
+    if marker_x is not None:
+        x = min(max(marker_x, 6), w - 6)
         parts.append(
-            Markup('<path class="scale-marker" d="M{a:.1f} 2 H{b:.1f} L{x:.1f} 10 Z"/>'
-                   '<line class="scale-needle" x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="32"/>').format(a=x - 6, b=x + 6, x=x)
+            Markup('<path class="scale-marker" d="M{a:.1f} 0 H{b:.1f} L{x:.1f} 9 Z"/>'
+                   '<line class="scale-needle" x1="{x:.1f}" x2="{x:.1f}" y1="9" y2="30"/>').format(a=x - 6, b=x + 6, x=x)
         )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
@@ -78,7 +84,7 @@ class Point:
 
 def progress_chart(points: Sequence[Point], max_mark: int) -> Markup:
     """A line of the mark across attempts, the attempt on show drawn larger."""
-    w, h, left, right, top, bottom = 320, 150, 34, 14, 12, 28
+    w, h, left, right, top, bottom = 320, 160, 34, 16, 24, 28
     plot_w, plot_h = w - left - right, h - top - bottom
     n = len(points)
     alt = "Mark by attempt: " + "; ".join(f"attempt {p.attempt}, {format_mark(p.mark)} out of {max_mark}" for p in points)
@@ -92,7 +98,8 @@ def progress_chart(points: Sequence[Point], max_mark: int) -> Markup:
             w=w, h=h, a=alt
         )
     ]
-    for tick in sorted({0, max_mark // 2, max_mark}):
+    step = 5 if max_mark <= 30 else 10
+    for tick in sorted({*range(0, max_mark + 1, step), max_mark}):
         _, y = xy(0, tick)
         parts.append(
             Markup(
@@ -112,7 +119,7 @@ def progress_chart(points: Sequence[Point], max_mark: int) -> Markup:
                 '<text class="value" x="{x:.1f}" y="{vy:.1f}" text-anchor="middle">{m}</text>'
             ).format(
                 c=" current" if p.current else "", x=x, y=y, r=6 if p.current else 4, by=h - 8, a=p.attempt,
-                vy=max(y - 10, 10), m=format_mark(p.mark),
+                vy=y - 11, m=format_mark(p.mark),
             )
         )
     parts.append(Markup("</svg>"))

@@ -58,6 +58,7 @@ def feedback(token: str):
         flags=[(flag, FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT)) for flag in report.flags],
         history=history,
         mark_scale=charts.mark_scale(report.mark, report.max_mark, rubric.levels),
+        scale_bands=charts.scale_bands(rubric.levels),
         bars={c.id: charts.criterion_bar(c.name, c.mark, c.max_mark) for c in report.criteria},
         progress=charts.progress_chart(
             [charts.Point(s.attempt, s.mark, s.id == sub.id) for s in history], report.max_mark

@@ -34,7 +34,8 @@ MAX_DOCX_BYTES = 20 * 1024 * 1024
 MAX_TABLE_BYTES = 200 * 1024 * 1024
 
 TEXT_SUFFIXES = (".txt", ".md")
-FOLDER_SUFFIXES = (".txt", ".md", ".docx", ".csv", ".tsv", ".jsonl")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")  # many essays to a file
+FOLDER_SUFFIXES = (*TEXT_SUFFIXES, ".docx", *TABLE_SUFFIXES)
 DEFAULT_QUESTIONS = ("q1", "q2")
 AUTO = "auto"
 
@@ -149,9 +150,9 @@ def _check_not_blank(text: str) -> str:
     return text
 
 
-def read_text_file(path: Path) -> str:
+def read_text_file(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
     """The text of a .txt/.md (or other plain text) file; raise ReadError with the reason."""
-    return _check_not_blank(decode_text(read_bytes(path, MAX_TEXT_BYTES)))
+    return _check_not_blank(decode_text(read_bytes(path, limit)))
 
 
 def read_docx(path: Path) -> str:
@@ -218,15 +219,9 @@ def _sniff_delimiter(header: str, default: str) -> str:
     return best if counts[best] else default
 
 
-def read_csv(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
-    """One Item per row of a CSV/TSV file with a header row; bad rows become error Items."""
-    try:
-        text = _check_not_blank(decode_text(read_bytes(path, MAX_TABLE_BYTES)))
-    except ReadError as exc:
-        yield Item(name, error=f"{name}: {exc}")
-        return
-    header_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-    delimiter = _sniff_delimiter(header_line, "\t" if path.suffix.lower() == ".tsv" else ",")
+def parse_csv(text: str, name: str, known: Sequence[str], default_delimiter: str = ",") -> Iterator[Item]:
+    """One Item per row of a CSV/TSV text with a header row; bad rows become error Items."""
+    delimiter = _sniff_delimiter(text.splitlines()[0], default_delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -263,14 +258,9 @@ def read_csv(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
         yield _row_item(name, line, dict(zip(header, row)), known)
 
 
-def read_jsonl(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
-    """One Item per line of a JSON Lines file; a malformed line becomes an error Item."""
-    try:
-        text = _check_not_blank(decode_text(read_bytes(path, MAX_TABLE_BYTES)))
-    except ReadError as exc:
-        yield Item(name, error=f"{name}: {exc}")
-        return
-    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+def parse_jsonl(text: str, name: str, known: Sequence[str]) -> Iterator[Item]:
+    """One Item per line of a JSON Lines text; a malformed line becomes an error Item."""
+    for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         try:
@@ -284,24 +274,23 @@ def read_jsonl(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
         yield _row_item(name, number, {str(k).lower(): v for k, v in record.items()}, known)
 
 
-def _single(source: str, read) -> Item:  # noqa: ANN001 - a reader function
-    try:
-        return Item(source, text=read())
-    except ReadError as exc:
-        return Item(source, error=f"{source}: {exc}")
-
-
 def read_path(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
-    """The Items of one file, by its extension: a table holds many essays, other files one."""
+    """The Items of one file, by its extension: a CSV/TSV/JSONL table holds many essays, others one."""
     suffix = path.suffix.lower()
+    try:
+        if suffix == ".docx":
+            text = read_docx(path)
+        else:  # .txt, .md, a table, or any file named explicitly: read as text, refused if it is not
+            text = read_text_file(path, MAX_TABLE_BYTES if suffix in TABLE_SUFFIXES else MAX_TEXT_BYTES)
+    except ReadError as exc:
+        yield Item(name, error=f"{name}: {exc}")
+        return
     if suffix in (".csv", ".tsv"):
-        yield from read_csv(path, name, known)
+        yield from parse_csv(text, name, known, "\t" if suffix == ".tsv" else ",")
     elif suffix == ".jsonl":
-        yield from read_jsonl(path, name, known)
-    elif suffix == ".docx":
-        yield _single(name, lambda: read_docx(path))
-    else:  # .txt, .md, or any file named explicitly: read as text, refused if it is not
-        yield _single(name, lambda: read_text_file(path))
+        yield from parse_jsonl(text, name, known)
+    else:
+        yield Item(name, text=text)
 
 
 def _folder_files(folder: Path) -> list[Path]:
@@ -324,8 +313,10 @@ def iter_items(
     """
     for arg in paths:
         if arg == "-":
-            stream = stdin or sys.stdin.buffer
-            yield _single("<stdin>", lambda: _check_not_blank(decode_text(_read_limited(stream, MAX_TEXT_BYTES))))
+            try:
+                yield Item("<stdin>", text=_check_not_blank(decode_text(_read_limited(stdin or sys.stdin.buffer, MAX_TEXT_BYTES))))
+            except ReadError as exc:
+                yield Item("<stdin>", error=f"<stdin>: {exc}")
             continue
         path = Path(arg)
         if path.is_dir():

@@ -1,0 +1,239 @@
+"""Phrases -> credit: spelling variants, lemmas, what makes a factor mentioned or developed, what
+does not count at all, and the dating of events. Real pipeline, real rubrics, short essays."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import pytest
+from conftest import read_fixture
+
+from khrushchev_essays.scoring import get_nlp, parse_rubric, score
+from khrushchev_essays.scoring.matching import variants
+from khrushchev_essays.scoring.rubric import RUBRICS_DIR
+
+# A neutral opening sentence, so that the sentence under test is not the whole essay.
+OPENING = "Khrushchev changed many things in the Soviet Union during his time as leader of the country. "
+
+
+def statuses(text: str, q: str = "q1") -> dict[str, str]:
+    return {f.id: f.status for f in score(text, q).factors}
+
+
+def factor(report, fid: str):
+    return next(f for f in report.factors if f.id == fid)
+
+
+# --- spelling variants and lemmas ----------------------------------------------------------------
+@pytest.mark.parametrize("q", ["q1", "q2"])
+@pytest.mark.parametrize("spelling", ["de-Stalinisation", "de-stalinization", "destalinisation",
+                                      "De Stalinisation", "De-Stalinization", "DE-STALINISATION"])
+def test_spellings_of_de_stalinisation_all_credit_the_factor(q, spelling):
+    text = OPENING + f"{spelling.capitalize() if spelling[0].islower() else spelling} was significant because it weakened the authority of the Party."
+    r = score(text, q)
+    f = factor(r, "destalinisation")
+    assert f.status != "missing", spelling
+    assert any(spelling.lower() in sp.text.lower() for sp in f.evidence), f.evidence
+
+
+def test_reforms_lemmatise_alike_in_any_case():
+    nlp = get_nlp()
+    lemmas = {t.lemma_ for t in nlp("Reforms reforms REFORMS") if not t.is_space}
+    assert lemmas == {"reform"}
+    assert {t.lemma_ for t in nlp("Harvests harvests HARVESTS")} == {"harvest"}
+
+
+@pytest.mark.parametrize(("q", "fid"), [("q1", "industry"), ("q2", "economic_reorganisation")])
+@pytest.mark.parametrize("word", ["Sovnarkhozy", "sovnarkhozy", "SOVNARKHOZY"])
+def test_sovnarkhozy_credit_the_economic_factor(q, fid, word):
+    text = OPENING + f"{word} were set up in 1957 because Khrushchev wanted to weaken the Moscow ministries."
+    assert statuses(text, q)[fid] != "missing"
+
+
+def test_capitals_do_not_hide_a_phrase():
+    text = OPENING + "THE SECRET SPEECH of 1956 was significant because it shocked the Party."
+    assert statuses(text)["destalinisation"] != "missing"
+
+
+def test_variants_cover_hyphens_spaces_and_both_spellings():
+    v = variants("de-Stalinisation")
+    assert {"de-stalinisation", "de stalinisation", "destalinisation", "de-stalinization",
+            "de stalinization", "destalinization"} <= v
+    assert {"decentralise", "decentralize"} <= variants("decentralise")
+    assert {"decentralise", "decentralize"} <= variants("decentralize")
+
+
+def _q1_with(factor_phrases: dict[str, list[str]]):
+    """The real q1 rubric with some factors' phrase lists replaced, so that the spelling variants a
+    test relies on come from the matcher, not from the rubric listing both spellings."""
+    data = tomllib.loads((RUBRICS_DIR / "q1_transformation.toml").read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    for f in data["factors"]:
+        if f["id"] in factor_phrases:
+            f["phrases"] = factor_phrases[f["id"]]
+    return parse_rubric(data, "q1-variant-test")
+
+
+@pytest.mark.parametrize(("listed", "written"), [
+    ("de-stalinisation", "de-stalinization"),
+    ("de-stalinization", "destalinisation"),
+    ("decentralisation", "decentralization"),
+    ("decentralization", "decentralisation"),
+    # Past participles: the rubric lists "criticised stalin", a student writes "criticized Stalin".
+    ("decentralised", "decentralized"),
+    ("decentralized", "decentralised"),
+])
+def test_british_and_american_spellings_match_each_other(listed, written):
+    fid = "destalinisation" if "stalin" in listed else "industry"
+    others = ["secret speech", "cult of personality"] if fid == "destalinisation" else ["sovnarkhozy", "gosplan"]
+    rubric = _q1_with({fid: [listed, *others]})
+    text = OPENING + f"The {written} of the 1950s was significant because it changed how the country was run."
+    r = score(text, rubric)
+    assert factor(r, fid).status != "missing", (listed, written)
+
+
+# --- mentioned, developed, not credited -----------------------------------------------------------
+def test_a_factor_named_in_a_sentence_is_mentioned():
+    s = statuses(OPENING + "There was also the Virgin Lands scheme during these years of his rule.")
+    assert s["agriculture"] == "mentioned"
+
+
+def test_a_factor_explained_with_cause_and_evidence_is_developed():
+    text = OPENING + ("The Virgin Lands scheme was significant because it brought huge areas of Kazakhstan "
+                      "under the plough. As a result there was a record harvest in 1956, although soil "
+                      "erosion soon followed.")
+    assert statuses(text)["agriculture"] == "developed"
+
+
+def test_developed_needs_more_than_a_name():
+    named = statuses(OPENING + "There was also the Virgin Lands scheme during these years of his rule.")
+    developed = statuses(OPENING + "The Virgin Lands scheme was significant because it brought huge areas of "
+                         "Kazakhstan under the plough. As a result there was a record harvest in 1956.")
+    assert (named["agriculture"], developed["agriculture"]) == ("mentioned", "developed")
+
+
+@pytest.mark.parametrize("fragment", ["Virgin Lands.", "Virgin Lands scheme.", "Maize!", "The Virgin Lands."])
+def test_a_factor_phrase_in_a_fragment_is_not_credited(fragment):
+    text = OPENING + fragment + " His other policies were important to the people who lived in the country."
+    assert statuses(text)["agriculture"] == "missing"
+
+
+@pytest.mark.parametrize("bullet", ["- ", "* ", "\u2022 ", "1. ", ""])
+def test_factor_phrases_in_list_lines_are_not_credited(bullet):
+    items = ["Virgin Lands scheme", "sovnarkhozy", "Secret Speech"]
+    text = (OPENING + "\n\nHis main reforms were these:\n"
+            + "\n".join(bullet + i for i in items)
+            + "\n\nThese changes affected the lives of many people in the country in important ways.")
+    s = statuses(text)
+    credited = {k: v for k, v in s.items() if k in ("agriculture", "industry", "destalinisation") and v != "missing"}
+    assert credited == {}, credited
+
+
+def test_list_lines_ending_in_full_stops_are_not_credited():
+    text = (OPENING + "\n\nVirgin Lands scheme.\nSovnarkhozy.\nSecret Speech.\n\n"
+            "These changes affected the lives of many people in the country in important ways.")
+    s = statuses(text)
+    assert s["agriculture"] == s["industry"] == s["destalinisation"] == "missing"
+
+
+def _insert_after_paragraph(text: str, k: int, extra: str) -> str:
+    """`extra` as a new paragraph after the k-th, so the introduction and conclusion stay put."""
+    paras = text.strip().split("\n\n")
+    return "\n\n".join(paras[:k] + [extra.strip()] + paras[k:])
+
+
+REPEATED = "Khrushchev also followed a policy of peaceful coexistence with the West in these years. "
+
+
+def test_repeating_a_factor_twenty_times_earns_no_more_than_once():
+    base = read_fixture("q1_medium.txt")
+    once = score(_insert_after_paragraph(base, 2, REPEATED), "q1")
+    many = score(_insert_after_paragraph(base, 2, REPEATED * 20), "q1")
+    assert factor(once, "foreign_prestige").status == factor(many, "foreign_prestige").status == "mentioned"
+    f_once, f_many = (next(c for c in r.criteria if c.id == "factors") for r in (once, many))
+    assert f_many.mark == f_once.mark
+    assert f_many.details == f_once.details
+    assert len(factor(many, "foreign_prestige").evidence) >= 1
+
+
+def test_padding_with_one_sentence_repeated_does_not_raise_the_mark():
+    """Twenty copies of one sentence add words but no knowledge or argument; they must not earn a
+    mark (the organisation criterion counts words towards the suggested length)."""
+    base = read_fixture("q1_medium.txt")
+    once = score(_insert_after_paragraph(base, 2, REPEATED), "q1")
+    many = score(_insert_after_paragraph(base, 2, REPEATED * 20), "q1")
+    assert many.mark <= once.mark, (
+        f"once: {once.mark} (raw {once.raw_mark}) {[(c.id, c.mark) for c in once.criteria]}; "
+        f"20 times: {many.mark} (raw {many.raw_mark}) {[(c.id, c.mark) for c in many.criteria]}")
+
+
+def test_repeating_a_phrase_inside_one_sentence_earns_no_more_than_once():
+    one = score(OPENING + "The Virgin Lands scheme was one of the things he did in these years.", "q1")
+    many = score(OPENING + "The Virgin Lands " * 20 + "scheme was one of the things he did in these years.", "q1")
+    assert factor(many, "agriculture").status == factor(one, "agriculture").status
+    assert many.criteria[0].mark == one.criteria[0].mark
+
+
+# --- dates ---------------------------------------------------------------------------------------
+def dated(text: str, q: str = "q1"):
+    r = score(text, q)
+    ev = next(c for c in r.criteria if c.id == "evidence")
+    return r, [sp for sp in ev.evidence if sp.label == "date"]
+
+
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_secret_speech_in_1953_is_an_inaccuracy_naming_1956(q):
+    text = OPENING + "The Secret Speech in 1953 was significant because it attacked Stalin's cult of personality."
+    r, dates = dated(text, q)
+    assert len(r.inaccuracies) == 1, r.inaccuracies
+    sp = r.inaccuracies[0]
+    assert sp.label == "inaccuracy"
+    assert "Secret Speech" in sp.text and "1953" in sp.text and sp.text == text[sp.start:sp.end]
+    assert "1956" in sp.note
+    assert not dates
+
+
+@pytest.mark.parametrize("q", ["q1", "q2"])
+@pytest.mark.parametrize("sentence", [
+    "The Secret Speech in 1956 was significant because it attacked Stalin's cult of personality.",
+    "In 1956 the Secret Speech was significant because it attacked Stalin's cult of personality.",
+    "The 1956 Secret Speech was significant because it attacked Stalin's cult of personality.",
+    "The Secret Speech (1956) was significant because it attacked Stalin's cult of personality.",
+])
+def test_secret_speech_in_1956_is_a_correct_date(q, sentence):
+    r, dates = dated(OPENING + sentence, q)
+    assert r.inaccuracies == []
+    assert any("1956" in (sp.note or "") and "Secret Speech" in sp.note for sp in dates), dates
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Hungarian uprising in 1956, Novocherkassk in 1962: both show that force was still used against protest.",
+    "Novocherkassk in 1962 and the Hungarian uprising in 1956 both show that force was still used against protest.",
+    "Hungary in 1956, Novocherkassk in 1962 and the Manezh attack show that force was still used against protest.",
+])
+def test_years_near_two_events_are_not_misattributed(sentence):
+    r, dates = dated(OPENING + sentence)
+    assert r.inaccuracies == [], [(sp.text, sp.note) for sp in r.inaccuracies]
+    notes = {sp.note for sp in dates}
+    assert any("Novocherkassk" in n and "1962" in n for n in notes), notes
+    assert not any("Novocherkassk" in n and "1956" in n for n in notes), notes
+    assert not any("Hungar" in n and "1962" in n for n in notes), notes
+
+
+@pytest.mark.parametrize(("sentence", "event", "right"), [
+    ("The Cuban Missile Crisis of 1959 was a humiliation because Khrushchev had to withdraw the missiles.", "Cuban", "1962"),
+    ("Sputnik was launched in 1961, which was significant because it boosted Soviet prestige.", "Sputnik", "1957"),
+])
+def test_other_wrong_dates_are_caught(sentence, event, right):
+    r, _dates = dated(OPENING + sentence)
+    assert len(r.inaccuracies) == 1, r.inaccuracies
+    assert event in r.inaccuracies[0].text and right in r.inaccuracies[0].note
+
+
+def test_a_wrong_date_costs_evidence_marks():
+    right = score(OPENING + "The Secret Speech in 1956 was significant because it attacked Stalin's cult of personality.", "q1")
+    wrong = score(OPENING + "The Secret Speech in 1953 was significant because it attacked Stalin's cult of personality.", "q1")
+    ev = {r is right: next(c for c in r.criteria if c.id == "evidence") for r in (right, wrong)}
+    assert ev[False].mark < ev[True].mark
+    assert ev[False].details["inaccuracies"] == 1

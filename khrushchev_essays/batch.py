@@ -388,7 +388,12 @@ def score_chunk(items: Sequence[Item], question: str = AUTO) -> list[ScoreReport
 
 def _init_worker() -> None:
     """Load the pipeline and rubrics once per worker process, not once per chunk."""
+    import signal
+
     from .scoring import get_nlp, load_all_rubrics
+
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the workers stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     get_nlp()
     load_all_rubrics()

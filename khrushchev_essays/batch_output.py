@@ -165,12 +165,14 @@ def write_reports(reports: Iterable[ScoreReport], fmt: str, out: TextIO) -> Summ
     return summary
 
 
-def check_writable(path: str) -> str | None:
+def check_writable(path: str, inputs: Iterable[str] = ()) -> str | None:
     """Why `path` cannot be written (before a long batch is scored), or None if it can."""
     target = Path(path)
     folder = target.parent
     if target.is_dir():
         return f"{path} is a folder"
+    if any(p != "-" and Path(p).resolve() == target.resolve() for p in inputs):
+        return f"{path} is one of the inputs: writing it would replace the essays"
     if not folder.is_dir():
         return f"the folder {folder} does not exist"
     if not os.access(folder, os.W_OK | os.X_OK):

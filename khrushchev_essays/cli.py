@@ -123,7 +123,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
 
     if not paths:
         raise click.UsageError("give at least one essay file, folder, CSV/JSONL file, or - for standard input")
-    if output and (problem := check_writable(output)):
+    if output and (problem := check_writable(output, paths)):
         raise click.BadParameter(problem, param_hint="--output")
     known = _rubric_ids()
     question = question.strip().lower()

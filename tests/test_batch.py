@@ -199,6 +199,8 @@ def test_check_writable(tmp_path: Path) -> None:
     assert check_writable(str(tmp_path / "ok.json")) is None
     assert "does not exist" in check_writable(str(tmp_path / "nope" / "x.json"))
     assert "is a folder" in check_writable(str(tmp_path))
+    (tmp_path / "class.csv").write_text("id,text\n")
+    assert "one of the inputs" in check_writable(str(tmp_path / "class.csv"), ["-", str(tmp_path / "x" / ".." / "class.csv")])
 
 
 def test_items_pickle_for_worker_processes() -> None:

@@ -173,6 +173,7 @@ def test_usage_errors_exit_2(essays: tuple[Path, Path], tmp_path: Path) -> None:
         ((essays[0], "--format", "xml"), "xml"),
         ((essays[0], "--jobs", "0"), "--jobs"),
         ((essays[0], "--output", tmp_path / "no" / "such" / "dir.csv"), "does not exist"),
+        ((essays[0], "--output", essays[0]), "one of the inputs"),
     ]:
         result = grade(*args)
         assert result.exit_code == 2, args

@@ -43,12 +43,16 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 def database_url(instance_path: str) -> str:
     """`DATABASE_URL` from the environment, else the SQLite file in the instance folder.
 
-    Heroku-style `postgres://` URLs are rewritten to the `postgresql://` scheme SQLAlchemy expects.
+    `postgres://` and `postgresql://` URLs (as hosting platforms hand them out) are pointed at the
+    psycopg 3 driver (`pip install -e '.[postgres]'`); a URL that names its driver is kept as it is.
     """
     url = os.environ.get("DATABASE_URL", "").strip()
-    if url:
-        return "postgresql://" + url.removeprefix("postgres://") if url.startswith("postgres://") else url
-    return "sqlite:///" + str(Path(instance_path) / "khrushchev_essays.sqlite")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "khrushchev_essays.sqlite")
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
 
 
 def secret_key(instance_path: str) -> str:

@@ -41,7 +41,9 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkey
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert config.database_url(str(tmp_path)) == f"sqlite:///{tmp_path}/khrushchev_essays.sqlite"
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/essays")
-    assert config.database_url(str(tmp_path)) == "postgresql://u:p@db/essays"
+    assert config.database_url(str(tmp_path)) == "postgresql+psycopg://u:p@db/essays"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db/essays")
+    assert config.database_url(str(tmp_path)) == "postgresql+psycopg://u:p@db/essays"
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u:p@db/essays")
     assert config.database_url(str(tmp_path)) == "postgresql+psycopg://u:p@db/essays"
 
@@ -196,3 +198,27 @@ def test_charts_carry_text_alternatives():
     chart = str(progress_chart([Point(1, 8), Point(2, 13, True)], 25))
     assert 'aria-label="Mark by attempt: attempt 1, 8 out of 25; attempt 2, 13 out of 25"' in chart
     assert chart.count("<circle") == 2 and 'class="dot current"' in chart
+
+
+def test_postgresql_works_when_one_is_given(tmp_path, monkeypatch):
+    """Migrations, a submission and its revision on PostgreSQL (set KHRUSHCHEV_TEST_POSTGRES_URL to run)."""
+    url = os.environ.get("KHRUSHCHEV_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("no PostgreSQL to test against (set KHRUSHCHEV_TEST_POSTGRES_URL=postgres://...)")
+    from flask_migrate import downgrade, upgrade
+
+    from khrushchev_essays import create_app
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade()
+    client = app.test_client()
+    first = client.post("/questions/q1", data={"text": read_fixture("q1_medium.txt")}).headers["Location"]
+    second = client.post(f"{first}/revise", data={"text": read_fixture("q1_strong.txt")}).headers["Location"]
+    assert client.get(second).status_code == 200
+    with app.app_context():
+        subs = db.session.query(Submission).order_by(Submission.id).all()
+        assert [s.attempt for s in subs] == [1, 2] and subs[1].root_id == subs[0].id
+        assert subs[0].created_at.tzinfo is not None and isinstance(subs[0].report, dict)

@@ -366,6 +366,7 @@ def score_chunk(items: Sequence[Item], question: str = AUTO) -> list[ScoreReport
     """
     from .scoring import score, score_many
 
+    load_pipeline()  # outside the per-essay fallback below: a setup problem stops the batch
     reports: list[ScoreReport | None] = [None] * len(items)
     todo: list[tuple[int, tuple[str, str, str]]] = []
     for i, item in enumerate(items):
@@ -386,16 +387,30 @@ def score_chunk(items: Sequence[Item], question: str = AUTO) -> list[ScoreReport
     return [r for r in reports if r is not None]
 
 
+def load_pipeline() -> None:
+    """Load this process's spaCy pipeline, or raise PipelineMissing saying how to build it."""
+    from .scoring import PipelineMissing, get_nlp
+
+    try:
+        get_nlp()
+    except PipelineMissing:
+        raise
+    except Exception as exc:  # noqa: BLE001 - spaCy raises OSError, ValueError... for a bad pipeline
+        raise PipelineMissing(
+            f"the spaCy pipeline cannot be loaded ({type(exc).__name__}: {exc}); "
+            "rebuild it with `khrushchev-essays build-pipeline`"
+        ) from exc
+
+
 def _init_worker() -> None:
     """Load the pipeline and rubrics once per worker process, not once per chunk."""
     import signal
 
-    from .scoring import get_nlp, load_all_rubrics
+    from .scoring import load_all_rubrics
 
     # Ctrl-C reaches the whole process group: the parent stops the pool, the workers stay quiet.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    get_nlp()
+    load_pipeline()
     load_all_rubrics()
 
 

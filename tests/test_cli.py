@@ -196,6 +196,14 @@ def test_broken_rubric_exits_2_listing_every_problem(essays: tuple[Path, Path], 
     assert any("q2_bad_toml.toml] is not valid TOML" in p for p in problems)
 
 
+def test_unloadable_pipeline_exits_2(essays: tuple[Path, Path], tmp_path: Path) -> None:
+    env = {"KHRUSHCHEV_SPACY_PIPELINE": str(tmp_path / "no-pipeline")}
+    result = CliRunner().invoke(main, ["grade", str(essays[0])], env=env, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "cannot grade: the spaCy pipeline cannot be loaded" in result.stderr and "build-pipeline" in result.stderr
+    assert result.stdout == ""
+
+
 def write_bad_inputs(tmp_path: Path) -> dict[str, Path]:
     """One file of each kind of bad input, plus good files in the awkward formats."""
     d = tmp_path / "in"

@@ -65,6 +65,27 @@ def find_essay(paths: Sequence[str | Path], question: str, name: str) -> Path | 
     return None
 
 
+def labelled_items(paths: Sequence[str | Path], labels_file: str | Path) -> tuple[list[dict[str, Any]], list[Item]]:
+    """The labels and, in the same order, an Item per labelled essay with its labelled question.
+
+    An essay that cannot be read is an Item with `error` set; one that cannot be found raises
+    EvaluationError listing every missing essay.
+    """
+    labels = read_labels(labels_file)
+    located = [(row, find_essay(paths, row["question"], row["file"])) for row in labels]
+    missing = [f"{row['question']}/{row['file']}" for row, where in located if where is None]
+    if missing:
+        searched = ", ".join(str(p) for p in paths)
+        raise EvaluationError([f"essay not found in {searched}: {m} (looked for PATH/<question>/<file> and PATH/<file>)" for m in missing])
+    items = []
+    for row, where in located:
+        try:
+            items.append(Item(str(where), row["question"], read_text_file(where)))
+        except ReadError as exc:
+            items.append(Item(str(where), row["question"], error=f"{where}: {exc}"))
+    return labels, items
+
+
 def _nan_to_none(x: float) -> float | None:
     return None if math.isnan(x) else round(float(x), 4)
 
@@ -105,19 +126,7 @@ def evaluate(paths: Sequence[str | Path], labels_file: str | Path, jobs: int | N
     mark_mae and confusion (rows: labelled level 0-5, columns: predicted level). Raises
     EvaluationError when the labels file or any essay it names cannot be found.
     """
-    labels = read_labels(labels_file)
-    located = [(row, find_essay(paths, row["question"], row["file"])) for row in labels]
-    missing = [f"{row['question']}/{row['file']}" for row, where in located if where is None]
-    if missing:
-        searched = ", ".join(str(p) for p in paths)
-        raise EvaluationError([f"essay not found in {searched}: {m} (looked for PATH/<question>/<file> and PATH/<file>)" for m in missing])
-
-    items = []
-    for row, where in located:
-        try:
-            items.append(Item(str(where), row["question"], read_text_file(where)))
-        except ReadError as exc:
-            items.append(Item(str(where), row["question"], error=f"{where}: {exc}"))
+    labels, items = labelled_items(paths, labels_file)
     essays, failed = [], []
     for row, report in zip(labels, score_items(items, jobs=jobs)):
         if report.status != "scored":

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -35,7 +35,6 @@ class Summary:
 
     scored: int = 0
     failed: int = 0
-    failures: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -46,7 +45,6 @@ class Summary:
             self.scored += 1
         else:
             self.failed += 1
-            self.failures.append(report.error or report.source)
 
     def line(self) -> str:
         """One sentence for people: how many inputs, scored and failed."""

@@ -57,7 +57,7 @@ _SIGNATURES = (
 )
 
 UTF8_HELP = (
-    "save it as UTF-8 (in Word or Notepad: Save As, Encoding: UTF-8; "
+    "save it as UTF-8 (Word or Notepad: Save As, Encoding: UTF-8; Excel: Save As, CSV UTF-8; "
     "or run `iconv -f WINDOWS-1252 -t UTF-8 FILE > NEW_FILE`)"
 )
 

@@ -202,6 +202,15 @@ def test_no_conclusion_means_no_judgement_and_level_3_at_most(q, kind):
     assert "no_judgement" in {c["rule"] for c in r.caps}
 
 
+@pytest.mark.parametrize(("q", "kind"), [("q1", "strong"), ("q2", "strong"), ("q1", "medium"), ("q2", "medium")])
+def test_judgement_comment_does_not_praise_a_conclusion_that_is_not_there(q, kind):
+    """The judgement criterion and the no_judgement cap must tell the student the same story."""
+    r = score(without_conclusion(read_fixture(f"{q}_{kind}.txt")), q)
+    j = next(c for c in r.criteria if c.id == "judgement")
+    if "no_judgement" in r.flags:
+        assert "conclusion answers the question" not in j.comment, (j.comment, j.details)
+
+
 @pytest.mark.parametrize("q", QUESTIONS)
 def test_narrative_is_flagged_and_capped_at_level_2(q):
     r = scored(q, f"{q}_narrative.txt")

@@ -335,11 +335,28 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
         "consistent": consistent})
 
 
+INFERENCE_WORDS = {"therefore", "thus", "hence", "consequently", "so"}
+
+
 def has_judgement(ctx: Context) -> bool:
-    """Whether the essay reaches an overall judgement at all (for the Level 3 cap)."""
+    """Whether the essay reaches an overall judgement at all (for the Level 3 cap).
+
+    The final paragraph must read as a conclusion (it says so, with "In conclusion", "Overall"...,
+    or it draws an inference in the question's terms, or returns to them more than once) and
+    answer in the question's terms or weigh the factors. A body paragraph that merely uses the word "transformed" is not a judgement.
+    """
     _intro, concl = intro_and_conclusion(ctx)
-    return any(s.has("judgement") or (s.has("conclusion") and s.kinds() & {"evaluative", "comparison"})
-               for s in concl)
+    if not concl:
+        return False
+    judged = [s for s in concl if s.has("judgement")]
+    text = ctx.analysis.text
+    infers = [s for s in judged if not s.has("counter") and any(
+        h.kind == "causal" and text[h.start:h.end].lower() in INFERENCE_WORDS for h in s.hits)]
+    concluding = (any(s.has("conclusion") for s in concl)
+                  or bool(infers)  # "Khrushchev's reforms therefore genuinely transformed the USSR"
+                  or (len(judged) >= 2 and not any(s.years for s in concl)))  # weighs, adds no new facts
+    answers = any(s.has("judgement") or s.kinds() & {"evaluative", "comparison"} for s in concl)
+    return concluding and answers
 
 
 # --- organisation ---------------------------------------------------------------------------------

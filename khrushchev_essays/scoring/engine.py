@@ -139,7 +139,8 @@ def _detect(doc, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float]:
         f = find(a, r)
         cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
         judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
-        fits[qid] = cover / max(1, len(r.factors)) + 0.05 * min(judge, 6) + _topic_model(r, nlp).similarity(a.lemma_hashes)
+        # Topic similarity weighs most: factor phrases overlap between the questions, vocabulary less.
+        fits[qid] = cover / max(1, len(r.factors)) + 0.05 * min(judge, 6) + 2 * _topic_model(r, nlp).similarity(a.lemma_hashes)
     total = sum(fits.values())
     best = max(fits, key=fits.get)
     conf = fits[best] / total if total > 0 else 1.0 / len(fits)

@@ -58,10 +58,12 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
             strengths.append(text)
 
     steps: list[tuple[float, str]] = []
+    # A rule of the mark scheme that the essay breaks comes first, whether or not it is the one
+    # holding the mark down today: it will be as soon as the rest improves.
     for c in report.caps:
         advice = CAP_ADVICE.get(c["rule"])
-        if advice and c.get("applied", True):
-            steps.append((100 - c["max_level"], advice.format(**fmt)))
+        if advice:
+            steps.append((100 - c["max_level"] + 0.5 * bool(c.get("applied")), advice.format(**fmt)))
     for sp in report.inaccuracies[:2]:
         steps.append((40, f"Check your facts: {sp.note}"))
     for c, res in zip(r.criteria, report.criteria):

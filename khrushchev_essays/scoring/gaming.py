@@ -23,7 +23,7 @@ from .criteria import (
 from .rubric import Rubric
 
 # Thresholds, set against the marked practice essays and the project's own junk fixtures.
-OFF_TOPIC_SIMILARITY = 0.10  # below this, with at most one factor, the essay is about something else
+OFF_TOPIC_SIMILARITY = 0.15  # below this, with no factor developed, the essay is about something else
 KEYWORD_STOP_RATIO = 0.22  # prose runs at 40-50% function words; lists of terms at under 20%
 KEYWORD_FRAGMENT_SHARE = 0.5
 NOT_ENGLISH_KNOWN = 0.55
@@ -132,7 +132,8 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
 
     # Off topic: unlike the rubric's topic, and touching at most one of its factors.
     sim = topic.similarity(a.lemma_hashes)
-    if len(covered) <= 1 and sim < OFF_TOPIC_SIMILARITY and "copied_question" not in flags:
+    developed = [x for x in covered if x.status == "developed"]
+    if not developed and len(covered) <= 2 and sim < OFF_TOPIC_SIMILARITY and "copied_question" not in flags:
         cap("off_topic", 0 if not covered and sim < OFF_TOPIC_SIMILARITY / 2 else r.caps.off_topic,
             f"little to do with the question (topic similarity {sim:.2f})")
     a.topic_similarity = round(sim, 3)

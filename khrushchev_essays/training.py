@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .batch import Item, ReadError, read_text_file, score_items
-from .evaluation import EvaluationError, agreement, evaluate, find_essay, read_labels
+from .batch import score_items
+from .evaluation import EvaluationError, agreement, evaluate, labelled_items
 from .scoring.calibrator import (
     CALIBRATORS_DIR,
     ENV_SWITCH,
@@ -51,26 +51,19 @@ class TrainingError(ValueError):
 
 
 def labelled_reports(labels_file: str | Path, paths: Sequence[str | Path], jobs: int | None = None) -> dict[str, list[tuple[ScoreReport, int, int]]]:
-    """{question: [(rule report, consensus level, consensus mark), ...]} for a labels TSV."""
-    labels = read_labels(labels_file)
-    items, problems = [], []
-    for row in labels:
-        where = find_essay(paths, row["question"], row["file"])
-        if where is None:
-            problems.append(f"essay not found: {row['question']}/{row['file']} (looked in {', '.join(map(str, paths))})")
-            continue
-        try:
-            items.append((row, Item(str(where), row["question"], read_text_file(where))))
-        except ReadError as exc:
-            problems.append(f"{where}: {exc}")
-    if problems:
-        raise TrainingError(problems)
-    out: dict[str, list[tuple[ScoreReport, int, int]]] = {}
+    """{question: [(rule report, consensus level, consensus mark), ...]} for a labels TSV.
+
+    Essays are found and read exactly as `evaluate` does (evaluation.labelled_items); any that
+    cannot be read or scored stop the training with every reason listed.
+    """
+    labels, items = labelled_items(paths, labels_file)
     with calibration_off():  # train on what the rules say, whatever calibrator is installed
-        reports = list(score_items([it for _r, it in items], jobs=jobs))
-    for (row, _it), report in zip(items, reports):
+        reports = list(score_items(items, jobs=jobs))
+    out: dict[str, list[tuple[ScoreReport, int, int]]] = {}
+    problems = []
+    for row, report in zip(labels, reports):
         if report.status != "scored":
-            problems.append(f"{report.source}: {report.error}")
+            problems.append(f"{row['question']}/{row['file']}: {report.error}")
             continue
         out.setdefault(row["question"], []).append((report, row["level"], row["mark"]))
     if problems:

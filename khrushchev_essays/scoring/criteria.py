@@ -309,9 +309,13 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
     consistent, and the judgement supported."""
     intro, concl = intro_and_conclusion(ctx)
     intro_pos = [s for s in intro if s.kinds() & {"judgement", "evaluative"}]
-    concl_marked = any(s.has("conclusion") for s in concl)
-    concl_judge = [s for s in concl if s.has("judgement") or (s.has("evaluative") and s.has("comparison"))]
-    supported = [s for s in concl if s.kinds() & {"causal", "comparison"} or len(s.factors()) >= 1]
+    overall = has_judgement(ctx)
+    concl_marked = overall or any(s.has("conclusion") for s in concl)
+    # Judgement language in a final paragraph that does not conclude is weighing, not a verdict.
+    concl_judge = [s for s in concl if s.has("judgement") or (s.has("evaluative") and s.has("comparison"))] \
+        if overall else []
+    supported = [s for s in concl if s.kinds() & {"causal", "comparison"} or len(s.factors()) >= 1] \
+        if overall else []
     a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos))
     b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge))
     consistent = not (a and b and a != b)

@@ -19,6 +19,8 @@ CAP_ADVICE = {
     "ignores_named_factor": "The question names {named}: give it its own paragraph and weigh it against the "
     "other factors.",
     "only_named_factor": "Weigh {named} against at least three other factors, saying which mattered more and why.",
+    "narrative_structure": "Organise by argument, not by date: open each paragraph with a point that "
+    "answers the question, then use the events as evidence for it.",
     "irrelevant": "Cut the background that does not answer the question and use the space to explain "
     "the factors that do.",
     "keyword_list": "Write in full sentences and paragraphs: explain each point rather than listing terms.",

@@ -14,6 +14,7 @@ import re
 from .criteria import (
     Context,
     analytic_sentences,
+    argued_paragraphs,
     counter_paragraphs,
     has_judgement,
     named_factor_weighing,
@@ -29,6 +30,10 @@ KEYWORD_FRAGMENT_SHARE = 0.5
 NOT_ENGLISH_KNOWN = 0.55
 COPIED_SHARE = 0.6
 COPY_REMAINDER_WORDS = 60
+# "Every paragraph argues, not narrates": an essay whose body paragraphs almost never open with a
+# point, and much of which is story, is organised as a narrative (Level 3 at most).
+STORY_NARRATIVE_SHARE = 0.4
+STORY_ARGUED_SHARE = 0.15
 IRRELEVANT_SHARE = 0.5  # under half the sentences touch the question: "some irrelevance" (Level 2)
 
 
@@ -142,8 +147,12 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     if not has_judgement(ctx):
         cap("no_judgement", r.caps.no_judgement, "no overall judgement")
     n = max(1, len(ctx.real))
-    if len(narrative_sentences(ctx)) / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
+    narrative = len(narrative_sentences(ctx))
+    if narrative / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
         cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
+    elif (len(a.paragraphs) >= 5 and narrative / n >= STORY_NARRATIVE_SHARE
+          and argued_paragraphs(ctx) < STORY_ARGUED_SHARE):
+        cap("narrative_structure", 3, "paragraphs tell the story in order instead of making points")
     if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:
         cap("irrelevant", 2, "most sentences do not address the question")
     if not counter_paragraphs(ctx):

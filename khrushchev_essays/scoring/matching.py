@@ -40,6 +40,10 @@ def normalise(text: str) -> str:
     return text.translate(_SAME_LENGTH) if _NEEDS_NORMALISING.search(text) else text
 
 
+_ISE = re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)\b")
+_IZE = re.compile(r"iz(e|ed|es|ing|ation|ations|er|ers)\b")
+
+
 def variants(phrase: str) -> set[str]:
     """Spelling variants of a phrase: hyphen, space and none alike; -isation and -ization alike."""
     p = " ".join(phrase.lower().split())
@@ -47,10 +51,8 @@ def variants(phrase: str) -> set[str]:
     if "-" in p:
         out |= {p.replace("-", " "), p.replace("-", "")}
     for v in list(out):
-        if "is" in v:
-            out.add(re.sub(r"isation\b", "ization", re.sub(r"ise\b", "ize", v)))
-        if "iz" in v:
-            out.add(re.sub(r"ization\b", "isation", re.sub(r"ize\b", "ise", v)))
+        out.add(_ISE.sub(r"iz\1", v))
+        out.add(_IZE.sub(r"is\1", v))
     return {" ".join(v.split()) for v in out if v.strip()}
 
 
@@ -148,6 +150,37 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+_BULLET = re.compile(r"\s*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)]|[a-z][.)])\s")
+
+
+def _line_breaks(text: str, idx, length, is_space) -> list[int]:
+    """Token indexes that should start a sentence because a line break ends a list item.
+
+    The sentencizer splits on punctuation only, so "- Virgin Lands scheme" on one line and
+    "- sovnarkhozy" on the next would merge into one long "sentence" and pass as prose. A line
+    break starts a new sentence when the next line is a bullet or numbered item, or when the
+    line before it is short and unpunctuated (a heading or a list item). Hard-wrapped prose, whose
+    lines are long, is left alone.
+    """
+    import numpy as np
+
+    out = []
+    idx_l = idx.tolist()
+    for i in np.flatnonzero(is_space).tolist():
+        tok = text[idx_l[i]:idx_l[i] + int(length[i])]
+        if "\n" not in tok or i + 1 >= len(idx_l):
+            continue
+        line_start = text.rfind("\n", 0, idx_l[i]) + 1
+        prev = text[line_start:idx_l[i]].strip()
+        nxt_end = text.find("\n", idx_l[i + 1])
+        nxt = text[idx_l[i + 1]: nxt_end if nxt_end >= 0 else len(text)]
+        short_unpunctuated = prev and len(prev) < 60 and prev[-1] not in ".!?;,"
+        if _BULLET.match(text[line_start:idx_l[i]]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
+                or short_unpunctuated:
+            out.append(i + 1)
+    return out
+
+
 class RubricMatcher:
     """Every phrase of one rubric, compiled for one pipeline."""
 
@@ -235,6 +268,8 @@ class RubricMatcher:
         sent_start = arr[:, 9].astype(np.int64) == 1
         if n:
             sent_start[0] = True
+        for i in _line_breaks(text, idx, length, is_space):
+            sent_start[i] = True
         bounds = np.flatnonzero(sent_start).tolist() + [n]
         w_cum = np.concatenate(([0], np.cumsum(word)))
         s_cum = np.concatenate(([0], np.cumsum(stop)))

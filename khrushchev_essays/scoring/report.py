@@ -31,6 +31,8 @@ FLAG_EXPLANATIONS: dict[str, str] = {
     "at Level 3 at most.",
     "ignores_named_factor": "The question names a factor, and the essay does not deal with it, "
     "which holds the mark at Level 2 at most.",
+    "narrative_structure": "The essay is organised as a story told in order: most paragraphs begin "
+    "with what happened rather than with a point about the question, which holds the mark at Level 3 at most.",
     "irrelevant": "Much of the essay is background that does not answer the question (early life, "
     "events before 1953, or a different question), which holds the mark at Level 2 at most.",
     "only_named_factor": "The essay deals only with the factor the question names. To judge how far it "

@@ -150,31 +150,9 @@ class Rubric(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rubric":
-        problems: list[str] = []
-        total = sum(c.weight for c in self.criteria)
-        if abs(total - 1.0) > 1e-6:
-            problems.append(f"criteria weights add up to {total:g}, not 1")
-        for what, ids in (("criterion", [c.id for c in self.criteria]), ("factor", [f.id for f in self.factors])):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
-            if dupes:
-                problems.append(f"repeated {what} id(s): {', '.join(dupes)}")
-        levels = sorted(self.levels, key=lambda lv: lv.min_mark)
-        if levels[0].min_mark != 0:
-            problems.append("levels must start at mark 0")
-        if levels[-1].max_mark != self.max_mark:
-            problems.append(f"the top level ends at {levels[-1].max_mark}, not at max_mark {self.max_mark}")
-        for a, b in zip(levels, levels[1:]):
-            if b.min_mark != a.max_mark + 1:
-                problems.append(f"levels {a.level} and {b.level} leave a gap or overlap ({a.max_mark} -> {b.min_mark})")
-            if b.level <= a.level:
-                problems.append(f"level {b.level} has higher marks than level {a.level}")
-        if sum(f.named for f in self.factors) > 1:
-            problems.append("at most one factor can be the question's named factor")
-        lo, hi = self.suggested_words
-        if lo > hi:
-            problems.append(f"suggested_words {lo}-{hi} is backwards")
+        problems = consistency_problems(self.model_dump())
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(f"{loc}: {msg}" for loc, msg in problems))
         return self
 
     # --- conveniences -------------------------------------------------------------------------
@@ -211,6 +189,50 @@ class Rubric(_Strict):
         return self._fingerprint
 
 
+def consistency_problems(data: dict) -> list[tuple[str, str]]:
+    """Checks across fields (weights, ids, level bands), as (field path, message) pairs.
+
+    Written against the raw dict, defensively, so that it can run even when some fields failed
+    their own validation: a rubric author then sees every problem at once, not one per attempt.
+    """
+    problems: list[tuple[str, str]] = []
+    criteria = [c for c in data.get("criteria") or [] if isinstance(c, dict)]
+    weights = [c.get("weight") for c in criteria]
+    if weights and all(isinstance(w, (int, float)) for w in weights):
+        total = sum(weights)
+        if abs(total - 1.0) > 1e-6:
+            problems.append(("criteria", f"weights add up to {total:g}, not 1"))
+    for what, items in (("criteria", criteria), ("factors", data.get("factors") or [])):
+        ids = [i.get("id") for i in items if isinstance(i, dict)]
+        dupes = sorted({str(i) for i in ids if ids.count(i) > 1})
+        if dupes:
+            problems.append((what, f"repeated id(s): {', '.join(dupes)}"))
+    levels = [lv for lv in data.get("levels") or [] if isinstance(lv, dict)]
+    try:
+        levels = sorted(levels, key=lambda lv: int(lv["min_mark"]))
+        max_mark = int(data.get("max_mark", 25))
+        if levels and int(levels[0]["min_mark"]) != 0:
+            problems.append(("levels", "the bands must start at mark 0"))
+        if levels and int(levels[-1]["max_mark"]) != max_mark:
+            problems.append(("levels", f"the top band ends at {levels[-1]['max_mark']}, not at max_mark {max_mark}"))
+        for a, b in zip(levels, levels[1:]):
+            if int(b["min_mark"]) != int(a["max_mark"]) + 1:
+                problems.append(("levels", f"levels {a.get('level')} and {b.get('level')} leave a gap or overlap "
+                                           f"({a['max_mark']} -> {b['min_mark']})"))
+            if isinstance(a.get("level"), int) and isinstance(b.get("level"), int) and b["level"] <= a["level"]:
+                problems.append(("levels", f"level {b['level']} has higher marks than level {a['level']}"))
+    except (KeyError, TypeError, ValueError):
+        pass  # a band with missing or non-numeric marks is reported by its own field check
+    factors = [f for f in data.get("factors") or [] if isinstance(f, dict)]
+    if sum(1 for f in factors if f.get("named") is True) > 1:
+        problems.append(("factors", "at most one factor can be the question's named factor"))
+    words = data.get("suggested_words")
+    if isinstance(words, (list, tuple)) and len(words) == 2 and all(isinstance(w, int) for w in words) \
+            and words[0] > words[1]:
+        problems.append(("suggested_words", f"{words[0]}-{words[1]} is backwards"))
+    return problems
+
+
 class RubricError(ValueError):
     """A rubric file could not be loaded; `problems` lists each as "[file] field.path: message"."""
 
@@ -236,9 +258,13 @@ def parse_rubric(data: dict, source: str = "<rubric>") -> Rubric:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
+            if not err["loc"]:
+                continue  # the whole-rubric checks: listed one by one below
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"[{source}] {_loc(err['loc'])}: {msg}")
-        raise RubricError(problems) from None
+        if isinstance(data, dict):
+            problems += [f"[{source}] {loc}: {msg}" for loc, msg in consistency_problems(data)]
+        raise RubricError(problems or [f"[{source}] (top level): not a valid rubric"]) from None
 
 
 def load_rubric_file(path: str | Path) -> Rubric:

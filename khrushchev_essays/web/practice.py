@@ -28,13 +28,7 @@ def index():
 @bp.route("/questions/<qid>", methods=["GET", "POST"])
 def question(qid: str):
     """The question's guidance and the essay form; a valid post is scored, stored and redirected."""
-    rubric = rubric_or_404(qid)
-    form = EssayForm()
-    if form.validate_on_submit():
-        sub = _score_and_store(form, rubric, parent=None)
-        if sub is not None:
-            return redirect(url_for(".feedback", token=sub.token), code=303)
-    return _render_form(rubric, form, parent=None)
+    return _submit_or_show(rubric_or_404(qid), EssayForm(), parent=None)
 
 
 @bp.get("/feedback/<token>")
@@ -74,14 +68,9 @@ def revise(token: str):
     parent = _submission_or_404(token)
     rubric = rubric_or_404(parent.question)
     if request.method == "GET":
-        form = EssayForm(data={"text": parent.text, "student_name": parent.student_name, "class_code": parent.class_code})
-    else:
-        form = EssayForm()
-        if form.validate_on_submit():
-            sub = _score_and_store(form, rubric, parent=parent)
-            if sub is not None:
-                return redirect(url_for(".feedback", token=sub.token), code=303)
-    return _render_form(rubric, form, parent=parent)
+        prefill = {"text": parent.text, "student_name": parent.student_name, "class_code": parent.class_code}
+        return _render_form(rubric, EssayForm(data=prefill), parent=parent)
+    return _submit_or_show(rubric, EssayForm(), parent=parent)
 
 
 @bp.errorhandler(CSRFError)
@@ -116,6 +105,15 @@ def _band(rubric: Rubric, level: int | None):
         return rubric.band(level) if level is not None else None
     except KeyError:
         return None
+
+
+def _submit_or_show(rubric: Rubric, form: EssayForm, parent: Submission | None):
+    """A valid post is scored, stored and redirected to its feedback; anything else shows the form."""
+    if form.validate_on_submit():
+        sub = _score_and_store(form, rubric, parent=parent)
+        if sub is not None:
+            return redirect(url_for(".feedback", token=sub.token), code=303)
+    return _render_form(rubric, form, parent=parent)
 
 
 def _score_and_store(form: EssayForm, rubric: Rubric, parent: Submission | None) -> Submission | None:

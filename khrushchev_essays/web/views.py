@@ -11,10 +11,12 @@ from ..scoring import Rubric, load_all_rubrics
 
 def rubrics() -> dict[str, Rubric]:
     """Every question's rubric by id, read once per app (rubric files change only with a release)."""
-    cache = current_app.extensions.setdefault("khrushchev_rubrics", {})
-    if not cache:
-        cache.update(sorted(load_all_rubrics(current_app.config.get("RUBRICS_DIR")).items()))
-    return cache
+    loaded = current_app.extensions.get("khrushchev_rubrics")
+    if loaded is None:
+        # Built whole, then published: a request on another thread never sees half the questions.
+        loaded = dict(sorted(load_all_rubrics(current_app.config.get("RUBRICS_DIR")).items()))
+        current_app.extensions["khrushchev_rubrics"] = loaded
+    return loaded
 
 
 def rubric_or_404(qid: str) -> Rubric:

@@ -123,9 +123,15 @@
   }
 
   function setupSubmit(form) {
+    var button = form.querySelector("[type=submit]");
+    if (!button) return;
+    var label = button.value;
+    // Coming back with the Back button restores the page as it was left: make it usable again.
+    window.addEventListener("pageshow", function () {
+      button.disabled = false;
+      button.value = label;
+    });
     form.addEventListener("submit", function () {
-      var button = form.querySelector("[type=submit]");
-      if (!button) return;
       // Disable after the browser has collected the form data, so the post still goes through.
       window.setTimeout(function () {
         button.disabled = true;

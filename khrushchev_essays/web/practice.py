@@ -49,7 +49,9 @@ def feedback(token: str):
         essay=highlight(sub.text, report),
         factors=factors,
         hints=hints,
-        flags=[(flag, FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT)) for flag in report.flags],
+        # needs_review is about the marker, not the essay: it is explained beside the mark instead.
+        flags=[(flag, FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT)) for flag in report.flags if flag != "needs_review"],
+        review_note=FLAG_EXPLANATIONS.get("needs_review") if "needs_review" in report.flags else None,
         history=history,
         mark_scale=charts.mark_scale(report.mark, report.max_mark, rubric.levels),
         scale_bands=charts.scale_bands(rubric.levels),

@@ -53,3 +53,10 @@ def test_fifty_submissions_at_once_are_all_stored_with_their_own_tokens(live_ser
         assert text.endswith(f"essay number {name.split()[-1]} of the load test.")
     for token in tokens[:5]:
         assert urllib.request.urlopen(f"{live_server.url}/feedback/{token}", timeout=30).status == 200
+
+
+def test_the_served_database_is_private_to_its_owner(live_server):
+    import os
+    import stat
+
+    assert stat.S_IMODE(os.stat(live_server.db_path).st_mode) == 0o600

@@ -8,7 +8,9 @@ unless told). PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -81,3 +83,17 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+
+
+def restrict_sqlite_files(engine: Engine) -> None:
+    """Make the SQLite database and its WAL files readable by their owner only.
+
+    They hold students' names and essays; a database created by an earlier run under a looser
+    umask is tightened too. No-op for other databases and for in-memory SQLite.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(engine.url.database + suffix)
+        if path.exists():
+            os.chmod(path, 0o600)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 
@@ -13,12 +14,17 @@ def serve(host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
 
     from .. import create_app
     from ..scoring import get_nlp
+    from ..storage import db, restrict_sqlite_files
     from .views import rubrics
 
+    # Files this process creates (the database, its WAL, a generated secret key) hold students'
+    # data or protect it: nobody but the server's own user needs to read them.
+    os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     with app.app_context():
         upgrade()
+        restrict_sqlite_files(db.engine)
         # Read the rubrics and load spaCy now, so the first student does not wait for them.
         questions = rubrics()
         get_nlp()

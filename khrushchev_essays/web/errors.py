@@ -6,6 +6,7 @@ from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..config import MAX_BODY_BYTES
+from ..scoring import MAX_WORDS
 from ..storage import db
 
 MESSAGES = {
@@ -13,7 +14,7 @@ MESSAGES = {
     404: ("Page not found", "There is nothing at this address. If you followed a feedback link, check that you copied all of it."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too much text", f"That was more than the {MAX_BODY_BYTES // 1024} KB this site accepts at once. "
-          "An essay is limited to 6,000 words: shorten it and submit again."),
+          f"An essay is limited to {MAX_WORDS:,} words: shorten it and submit again."),
     500: ("Something went wrong", "The site hit a problem and your essay was not saved. Please try again in a moment."),
 }
 

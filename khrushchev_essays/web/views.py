@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Flask, abort, current_app
 
-from ..scoring import Rubric, load_all_rubrics
+from ..scoring import MAX_WORDS, Rubric, load_all_rubrics
 
 
 def rubrics() -> dict[str, Rubric]:
@@ -44,5 +44,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["mark"] = format_mark
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["rubrics"] = rubrics
+    app.jinja_env.globals["MAX_WORDS"] = MAX_WORDS
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

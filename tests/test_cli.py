@@ -349,6 +349,34 @@ def test_installed_console_script(essays: tuple[Path, Path], tmp_path: Path) -> 
     assert "3 input(s): 2 scored, 1 failed" in proc.stderr
 
 
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    rows = tmp_path / "class.jsonl"
+    rows.write_text("".join(json.dumps({"id": f"s{i}", "text": ESSAY_Q1}) + "\n" for i in range(20)))
+    master, slave = pty.openpty()  # stderr on a terminal, as when a teacher runs it
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "khrushchev-essays"), "grade", str(rows), "-o", str(tmp_path / "out.jsonl")],
+        stdout=subprocess.PIPE, stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(timeout=300) == 0
+    assert b"Marking" in seen and b"100%" in seen
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 20
+    piped = grade(rows, "-o", tmp_path / "piped.jsonl")  # CliRunner's stderr is no terminal
+    assert "Marking" not in piped.stderr
+
+
 # --- evaluate ----------------------------------------------------------------------------------
 
 

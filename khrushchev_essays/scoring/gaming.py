@@ -37,6 +37,19 @@ STORY_ARGUED_SHARE = 0.15
 IRRELEVANT_SHARE = 0.5  # under half the sentences touch the question: "some irrelevance" (Level 2)
 
 
+_DATE_HEADING = re.compile(r"^\s*(?:\d{4}\b|(?:in|from|after|before)\s+\d{4}\b)", re.IGNORECASE)
+
+
+def date_headings(text: str, paragraphs: list[tuple[int, int]]) -> int:
+    """Headings that organise the essay by period ("1953-1956: the struggle for power")."""
+    count = 0
+    for a, b in paragraphs:
+        para = text[a:b].strip()
+        if len(para.split()) <= 12 and para[-1:] not in ".!?" and _DATE_HEADING.match(para):
+            count += 1
+    return count
+
+
 class TopicModel:
     """TF-IDF vocabulary of one rubric's topic, for similarity between an essay and the question."""
 
@@ -151,7 +164,7 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     if narrative / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
         cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
     elif (len(a.paragraphs) >= 5 and narrative / n >= STORY_NARRATIVE_SHARE
-          and argued_paragraphs(ctx) < STORY_ARGUED_SHARE):
+          and argued_paragraphs(ctx) < STORY_ARGUED_SHARE) or date_headings(a.text, a.paragraphs) >= 2:
         cap("narrative_structure", 3, "paragraphs tell the story in order instead of making points")
     if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:
         cap("irrelevant", 2, "most sentences do not address the question")

@@ -1,4 +1,4 @@
-"""Storage: SQLAlchemy models and queries for scored submissions, teachers and their reviews.
+"""Storage: SQLAlchemy models and queries for scored submissions.
 
 Imports run one way (scoring <- storage <- web, cli): this package uses the engine's report type
 and never imports the web app.
@@ -7,17 +7,12 @@ and never imports the web app.
 from .db import Base, UTCDateTime, configure_engine, db, restrict_sqlite_files, utcnow
 from .models import SOURCES, Submission, SubmissionFlag
 from .submissions import attempt_history, get_by_token, new_token, save_submission
-from .teachers import LoginAttempt, Review, ReviewChange, Teacher
 
 __all__ = [
     "SOURCES",
     "Base",
-    "LoginAttempt",
-    "Review",
-    "ReviewChange",
     "Submission",
     "SubmissionFlag",
-    "Teacher",
     "UTCDateTime",
     "attempt_history",
     "configure_engine",

@@ -130,3 +130,29 @@ def test_the_feedback_page_fits_a_phone(page, live_server):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "feedback-phone.png"), full_page=True)
+
+
+def test_an_essay_can_be_written_and_sent_with_the_keyboard_alone(page, live_server):
+    page.goto(f"{live_server.url}/questions/q1")
+
+    def tab_to(element_id: str) -> None:
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.id") == element_id:
+                return
+        raise AssertionError(f"#{element_id} cannot be reached with Tab")
+
+    tab_to("text")
+    page.keyboard.insert_text(read_fixture("q1_medium.txt"))
+    tab_to("submit")
+    page.keyboard.press("Enter")
+    page.wait_for_url(FEEDBACK_URL)
+    page.keyboard.press("Tab")  # the first stop on every page is the skip link
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+
+
+def test_the_question_page_fits_a_phone(page, live_server):
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ("/", "/questions/q1", "/questions/q2"):
+        page.goto(live_server.url + path)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 360, path

@@ -153,7 +153,7 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
 _BULLET = re.compile(r"\s*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)]|[a-z][.)])\s")
 
 
-def _line_breaks(text: str, idx, length, is_space) -> list[int]:
+def _line_breaks(text: str, idx_l: list[int], len_l: list[int], is_space) -> list[int]:
     """Token indexes that should start a sentence because a line break ends a list item.
 
     The sentencizer splits on punctuation only, so "- Virgin Lands scheme" on one line and
@@ -165,9 +165,8 @@ def _line_breaks(text: str, idx, length, is_space) -> list[int]:
     import numpy as np
 
     out = []
-    idx_l = idx.tolist()
     for i in np.flatnonzero(is_space).tolist():
-        tok = text[idx_l[i]:idx_l[i] + int(length[i])]
+        tok = text[idx_l[i]:idx_l[i] + len_l[i]]
         if "\n" not in tok or i + 1 >= len(idx_l):
             continue
         line_start = text.rfind("\n", 0, idx_l[i]) + 1
@@ -219,23 +218,27 @@ class RubricMatcher:
                 self._openers_by_first.setdefault(o[0], []).append(o)
 
     # ------------------------------------------------------------------------------------------
-    def hits(self, doc, idx, length) -> list[Hit]:
+    def hits(self, doc, idx: list[int], length: list[int]) -> list[Hit]:
         """Phrase hits; within a kind, the longest of overlapping hits wins ("secret speech" over
         "speech"), and a factor phrase is credited to one factor only."""
-        raw = []
         labels = self._labels
-        for match_id, s, e in self.matcher(doc):
-            kind, key = labels[match_id]
-            raw.append((kind, s - e, s, e, key))
-        raw.sort()
+        raw = sorted((labels[m][0], s - e, s, e, labels[m][1]) for m, s, e in self.matcher(doc))
         out: list[Hit] = []
         taken: dict[str, set[int]] = {}
         for kind, _neg, s, e, key in raw:
-            used = taken.setdefault(kind, set())
-            if any(i in used for i in range(s, e)):
-                continue
-            used.update(range(s, e))
-            out.append(Hit(kind, key, int(idx[s]), int(idx[e - 1] + length[e - 1]), s, e))
+            used = taken.get(kind)
+            if used is None:
+                used = taken[kind] = set()
+            if e - s == 1:
+                if s in used:
+                    continue
+                used.add(s)
+            else:
+                span = range(s, e)
+                if not used.isdisjoint(span):
+                    continue
+                used.update(span)
+            out.append(Hit(kind, key, idx[s], idx[e - 1] + length[e - 1], s, e))
         out.sort(key=lambda h: h.tok_start)
         return out
 
@@ -264,16 +267,16 @@ class RubricMatcher:
         known_mask = stop | (content & (_member(lower_h, english) | _member(lemma_h, english)))
         topic_mask = content & (length > 2)
 
-        hits = self.hits(doc, idx, length)
+        idx_l, len_l = idx.tolist(), length.tolist()
+        hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 9].astype(np.int64) == 1
         if n:
             sent_start[0] = True
-        for i in _line_breaks(text, idx, length, is_space):
+        for i in _line_breaks(text, idx_l, len_l, is_space):
             sent_start[i] = True
         bounds = np.flatnonzero(sent_start).tolist() + [n]
         w_cum = np.concatenate(([0], np.cumsum(word)))
         s_cum = np.concatenate(([0], np.cumsum(stop)))
-        idx_l, len_l = idx.tolist(), length.tolist()
 
         # Numbers (years and figures) and clause punctuation are rare: visit only those tokens.
         years_at: dict[int, list[tuple[int, int, int, int]]] = {}

@@ -53,26 +53,24 @@ _matchers: dict[tuple[int, str], RubricMatcher] = {}
 _topics: dict[tuple[int, str], TopicModel] = {}
 
 
-def _matcher(rubric: Rubric, nlp) -> RubricMatcher:
+def _cached(cache: dict, rubric: Rubric, nlp, build):
+    """One compiled object per rubric and pipeline, built once per process even across threads."""
     key = (id(nlp), rubric.fingerprint())
-    m = _matchers.get(key)
-    if m is None:
+    obj = cache.get(key)
+    if obj is None:
         with _lock:
-            m = _matchers.get(key)
-            if m is None:
-                m = _matchers[key] = RubricMatcher(rubric, nlp)
-    return m
+            obj = cache.get(key)
+            if obj is None:
+                obj = cache[key] = build(rubric, nlp)
+    return obj
+
+
+def _matcher(rubric: Rubric, nlp) -> RubricMatcher:
+    return _cached(_matchers, rubric, nlp, RubricMatcher)
 
 
 def _topic_model(rubric: Rubric, nlp) -> TopicModel:
-    key = (id(nlp), rubric.fingerprint())
-    t = _topics.get(key)
-    if t is None:
-        with _lock:
-            t = _topics.get(key)
-            if t is None:
-                t = _topics[key] = TopicModel(rubric, nlp)
-    return t
+    return _cached(_topics, rubric, nlp, TopicModel)
 
 
 def _resolve(rubric: Rubric | str, text_doc, nlp, rubrics: dict[str, Rubric] | None = None) -> tuple[Rubric, float | None]:

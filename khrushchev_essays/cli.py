@@ -241,6 +241,63 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
     click.echo(format_training(results, target))
 
 
+def _database_app():
+    """The web app (for its database settings: instance config, DATABASE_URL or the instance
+    SQLite file), with the migrations applied so a first command on a fresh install just works."""
+    from flask_migrate import upgrade
+
+    from . import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@main.command("create-teacher")
+@click.argument("email")
+@click.option("--name", default=None, help="The name shown on the teacher pages (default: the email).")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input instead of prompting (for scripts).")
+@click.option("--reset-password", is_flag=True, help="Set a new password for an existing teacher (signs them out everywhere).")
+def create_teacher_cmd(email: str, name: str | None, password_stdin: bool, reset_password: bool) -> None:
+    """Create a teacher account that can sign in at /teacher/login.
+
+    \b
+    Examples:
+      khrushchev-essays create-teacher t.ivanova@school.example --name "Ms Ivanova"
+      printf '%s\\n' "$PASSWORD" | khrushchev-essays create-teacher t.ivanova@school.example --password-stdin
+    """
+    from .storage.accounts import MIN_PASSWORD_LENGTH, AccountError, check_new_password, create_teacher
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            check_new_password(password)
+        except AccountError as exc:
+            click.echo(f"cannot create the teacher: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    else:
+        def check(value: str) -> str:
+            try:
+                check_new_password(value)
+            except AccountError as exc:
+                raise click.BadParameter(str(exc)) from None
+            return value
+
+        password = click.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)", hide_input=True,
+                                confirmation_prompt=True, value_proc=check)
+    app = _database_app()
+    with app.app_context():
+        try:
+            teacher = create_teacher(email, password, name=name, reset=reset_password)
+        except AccountError as exc:
+            click.echo(f"cannot {'reset the password' if reset_password else 'create the teacher'}: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        action = "new password set for" if reset_password else "created teacher"
+        click.echo(f"{action} {teacher.email}; sign in at /teacher/login")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -147,3 +147,45 @@ def browser():
         b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# --- teacher side (issue 4) ---------------------------------------------------------------------------
+
+TEACHER_EMAIL, TEACHER_PASSWORD = "teacher@school.example", "correct horse battery"
+
+
+def add_teacher(app, email: str = TEACHER_EMAIL, password: str = TEACHER_PASSWORD, name: str | None = "Ms Teacher") -> int:
+    """Create a teacher account in the app's database; return its id."""
+    from khrushchev_essays.storage.accounts import create_teacher
+
+    with app.app_context():
+        return create_teacher(email, password, name=name).id
+
+
+def sign_in(client, email: str = TEACHER_EMAIL, password: str = TEACHER_PASSWORD, **extra):
+    return client.post("/teacher/login", data={"email": email, "password": password, **extra})
+
+
+@pytest.fixture
+def teacher_client(app):
+    """A test client signed in as a teacher."""
+    add_teacher(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    return client
+
+
+@pytest.fixture(scope="session")
+def scored_fixture():
+    """`scored_fixture(name)` -> (text, report) for a tests/fixtures essay, scored once per session."""
+    from khrushchev_essays.scoring import score
+
+    cache: dict[str, tuple] = {}
+
+    def get(name: str, question: str = "auto"):
+        if name not in cache:
+            text = read_fixture(name)
+            cache[name] = (text, score(text, question))
+        return cache[name]
+
+    return get

@@ -1,4 +1,4 @@
-"""The web app: blueprints (practice, api; teacher to come), forms, templates and static files."""
+"""The web app: blueprints (practice, api, teacher), forms, templates and static files."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ migrate = Migrate()
 
 def init_app(app: Flask) -> None:
     """Attach the database, migrations, CSRF protection, blueprints, headers and error pages."""
-    from . import api, errors, practice, security, views
+    from . import api, errors, practice, security, teacher, views
 
     db.init_app(app)
     with app.app_context():
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     # The JSON API takes no cookies and stores nothing, so there is no session to forge requests in.
     csrf.exempt(api.bp)
+    teacher.init_app(app)
 
     views.init_app(app)
     security.init_app(app)

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..scoring import FLAG_EXPLANATIONS, Rubric, score
 from ..storage import Submission, attempt_history, get_by_token, save_submission
+from ..storage.reviews import current_review
 from . import charts
 from .forms import EssayForm
 from .highlight import highlight
@@ -52,6 +53,7 @@ def feedback(token: str):
         # needs_review is about the marker, not the essay: it is explained beside the mark instead.
         flags=[(flag, FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT)) for flag in report.flags if flag != "needs_review"],
         review_note=FLAG_EXPLANATIONS.get("needs_review") if "needs_review" in report.flags else None,
+        teacher_review=current_review(sub),  # the teacher's mark and comment, shown beside the automatic one
         history=history,
         mark_scale=charts.mark_scale(report.mark, report.max_mark, rubric.levels),
         scale_bands=charts.scale_bands(rubric.levels),

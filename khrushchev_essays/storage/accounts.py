@@ -1,0 +1,157 @@
+"""Teacher accounts: creating them, checking passwords, and limiting failed sign-ins.
+
+Passwords are hashed with werkzeug.security (scrypt by default), never stored or logged. A
+sign-in with an unknown email still checks a password against a dummy hash, so the time taken
+does not tell anyone which emails have accounts.
+
+Throttling: failed sign-ins are rows of `login_attempts`. Within `WINDOW`, more than
+`MAX_FAILURES_PER_ACCOUNT` failures for one email from one IP, or `MAX_FAILURES_PER_IP` for any
+emails from one IP, refuse further attempts from there until the oldest counted failure ages
+out. Keyed on email+IP, a stranger cannot lock a teacher out from elsewhere; the per-IP limit
+stops one machine from trying a password against every account.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import db, utcnow
+from .teachers import EMAIL_MAX, LoginAttempt, Teacher, new_session_token
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # scrypt of a megabyte "password" is a cheap way to burn CPU
+WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_IP = 30
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DUMMY_HASH = generate_password_hash("not a real password: timing only")
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed; the message says why, for a person."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+def check_new_password(password: str) -> None:
+    """Raise AccountError for a password too short or too long to accept."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"the password must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def create_teacher(email: str, password: str, name: str | None = None, reset: bool = False) -> Teacher:
+    """Create a teacher account, or with `reset` set a new password on an existing one.
+
+    A reset rotates the session token, which signs the teacher out everywhere.
+    """
+    email = normalise_email(email)
+    if not _EMAIL.match(email) or len(email) > EMAIL_MAX:
+        raise AccountError(f"{email!r} is not an email address")
+    check_new_password(password)
+    teacher = find_teacher(email)
+    if teacher is not None and not reset:
+        raise AccountError(f"there is already a teacher with the email {email} (use --reset-password to change it)")
+    if teacher is None:
+        if reset:
+            raise AccountError(f"there is no teacher with the email {email}")
+        teacher = Teacher(email=email)
+        db.session.add(teacher)
+    teacher.password_hash = generate_password_hash(password)
+    teacher.session_token = new_session_token()
+    teacher.active = True
+    if name:
+        teacher.name = name.strip()[:80]
+    db.session.commit()
+    return teacher
+
+
+def find_teacher(email: str) -> Teacher | None:
+    """The teacher with this email (any case), or None."""
+    return db.session.scalar(select(Teacher).where(Teacher.email == normalise_email(email)))
+
+
+def load_teacher(user_id: str) -> Teacher | None:
+    """The teacher a session's user id ("<id>:<session token>") names, if still valid and active."""
+    teacher_id, _, token = (user_id or "").partition(":")
+    if not teacher_id.isdigit() or not token:
+        return None
+    teacher = db.session.get(Teacher, int(teacher_id))
+    if teacher is None or not teacher.active or teacher.session_token != token:
+        return None
+    return teacher
+
+
+def authenticate(email: str, password: str) -> Teacher | None:
+    """The active teacher whose email and password these are, or None (in about the same time either way)."""
+    teacher = find_teacher(email) if len(password) <= MAX_PASSWORD_LENGTH else None
+    if teacher is None or not teacher.active:
+        check_password_hash(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+        return None
+    if not check_password_hash(teacher.password_hash, password):
+        return None
+    teacher.last_sign_in_at = utcnow()
+    db.session.commit()
+    return teacher
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """Whether sign-in is refused from here for this email, and for how long."""
+
+    refused: bool
+    retry_after: timedelta = timedelta(0)
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after.total_seconds() / 60))
+
+
+def sign_in_throttle(email: str, ip: str, now: datetime | None = None) -> Throttle:
+    """Refuse when this email+IP, or this IP alone, has too many recent failures."""
+    now = now or utcnow()
+    since = now - WINDOW
+    email = normalise_email(email)[:EMAIL_MAX]
+    for where, limit in (
+        ((LoginAttempt.email == email, LoginAttempt.ip == ip), MAX_FAILURES_PER_ACCOUNT),
+        ((LoginAttempt.ip == ip,), MAX_FAILURES_PER_IP),
+    ):
+        times = db.session.scalars(
+            select(LoginAttempt.created_at).where(*where, LoginAttempt.created_at > since)
+            .order_by(LoginAttempt.created_at.desc()).limit(limit)
+        ).all()
+        if len(times) >= limit:
+            # Allowed again once the oldest of the last `limit` failures leaves the window.
+            return Throttle(True, times[-1] + WINDOW - now)
+    return Throttle(False)
+
+
+def record_failure(email: str, ip: str, now: datetime | None = None) -> None:
+    """Note a failed sign-in, and forget failures older than the window."""
+    now = now or utcnow()
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= now - WINDOW))
+    db.session.add(LoginAttempt(email=normalise_email(email)[:EMAIL_MAX], ip=ip[:64], created_at=now))
+    db.session.commit()
+
+
+def clear_failures(email: str, ip: str) -> None:
+    """After a successful sign-in, this email's failures from this IP no longer count."""
+    db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.email == normalise_email(email), LoginAttempt.ip == ip)
+    )
+    db.session.commit()
+
+
+def count_failures() -> int:
+    """How many failed sign-ins are on record (for tests and the admin's curiosity)."""
+    return db.session.scalar(select(func.count()).select_from(LoginAttempt)) or 0

@@ -1,0 +1,188 @@
+"""Finding submissions for teachers: filters, search, sorting and pages, shared by the dashboard,
+the export and the analytics so that all three always agree on "the essays matching these filters".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+
+from .db import db
+from .models import Submission, SubmissionFlag
+from .teachers import Review
+
+SORTS = ("date", "student", "class", "question", "mark", "level", "flags", "reviewed")
+DEFAULT_SORT = "date"
+PER_PAGE = 25
+SEARCH_MAX = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a teacher asked to see. Built from query-string values; anything invalid is dropped, not an error."""
+
+    question: str = ""
+    class_code: str = ""
+    level: int | None = None
+    flag: str = ""
+    reviewed: str = ""  # "", "yes" or "no"
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str = ""
+    sort: str = DEFAULT_SORT
+    order: str = "desc"  # "asc" | "desc"
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
+        """Read the dashboard's query string (q, class, level, flag, reviewed, from, to, search, sort, order)."""
+
+        def text(key: str, limit: int = 64) -> str:
+            return (args.get(key) or "").strip()[:limit]
+
+        level = text("level")
+        sort = text("sort")
+        return cls(
+            question=text("q", 32),
+            class_code=text("class", 32).upper(),
+            level=int(level) if level.isdigit() and int(level) <= 5 else None,
+            flag=text("flag"),
+            reviewed=text("reviewed") if text("reviewed") in ("yes", "no") else "",
+            date_from=_date(text("from")),
+            date_to=_date(text("to")),
+            search=text("search", SEARCH_MAX),
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+            order="asc" if text("order") == "asc" else "desc",
+        )
+
+    def to_args(self, **changes: object) -> dict[str, str]:
+        """The query string for these filters (with `changes`), leaving out empty and default values."""
+        f = replace(self, **changes) if changes else self  # type: ignore[arg-type]
+        names = {"question": "q", "class_code": "class", "date_from": "from", "date_to": "to"}
+        out = {}
+        for fld in fields(f):
+            value = getattr(f, fld.name)
+            if value in (None, "") or (fld.name == "sort" and value == DEFAULT_SORT) or (fld.name == "order" and value == "desc"):
+                continue
+            out[names.get(fld.name, fld.name)] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter (not just a sort order) is set."""
+        return any(self.to_args(sort=DEFAULT_SORT, order="desc").values())
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _like(term: str) -> str:
+    """A LIKE pattern that matches `term` literally (a search for "50%" is not a wildcard)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+NEEDS_REVIEW = exists().where(SubmissionFlag.submission_id == Submission.id, SubmissionFlag.flag == "needs_review")
+REVIEWED = exists().where(Review.submission_id == Submission.id)
+FLAG_COUNT = (
+    select(func.count()).where(SubmissionFlag.submission_id == Submission.id).correlate(Submission).scalar_subquery()
+)
+
+
+def filtered(f: Filters) -> Select:
+    """SELECT Submission with every filter applied (no ordering)."""
+    stmt = select(Submission)
+    if f.question:
+        stmt = stmt.where(Submission.question == f.question)
+    if f.class_code:
+        stmt = stmt.where(Submission.class_code == f.class_code)
+    if f.level is not None:
+        stmt = stmt.where(Submission.level == f.level)
+    if f.flag:
+        stmt = stmt.where(exists().where(SubmissionFlag.submission_id == Submission.id, SubmissionFlag.flag == f.flag))
+    if f.reviewed == "yes":
+        stmt = stmt.where(REVIEWED)
+    elif f.reviewed == "no":
+        stmt = stmt.where(~REVIEWED)
+    if f.date_from:
+        stmt = stmt.where(Submission.created_at >= _start_of(f.date_from))
+    if f.date_to:
+        stmt = stmt.where(Submission.created_at < _start_of(f.date_to + timedelta(days=1)))
+    if f.search:
+        pattern = _like(f.search)
+        stmt = stmt.where(or_(Submission.student_name.ilike(pattern, escape="\\"),
+                              and_(Submission.student_name.is_(None), Submission.source_ref.ilike(pattern, escape="\\"))))
+    return stmt
+
+
+def ordered(stmt: Select, f: Filters) -> Select:
+    """Unreviewed essays flagged needs_review first (the marker is unsure of them), then the chosen sort."""
+    column = {
+        "date": Submission.created_at,
+        "student": func.lower(func.coalesce(Submission.student_name, Submission.source_ref)),
+        "class": Submission.class_code,
+        "question": Submission.question,
+        "mark": Submission.mark,
+        "level": Submission.level,
+        "flags": FLAG_COUNT,
+        "reviewed": case((REVIEWED, 1), else_=0),
+    }[f.sort]
+    key = column.asc() if f.order == "asc" else column.desc()
+    first = case((and_(NEEDS_REVIEW, ~REVIEWED), 0), else_=1)
+    return stmt.order_by(first, key.nulls_last(), Submission.id.desc())
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of results, with what the pager needs."""
+
+    items: list[Submission]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return 0 if not self.total else (self.number - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+
+def find_page(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """The page `page` (clamped to the pages there are) of submissions matching `f`, in order."""
+    stmt = filtered(f)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.scalars(ordered(stmt, f).limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(rows), page, per_page, total)
+
+
+def find_all(f: Filters) -> list[Submission]:
+    """Every submission matching `f`, in dashboard order (for the export and the analytics)."""
+    return list(db.session.scalars(ordered(filtered(f), f)).all())
+
+
+def filter_choices() -> dict[str, list[str]]:
+    """The class codes and flags that occur, for the filter menus."""
+    classes = db.session.scalars(
+        select(Submission.class_code).where(Submission.class_code.is_not(None)).distinct().order_by(Submission.class_code)
+    ).all()
+    flags = db.session.scalars(select(SubmissionFlag.flag).distinct().order_by(SubmissionFlag.flag)).all()
+    return {"classes": list(classes), "flags": list(flags)}

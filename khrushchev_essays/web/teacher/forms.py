@@ -1,0 +1,79 @@
+"""The teacher side's forms. Every form that changes something is a FlaskForm, so it carries a CSRF token."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, EmailField, HiddenField, IntegerField, PasswordField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+from ...scoring.report import ScoreReport
+from ...storage.accounts import MAX_PASSWORD_LENGTH
+from ...storage.reviews import COMMENT_MAX
+from ...storage.teachers import EMAIL_MAX
+
+_AUTO = object()
+
+
+def _strip_newlines(value: str | None) -> str | None:
+    # One form of line break, as the essay form keeps (browsers send CRLF).
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    """Email and password; `next` is where to go afterwards (checked to be a local teacher page)."""
+
+    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=EMAIL_MAX)],
+                       render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"})
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class ActionForm(FlaskForm):
+    """A form with nothing but its CSRF token and a button: sign out, revert a change."""
+
+    submit = SubmitField("Go")
+
+
+def _half_marks(form: FlaskForm, field: DecimalField) -> None:
+    if field.data is not None and (field.data * 2) % 1 != 0:
+        raise ValidationError("Use whole or half marks, such as 4 or 4.5.")
+
+
+def review_form(report: ScoreReport, max_mark: int, formdata=_AUTO) -> FlaskForm:
+    """The override form for one report: a field per criterion (0 to its maximum, in half marks),
+    the final mark (0 to the rubric's maximum), a comment for the student, and the change it is based on.
+
+    Built per report because the criteria and their ranges come from the rubric the essay was marked on.
+    """
+
+    class ReviewForm(FlaskForm):
+        mark = IntegerField(
+            "Final mark", validators=[InputRequired("Give a final mark."),
+                                      NumberRange(0, max_mark, f"The final mark must be a whole number from 0 to {max_mark}.")],
+            render_kw={"min": 0, "max": max_mark, "step": 1, "inputmode": "numeric"},
+        )
+        comment = TextAreaField(
+            "Comment for the student", filters=[_strip_newlines],
+            validators=[Length(max=COMMENT_MAX, message=f"Keep the comment under {COMMENT_MAX:,} characters.")],
+            description="Shown on the student’s feedback page beside the automatic feedback.",
+            render_kw={"rows": 5, "maxlength": COMMENT_MAX},
+        )
+        based_on = HiddenField()
+        submit = SubmitField("Save review")
+
+    names = {}
+    for c in report.criteria:
+        name = f"crit_{c.id}"
+        names[c.id] = name
+        top = c.max_mark
+        setattr(ReviewForm, name, DecimalField(
+            c.name, places=1,
+            validators=[InputRequired(f"Give a mark for {c.name}."),
+                        NumberRange(0, top, f"{c.name}: from 0 to {top:g}."), _half_marks],
+            render_kw={"min": 0, "max": f"{top:g}", "step": 0.5, "inputmode": "decimal"},
+        ))
+    form = ReviewForm() if formdata is _AUTO else ReviewForm(formdata=formdata)
+    form.criterion_fields = [(c, form[names[c.id]]) for c in report.criteria]
+    return form

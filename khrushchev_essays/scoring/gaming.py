@@ -34,6 +34,7 @@ COPY_REMAINDER_WORDS = 60
 # point, and much of which is story, is organised as a narrative (Level 3 at most).
 STORY_NARRATIVE_SHARE = 0.4
 STORY_ARGUED_SHARE = 0.15
+STORY_ANALYTIC_SHARE = 0.28  # ...and little of the rest explains: strong essays run at 0.3 and above
 IRRELEVANT_SHARE = 0.5  # under half the sentences touch the question: "some irrelevance" (Level 2)
 
 
@@ -164,6 +165,7 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     if narrative / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
         cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
     elif (len(a.paragraphs) >= 5 and narrative / n >= STORY_NARRATIVE_SHARE
+          and len(analytic_sentences(ctx)) / n < STORY_ANALYTIC_SHARE
           and argued_paragraphs(ctx) < STORY_ARGUED_SHARE) or date_headings(a.text, a.paragraphs) >= 2:
         cap("narrative_structure", 3, "paragraphs tell the story in order instead of making points")
     if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:

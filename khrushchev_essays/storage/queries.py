@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from .db import db
 from .models import Submission, SubmissionFlag
@@ -170,13 +171,15 @@ def find_page(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = db.session.scalars(ordered(stmt, f).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.scalars(
+        ordered(stmt, f).options(selectinload(Submission.review)).limit(per_page).offset((page - 1) * per_page)
+    ).all()
     return Page(list(rows), page, per_page, total)
 
 
 def find_all(f: Filters) -> list[Submission]:
     """Every submission matching `f`, in dashboard order (for the export and the analytics)."""
-    return list(db.session.scalars(ordered(filtered(f), f)).all())
+    return list(db.session.scalars(ordered(filtered(f), f).options(selectinload(Submission.review))).all())
 
 
 def filter_choices() -> dict[str, list[str]]:

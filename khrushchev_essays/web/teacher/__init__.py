@@ -41,7 +41,7 @@ def _load_user(user_id: str):
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
-    from . import auth, dashboard, review  # noqa: F401 - the modules add their routes to `bp`
+    from . import auth, dashboard, export, review  # noqa: F401 - the modules add their routes to `bp`
 
     login_manager.init_app(app)
     login_manager.login_view = "teacher.login"

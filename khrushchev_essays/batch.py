@@ -43,6 +43,9 @@ AUTO = "auto"
 ID_KEYS = ("id", "student", "name", "source")
 QUESTION_KEYS = ("question", "question_id", "q")
 TEXT_KEYS = ("text", "essay", "answer")
+# Optional columns kept with the essay when it is stored (grade --store, a teacher's upload).
+STUDENT_KEYS = ("student", "student_name", "name")
+CLASS_KEYS = ("class_code", "class")
 
 # Magic numbers of files people hand in by mistake, so the message can say what the file is.
 _SIGNATURES = (
@@ -70,6 +73,8 @@ class Item:
     question: str | None = None  # from the row itself; None means "use the batch's --question"
     text: str | None = None
     error: str | None = None
+    student: str | None = None  # a CSV/JSONL row's student or name column, for storing
+    class_code: str | None = None  # a row's class_code or class column
 
 
 class ReadError(ValueError):
@@ -157,7 +162,11 @@ def read_text_file(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
 
 def read_docx(path: Path) -> str:
     """The text of a Word .docx: its paragraphs joined with blank lines; raise ReadError."""
-    data = read_bytes(path, MAX_DOCX_BYTES)
+    return docx_text(read_bytes(path, MAX_DOCX_BYTES))
+
+
+def docx_text(data: bytes) -> str:
+    """The text of a .docx held in memory (an upload, or a file read by `read_docx`); raise ReadError."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError("is an old Word .doc file renamed .docx: open it in Word and save it as .docx or .txt")
     import docx  # python-docx; imported here so that reading .txt files does not pay for lxml
@@ -209,7 +218,9 @@ def _row_item(name: str, line: int, record: dict[str, object], known: Sequence[s
         return Item(source, question, error=f"{where}: the essay text is missing or empty")
     if not isinstance(text, str):
         return Item(source, question, error=f"{where}: the essay text is not a string (found {type(text).__name__})")
-    return Item(source, question, text)
+    student, class_code = (_pick(record, keys) for keys in (STUDENT_KEYS, CLASS_KEYS))
+    return Item(source, question, text, student=str(student).strip() or None if student is not None else None,
+                class_code=str(class_code).strip().upper() or None if class_code is not None else None)
 
 
 def _sniff_delimiter(header: str, default: str) -> str:
@@ -274,14 +285,32 @@ def parse_jsonl(text: str, name: str, known: Sequence[str]) -> Iterator[Item]:
         yield _row_item(name, number, {str(k).lower(): v for k, v in record.items()}, known)
 
 
+def size_limit(suffix: str) -> int:
+    """The most bytes read from a file with this extension."""
+    return MAX_DOCX_BYTES if suffix == ".docx" else MAX_TABLE_BYTES if suffix in TABLE_SUFFIXES else MAX_TEXT_BYTES
+
+
 def read_path(path: Path, name: str, known: Sequence[str]) -> Iterator[Item]:
     """The Items of one file, by its extension: a CSV/TSV/JSONL table holds many essays, others one."""
-    suffix = path.suffix.lower()
+    try:
+        data = read_bytes(path, size_limit(path.suffix.lower()))
+    except ReadError as exc:
+        yield Item(name, error=f"{name}: {exc}")
+        return
+    yield from read_data(data, path.suffix.lower(), name, known)
+
+
+def read_data(data: bytes, suffix: str, name: str, known: Sequence[str]) -> Iterator[Item]:
+    """The Items of one file's bytes, by its extension (`suffix`, lower-case with the dot).
+
+    The one reader behind both `read_path` and a teacher's upload (read in memory; `name` is only
+    shown in messages, never opened).
+    """
     try:
         if suffix == ".docx":
-            text = read_docx(path)
+            text = docx_text(data)
         else:  # .txt, .md, a table, or any file named explicitly: read as text, refused if it is not
-            text = read_text_file(path, MAX_TABLE_BYTES if suffix in TABLE_SUFFIXES else MAX_TEXT_BYTES)
+            text = _check_not_blank(decode_text(data))
     except ReadError as exc:
         yield Item(name, error=f"{name}: {exc}")
         return

@@ -96,7 +96,12 @@ def _rubric_ids() -> list[str]:
               help="Write here instead of standard output (all at once: nothing half-written on failure).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Processes to score with. Default: 1, or up to 2 cores for 200 essays or more.")
-def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: str | None, jobs: int | None) -> None:
+@click.option("--store", is_flag=True,
+              help="Also save every scored essay in the web app's database (DATABASE_URL, or the instance "
+              "folder's SQLite file), so it appears on the teacher dashboard.")
+@click.option("--class-code", default=None, help="With --store: the class code of essays whose row gives none.")
+def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: str | None, jobs: int | None,
+              store: bool, class_code: str | None) -> None:
     """Mark essays against the rubrics, one report per essay, in input order.
 
     \b
@@ -114,6 +119,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     Examples:
       khrushchev-essays grade essay.txt
       khrushchev-essays grade essays/ class.csv --question q2 --output marks.csv
+      khrushchev-essays grade essays/ --store --class-code 12C
     """
     from contextlib import nullcontext
 
@@ -130,9 +136,16 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     if question not in (*known, AUTO):
         raise click.BadParameter(f"unknown question {question!r} (known: {', '.join([*known, AUTO])})", param_hint="--question")
     fmt = fmt or format_for_output(output, sys.stdout.isatty())
+    if class_code is not None and not store:
+        raise click.BadParameter("--class-code is only used with --store", param_hint="--class-code")
+    if store:
+        _database_app().app_context().push()  # before scoring: a database problem stops the batch at once
 
     items = list(iter_items(paths, known))
     reports = score_items(items, question, jobs)
+    stored: list[int] = []
+    if store:
+        reports = _storing(items, reports, class_code, stored)
     # A bar only where someone watches, and not over reports streaming to the same terminal.
     streaming_to_terminal = output is None and sys.stdout.isatty() and fmt in ("json", "jsonl")
     show_bar = sys.stderr.isatty() and len(items) >= 20 and not streaming_to_terminal
@@ -150,7 +163,19 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
         sys.exit(EXIT_USAGE)
     if output or fmt != "table":
         click.echo(summary.line() + (f"; wrote {output}" if output else ""), err=True)
+    if store:
+        click.echo(f"stored {len(stored)} scored essay(s) in the database; teachers see them at /teacher/", err=True)
     sys.exit(EXIT_SOME_FAILED if summary.failed else EXIT_OK)
+
+
+def _storing(items, reports, class_code: str | None, stored: list[int]):
+    """Pass the reports through, storing each scored essay (grade --store); `stored` collects their ids."""
+    from .storage.imports import store_reports
+
+    for _item, report, sub in store_reports(items, reports, source="cli", class_code=class_code):
+        if sub is not None:
+            stored.append(sub.id)
+        yield report
 
 
 @main.command("evaluate")
@@ -228,6 +253,9 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
         sys.exit(EXIT_USAGE)
     _rubric_ids()
     target = out_dir or str(CALIBRATORS_DIR)
+    if from_db:
+        # The database the web app uses: instance config, DATABASE_URL, or the instance SQLite file.
+        _database_app().app_context().push()
     try:
         if from_db:
             results = train_from_db(target, always_apply=always_apply)

@@ -1,0 +1,94 @@
+"""The CLI's side of the teacher tools: `grade --store` into the web app's database, and
+`train --from-db` learning from teachers' reviews."""
+
+from __future__ import annotations
+
+import shutil
+
+from click.testing import CliRunner
+from conftest import FIXTURES, add_teacher, make_app, read_fixture
+
+from khrushchev_essays.cli import main
+from khrushchev_essays.storage import Submission, Teacher, db, save_submission
+from khrushchev_essays.storage.reviews import save_review
+
+
+def run(args, env):
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+def test_grade_store_puts_scored_essays_on_the_dashboard(tmp_path, monkeypatch):
+    folder = tmp_path / "essays"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "q1_medium.txt", folder / "ivan.txt")
+    (folder / "empty.txt").write_text("   ")
+    table = tmp_path / "class.csv"
+    essay = read_fixture("q2_medium.txt").replace('"', '""')
+    table.write_text(f'student,class,question,essay\nOlga,12d,q2,"{essay}"\nPetr,,q2,""\n', encoding="utf-8")
+    db_path = tmp_path / "grade.sqlite"
+    env = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "k"}
+
+    result = run(["grade", str(folder), str(table), "--store", "--class-code", "12c", "--format", "jsonl"], env)
+    assert result.exit_code == 1, result.output  # the empty file and the empty row failed; the rest were stored
+    assert "stored 2 scored essay(s) in the database" in result.output
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
+    app = make_app(db_path)
+    with app.app_context():
+        subs = {s.source_ref: s for s in db.session.query(Submission)}
+        assert set(subs) == {str(folder / "ivan.txt"), f"{table}:Olga"}
+        ivan, olga = subs[str(folder / "ivan.txt")], subs[f"{table}:Olga"]
+        assert (ivan.source, ivan.student_name, ivan.class_code, ivan.question) == ("cli", None, "12C", "q1")
+        assert (olga.student_name, olga.class_code, olga.question) == ("Olga", "12D", "q2")
+        assert ivan.text == read_fixture("q1_medium.txt") and ivan.report["status"] == "scored"
+    add_teacher(app)
+    client = app.test_client()
+    client.post("/teacher/login", data={"email": "teacher@school.example", "password": "correct horse battery"})
+    html = client.get("/teacher/").get_data(as_text=True)
+    assert "Olga" in html and "ivan.txt" in html
+
+
+def test_grade_without_store_touches_no_database_and_class_code_needs_store(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}", "SECRET_KEY": "k"}
+    essay = tmp_path / "e.txt"
+    essay.write_text(read_fixture("q1_medium.txt"))
+    assert run(["grade", str(essay), "--format", "jsonl"], env).exit_code == 0
+    assert not (tmp_path / "none.sqlite").exists()
+    result = run(["grade", str(essay), "--class-code", "12C"], env)
+    assert result.exit_code == 2 and "only used with --store" in result.output
+
+
+def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path, monkeypatch, scored_fixture):
+    db_path = tmp_path / "train.sqlite"
+    env = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "k"}
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
+    app = make_app(db_path)
+    add_teacher(app)
+    names = ["q1_strong.txt", "q1_medium.txt", "q1_narrative.txt", "junk_too_short.txt", "junk_keyword_list.txt"]
+    with app.app_context():
+        teacher = db.session.query(Teacher).one()
+        for i in range(9):
+            text, report = scored_fixture(names[i % len(names)], "q1")
+            sub = save_submission(text, report)
+            mark = max(0, min(25, (report.mark or 0) + (i % 3) - 1))
+            save_review(sub, teacher, mark=mark, level=_level(mark),
+                        criteria={c.id: c.mark for c in report.criteria}, comment="")
+    out = tmp_path / "models"
+    short = run(["train", "--from-db", "--out", str(out)], env)
+    assert short.exit_code == 2
+    assert "q1: 9 reviewed submissions, at least 10 are needed" in short.output
+    with app.app_context():
+        teacher = db.session.query(Teacher).one()
+        text, report = scored_fixture("q1_strong.txt", "q1")
+        sub = save_submission(text, report)
+        save_review(sub, teacher, mark=22, level=5, criteria={c.id: c.mark for c in report.criteria}, comment="")
+    trained = run(["train", "--from-db", "--out", str(out)], env)
+    assert trained.exit_code == 0, trained.output
+    assert "q1  model" in trained.output and (out / "q1.joblib").is_file() and not (out / "q2.joblib").exists()
+    assert '"source": "database:teacher-reviews"' in (out / "q1.json").read_text()
+
+
+def _level(mark: int) -> int:
+    from khrushchev_essays.scoring import load_rubric
+
+    return load_rubric("q1").level_for_mark(mark)

@@ -41,8 +41,10 @@ def _load_user(user_id: str):
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
-    from . import auth, dashboard, export, review  # noqa: F401 - the modules add their routes to `bp`
+    from . import auth, dashboard, export, review, upload  # noqa: F401 - the modules add their routes to `bp`
 
+    # Uploaded files stay in memory (bounded by each request's size limit), never in temporary files.
+    app.request_class = upload.InMemoryRequest
     login_manager.init_app(app)
     login_manager.login_view = "teacher.login"
     login_manager.session_protection = "basic"

@@ -34,7 +34,7 @@ def client_ip() -> str:
 @bp.context_processor
 def teacher_globals():
     """The sign-out button's form (with its CSRF token) on every teacher page, and which pages exist."""
-    return {"signout_form": ActionForm() if current_user.is_authenticated else None,
+    return {"signout_form": ActionForm(formdata=None) if current_user.is_authenticated else None,
             "has_page": lambda endpoint: endpoint in current_app.view_functions}
 
 

@@ -100,7 +100,7 @@ def _render(sub, report, rubric, form, status: int = 200):
         band = None
     return render_template(
         "teacher/review.html", sub=sub, report=report, rubric=rubric, form=form, band=band,
-        review=current_review(sub), changes=changes, criterion_names=names, action_form=ActionForm(),
+        review=current_review(sub), changes=changes, criterion_names=names, action_form=ActionForm(formdata=None),
         essay=highlight(sub.text, report),
         flags=[(f, FLAG_EXPLANATIONS.get(f, "")) for f in report.flags],
         bars={c.id: charts.criterion_bar(c.name, c.mark, c.max_mark) for c in report.criteria},

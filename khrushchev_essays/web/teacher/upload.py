@@ -1,0 +1,144 @@
+"""Batch upload: several .txt/.md/.docx essays or one CSV, graded with the CLI's readers and scorer,
+stored, and listed with each file's (or row's) result or error.
+
+Uploads are read in memory, never written to disk, and the names people give their files are only
+ever shown (escaped), never used as paths. Limits: `MAX_FILES` files, `MAX_FILE_BYTES` each,
+`MAX_REQUEST_BYTES` in all, `MAX_ESSAYS` essays from one upload.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import PurePosixPath
+
+from flask import Request, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import MultipleFileField, SelectField, StringField, SubmitField
+from wtforms.validators import Length, Optional, Regexp
+
+from ...batch import AUTO, Item, read_data, score_items
+from ...storage.imports import store_reports
+from ..forms import CLASS_CODE_MAX, _class_code
+from ..views import rubrics
+from . import bp
+
+MAX_FILES = 40
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
+MAX_ESSAYS = 200
+ESSAY_SUFFIXES = (".txt", ".md", ".docx")
+TABLE_SUFFIX = ".csv"
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InMemoryRequest(Request):
+    """Keep uploaded files in memory (BytesIO) instead of Werkzeug's spill-to-disk temporary files.
+
+    Safe because every request body is capped by max_content_length (512 KB for the site, and
+    MAX_REQUEST_BYTES on the upload page, the only form that takes files).
+    """
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return io.BytesIO()
+
+    @property
+    def max_content_length(self) -> int | None:
+        # Decided before anything reads the body (the CSRF check reads the form before any view
+        # runs): the large limit only for a signed-in teacher posting to the upload page.
+        if self.endpoint == "teacher.upload" and current_user.is_authenticated:
+            return MAX_REQUEST_BYTES
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
+class UploadForm(FlaskForm):
+    """The files, the question they answer, and an optional class code for all of them."""
+
+    files = MultipleFileField("Essay files", render_kw={"accept": ".txt,.md,.docx,.csv"},
+                              description=f"Up to {MAX_FILES} .txt, .md or .docx essays, or one .csv with a row per essay "
+                              f"(columns: student or name, class, question, essay or text). At most "
+                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB a file.")
+    question = SelectField("Question", default=AUTO)
+    class_code = StringField(
+        "Class code", filters=[_class_code],
+        validators=[Optional(), Length(max=CLASS_CODE_MAX, message=f"A class code is at most {CLASS_CODE_MAX} characters."),
+                    Regexp(r"^[A-Z0-9][A-Z0-9 _-]*$", message="Use letters, numbers and hyphens only.")],
+        description="Optional. Given to every essay whose CSV row has no class of its own.",
+        render_kw={"maxlength": CLASS_CODE_MAX, "autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField("Upload and mark")
+
+
+def display_name(upload: FileStorage, number: int) -> str:
+    """The file's own name for showing in messages: last path component only, no control characters."""
+    raw = (upload.filename or "").replace("\\", "/")
+    name = _UNSAFE.sub("", PurePosixPath(raw).name).strip()[:120]
+    return name or f"file {number}"
+
+
+def read_uploads(uploads: list[FileStorage], known: list[str]) -> tuple[list[Item], list[str]]:
+    """Items for every essay in the uploads (unreadable ones as error Items), or form-level problems."""
+    if not uploads:
+        return [], ["Choose at least one file to upload."]
+    if len(uploads) > MAX_FILES:
+        return [], [f"That was {len(uploads)} files: upload at most {MAX_FILES} at a time."]
+    names = [display_name(u, i) for i, u in enumerate(uploads, 1)]
+    suffixes = [PurePosixPath(n).suffix.lower() for n in names]
+    if TABLE_SUFFIX in suffixes and len(uploads) > 1:
+        return [], ["Upload either essay files or one CSV, not both: a CSV already holds a whole class."]
+    items: list[Item] = []
+    for upload, name, suffix in zip(uploads, names, suffixes):
+        if suffix not in (*ESSAY_SUFFIXES, TABLE_SUFFIX):
+            items.append(Item(name, error=f"{name}: not a file this page reads (use .txt, .md, .docx or one .csv)"))
+            continue
+        data = upload.stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            items.append(Item(name, error=f"{name}: is too large (the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB a file)"))
+            continue
+        items.extend(read_data(data, suffix, name, known))
+    essays = sum(item.error is None for item in items)
+    if essays > MAX_ESSAYS:
+        return [], [f"That upload holds {essays} essays: upload at most {MAX_ESSAYS} at a time."]
+    return items, []
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    """The upload form; a valid post grades and stores every essay and lists the results."""
+    known = list(rubrics())
+    form = UploadForm()
+    form.question.choices = [(AUTO, "Detect it for each essay")] + [(q, f"{q.upper()}: {r.title}") for q, r in rubrics().items()]
+    if not form.validate_on_submit():
+        return _render(form, known), 422 if request.method == "POST" else 200
+    uploads = [f for f in request.files.getlist(form.files.name) if f and (f.filename or f.content_length)]
+    items, problems = read_uploads(uploads, known)
+    if problems:
+        return _render(form, known, problems=problems), 422
+    reports = score_items(items, form.question.data, jobs=1)
+    results = list(store_reports(items, reports, source="upload", class_code=form.class_code.data or None))
+    return _render(form, known, results=results)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """An upload over the limit: the form again, with how much it takes (other pages: the site's 413 page)."""
+    if request.endpoint != "teacher.upload":
+        raise error
+    problem = f"The upload was larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB in all: send fewer files at a time."
+    return _render(UploadForm(formdata=None), list(rubrics()), problems=[problem]), 413
+
+
+def _render(form, known, problems=None, results=None):
+    if not form.question.choices:
+        form.question.choices = [(AUTO, "Detect it for each essay")] + [(q, q.upper()) for q in known]
+    stored = sum(sub is not None for _i, _r, sub in results or [])
+    return render_template("teacher/upload.html", form=form, problems=problems or [], results=results,
+                           stored=stored, limits={"files": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024),
+                                                  "total_mb": MAX_REQUEST_BYTES // (1024 * 1024), "essays": MAX_ESSAYS})

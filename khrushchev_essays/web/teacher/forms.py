@@ -69,7 +69,7 @@ def review_form(report: ScoreReport, max_mark: int, formdata=_AUTO) -> FlaskForm
         names[c.id] = name
         top = c.max_mark
         setattr(ReviewForm, name, DecimalField(
-            c.name, places=1,
+            c.name, places=None,
             validators=[InputRequired(f"Give a mark for {c.name}."),
                         NumberRange(0, top, f"{c.name}: from 0 to {top:g}."), _half_marks],
             render_kw={"min": 0, "max": f"{top:g}", "step": 0.5, "inputmode": "decimal"},

@@ -25,7 +25,7 @@ from ...storage.reviews import (
 )
 from .. import charts
 from ..highlight import highlight
-from ..views import rubric_or_404
+from ..views import format_mark, rubric_or_404
 from . import bp
 from .forms import ActionForm, review_form
 
@@ -45,7 +45,7 @@ def _prefill(form, sub: Submission) -> None:
     form.comment.data = state["comment"]
     for c, field in form.criterion_fields:
         value = state["criteria"].get(c.id, c.mark)
-        field.data = Decimal(str(value))
+        field.data = Decimal(format_mark(value))  # "4", not "4.0"
     form.based_on.data = str(latest_change_id(sub))
 
 

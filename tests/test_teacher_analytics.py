@@ -1,0 +1,97 @@
+"""Class analytics on known data: level distribution, factor coverage by class, missing factors,
+flags (needs_review counted), and agreement between automatic and teacher marks."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from khrushchev_essays.scoring import ScoreReport
+from khrushchev_essays.storage import Submission, Teacher, db, save_submission
+from khrushchev_essays.storage.queries import Filters, find_all
+from khrushchev_essays.storage.reviews import save_review
+from khrushchev_essays.web.teacher.figures import question_figures
+from khrushchev_essays.web.teacher.svg import coverage_heatmap, heat_class, level_distribution
+
+
+def crafted(base: ScoreReport, level: int, mark: int, statuses: dict[str, str], flags: list[str]) -> ScoreReport:
+    """A copy of a real q1 report with the level, mark, factor statuses and flags set by hand."""
+    r = ScoreReport.from_dict(base.to_dict())
+    r.level, r.mark, r.flags = level, mark, flags
+    for f in r.factors:
+        f.status = statuses.get(f.id, "missing")
+    return r
+
+
+@pytest.fixture
+def known(app, teacher_client, scored_fixture, q1):
+    """Three q1 essays with hand-set figures, two reviewed; one q2 essay that must not count for q1."""
+    text, base = scored_fixture("q1_medium.txt", "q1")
+    f0, f1 = q1.factors[0].id, q1.factors[1].id
+    with app.app_context():
+        teacher = db.session.query(Teacher).one()
+        a = save_submission(text, crafted(base, 2, 8, {f0: "developed"}, ["one_sided"]), class_code="12C")
+        b = save_submission(text, crafted(base, 3, 13, {f0: "mentioned", f1: "developed"}, ["needs_review"]), class_code="12C")
+        c = save_submission(text, crafted(base, 3, 12, {}, ["needs_review", "one_sided"]), class_code="12D")
+        q2_text, q2_report = scored_fixture("q2_medium.txt", "q2")
+        save_submission(q2_text, q2_report, class_code="12D")
+        crit = {x.id: x.mark for x in base.criteria}
+        save_review(a, teacher, mark=8, level=2, criteria=crit, comment="")
+        save_review(c, teacher, mark=16, level=4, criteria=crit, comment="")
+        return {"f0": f0, "f1": f1, "ids": (a.id, b.id, c.id)}
+
+
+def test_figures_on_known_data(app, known, q1):
+    with app.app_context():
+        fig = question_figures(q1, find_all(Filters(question="q1")))
+        assert fig.n == 3 and fig.classes == ["12C", "12D"] and fig.class_sizes == {"12C": 2, "12D": 1}
+        assert fig.auto_levels == [0, 0, 1, 2, 0, 0]
+        assert fig.teacher_levels == [0, 0, 1, 0, 1, 0]
+        assert (fig.reviewed, fig.needs_review, fig.needs_review_open) == (2, 2, 1)
+        assert fig.flags == [("needs_review", 2), ("one_sided", 2)]
+        rows = {r.id: r for r in fig.factors}
+        assert rows[known["f0"]].by_class == {"12C": 1.0, "12D": 0.0}
+        assert rows[known["f1"]].by_class == {"12C": 0.5, "12D": 0.0}
+        assert (rows[known["f0"]].developed, rows[known["f0"]].mentioned, rows[known["f0"]].missing) == (1, 1, 1)
+        others = [r for r in fig.factors if r.id not in (known["f0"], known["f1"])]
+        assert all(r.by_class == {"12C": 0.0, "12D": 0.0} and r.missing == 3 for r in others)
+        assert len(fig.most_missing) == 5 and fig.most_missing[0].missing_share == 1.0
+        assert known["f0"] not in [r.id for r in fig.most_missing]
+        ag = fig.agreement
+        expected_qwk = cohen_kappa_score([2, 4], [2, 3], weights="quadratic", labels=list(range(6)))
+        assert ag["n"] == 2 and ag["qwk"] == pytest.approx(expected_qwk, abs=1e-4)
+        assert (ag["exact"], ag["adjacent"], ag["mark_mae"]) == (0.5, 1.0, 2.0)
+
+        only_12d = question_figures(q1, find_all(Filters(question="q1", class_code="12D")))
+        assert only_12d.n == 1 and only_12d.agreement["n"] == 1 and only_12d.agreement["exact"] == 0.0
+
+
+def test_the_analytics_page_shows_the_figures_and_charts(teacher_client, known):
+    html = teacher_client.get("/teacher/analytics").get_data(as_text=True)
+    q1 = html[html.index('id="q1"'):html.index('id="q2"')]
+    assert "<strong>3</strong> essays" in q1 and "<strong>2</strong> reviewed" in q1
+    assert "<strong>2</strong> flagged needs review" in q1 and "(1 to do)" in q1
+    assert "<strong>50%</strong> same level" in q1 and "<strong>100%</strong> within one level" in q1
+    assert "<strong>2.0</strong> marks apart on average" in q1
+    assert q1.count('<svg class="dist"') == 1 and q1.count('<svg class="heat"') == 1
+    assert 'role="img"' in q1 and "Essays by automatic level: level 0 0, level 1 0, level 2 1, level 3 2" in q1
+    assert "missing from 3 of 3 essays (100%)" in q1
+    assert 'href="/teacher/?q=q1&amp;flag=needs_review&amp;reviewed=no"' in q1
+    filtered = teacher_client.get("/teacher/analytics?class=12D").get_data(as_text=True)
+    q1 = filtered[filtered.index('id="q1"'):filtered.index('id="q2"')]
+    assert "<strong>1</strong> essays" in q1 or "<strong>1</strong> essay" in q1
+
+
+def test_an_empty_database_has_no_figures_but_a_friendly_page(teacher_client):
+    html = teacher_client.get("/teacher/analytics").get_data(as_text=True)
+    assert html.count("No essays for this question yet") == 2
+
+
+def test_charts_escape_their_labels_and_bin_shares():
+    from khrushchev_essays.web.teacher.figures import FactorRow
+
+    svg = coverage_heatmap([FactorRow("x", "<b>Reform</b>", {"<i>12C</i>": 0.5})], ["<i>12C</i>"])
+    assert "<b>" not in svg and "&lt;b&gt;Reform&lt;/b&gt;" in svg and "&lt;i&gt;12C&lt;/i&gt;" in svg
+    assert [heat_class(x) for x in (None, 0.0, 0.01, 0.2, 0.5, 0.99, 1.0)] == ["h0", "h0", "h1", "h2", "h3", "h5", "h5"]
+    bars = level_distribution([0, 1, 2, 0, 0, 0], [0, 0, 1, 0, 0, 0])
+    assert bars.count('class="bar-auto"') == 6 and bars.count('class="bar-teacher"') == 6

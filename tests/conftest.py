@@ -149,6 +149,21 @@ def browser():
         b.close()
 
 
+@pytest.fixture
+def page(browser):
+    """A fresh browser context per test; any script error or CSP violation fails the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    # A 4xx answer logs "Failed to load resource": expected where a test submits bad input.
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    yield page
+    context.close()
+    assert problems == []
+
+
 # --- teacher side (issue 4) ---------------------------------------------------------------------------
 
 TEACHER_EMAIL, TEACHER_PASSWORD = "teacher@school.example", "correct horse battery"

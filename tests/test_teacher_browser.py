@@ -21,19 +21,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: problems.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-    yield page
-    context.close()
-    assert problems == []
-
-
 def create_teacher(db_path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
     subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", "create-teacher", TEACHER_EMAIL, "--name", "Ms Teacher",

@@ -95,7 +95,7 @@ def _rubric_ids() -> list[str]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write here instead of standard output (all at once: nothing half-written on failure).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes to score with. Default: 1, or up to 2 cores for 200 essays or more.")
+              help="Processes to score with. Default: 1, or 2 for 200 essays or more when a second core is idle.")
 @click.option("--store", is_flag=True,
               help="Also save every scored essay in the web app's database (DATABASE_URL, or the instance "
               "folder's SQLite file), so it appears on the teacher dashboard.")

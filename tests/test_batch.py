@@ -203,6 +203,14 @@ def test_check_writable(tmp_path: Path) -> None:
     assert "one of the inputs" in check_writable(str(tmp_path / "class.csv"), ["-", str(tmp_path / "x" / ".." / "class.csv")])
 
 
+def test_default_jobs() -> None:
+    from khrushchev_essays.batch import PARALLEL_MIN_ESSAYS, default_jobs, idle_cores
+
+    assert default_jobs(PARALLEL_MIN_ESSAYS - 1) == 1  # a pool never pays for a small batch
+    assert 0 <= idle_cores() <= (os.cpu_count() or 1)
+    assert 1 <= default_jobs(PARALLEL_MIN_ESSAYS) <= 2
+
+
 def test_items_pickle_for_worker_processes() -> None:
     import pickle
 

@@ -243,14 +243,10 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
     from .evaluation import EvaluationError
     from .scoring import PipelineMissing
     from .scoring.calibrator import CALIBRATORS_DIR
-    from .training import TrainingError, format_training, reviewed_submissions_query, train_from_db, train_from_labels
+    from .training import TrainingError, format_training, train_from_db, train_from_labels
 
     if bool(labels_file) == from_db:
         raise click.UsageError("give either --labels FILE [PATH...] or --from-db")
-    if from_db and reviewed_submissions_query() is None:
-        click.echo("cannot train --from-db: teacher reviews are not available yet (the teacher side that "
-                   "stores reviewed submissions is not built); train from --labels FILE instead", err=True)
-        sys.exit(EXIT_USAGE)
     _rubric_ids()
     target = out_dir or str(CALIBRATORS_DIR)
     if from_db:

@@ -179,31 +179,15 @@ def train_from_labels(labels_file: str | Path, paths: Sequence[str | Path] = (),
     return {q: train_question(load_rubric(q), rows, out_dir, source, always_apply) for q, rows in sorted(data.items())}
 
 
-def reviewed_submissions_query():
-    """The storage function that lists teacher-reviewed submissions, or None until it exists.
-
-    The teacher side (issue 4) will add `storage.reviewed_submissions(question)` yielding
-    (score report, teacher level, teacher mark); `train --from-db` uses it as soon as it does.
-    """
-    try:
-        from . import storage
-    except ImportError:
-        return None
-    return getattr(storage, "reviewed_submissions", None)
-
-
 def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = False) -> dict[str, dict[str, Any]]:
     """Train each question that has at least MIN_ESSAYS teacher-reviewed submissions.
 
-    Expects `storage.reviewed_submissions(question)` to yield (ScoreReport, level, mark), the
-    teacher's level and mark; raises TrainingError while the teacher side does not provide it.
+    Reads `storage.reviewed_submissions(question)`: (ScoreReport, teacher's level, teacher's mark).
+    Needs an application context for the database.
     """
     from .scoring.rubric import load_all_rubrics
+    from .storage import reviewed_submissions as query
 
-    query = reviewed_submissions_query()
-    if query is None:
-        raise TrainingError(["teacher reviews are not available yet: the database has no reviewed submissions "
-                             "(the teacher side, issue 4, is not built); train from --labels instead"])
     results, short = {}, []
     for qid, rubric in sorted(load_all_rubrics().items()):
         rows = [(r, int(lv), int(m)) for r, lv, m in query(qid) if r.status == "scored"]
@@ -248,4 +232,4 @@ def format_training(results: dict[str, dict[str, Any]], out_dir: str | Path) -> 
 
 
 __all__ = ["EvaluationError", "TrainingError", "cross_validate", "evaluate_both", "format_training",
-           "labelled_reports", "reviewed_submissions_query", "train_from_db", "train_from_labels", "train_question"]
+           "labelled_reports", "train_from_db", "train_from_labels", "train_question"]

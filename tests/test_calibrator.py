@@ -331,14 +331,3 @@ def test_train_command_prints_model_and_rules(calibration_dir, tmp_path):
     for q in ("q1", "q2"):
         assert f"{q}  rules" in result.output and f"{q}  model" in result.output
         assert (tmp_path / f"{q}.joblib").is_file() and (tmp_path / f"{q}.json").is_file()
-
-
-def test_train_from_db_says_teacher_reviews_are_not_available(tmp_path):
-    from khrushchev_essays.cli import main
-    from khrushchev_essays.training import reviewed_submissions_query
-
-    if reviewed_submissions_query() is not None:
-        pytest.skip("the teacher side provides reviewed submissions now")
-    result = CliRunner().invoke(main, ["train", "--from-db", "--out", str(tmp_path)])
-    assert result.exit_code == 2
-    assert "teacher reviews are not available yet" in result.output

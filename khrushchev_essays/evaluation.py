@@ -43,12 +43,17 @@ def read_labels(labels_file: str | Path) -> list[dict[str, Any]]:
     rows, problems = [], []
     for line, row in enumerate(reader, start=2):
         try:
-            rows.append({
+            label = {
                 "question": row["question"].strip(), "file": row["file"].strip(),
                 "level": int(row["consensus_level"]), "mark": int(row["consensus_mark"]),
-            })
+            }
         except (TypeError, ValueError, AttributeError):
             problems.append(f"labels file {path} line {line}: needs a question, a file and whole-number consensus_level/consensus_mark")
+            continue
+        if label["level"] not in LEVELS:  # the confusion matrix and kappa would drop it silently
+            problems.append(f"labels file {path} line {line}: consensus_level {label['level']} is not a level 0-5")
+            continue
+        rows.append(label)
     if problems:
         raise EvaluationError(problems)
     if not rows:

@@ -415,6 +415,9 @@ def test_evaluate_errors_exit_2(essays: tuple[Path, Path], tmp_path: Path) -> No
     bad.write_text("question\tfile\nq1\tq1.txt\n")
     result = evaluate(tmp_path, "--labels", bad)
     assert result.exit_code == 2 and "consensus_level" in result.stderr
+    result = evaluate(tmp_path, "--labels", write_labels(tmp_path / "l7.tsv", [("q1", "q1.txt", 7, 13), ("q1", "q1.txt", "x", 1)]))
+    assert result.exit_code == 2
+    assert "line 2: consensus_level 7 is not a level 0-5" in result.stderr and "line 3: needs a question" in result.stderr
     assert evaluate("--labels", labels).exit_code == 2
 
 

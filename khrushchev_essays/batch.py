@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,25 +372,43 @@ SERIAL_CHUNK = 64  # score_many's own batch size
 PARALLEL_CHUNK = 32  # small enough to keep both workers busy to the end, large enough to batch
 
 
-def idle_cores() -> float:
-    """Roughly how many cores nothing else is using (the 1-minute load average against the count)."""
+def _cpu_ticks() -> tuple[int, int]:
+    """(idle, total) CPU time since boot, from Linux's /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])  # idle + iowait; user..steal
+
+
+def idle_cores(sample: float = 0.3) -> float:
+    """How many cores nothing else is using right now: idle CPU over `sample` seconds.
+
+    Where /proc/stat is missing, the 1-minute load average stands in (it lags, and counts a
+    run that has just finished); where that is missing too, the machine is taken to be idle.
+    """
     cores = os.cpu_count() or 1
     try:
+        idle0, total0 = _cpu_ticks()
+        time.sleep(sample)
+        idle1, total1 = _cpu_ticks()
+        return cores * (idle1 - idle0) / max(1, total1 - total0)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
         return max(0.0, cores - os.getloadavg()[0])
-    except (AttributeError, OSError):  # no load average (Windows): assume the machine is ours
+    except (AttributeError, OSError):
         return float(cores)
 
 
 def default_jobs(n_items: int) -> int:
     """How many processes a batch of `n_items` gets by default: one, or two when large and a core is idle.
 
-    Measured on 2 cores: 2000 essays take 23 s in one process; two workers cost 8 more
-    CPU-seconds to start, so they win only where the second core is free. On a busy machine
-    they were slower (27 s, getting 1.2 cores between them), hence the load check.
+    Measured on 2 cores, 2000 essays: one process 21.5 s (21 CPU-s); two workers 14.9 s on an
+    otherwise idle machine but 26.7 s on a busy one (they cost ~7 CPU-s more to start, and got
+    1.2 cores between them). Two pay off when about 1.3 cores are idle.
     """
-    if n_items < PARALLEL_MIN_ESSAYS:
+    if n_items < PARALLEL_MIN_ESSAYS or (os.cpu_count() or 1) < 2:
         return 1
-    return max(1, min(2, int(idle_cores() + 0.5)))
+    return 2 if idle_cores() >= 1.3 else 1
 
 
 def _failed(item: Item, question: str | None, message: str) -> ScoreReport:

@@ -115,11 +115,12 @@ def write_jsonl(reports: Iterable[ScoreReport], out: TextIO, summary: Summary) -
 
 def write_json(reports: Iterable[ScoreReport], out: TextIO, summary: Summary) -> None:
     """One JSON array of score reports, streamed so a large batch is not held twice in memory."""
-    out.write("[")
+    n = -1
     for n, report in enumerate(reports):
         summary.add(report)
-        out.write(("," if n else "") + "\n  " + json.dumps(report.to_dict(), ensure_ascii=False))
-    out.write("\n]\n")
+        # "[" only with the first report: a batch stopped before any (no pipeline) writes nothing.
+        out.write(("[" if n == 0 else ",") + "\n  " + json.dumps(report.to_dict(), ensure_ascii=False))
+    out.write("[]\n" if n < 0 else "\n]\n")
 
 
 def _printable(text: str, width: int | None = None) -> str:

@@ -198,10 +198,11 @@ def test_broken_rubric_exits_2_listing_every_problem(essays: tuple[Path, Path], 
 
 def test_unloadable_pipeline_exits_2(essays: tuple[Path, Path], tmp_path: Path) -> None:
     env = {"KHRUSHCHEV_SPACY_PIPELINE": str(tmp_path / "no-pipeline")}
-    result = CliRunner().invoke(main, ["grade", str(essays[0])], env=env, catch_exceptions=False)
-    assert result.exit_code == 2
-    assert "cannot grade: the spaCy pipeline cannot be loaded" in result.stderr and "build-pipeline" in result.stderr
-    assert result.stdout == ""
+    for fmt in ("jsonl", "json", "csv", "table"):
+        result = CliRunner().invoke(main, ["grade", str(essays[0]), "-f", fmt], env=env, catch_exceptions=False)
+        assert result.exit_code == 2
+        assert "cannot grade: the spaCy pipeline cannot be loaded" in result.stderr and "build-pipeline" in result.stderr
+        assert result.stdout == "", fmt
 
 
 def write_bad_inputs(tmp_path: Path) -> dict[str, Path]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .findings import Findings
+from .findings import Findings, distinct
 from .matching import Analysis, Sentence
 from .report import Span
 from .rubric import Rubric
@@ -23,6 +23,7 @@ class Context:
     rubric: Rubric
     analysis: Analysis
     findings: Findings
+    memo: dict[str, Any] = field(default_factory=dict)  # per-essay results of the functions below
 
     @property
     def real(self) -> list[Sentence]:
@@ -53,6 +54,19 @@ DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 
+def per_essay(fn):
+    """Work a sentence classification out once per essay: the criteria and the caps both ask."""
+    name = fn.__name__
+
+    def wrapper(ctx: Context):
+        if name not in ctx.memo:
+            ctx.memo[name] = fn(ctx)
+        return ctx.memo[name]
+
+    wrapper.__name__, wrapper.__doc__ = name, fn.__doc__
+    return wrapper
+
+
 def criterion(kind: str) -> Callable[[CriterionFn], CriterionFn]:
     def register(fn: CriterionFn) -> CriterionFn:
         REGISTRY[kind] = fn
@@ -73,7 +87,8 @@ def _hit_spans(ctx: Context, s: Sentence, kinds: set[str], label: str) -> list[S
     return [Span(h.start, h.end, text[h.start:h.end], label, h.kind) for h in s.hits if h.kind in kinds]
 
 
-def _names(items: list[str]) -> str:
+def join_names(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
@@ -92,10 +107,10 @@ def factor_coverage(ctx: Context, p: dict[str, float]) -> Measure:
                 for ff in developed + mentioned for h in ff.mentions[:1]]
     total = len(ctx.rubric.factors)
     if developed:
-        comment = f"You develop {len(developed)} of the {total} factors ({_names([x.name for x in developed])})"
+        comment = f"You develop {len(developed)} of the {total} factors ({join_names([x.name for x in developed])})"
         comment += f" and mention {len(mentioned)} more." if mentioned else "."
     elif mentioned:
-        comment = (f"You mention {len(mentioned)} factors ({_names([x.name for x in mentioned])}) but do not yet "
+        comment = (f"You mention {len(mentioned)} factors ({join_names([x.name for x in mentioned])}) but do not yet "
                    "explain how any of them mattered.")
     else:
         comment = "None of the question's main factors is discussed yet."
@@ -110,7 +125,7 @@ def factor_coverage(ctx: Context, p: dict[str, float]) -> Measure:
 def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
     """Correct event-year pairs, named people and figures; wrong dates cost marks."""
     f = ctx.findings
-    dates = _distinct_notes(f.correct_dates)
+    dates = distinct(f.correct_dates, lambda sp: sp.note)
     value = (p["date_value"] * len(dates) + p["person_value"] * len(f.people)
              + p["figure_value"] * min(len(f.figures), 6))
     score = _clip(value / p["target"] - p["inaccuracy_penalty"] * len(f.inaccuracies))
@@ -121,7 +136,7 @@ def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
         parts.append(f"{len(f.people)} named {'people' if len(f.people) != 1 else 'person'}")
     if f.figures:
         parts.append(f"{len(f.figures)} figure{'s' if len(f.figures) != 1 else ''}")
-    comment = ("You support your points with " + _names(parts) + ".") if parts else \
+    comment = ("You support your points with " + join_names(parts) + ".") if parts else \
         "There is little precise evidence: dates, names and figures would make your points convincing."
     if f.inaccuracies:
         comment += f" {len(f.inaccuracies)} date{'s are' if len(f.inaccuracies) != 1 else ' is'} wrong (marked in the essay)."
@@ -133,16 +148,8 @@ def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
                                               "historians": len(f.historians)})
 
 
-def _distinct_notes(spans: list[Span]) -> list[Span]:
-    seen, out = set(), []
-    for s in spans:
-        if s.note not in seen:
-            seen.add(s.note)
-            out.append(s)
-    return out
-
-
 # --- analysis -------------------------------------------------------------------------------------
+@per_essay
 def narrative_sentences(ctx: Context) -> list[Sentence]:
     """Sentences that tell what happened without saying why it mattered."""
     out = []
@@ -155,10 +162,12 @@ def narrative_sentences(ctx: Context) -> list[Sentence]:
     return out
 
 
+@per_essay
 def analytic_sentences(ctx: Context) -> list[Sentence]:
     return [s for s in ctx.real if s.kinds() & {"causal", "evaluative", "comparison"}]
 
 
+@per_essay
 def link_sentences(ctx: Context) -> list[Sentence]:
     """Sentences that connect factors: two factors together, or a comparison between things."""
     return [s for s in ctx.real if len(s.factors()) >= 2 and s.kinds() & {"causal", "comparison", "judgement"}
@@ -200,6 +209,7 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
                                               "argued_paragraphs": round(argued, 3)})
 
 
+@per_essay
 def argued_paragraphs(ctx: Context) -> float:
     """Share of body paragraphs that open with a point (explanation or evaluation), not a story."""
     firsts: dict[int, Sentence] = {}
@@ -212,6 +222,7 @@ def argued_paragraphs(ctx: Context) -> float:
     return sum(1 for k in body if firsts[k].kinds() & {"causal", "evaluative", "comparison", "judgement"}) / len(body)
 
 
+@per_essay
 def marker_variety(ctx: Context) -> int:
     """How many different words and phrases of explanation, evaluation and argument are used."""
     text = ctx.analysis.text
@@ -219,6 +230,7 @@ def marker_variety(ctx: Context) -> int:
                 if h.kind in ("causal", "evaluative", "comparison", "counter")})
 
 
+@per_essay
 def relevance(ctx: Context) -> float:
     """Share of sentences that touch the question: a factor, or the language of argument."""
     real = ctx.real
@@ -229,10 +241,12 @@ def relevance(ctx: Context) -> float:
 
 
 # --- balance --------------------------------------------------------------------------------------
+@per_essay
 def counter_paragraphs(ctx: Context) -> set[int]:
     return {s.paragraph for s in ctx.real if s.has("counter")}
 
 
+@per_essay
 def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
     """For a question that names a factor: is it covered, how many others are set against it, and
     in which sentences is it weighed (named with another factor, or with comparison language)."""
@@ -291,6 +305,7 @@ def stance(text: str) -> int:
     return (pos > neg) - (neg > pos)
 
 
+@per_essay
 def intro_and_conclusion(ctx: Context) -> tuple[list[Sentence], list[Sentence]]:
     """The sentences of the first and last paragraphs (or, in a one-paragraph essay, the first two
     and last two sentences)."""
@@ -342,6 +357,7 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
 INFERENCE_WORDS = {"therefore", "thus", "hence", "consequently", "so"}
 
 
+@per_essay
 def has_judgement(ctx: Context) -> bool:
     """Whether the essay reaches an overall judgement at all (for the Level 3 cap).
 

@@ -73,14 +73,16 @@ def _topic_model(rubric: Rubric, nlp) -> TopicModel:
     return _cached(_topics, rubric, nlp, TopicModel)
 
 
-def _resolve(rubric: Rubric | str, text_doc, nlp, rubrics: dict[str, Rubric] | None = None) -> tuple[Rubric, float | None]:
+def _resolve(rubric: Rubric | str, doc, text: str, nlp) -> tuple[Rubric, float | None, tuple | None]:
+    """The rubric to score against, the confidence when it was picked automatically, and (when
+    it was) the analysis and findings already made for it, so they are not worked out twice."""
     if isinstance(rubric, Rubric):
-        return rubric, None
+        return rubric, None, None
     if rubric == "auto":
-        rubrics = rubrics or load_all_rubrics()
-        qid, conf = _detect(text_doc, nlp, rubrics)
-        return rubrics[qid], conf
-    return load_rubric(rubric), None
+        rubrics = load_all_rubrics()
+        qid, conf, done = _detect(doc, text, nlp, rubrics)
+        return rubrics[qid], conf, done[qid]
+    return load_rubric(rubric), None, None
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -127,14 +129,17 @@ def detect_question(text: str) -> tuple[str, float]:
     """Which rubric an essay answers, and how sure (0.5-1 for two questions)."""
     text = check_text(text)
     nlp = get_nlp()
-    return _detect(nlp(normalise(text)), nlp, load_all_rubrics())
+    qid, conf, _done = _detect(nlp(normalise(text)), text, nlp, load_all_rubrics())
+    return qid, conf
 
 
-def _detect(doc, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float]:
-    fits = {}
+def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float, dict]:
+    """The best-fitting rubric, the confidence, and each rubric's (analysis, findings)."""
+    fits, done = {}, {}
     for qid, r in rubrics.items():
-        a = _matcher(r, nlp).analyse(doc, doc.text)
+        a = _matcher(r, nlp).analyse(doc, text)
         f = find(a, r)
+        done[qid] = (a, f)
         cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
         judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
         # Topic similarity weighs most: factor phrases overlap between the questions, vocabulary less.
@@ -142,13 +147,15 @@ def _detect(doc, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float]:
     total = sum(fits.values())
     best = max(fits, key=fits.get)
     conf = fits[best] / total if total > 0 else 1.0 / len(fits)
-    return best, round(conf, 3)
+    return best, round(conf, 3), done
 
 
 def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreReport:
-    rubric, qconf = _resolve(rubric, doc, nlp)
-    analysis = _matcher(rubric, nlp).analyse(doc, text)
-    findings = find(analysis, rubric)
+    rubric, qconf, done = _resolve(rubric, doc, text, nlp)
+    analysis, findings = done or (None, None)
+    if analysis is None:
+        analysis = _matcher(rubric, nlp).analyse(doc, text)
+        findings = find(analysis, rubric)
     ctx = crit.Context(rubric, analysis, findings)
     topic = _topic_model(rubric, nlp)
 

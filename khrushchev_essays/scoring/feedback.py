@@ -6,7 +6,7 @@ it is worth most), then wrong dates, then the criteria with the most marks still
 
 from __future__ import annotations
 
-from .criteria import Context
+from .criteria import Context, join_names
 from .report import ScoreReport
 
 CAP_ADVICE = {
@@ -46,7 +46,7 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
     by_kind = {c.kind: res for c, res in zip(r.criteria, report.criteria)}
     developed = [f.name for f in report.factors if f.status == "developed"]
     if developed:
-        strengths.append("You explain " + _names(developed[:4]) + " with evidence and reasons.")
+        strengths.append("You explain " + join_names(developed[:4]) + " with evidence and reasons.")
     praise = {
         "evidence": "Your evidence is precise: dates, names and figures back up your points.",
         "analysis": "You analyse rather than tell the story: most points say why they matter.",
@@ -92,7 +92,7 @@ def _criterion_advice(kind: str, ctx: Context, report: ScoreReport) -> str | Non
         missing = [f for f in report.factors if f.status == "missing"]
         mentioned = [f for f in report.factors if f.status == "mentioned"]
         if mentioned:
-            names = _names([f.name for f in mentioned[:2]])
+            names = join_names([f.name for f in mentioned[:2]])
             return (f"Develop {names}: you name {'them' if len(mentioned) > 1 else 'it'} but do not explain "
                     "the consequences. Add a reason and a precise example for each.")
         if missing:
@@ -117,9 +117,3 @@ def _criterion_advice(kind: str, ctx: Context, report: ScoreReport) -> str | Non
         return (f"Organise the essay into an introduction, a paragraph for each argument and a conclusion, "
                 f"aiming for {r.suggested_words[0]}\u2013{r.suggested_words[1]} words.")
     return None
-
-
-def _names(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -88,9 +88,9 @@ def find(analysis: Analysis, rubric: Rubric) -> Findings:
         factors=factors,
         correct_dates=correct,
         inaccuracies=wrong,
-        people=_distinct(people),
+        people=distinct(people, lambda sp: sp.text.lower()),
         figures=figures,
-        historians=_distinct(historians),
+        historians=distinct(historians, lambda sp: sp.text.lower()),
         list_lines=fragments,
         fragment_share=fragments / max(1, len(analysis.lines)),
     )
@@ -160,11 +160,12 @@ def _spans(analysis: Analysis, hits, label: str) -> list[Span]:
     return [Span(h.start, h.end, analysis.text[h.start:h.end], label) for h in hits]
 
 
-def _distinct(spans: list[Span]) -> list[Span]:
-    seen: set[str] = set()
+def distinct(spans: list[Span], key) -> list[Span]:
+    """The first span for each value of key(span), in order."""
+    seen: set = set()
     out = []
     for sp in spans:
-        k = sp.text.lower()
+        k = key(sp)
         if k not in seen:
             seen.add(k)
             out.append(sp)

@@ -110,23 +110,10 @@ class Analysis:
     lines: list[tuple[int, int, int]]  # (start, end, words) of non-empty lines
     topic_similarity: float | None = None  # set by the off-topic check
     breaks: frozenset[int] = frozenset()  # token indexes of clause punctuation (, ; : and dashes)
-    strings: object = None  # the pipeline's StringStore, to turn hashes back into words
-
-    @cached_property
-    def lemmas(self) -> list[str]:
-        """The content lemmas as words (made only when asked for)."""
-        return [self.strings[h] for h in self.lemma_hashes.tolist()]
 
     @cached_property
     def real_sentences(self) -> list[Sentence]:
         return [s for s in self.sentences if s.real]
-
-    def paragraph_of(self, char: int) -> int:
-        starts = [p[0] for p in self.paragraphs]
-        return max(0, bisect_right(starts, char) - 1)
-
-    def span_text(self, start: int, end: int) -> str:
-        return self.text[start:end]
 
 
 def paragraph_ranges(text: str) -> list[tuple[int, int]]:
@@ -198,7 +185,6 @@ class RubricMatcher:
             groups.setdefault(("event", str(i)), set()).update(*(variants(p) for p in ev.phrases))
         for kind in MARKER_KINDS:
             groups.setdefault((kind, kind), set()).update(*(variants(p) for p in getattr(rubric.markers, kind)))
-        self.narrative_openers = [tuple(v.split()) for p in rubric.markers.narrative_openers for v in variants(p)]
         for (kind, key), phrases in groups.items():
             if not phrases:
                 continue
@@ -209,7 +195,7 @@ class RubricMatcher:
         # Lemmas of the opening words of narrative openers ("then", "after this", "in 1957").
         self._opener_lemmas = {
             tuple(t.lemma for t in d if not t.is_punct)
-            for d in nlp.pipe(sorted({" ".join(o) for o in self.narrative_openers}))
+            for d in nlp.pipe(sorted({v for p in rubric.markers.narrative_openers for v in variants(p)}))
         }
         self._max_opener = max((len(o) for o in self._opener_lemmas), default=0)
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
@@ -328,7 +314,7 @@ class RubricMatcher:
         return Analysis(
             text, sentences, paragraphs, words=int(word.sum()), alpha_tokens=int(is_alpha.sum()),
             stop_tokens=int(stop.sum()), known_tokens=int(known_mask.sum()),
-            lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks, strings=self.nlp.vocab.strings,
+            lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks,
         )
 
     def _opens_with_narrative(self, a: int, b: int, word_l: list[bool], lemma_l: list[int]) -> bool:
@@ -341,7 +327,6 @@ class RubricMatcher:
         return False
 
 
-_ENGLISH: dict[int, frozenset[str]] = {}
 ENGLISH_WORDS_FILE = "english_words.txt"
 
 
@@ -374,25 +359,21 @@ _ENGLISH_HASHES: dict[int, object] = {}
 
 
 def _english_hashes(nlp):
-    """The English word list as a sorted numpy array of string-store hashes (for np.isin)."""
+    """The English word list as a sorted numpy array of string-store hashes (for _member).
+
+    Read from the list build_pipeline saved beside the pipeline; listed afresh for any other one.
+    """
     h = _ENGLISH_HASHES.get(id(nlp))
     if h is None:
         import numpy as np
         from spacy.strings import hash_string
 
-        h = _ENGLISH_HASHES[id(nlp)] = np.array(sorted(hash_string(w) for w in _english_words(nlp)), dtype="uint64")
-    return h
-
-
-def _english_words(nlp) -> frozenset[str]:
-    words = _ENGLISH.get(id(nlp))
-    if words is None:
         from .nlp import PIPELINE_DIR
 
         saved = PIPELINE_DIR / ENGLISH_WORDS_FILE
         if getattr(nlp, "_path", None) == PIPELINE_DIR and saved.is_file():
-            words = frozenset(saved.read_text(encoding="utf-8").split())
+            words = saved.read_text(encoding="utf-8").split()
         else:
-            words = frozenset(english_word_list(nlp))
-        _ENGLISH[id(nlp)] = words
-    return words
+            words = english_word_list(nlp)
+        h = _ENGLISH_HASHES[id(nlp)] = np.array(sorted({hash_string(w) for w in words}), dtype="uint64")
+    return h

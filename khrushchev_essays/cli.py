@@ -221,7 +221,9 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
 @click.option("--labels", "labels_file", type=click.Path(dir_okay=False), default=None,
               help="Tab-separated labels (question, file, ..., consensus_level, consensus_mark); the essays "
               "are PATH/<question>/<file>, PATH defaulting to the labels file's folder.")
-@click.option("--from-db", is_flag=True, help="Train from teachers' reviewed submissions in the database.")
+@click.option("--from-db", is_flag=True,
+              help="Retrain from teachers' reviewed submissions in the database (10+ a question); the new model "
+              "replaces the one in use only if it agrees better with the reviews.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Where to write <question>.joblib and .json (default: models/calibrators).")
 @click.option("--always-apply", is_flag=True,
@@ -235,6 +237,9 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
     Prints, per question, leave-one-out QWK, exact and adjacent level agreement and mark MAE
     for the calibrator and for the rules alone on the same essays. A calibrator that does not
     beat the rules is saved with its figures but not used by the engine (see --always-apply).
+    With --from-db it prints agreement with the reviews before (the engine as it is) and after
+    (the new model), installs the new model only if it is better, and records the run for the
+    analytics page.
 
     \b
     Example:
@@ -243,7 +248,7 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
     from .evaluation import EvaluationError
     from .scoring import PipelineMissing
     from .scoring.calibrator import CALIBRATORS_DIR
-    from .training import TrainingError, format_training, train_from_db, train_from_labels
+    from .training import TrainingError, format_retraining, format_training, train_from_db, train_from_labels
 
     if bool(labels_file) == from_db:
         raise click.UsageError("give either --labels FILE [PATH...] or --from-db")
@@ -254,15 +259,15 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
         _database_app().app_context().push()
     try:
         if from_db:
-            results = train_from_db(target, always_apply=always_apply)
+            click.echo(format_retraining(train_from_db(target, always_apply=always_apply)))
         else:
             results = train_from_labels(labels_file, paths, target, jobs=jobs, always_apply=always_apply)
+            click.echo(format_training(results, target))
     except (EvaluationError, TrainingError, PipelineMissing) as exc:
         click.echo("cannot train:", err=True)
         for problem in getattr(exc, "problems", [str(exc)]):
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(format_training(results, target))
 
 
 def _database_app():

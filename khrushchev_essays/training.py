@@ -17,6 +17,7 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -176,28 +177,180 @@ def train_from_labels(labels_file: str | Path, paths: Sequence[str | Path] = (),
     paths = list(paths) or [Path(labels_file).parent]
     data = labelled_reports(labels_file, paths, jobs)
     source = f"labels:{Path(labels_file).as_posix()}"
-    return {q: train_question(load_rubric(q), rows, out_dir, source, always_apply) for q, rows in sorted(data.items())}
+    with calibrators_lock(out_dir):
+        return {q: train_question(load_rubric(q), rows, out_dir, source, always_apply) for q, rows in sorted(data.items())}
 
 
-def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = False) -> dict[str, dict[str, Any]]:
-    """Train each question that has at least MIN_ESSAYS teacher-reviewed submissions.
+@dataclass
+class Retraining:
+    """One question retrained from teachers' reviews: agreement with them before and after.
 
-    Reads `storage.reviewed_submissions(question)`: (ScoreReport, teacher's level, teacher's mark).
-    Needs an application context for the database.
+    `before`: the engine as it was (the calibrator then installed, or the rules) on the reviewed
+    essays; `after`: the new model, leave-one-out over the same essays; `rules`: the rules alone.
+    `outcome` is "installed" (the new model is now used), "kept" (the model in use agreed at least
+    as well, so nothing changed) or "not_used" (neither beat the rules; nothing changed).
+    """
+
+    question: str
+    reviews: int
+    before_by: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    rules: dict[str, Any]
+    outcome: str
+    message: str
+    sidecar: dict[str, Any] | None = None
+
+    @property
+    def model_id(self) -> str | None:
+        return self.sidecar["model_id"] if self.sidecar else None
+
+
+LOCK_TIMEOUT = 30.0  # seconds a retraining waits for another one writing the same folder
+
+
+@contextmanager
+def calibrators_lock(out_dir: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """One retraining at a time per calibrators folder, across threads and processes."""
+    from filelock import FileLock, Timeout
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(folder / ".lock", timeout=timeout):
+            yield
+    except Timeout:
+        raise TrainingError(["another retraining is writing the calibrators just now; try again in a minute"]) from None
+
+
+def rule_reports(rubric: Rubric, texts: Sequence[str]) -> list[ScoreReport]:
+    """Score texts afresh with the current engine and rubric, keeping the rules' level.
+
+    Training on stored reports would learn from whatever rubric and engine scored them then; the
+    model must learn from the features the engine computes now. The rules' level is restored per
+    report rather than by switching calibration off for the process, which would also reach a web
+    server's other requests.
+    """
+    from .scoring import score_many
+    from .scoring.calibrator import apply_calibration
+
+    reports = list(score_many((f"review {i}", rubric, t) for i, t in enumerate(texts)))
+    for r in reports:
+        apply_calibration(r, rubric, enabled=False)
+    return reports
+
+
+def _qwk(group: dict[str, Any]) -> float:
+    q = group.get("qwk")
+    return -1.0 if q is None else float(q)
+
+
+def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path = CALIBRATORS_DIR, *,
+                     always_apply: bool = False, trained_by: str = "command line",
+                     lock_timeout: float = LOCK_TIMEOUT) -> Retraining:
+    """Retrain one question's calibrator from reviewed essays (storage.ReviewedEssay) and decide.
+
+    The new model replaces the one in use only if, in leave-one-out cross-validation over the
+    reviews, it agrees with the teachers better (QWK) than the rules and than the engine as it is
+    now on the same essays; `always_apply` installs it regardless. Otherwise no file changes.
+    """
+    from .scoring.calibrator import relevel
+
+    essays = [e for e in essays]
+    if len(essays) < MIN_ESSAYS:
+        raise TrainingError([f"{rubric.id}: {len(essays)} reviewed submissions, at least {MIN_ESSAYS} are needed"])
+    with calibrators_lock(out_dir, lock_timeout):
+        reports = rule_reports(rubric, [e.text for e in essays])
+        unscored = [e.submission_id for e, r in zip(essays, reports) if r.status != "scored"]
+        pairs = [(e, r) for e, r in zip(essays, reports) if r.status == "scored"]
+        if len(pairs) < MIN_ESSAYS:
+            raise TrainingError([f"{rubric.id}: only {len(pairs)} reviewed submissions can be scored now "
+                                 f"(not: {', '.join(map(str, unscored))}), at least {MIN_ESSAYS} are needed"])
+        essays, reports = [e for e, _r in pairs], [r for _e, r in pairs]
+        levels, marks = [e.level for e in essays], [e.mark for e in essays]
+        now, status = relevel(rubric, reports, directory=out_dir)
+        before = _group(agreement(levels, [lv for _m, lv in now], marks, [m for m, _lv in now]))
+        incumbent = status.calibrator
+        before_by = incumbent.model_id if incumbent else "rules"
+        if incumbent is not None:
+            seen = set(incumbent.sidecar.get("trained_on") or ())
+            before["trained_on"] = sum(e.submission_id in seen for e in essays)
+        cv = cross_validate(rubric, reports, levels, marks)
+        after, rules = cv["model"], cv["rules"]
+        figures = f"QWK {_f(after['qwk'])} in leave-one-out over {len(essays)} reviews, against {_f(before['qwk'])} " \
+                  f"for {'the model in use (' + before_by + ')' if incumbent else 'the rules'}"
+        if incumbent and before.get("trained_on"):
+            figures += f", which was trained on {before['trained_on']} of them"
+        better = _qwk(after) > _qwk(rules) and (incumbent is None or _qwk(after) > _qwk(before))
+        if not (better or always_apply):
+            outcome = "kept" if incumbent else "not_used"
+            keep = f"kept {before_by}" if incumbent else "the rules still decide"
+            return Retraining(rubric.id, len(essays), before_by, before, after, rules, outcome,
+                              f"{rubric.id}: not better ({figures}): {keep}; no file changed")
+        names = _names(reports)
+        est = new_estimator(names).fit(feature_matrix(reports, names), np.asarray(marks, dtype=float))
+        meta = {
+            "training_size": len(essays), "source": "database:teacher-reviews", "trained_by": trained_by,
+            "trained_on": [e.submission_id for e in essays], "residual_sd": cv["residual_sd"],
+            "cv": {k: cv[k] for k in ("method", "model", "rules")}, "needs_review_below": NEEDS_REVIEW_BELOW,
+            "apply": True, "apply_reason": figures + ("" if better else "; installed anyway (always_apply)"),
+            "replaced": before_by,
+        }
+        side = save_calibrator(est, rubric, out_dir, meta)
+    return Retraining(rubric.id, len(essays), before_by, before, after, rules, "installed",
+                      f"{rubric.id}: installed {side['model_id']} ({figures})", side)
+
+
+def retrain_from_reviews(question: str | Rubric, out_dir: str | Path = CALIBRATORS_DIR, *, always_apply: bool = False,
+                         teacher: Any = None, lock_timeout: float = LOCK_TIMEOUT) -> Retraining:
+    """Retrain a question (id or rubric) from its reviewed submissions and record the run in the database.
+
+    Needs an application context. `teacher` (a storage.Teacher) is who asked; None for the CLI.
+    """
+    from .storage import record_run, reviewed_essays
+
+    rubric = question if isinstance(question, Rubric) else load_rubric(question)
+    question = rubric.id
+    result = retrain_question(rubric, list(reviewed_essays(question)), out_dir, always_apply=always_apply,
+                              trained_by=teacher.email if teacher is not None else "command line",
+                              lock_timeout=lock_timeout)
+    record_run(question=question, teacher_id=getattr(teacher, "id", None),
+               trained_by=teacher.email if teacher is not None else "command line", reviews=result.reviews,
+               before_by=result.before_by, before=result.before, after=result.after, rules=result.rules,
+               outcome=result.outcome, model_id=result.model_id, message=result.message)
+    return result
+
+
+def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = False) -> dict[str, Retraining]:
+    """Retrain each question that has at least MIN_ESSAYS teacher-reviewed submissions.
+
+    Raises TrainingError when no question has enough. Needs an application context.
     """
     from .scoring.rubric import load_all_rubrics
-    from .storage import reviewed_submissions as query
+    from .storage import reviewed_essays
 
     results, short = {}, []
-    for qid, rubric in sorted(load_all_rubrics().items()):
-        rows = [(r, int(lv), int(m)) for r, lv, m in query(qid) if r.status == "scored"]
-        if len(rows) < MIN_ESSAYS:
-            short.append(f"{qid}: {len(rows)} reviewed submissions, at least {MIN_ESSAYS} are needed")
+    for qid in sorted(load_all_rubrics()):
+        n = sum(1 for _e in reviewed_essays(qid))
+        if n < MIN_ESSAYS:
+            short.append(f"{qid}: {n} reviewed submissions, at least {MIN_ESSAYS} are needed")
             continue
-        results[qid] = train_question(rubric, rows, out_dir, "database:teacher-reviews", always_apply)
+        results[qid] = retrain_from_reviews(qid, out_dir, always_apply=always_apply)
     if not results:
         raise TrainingError(short or ["no reviewed submissions"])
     return results
+
+
+def format_retraining(results: dict[str, Retraining]) -> str:
+    """Before and after, per question, for a terminal."""
+    lines = [f"{'':4}{'':30}{'n':>4}{'QWK':>8}{'exact':>8}{'adjacent':>10}{'mark MAE':>10}"]
+    for q, r in results.items():
+        rows = [(f"before ({r.before_by})"[:29], r.before), ("rules alone", r.rules), ("after (new model, LOO)", r.after)]
+        for label, g in rows:
+            mae = "n/a" if g.get("mark_mae") is None else f"{g['mark_mae']:.2f}"
+            lines.append(f"{q:4}{label:30}{g['n']:>4}{_f(g['qwk']):>8}{_f(g['exact']):>8}{_f(g['adjacent']):>10}{mae:>10}")
+        lines.append(f"    {r.message}")
+    return "\n".join(lines)
 
 
 def evaluate_both(paths: Sequence[str | Path], labels_file: str | Path, jobs: int | None = None) -> dict[str, Any]:
@@ -231,5 +384,6 @@ def format_training(results: dict[str, dict[str, Any]], out_dir: str | Path) -> 
     return "\n".join(lines)
 
 
-__all__ = ["EvaluationError", "TrainingError", "cross_validate", "evaluate_both", "format_training",
-           "labelled_reports", "train_from_db", "train_from_labels", "train_question"]
+__all__ = ["EvaluationError", "Retraining", "TrainingError", "cross_validate", "evaluate_both", "format_retraining",
+           "format_training", "labelled_reports", "retrain_from_reviews", "retrain_question", "train_from_db",
+           "train_from_labels", "train_question"]

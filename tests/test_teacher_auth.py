@@ -30,7 +30,7 @@ def teacher_rules(app):
 
 
 def example_url(rule) -> str:
-    return rule.rule.replace("<int:", "<").replace("<sub_id>", "1").replace("<change_id>", "1")
+    return rule.rule.replace("<int:", "<").replace("<sub_id>", "1").replace("<change_id>", "1").replace("<qid>", "q1")
 
 
 def test_every_teacher_route_refuses_a_signed_out_visitor(app, scored_fixture):
@@ -183,7 +183,7 @@ def test_every_teacher_form_needs_its_csrf_token(tmp_path, scored_fixture):
     token = CSRF.search(login).group(1)
     assert sign_in(client, csrf_token=token).status_code == 303
     # Every form on the signed-in pages carries a token...
-    for url in ("/teacher/", "/teacher/submissions/1"):
+    for url in ("/teacher/", "/teacher/submissions/1", "/teacher/analytics"):
         html = client.get(url).get_data(as_text=True)
         posts = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', html, flags=re.S)
         assert posts, url

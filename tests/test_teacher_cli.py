@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, add_teacher, make_app, read_fixture
 
 from khrushchev_essays.cli import main
-from khrushchev_essays.storage import Submission, Teacher, db, save_submission
+from khrushchev_essays.storage import CalibrationRun, Submission, Teacher, db, save_submission
 from khrushchev_essays.storage.reviews import save_review
 
 
@@ -84,8 +84,20 @@ def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path
         save_review(sub, teacher, mark=22, level=5, criteria={c.id: c.mark for c in report.criteria}, comment="")
     trained = run(["train", "--from-db", "--out", str(out)], env)
     assert trained.exit_code == 0, trained.output
-    assert "q1  model" in trained.output and (out / "q1.joblib").is_file() and not (out / "q2.joblib").exists()
-    assert '"source": "database:teacher-reviews"' in (out / "q1.json").read_text()
+    lines = [ln for ln in trained.output.splitlines() if ln.startswith("q")]  # the table, not the migration log
+    assert [ln.split()[:2] for ln in lines] == [["q1", "before"], ["q1", "rules"], ["q1", "after"]]
+    assert "before (rules)" in lines[0] and " 10 " in lines[0]  # nothing installed in `out` yet
+    with app.app_context():
+        first = db.session.query(CalibrationRun).one()
+        assert (first.question, first.trained_by, first.teacher_id, first.reviews) == ("q1", "command line", None, 10)
+        # Installed only if it beat the rules in leave-one-out; either way the run says what happened.
+        assert first.outcome in ("installed", "not_used") and first.message in trained.output
+        assert (out / "q1.joblib").is_file() == (first.outcome == "installed")
+    forced = run(["train", "--from-db", "--out", str(out), "--always-apply"], env)
+    assert forced.exit_code == 0 and "q1: installed q1-" in forced.output
+    assert (out / "q1.joblib").is_file() and not (out / "q2.joblib").exists()
+    side = (out / "q1.json").read_text()
+    assert '"source": "database:teacher-reviews"' in side and '"trained_by": "command line"' in side
 
 
 def _level(mark: int) -> int:

@@ -210,7 +210,10 @@ def save_calibrator(estimator, rubric: Rubric, out_dir: str | Path, meta: dict[s
         "alpha": getattr(estimator, "alpha_", None),
         **{k: v for k, v in meta.items() if k != "date"},
     }
-    (out / f"{rubric.id}.json").write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    side_path = out / f"{rubric.id}.json"
+    side_tmp = side_path.with_suffix(".json.tmp")
+    side_tmp.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    side_tmp.replace(side_path)
     return sidecar
 
 
@@ -394,3 +397,27 @@ def apply_calibration(report: ScoreReport, rubric: Rubric, *, enabled: bool | No
                           "predicted_mark": round(predicted, 2)}
     report.confidence = confidence(rubric, predicted, mark, caps, report.flags)
     flag_review(report)
+
+
+def relevel(rubric: Rubric, reports: list[ScoreReport], *, directory: str | Path | None = None,
+            enabled: bool | None = None) -> tuple[list[tuple[int, int]], CalibratorStatus]:
+    """The (mark, level) the engine would give each already-scored report now, and the status used.
+
+    For stored reports: the rules' findings in each report are kept, and only the level is worked
+    out again with the calibrator installed now (or the rules' own mark when none is usable), caps
+    included, exactly as `apply_calibration` would. Nothing is changed; one prediction for all rows.
+    """
+    status = calibrator_status(rubric, directory=directory, enabled=enabled)
+    cal = status.calibrator
+    out: list[tuple[int, int]] = [rule_mark_level(r) for r in reports]
+    if cal is None:
+        return out, status
+    usable = [i for i, r in enumerate(reports)
+              if r.status == "scored" and r.mark is not None and feature_problems(r, cal.feature_names) is None]
+    if usable:
+        predicted = cal.estimator.predict(feature_matrix([reports[i] for i in usable], cal.feature_names))
+        for i, p in zip(usable, predicted):
+            mark, level, _caps = capped(rubric, float(p), reports[i])
+            out[i] = (mark, level)
+    return out, status
+

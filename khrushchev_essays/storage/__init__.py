@@ -7,15 +7,17 @@ and never imports the web app.
 from .db import Base, UTCDateTime, configure_engine, db, restrict_sqlite_files, utcnow
 from .models import SOURCES, Submission, SubmissionFlag
 from .submissions import attempt_history, get_by_token, new_token, save_submission
-from .reviews import reviewed_submissions
+from .calibration_runs import CalibrationRun, ReviewedEssay, recent_runs, record_run, reviewed_essays
 from .teachers import LoginAttempt, Review, ReviewChange, Teacher
 
 __all__ = [
     "SOURCES",
     "Base",
+    "CalibrationRun",
     "LoginAttempt",
     "Review",
     "ReviewChange",
+    "ReviewedEssay",
     "Submission",
     "SubmissionFlag",
     "Teacher",
@@ -25,7 +27,9 @@ __all__ = [
     "db",
     "get_by_token",
     "new_token",
-    "reviewed_submissions",
+    "recent_runs",
+    "record_run",
+    "reviewed_essays",
     "restrict_sqlite_files",
     "save_submission",
     "utcnow",

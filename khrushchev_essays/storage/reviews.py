@@ -8,13 +8,11 @@ the same essay at once the second is told instead of silently undoing the first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
-from ..scoring.report import ScoreReport
 from .db import db, utcnow
 from .models import Submission
 from .teachers import Review, ReviewChange, Teacher
@@ -132,18 +130,3 @@ def revert_change(sub: Submission, change_id: int, teacher: Teacher) -> ReviewCh
 def current_review(sub: Submission) -> Review | None:
     """The teacher's current review of `sub`, or None."""
     return db.session.get(Review, sub.id)
-
-
-def reviewed_submissions(question: str) -> Iterator[tuple[ScoreReport, int, int]]:
-    """(automatic report, teacher's level, teacher's mark) for every reviewed submission of `question`.
-
-    What `khrushchev-essays train --from-db` learns from; needs an app context (the database).
-    """
-    rows = db.session.execute(
-        select(Submission.report, Review.level, Review.mark)
-        .join(Review, Review.submission_id == Submission.id)
-        .where(Submission.question == question)
-        .order_by(Submission.id)
-    )
-    for report, level, mark in rows:
-        yield ScoreReport.from_dict(report), int(level), int(mark)

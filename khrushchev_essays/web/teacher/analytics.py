@@ -1,17 +1,35 @@
 """Class analytics: per question, levels, factor coverage by class, missing factors, flags, and
-how far the automatic marks agree with teachers' reviews. Filtered by class and date like the dashboard."""
+how far the automatic marks agree with teachers' reviews, before and after retraining the
+calibrator from those reviews. Filtered by class and date like the dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
 
+from ...scoring import calibrator as calibration
+from ...storage import Review, Submission, db, recent_runs
 from ...storage.queries import Filters, filter_choices, find_all
+from ...training import MIN_ESSAYS, TrainingError, retrain_from_reviews
 from ..views import rubrics
 from . import bp
 from .figures import question_figures
+from .forms import ActionForm
 from .svg import coverage_heatmap, level_distribution
+
+
+def _reviews_by_question() -> dict[str, int]:
+    """Reviewed, scored submissions per question: what a retraining would learn from (no filters)."""
+    rows = db.session.execute(
+        select(Submission.question, func.count())
+        .join(Review, Review.submission_id == Submission.id)
+        .where(Submission.mark.is_not(None))
+        .group_by(Submission.question)
+    )
+    return {q: n for q, n in rows}
 
 
 @bp.get("/analytics")
@@ -19,12 +37,53 @@ def analytics():
     """Per-question figures and charts over the essays matching the class/date filters (every attempt counts)."""
     base = Filters.from_args(request.args)
     base = Filters(class_code=base.class_code, date_from=base.date_from, date_to=base.date_to)
+    reviews = _reviews_by_question()
     sections = []
     for qid, rubric in rubrics().items():
         fig = question_figures(rubric, find_all(replace(base, question=qid)))
+        status = calibration.calibrator_status(rubric)
         sections.append({
             "fig": fig,
             "levels_svg": level_distribution(fig.auto_levels, fig.teacher_levels if fig.reviewed else None),
             "heatmap": coverage_heatmap(fig.factors, fig.classes) if fig.n else None,
+            "calibrator": status.calibrator.sidecar if status.active else None,
+            "rules_reason": status.reason,
+            "runs": recent_runs(qid),
+            "all_reviews": reviews.get(qid, 0),
+            "form": ActionForm(),
         })
-    return render_template("teacher/analytics.html", f=base, sections=sections, classes=filter_choices()["classes"])
+    return render_template("teacher/analytics.html", f=base, sections=sections, classes=filter_choices()["classes"],
+                           min_reviews=MIN_ESSAYS)
+
+
+@bp.post("/analytics/retrain/<qid>")
+def retrain(qid: str):
+    """Retrain `qid`'s calibrator from every reviewed submission of that question, then show before and after."""
+    rubric = rubrics().get(qid)
+    if rubric is None:
+        abort(404)
+    # The CSRF token is checked for every POST before any view runs (web.csrf).
+    try:
+        # A second teacher pressing the button meanwhile is told to wait rather than queued behind.
+        result = retrain_from_reviews(rubric, calibration.CALIBRATORS_DIR, teacher=current_user._get_current_object(),
+                                      lock_timeout=1.0)
+    except TrainingError as exc:
+        flash("Cannot retrain: " + "; ".join(exc.problems), "error")
+    else:
+        current_app.logger.info("retraining %s by %s: %s", qid, current_user.email, result.message)
+        flash(_outcome_message(result), "info")
+    return redirect(url_for("teacher.analytics", _anchor=qid), code=303)
+
+
+def _outcome_message(result) -> str:
+    after, before = _q(result.after.get("qwk")), _q(result.before.get("qwk"))
+    then = "the rules" if result.before_by == "rules" else "the model in use"
+    head = {"installed": "Retrained: the new model is now used",
+            "kept": "Retrained, but the model in use was kept",
+            "not_used": "Retrained, but the rules still set the level"}[result.outcome]
+    return (f"{head}. Agreement with {result.reviews} reviews (QWK): {after} for the new model "
+            f"(each essay left out of its own training) against {before} for {then}.")
+
+
+def _q(x) -> str:
+    return "n/a" if x is None else f"{x:.2f}"

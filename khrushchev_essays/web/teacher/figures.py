@@ -5,6 +5,11 @@ essays), each factor's coverage per class, the factors most often missing, the f
 the agreement between automatic and teacher levels over reviewed essays, measured exactly as
 `khrushchev-essays evaluate` measures agreement with examiners (evaluation.agreement: quadratic
 weighted kappa via scikit-learn, exact and adjacent level agreement, mark MAE).
+
+Agreement is measured three ways over the same reviewed essays: the levels as marked at the time
+(what students were shown), the rules' own level (kept in every report), and the level the engine
+would give now, re-worked from each stored report with the calibrator installed now; after a
+retraining from the reviews, the last of these moves while the first stays as it was.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...evaluation import LEVELS, agreement
+from ...scoring.calibrator import relevel, rule_mark_level
+from ...scoring.report import ScoreReport
 from ...scoring.rubric import Rubric
 from ...storage import Submission
 
@@ -54,7 +61,11 @@ class QuestionFigures:
     needs_review: int = 0
     needs_review_open: int = 0  # flagged needs_review and not yet reviewed
     reviewed: int = 0
-    agreement: dict[str, Any] = field(default_factory=dict)
+    agreement: dict[str, Any] = field(default_factory=dict)  # the levels as marked at the time
+    agreement_rules: dict[str, Any] = field(default_factory=dict)  # the rules' level alone
+    agreement_now: dict[str, Any] = field(default_factory=dict)  # re-levelled with the calibrator installed now
+    now_by: str = "rules"  # the model id that agreement_now used, or "rules"
+    now_reason: str = ""  # why the rules decide now, when they do
 
     @property
     def most_missing(self) -> list[FactorRow]:
@@ -101,4 +112,11 @@ def question_figures(rubric: Rubric, subs: Sequence[Submission]) -> QuestionFigu
     fig.flags = sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))
     t_lv, a_lv, t_mk, a_mk = (list(x) for x in zip(*pairs)) if pairs else ([], [], [], [])
     fig.agreement = agreement(t_lv, a_lv, t_mk, a_mk)
+    reports = [ScoreReport.from_dict(sub.report) for sub in subs if sub.review is not None]
+    rules = [rule_mark_level(r) for r in reports]
+    fig.agreement_rules = agreement(t_lv, [lv for _m, lv in rules], t_mk, [m for m, _lv in rules])
+    now, status = relevel(rubric, reports)
+    fig.agreement_now = agreement(t_lv, [lv for _m, lv in now], t_mk, [m for m, _lv in now])
+    fig.now_by = status.calibrator.model_id if status.active else "rules"
+    fig.now_reason = "" if status.active else status.reason
     return fig

@@ -60,6 +60,8 @@ def store_reviewed(app, q1, count: int = len(ESSAYS), shift: int = 2, class_code
 def test_a_model_that_agrees_better_is_installed_and_the_run_recorded(app, teacher_client, folder, q1):
     ids = store_reviewed(app, q1)
     with app.app_context():
+        text = read_fixture("q1_strong.txt")
+        unreviewed = save_submission(text, score(text, q1)).id  # not reviewed: not learnt from
         teacher = db.session.query(Teacher).one()
         result = retrain_from_reviews("q1", folder, teacher=teacher)
         assert result.outcome == "installed" and result.before_by == "rules" and result.reviews == len(ESSAYS)
@@ -69,7 +71,7 @@ def test_a_model_that_agrees_better_is_installed_and_the_run_recorded(app, teach
         assert result.before["qwk"] < 1.0
         assert all(result.before[k] == result.rules[k] for k in ("n", "qwk", "exact", "adjacent", "mark_mae"))
         side = result.sidecar
-        assert side["source"] == "database:teacher-reviews" and side["trained_on"] == ids
+        assert side["source"] == "database:teacher-reviews" and side["trained_on"] == ids and unreviewed not in ids
         assert side["trained_by"] == teacher.email and side["apply"] is True and side["replaced"] == "rules"
         run = db.session.query(CalibrationRun).one()
         assert (run.question, run.outcome, run.model_id, run.reviews) == ("q1", "installed", side["model_id"], len(ESSAYS))

@@ -30,6 +30,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # KHRUSHCHEV_SESSION_COOKIE_SECURE=true behind HTTPS.
 SESSION_COOKIE_SECURE = False
 
+# A teacher who leaves a school computer signed in is signed out after this long without a
+# request; the next page asks them to sign in again and returns them where they were.
+TEACHER_IDLE_MINUTES = 60
+
 WTF_CSRF_ENABLED = True
 # Writing an essay takes 45 minutes or more: a one-hour token (Flask-WTF's default) would expire
 # under a slow writer and lose the submission. Tokens stay tied to the browser session.

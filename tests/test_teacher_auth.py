@@ -87,6 +87,43 @@ def test_sign_in_goes_to_the_dashboard_and_sign_out_ends_the_session(app, client
         assert db.session.query(Teacher).one().last_sign_in_at is not None
 
 
+def test_an_idle_teacher_is_signed_out_and_returned_where_they_were(app, client):
+    from khrushchev_essays.web.teacher import SEEN_KEY
+
+    add_teacher(app)
+    sign_in(client)
+    assert client.get("/teacher/analytics").status_code == 200
+    with client.session_transaction() as s:
+        recent = s[SEEN_KEY]
+        s[SEEN_KEY] = recent - 59 * 60  # 59 minutes ago: still signed in, and the clock restarts
+    assert client.get("/teacher/").status_code == 200
+    with client.session_transaction() as s:
+        assert s[SEEN_KEY] >= recent
+        s[SEEN_KEY] = s[SEEN_KEY] - 61 * 60  # 61 minutes without a request
+    resp = client.get("/teacher/analytics?class=12C")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/teacher/login?next=/teacher/analytics?class%3D12C"
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "You were signed out after 60 minutes without activity" in page
+    assert client.get("/teacher/").status_code == 303  # really signed out, not just redirected once
+    # A POST after the timeout changes nothing either (here: a retraining).
+    sign_in(client)
+    with client.session_transaction() as s:
+        s[SEEN_KEY] = s[SEEN_KEY] - 61 * 60
+    assert client.post("/teacher/analytics/retrain/q1").headers["Location"] == "/teacher/login"
+
+
+def test_the_idle_timeout_can_be_turned_off(tmp_path):
+    from khrushchev_essays.web.teacher import SEEN_KEY
+
+    app = make_app(tmp_path / "idle.sqlite", TEACHER_IDLE_MINUTES=0)
+    add_teacher(app)
+    client = app.test_client()
+    sign_in(client)
+    with client.session_transaction() as s:
+        s[SEEN_KEY] = 0  # 1970
+    assert client.get("/teacher/").status_code == 200
+
+
 def test_wrong_password_and_unknown_email_get_the_same_answer(app, client):
     add_teacher(app)
     wrong = sign_in(client, password="not the password")

@@ -7,8 +7,10 @@ sign-in page is public. Teacher pages hold students' names and essays: they are 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, redirect, request, url_for
-from flask_login import LoginManager, current_user
+import time
+
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user
 
 from ...storage.accounts import load_teacher
 
@@ -17,11 +19,28 @@ login_manager = LoginManager()
 PUBLIC_ENDPOINTS = {"teacher.login"}
 
 
+SEEN_KEY = "teacher_seen"  # when the signed-in teacher last made a request (epoch seconds), in the signed session
+
+
 @bp.before_request
 def require_teacher():
-    """Send a signed-out visitor to the sign-in page (with where they were going, for GETs)."""
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+    """Send a signed-out visitor to the sign-in page (with where they were going, for GETs).
+
+    A teacher idle for longer than TEACHER_IDLE_MINUTES is signed out first: teacher pages hold
+    students' names and essays, and school computers are shared.
+    """
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
+    if current_user.is_authenticated:
+        now = int(time.time())
+        idle = current_app.config.get("TEACHER_IDLE_MINUTES") or 0
+        seen = session.get(SEEN_KEY)
+        if not idle or (isinstance(seen, int) and now - seen <= idle * 60):
+            session[SEEN_KEY] = now
+            return None
+        logout_user()
+        session.clear()
+        flash(f"You were signed out after {idle} minutes without activity. Sign in again to carry on.", "info")
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("teacher.login", next=target), code=303)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ...storage.accounts import authenticate, clear_failures, record_failure, sign_in_throttle
-from . import bp
+from . import SEEN_KEY, bp
 from .forms import ActionForm, LoginForm
 
 
@@ -68,6 +69,7 @@ def login():
                 # A fresh session at sign-in: nothing from before (a planted value) carries over.
                 session.clear()
                 login_user(teacher, remember=False)
+                session[SEEN_KEY] = int(time.time())
                 return redirect(safe_next(form.next.data) or url_for("teacher.dashboard"), code=303)
     else:
         status = 422 if request.method == "POST" else 200

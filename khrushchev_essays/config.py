@@ -30,6 +30,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # KHRUSHCHEV_SESSION_COOKIE_SECURE=true behind HTTPS.
 SESSION_COOKIE_SECURE = False
 
+# Marking requests allowed per client address (see web/limits.py). A class behind one school
+# address submits together, so these are generous; they stop floods, not students.
+ESSAY_RATE_LIMIT = "120 per minute"
+API_RATE_LIMIT = "60 per minute"
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+
 # A teacher who leaves a school computer signed in is signed out after this long without a
 # request; the next page asks them to sign in again and returns them where they were.
 TEACHER_IDLE_MINUTES = 60

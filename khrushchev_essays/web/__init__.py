@@ -18,13 +18,14 @@ migrate = Migrate()
 
 def init_app(app: Flask) -> None:
     """Attach the database, migrations, CSRF protection, blueprints, headers and error pages."""
-    from . import api, errors, practice, security, teacher, views
+    from . import api, errors, limits, practice, security, teacher, views
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
+    limits.init_app(app)
 
     app.register_blueprint(practice.bp)
     app.register_blueprint(api.bp)

@@ -4,7 +4,8 @@
          -d '{"question": "q1", "text": "..."}'
 
 Errors are JSON too: {"status": "error", "error": "<what is wrong>"} with status 400 (bad input),
-404, 405 or 413 (body too large).
+404, 405, 413 (body too large) or 429 (too many requests from this address: wait for the
+number of seconds in the Retry-After header).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..scoring import InputError, check_text, score
+from .limits import api_limit
 from .views import rubrics
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -23,6 +25,7 @@ def error(message: str, status: int):
 
 
 @bp.post("/score")
+@api_limit
 def score_essay():
     """Score `{"question": "q1", "text": "..."}` and return the report (see the README's contract)."""
     body = request.get_json(silent=True)

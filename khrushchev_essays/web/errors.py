@@ -15,6 +15,7 @@ MESSAGES = {
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too much text", f"That was more than the {MAX_BODY_BYTES // 1024} KB this site accepts at once. "
           f"An essay is limited to {MAX_WORDS:,} words: shorten it and submit again."),
+    429: ("Too many requests", "Too many requests came from your address just now. Wait a minute and try again."),
     500: ("Something went wrong", "The site hit a problem and your essay was not saved. Please try again in a moment."),
 }
 

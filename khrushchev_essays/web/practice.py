@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
@@ -11,6 +13,7 @@ from ..storage.reviews import current_review
 from . import charts
 from .forms import EssayForm
 from .highlight import highlight
+from .limits import essay_limit, limiter
 from .views import rubric_or_404, rubrics
 
 bp = Blueprint("practice", __name__)
@@ -27,6 +30,7 @@ def index():
 
 
 @bp.route("/questions/<qid>", methods=["GET", "POST"])
+@essay_limit
 def question(qid: str):
     """The question's guidance and the essay form; a valid post is scored, stored and redirected."""
     return _submit_or_show(rubric_or_404(qid), EssayForm(), parent=None)
@@ -67,6 +71,7 @@ def feedback(token: str):
 
 
 @bp.route("/feedback/<token>/revise", methods=["GET", "POST"])
+@essay_limit
 def revise(token: str):
     """The essay form pre-filled with an earlier attempt; the new attempt is linked to it."""
     parent = _submission_or_404(token)
@@ -84,17 +89,38 @@ def csrf_expired(error: CSRFError):
     A missing or stale token usually means the session ran out while the student was writing;
     nothing is scored or stored, and the fresh form carries a new token.
     """
+    return _form_again(
+        400, "Form expired", "This form had expired. Go back, reload the page and try again.",
+        "For your safety this form was not sent, because the page had been open a long time or "
+        "your browser blocked its cookie. Your essay is still below: press the button to submit it again.")
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    """Over the essay rate limit (web/limits.py): the essay is kept on the form, nothing is marked."""
+    wait = _retry_after(error)
+    return _form_again(
+        429, "Too many essays at once", f"Too many essays were sent from your network just now. Wait {wait} and try again.",
+        f"Too many essays were sent from your network in the last minute, so this one was not marked yet. "
+        f"Your essay is still below: wait {wait} and press the button again.")
+
+
+def _retry_after(error) -> str:
+    """How long until the limit lets the essay through: seconds when Flask-Limiter knows, else "a minute"."""
+    current = limiter.current_limit
+    seconds = int(current.reset_at - time.time()) if current is not None else 0
+    return f"{seconds} second{'s' if seconds != 1 else ''}" if 0 < seconds <= 3600 else "a minute"
+
+
+def _form_again(status: int, title: str, message: str, notice: str):
+    """The essay form as it was posted, with `notice` above it; a plain error page off the form routes."""
     view_args = request.view_args or {}
     parent = get_by_token(view_args["token"]) if "token" in view_args else None
     qid = parent.question if parent is not None else view_args.get("qid", "")
     rubric = rubrics().get(qid)
     if rubric is None:
-        return render_template("errors/error.html", code=400, title="Form expired",
-                               message="This form had expired. Go back, reload the page and try again."), 400
-    form = EssayForm()
-    notice = ("For your safety this form was not sent, because the page had been open a long time or "
-              "your browser blocked its cookie. Your essay is still below: press the button to submit it again.")
-    return _render_form(rubric, form, parent=parent, notice=notice, status=400)
+        return render_template("errors/error.html", code=status, title=title, message=message), status
+    return _render_form(rubric, EssayForm(), parent=parent, notice=notice, status=status)
 
 
 def _submission_or_404(token: str) -> Submission:

@@ -76,7 +76,7 @@ def test_the_analytics_page_shows_the_figures_and_charts(teacher_client, known):
     assert q1.count('<svg class="dist"') == 1 and q1.count('<svg class="heat"') == 1
     assert 'role="img"' in q1 and "Essays by automatic level: level 0 0, level 1 0, level 2 1, level 3 2" in q1
     assert "missing from 3 of 3 essays (100%)" in q1
-    assert 'href="/teacher/?q=q1&amp;flag=needs_review&amp;reviewed=no"' in q1
+    assert 'href="/teacher/?q=q1&amp;flag=needs_review&amp;reviewed=no&amp;attempts=latest"' in q1
     filtered = teacher_client.get("/teacher/analytics?class=12D").get_data(as_text=True)
     q1 = filtered[filtered.index('id="q1"'):filtered.index('id="q2"')]
     assert "<strong>1</strong> essays" in q1 or "<strong>1</strong> essay" in q1
@@ -95,3 +95,28 @@ def test_charts_escape_their_labels_and_bin_shares():
     assert [heat_class(x) for x in (None, 0.0, 0.01, 0.2, 0.5, 0.99, 1.0)] == ["h0", "h0", "h1", "h2", "h3", "h5", "h5"]
     bars = level_distribution([0, 1, 2, 0, 0, 0], [0, 0, 1, 0, 0, 0])
     assert bars.count('class="bar-auto"') == 6 and bars.count('class="bar-teacher"') == 6
+
+
+def test_analytics_count_each_essay_once_as_its_latest_attempt_unless_asked(app, teacher_client, scored_fixture, q1):
+    text, base = scored_fixture("q1_medium.txt", "q1")
+    with app.app_context():
+        first = save_submission(text, crafted(base, 2, 8, {}, []), student_name="Anna", class_code="12C")
+        second = save_submission(text, crafted(base, 3, 12, {}, []), student_name="Anna", class_code="12C", parent=first)
+        save_submission(text, crafted(base, 4, 17, {}, []), student_name="Anna", class_code="12C", parent=second)
+        save_submission(text, crafted(base, 1, 4, {}, []), student_name="Boris", class_code="12C")
+        latest = question_figures(q1, find_all(Filters(question="q1", attempts="latest")))
+        every = question_figures(q1, find_all(Filters(question="q1")))
+    assert latest.n == 2 and latest.auto_levels == [0, 1, 0, 0, 1, 0]  # Anna's third attempt and Boris
+    assert every.n == 4 and every.auto_levels == [0, 1, 1, 1, 1, 0]
+
+    page = teacher_client.get("/teacher/analytics").get_data(as_text=True)
+    assert "Each essay counts once, as its latest attempt." in page and ">Clear</a>" not in page
+    section = page[page.index('id="q1"'):page.index('id="q2"')]
+    assert "<strong>2</strong> essays" in section
+    page = teacher_client.get("/teacher/analytics?attempts=all").get_data(as_text=True)
+    assert "Every attempt counts." in page and ">Clear</a>" in page
+    assert "<strong>4</strong> essays" in page[page.index('id="q1"'):page.index('id="q2"')]
+    # The dashboard offers the same choice (every attempt by default).
+    dash = teacher_client.get("/teacher/?attempts=latest").get_data(as_text=True)
+    assert "Showing 1–2 of 2 essays" in dash and 'value="latest" selected' in dash
+    assert "Showing 1–4 of 4 essays" in teacher_client.get("/teacher/").get_data(as_text=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from .db import db
 from .models import Submission, SubmissionFlag
@@ -30,6 +30,7 @@ class Filters:
     level: int | None = None
     flag: str = ""
     reviewed: str = ""  # "", "yes" or "no"
+    attempts: str = ""  # "" or "all": every attempt; "latest": each essay's latest attempt only
     date_from: date | None = None
     date_to: date | None = None
     search: str = ""
@@ -38,7 +39,7 @@ class Filters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
-        """Read the dashboard's query string (q, class, level, flag, reviewed, from, to, search, sort, order)."""
+        """Read the dashboard's query string (q, class, level, flag, reviewed, attempts, from, to, search, sort, order)."""
 
         def text(key: str, limit: int = 64) -> str:
             return (args.get(key) or "").strip()[:limit]
@@ -51,6 +52,7 @@ class Filters:
             level=int(level) if level.isdigit() and int(level) <= 5 else None,
             flag=text("flag"),
             reviewed=text("reviewed") if text("reviewed") in ("yes", "no") else "",
+            attempts=text("attempts") if text("attempts") in ("all", "latest") else "",
             date_from=_date(text("from")),
             date_to=_date(text("to")),
             search=text("search", SEARCH_MAX),
@@ -93,6 +95,7 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+LATER = aliased(Submission)  # another attempt at the same essay, for "latest attempts only"
 NEEDS_REVIEW = exists().where(SubmissionFlag.submission_id == Submission.id, SubmissionFlag.flag == "needs_review")
 REVIEWED = exists().where(Review.submission_id == Submission.id)
 FLAG_COUNT = (
@@ -115,6 +118,8 @@ def filtered(f: Filters) -> Select:
         stmt = stmt.where(REVIEWED)
     elif f.reviewed == "no":
         stmt = stmt.where(~REVIEWED)
+    if f.attempts == "latest":
+        stmt = stmt.where(~exists().where(LATER.root_id == Submission.root_id, LATER.attempt > Submission.attempt))
     if f.date_from:
         stmt = stmt.where(Submission.created_at >= _start_of(f.date_from))
     if f.date_to:

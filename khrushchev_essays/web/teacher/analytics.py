@@ -34,9 +34,12 @@ def _reviews_by_question() -> dict[str, int]:
 
 @bp.get("/analytics")
 def analytics():
-    """Per-question figures and charts over the essays matching the class/date filters (every attempt counts)."""
+    """Per-question figures and charts over the essays matching the class/date/attempt filters."""
     base = Filters.from_args(request.args)
-    base = Filters(class_code=base.class_code, date_from=base.date_from, date_to=base.date_to)
+    # A student who revised three times is one student: by default each essay counts once, as its
+    # latest attempt ("attempts=all" counts every attempt).
+    base = Filters(class_code=base.class_code, date_from=base.date_from, date_to=base.date_to,
+                   attempts=base.attempts or "latest")
     reviews = _reviews_by_question()
     sections = []
     for qid, rubric in rubrics().items():
@@ -52,8 +55,10 @@ def analytics():
             "all_reviews": reviews.get(qid, 0),
             "form": ActionForm(),
         })
-    return render_template("teacher/analytics.html", f=base, sections=sections, classes=filter_choices()["classes"],
-                           min_reviews=MIN_ESSAYS)
+    # Narrowed by class or date (counting latest attempts is the default, not a narrowing).
+    narrowed = any(base.to_args(attempts="").values())
+    return render_template("teacher/analytics.html", f=base, narrowed=narrowed, sections=sections,
+                           classes=filter_choices()["classes"], min_reviews=MIN_ESSAYS)
 
 
 @bp.post("/analytics/retrain/<qid>")

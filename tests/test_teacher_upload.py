@@ -65,6 +65,25 @@ def test_several_essays_are_graded_stored_and_listed_with_per_file_errors(app, t
     assert "anna.txt" in dashboard and "boris.docx" in dashboard
 
 
+def test_resending_an_upload_stores_nothing_twice(app, teacher_client):
+    import re
+
+    form = teacher_client.get("/teacher/upload").get_data(as_text=True)
+    upload_id = re.search(r'name="upload_id" type="hidden" value="([^"]+)"', form).group(1)
+    files = [("anna.txt", read_fixture("q1_medium.txt").encode())]
+    first = post(teacher_client, files, upload_id=upload_id).get_data(as_text=True)
+    assert "1 of 1 essay marked and stored" in first
+    again = post(teacher_client, files, upload_id=upload_id)  # the browser's "resend" on reload
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "already uploaded and marked" in html and "marked and stored" not in html
+    assert len(stored(app)) == 1
+    # The results page carries a fresh id, so the next upload from it is stored.
+    next_id = re.search(r'name="upload_id" type="hidden" value="([^"]+)"', first).group(1)
+    assert next_id != upload_id
+    assert "1 of 1 essay marked and stored" in post(teacher_client, files, upload_id=next_id).get_data(as_text=True)
+    assert len(stored(app)) == 2
+
+
 def test_one_csv_gives_a_row_per_essay_with_its_own_names_and_classes(app, teacher_client):
     essay = read_fixture("q2_medium.txt").replace('"', '""')
     table = f'name,class,question,essay\r\nOlga,12d,q2,"{essay}"\r\nPetr,,2,""\r\nIra,,q9,"{essay}"\r\n'

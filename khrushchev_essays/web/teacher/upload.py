@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from pathlib import PurePosixPath
 
-from flask import Request, render_template, request
+from flask import Request, render_template, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import MultipleFileField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, Regexp
 
 from ...batch import AUTO, Item, read_data, score_items
@@ -33,6 +34,8 @@ MAX_ESSAYS = 200
 ESSAY_SUFFIXES = (".txt", ".md", ".docx")
 TABLE_SUFFIX = ".csv"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+DONE_KEY = "uploads_done"  # the ids of this session's last uploads, in the signed session
+DONE_KEEP = 10
 
 
 class InMemoryRequest(Request):
@@ -73,6 +76,9 @@ class UploadForm(FlaskForm):
         description="Optional. Given to every essay whose CSV row has no class of its own.",
         render_kw={"maxlength": CLASS_CODE_MAX, "autocomplete": "off", "spellcheck": "false"},
     )
+    # A fresh random id with every form shown: a resent post (a reload of the results page) is
+    # recognised by it and stores nothing twice.
+    upload_id = HiddenField(validators=[Optional(), Length(max=64)])
     submit = SubmitField("Upload and mark")
 
 
@@ -117,12 +123,19 @@ def upload():
     form.question.choices = [(AUTO, "Detect it for each essay")] + [(q, f"{q.upper()}: {r.title}") for q, r in rubrics().items()]
     if not form.validate_on_submit():
         return _render(form, known), 422 if request.method == "POST" else 200
+    upload_id = form.upload_id.data or ""
+    if upload_id and upload_id in session.get(DONE_KEY, []):
+        notice = ("Those files were already uploaded and marked (the page was reloaded or sent twice), so nothing "
+                  "was stored again. They are on the dashboard.")
+        return _render(UploadForm(formdata=None), known, notice=notice)
     uploads = [f for f in request.files.getlist(form.files.name) if f and (f.filename or f.content_length)]
     items, problems = read_uploads(uploads, known)
     if problems:
         return _render(form, known, problems=problems), 422
     reports = score_items(items, form.question.data, jobs=1)
     results = list(store_reports(items, reports, source="upload", class_code=form.class_code.data or None))
+    if upload_id:
+        session[DONE_KEY] = [*session.get(DONE_KEY, []), upload_id][-DONE_KEEP:]
     return _render(form, known, results=results)
 
 
@@ -135,10 +148,11 @@ def too_large(error: RequestEntityTooLarge):
     return _render(UploadForm(formdata=None), list(rubrics()), problems=[problem]), 413
 
 
-def _render(form, known, problems=None, results=None):
+def _render(form, known, problems=None, results=None, notice=None):
     if not form.question.choices:
         form.question.choices = [(AUTO, "Detect it for each essay")] + [(q, q.upper()) for q in known]
+    form.upload_id.data = secrets.token_urlsafe(16)  # every form shown is a new upload
     stored = sum(sub is not None for _i, _r, sub in results or [])
     return render_template("teacher/upload.html", form=form, problems=problems or [], results=results,
-                           stored=stored, limits={"files": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024),
+                           stored=stored, notice=notice, limits={"files": MAX_FILES, "mb": MAX_FILE_BYTES // (1024 * 1024),
                                                   "total_mb": MAX_REQUEST_BYTES // (1024 * 1024), "essays": MAX_ESSAYS})

@@ -10,6 +10,7 @@ highlighted that did not count, and nothing counts that cannot be highlighted.
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -232,30 +233,38 @@ class RubricMatcher:
         """Sentences, paragraphs, hits, years and figures of one processed essay.
 
         Token attributes are read as arrays in one call (doc.to_array) and counted with numpy:
-        making a Token object per word would cost more than the whole lemmatizer.
+        making a Token object per word would cost more than the whole lemmatizer. Only what varies
+        by token is read from the doc (position, word form, lemma, sentence start); what belongs
+        to the word form comes from the LexemeTable.
         """
         import numpy as np
-        from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LIKE_NUM, LOWER, SENT_START
+        from spacy.attrs import IDX, LEMMA, ORTH, SENT_START
 
         paragraphs = paragraph_ranges(text)
         starts = [p[0] for p in paragraphs]
         n = len(doc)
-        arr = doc.to_array([IDX, LENGTH, IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE, LIKE_NUM, LEMMA, LOWER, SENT_START])
+        arr = doc.to_array([IDX, ORTH, LEMMA, SENT_START])
         if n == 0:
-            arr = np.zeros((0, 10), dtype="uint64")
-        idx, length = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64)
-        is_alpha, is_stop, is_punct, is_space, like_num = (arr[:, k].astype(bool) for k in range(2, 7))
-        lemma_h, lower_h = arr[:, 7], arr[:, 8]
+            arr = np.zeros((0, 4), dtype="uint64")
+        idx, lemma_h = arr[:, 0].astype(np.int64), arr[:, 2]
+        lex = _lexeme_table(self.nlp).rows(arr[:, 1])
+        length = lex[:, _LEN]
+        is_alpha, is_stop, is_punct, is_space, like_num, lower_known = (
+            lex[:, k].astype(bool) for k in (_ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN))
         word = ~(is_punct | is_space)
         stop = is_alpha & is_stop
         content = is_alpha & ~is_stop
-        english = _english_hashes(self.nlp)
-        known_mask = stop | (content & (_member(lower_h, english) | _member(lemma_h, english)))
+        # A content word is English when its lower-case form or its lemma is in the word list. The
+        # form's answer is kept per word form; the lemma is looked up only for the few forms that
+        # are not themselves listed.
+        unlisted = content & ~lower_known
+        known_tokens = int(stop.sum()) + int((content & lower_known).sum()) \
+            + int(_member(lemma_h[unlisted], _english_hashes(self.nlp)).sum())
         topic_mask = content & (length > 2)
 
         idx_l, len_l = idx.tolist(), length.tolist()
         hits = self.hits(doc, idx_l, len_l)
-        sent_start = arr[:, 9].astype(np.int64) == 1
+        sent_start = arr[:, 3].astype(np.int64) == 1
         if n:
             sent_start[0] = True
         for i in _line_breaks(text, idx_l, len_l, is_space):
@@ -313,7 +322,7 @@ class RubricMatcher:
             pos += len(line) + 1
         return Analysis(
             text, sentences, paragraphs, words=int(word.sum()), alpha_tokens=int(is_alpha.sum()),
-            stop_tokens=int(stop.sum()), known_tokens=int(known_mask.sum()),
+            stop_tokens=int(stop.sum()), known_tokens=known_tokens,
             lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks,
         )
 
@@ -325,6 +334,75 @@ class RubricMatcher:
             if tuple(first[: len(opener)]) == opener:
                 return True
         return False
+
+
+# Columns of a LexemeTable row.
+_LEN, _ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN = range(7)
+
+
+class LexemeTable:
+    """What analyse needs to know about each word form, worked out once per pipeline.
+
+    Everything but a token's position, lemma and sentence start belongs to its word form (its
+    lexeme): length, the is_alpha/is_stop/is_punct/is_space/like_num flags, and whether its
+    lower-case form is in the English word list. Asking doc.to_array for those flags costs about
+    as much as the rest of analyse, and an essay repeats most of its word forms, so each form's
+    row is computed the first time it is seen and then looked up by its orth hash.
+    """
+
+    def __init__(self, nlp):
+        import numpy as np
+
+        self.vocab = nlp.vocab
+        self.english = _english_hashes(nlp)
+        # Sorted orth hashes and, row for row, their features: looking a whole essay up with one
+        # np.searchsorted is cheaper than a dict lookup per token.
+        # Kept as one (keys, table) pair so that a reader on another thread never sees the keys of
+        # one version with the table of another.
+        self._state = (np.zeros(0, dtype="uint64"), np.zeros((0, 7), dtype=np.int64))
+        self._lock = threading.Lock()
+
+    def rows(self, orths):
+        """The feature rows (one per token, columns _LEN...) of an array of orth hashes."""
+        import numpy as np
+
+        keys, table = self._state
+        pos = np.searchsorted(keys, orths)
+        found = pos < len(keys)
+        found[found] = keys[pos[found]] == orths[found]
+        if not found.all():
+            keys, table = self._add(orths[~found])
+            pos = np.searchsorted(keys, orths)
+        return table[pos]
+
+    def _add(self, orths):
+        """Add rows for new word forms; return the grown (keys, table), published together."""
+        import numpy as np
+        from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LIKE_NUM
+
+        with self._lock:
+            keys, table = self._state
+            new = np.setdiff1d(orths, keys)  # another thread may have added some meanwhile
+            lexemes = [self.vocab[h] for h in new.tolist()]
+            listed = _member(np.array([lx.lower for lx in lexemes], dtype="uint64"), self.english).tolist()
+            rows = np.array([(len(lx.orth_), *(lx.check_flag(f) for f in (IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE,
+                                                                              LIKE_NUM)), known)
+                             for lx, known in zip(lexemes, listed)], dtype=np.int64).reshape(-1, 7)
+            keys = np.concatenate([keys, new])
+            order = np.argsort(keys, kind="stable")
+            keys, table = keys[order], np.concatenate([table, rows])[order]
+            self._state = (keys, table)
+            return keys, table
+
+
+_LEXEME_TABLES: dict[int, LexemeTable] = {}
+
+
+def _lexeme_table(nlp) -> LexemeTable:
+    t = _LEXEME_TABLES.get(id(nlp))
+    if t is None:
+        t = _LEXEME_TABLES[id(nlp)] = LexemeTable(nlp)
+    return t
 
 
 ENGLISH_WORDS_FILE = "english_words.txt"

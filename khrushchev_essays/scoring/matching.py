@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -269,9 +268,6 @@ class RubricMatcher:
             sent_start[0] = True
         for i in _line_breaks(text, idx_l, len_l, is_space):
             sent_start[i] = True
-        bounds = np.flatnonzero(sent_start).tolist() + [n]
-        w_cum = np.concatenate(([0], np.cumsum(word)))
-        s_cum = np.concatenate(([0], np.cumsum(stop)))
 
         # Numbers (years and figures) and clause punctuation are rare: visit only those tokens.
         years_at: dict[int, list[tuple[int, int, int, int]]] = {}
@@ -288,32 +284,46 @@ class RubricMatcher:
         breaks = frozenset(i for i in np.flatnonzero(is_punct).tolist()
                            if text[idx_l[i]:idx_l[i] + len_l[i]] in _CLAUSE_BREAKS)
 
-        word_l = word.tolist()
-        lemma_l = lemma_h.tolist()
+        # Per-sentence figures, all at once. Sentence si covers tokens [first[si], stop[si]).
+        first = np.flatnonzero(sent_start)
+        stop_at = np.append(first[1:], n)
+        w_cum = np.concatenate(([0], np.cumsum(word)))
+        s_cum = np.concatenate(([0], np.cumsum(stop)))
+        s_words = w_cum[stop_at] - w_cum[first]
+        s_stops = s_cum[stop_at] - s_cum[first]
+        real = (s_words >= 5) & (s_stops >= 1) & (s_stops / np.maximum(1, s_words) >= 0.12)
+        # A sentence ends at its last token that is not whitespace (or at its first token), and
+        # starts at its first token that is not whitespace (or, if it has none, where it ends).
+        # Whitespace tokens are exactly the is_space ones: the tokenizer never puts whitespace in
+        # any other token.
+        pos = np.arange(n)
+        last_solid = np.maximum.accumulate(np.where(is_space, -1, pos)) if n else pos
+        next_solid = np.minimum.accumulate(np.where(is_space, n, pos)[::-1])[::-1] if n else pos
+        last = np.maximum(first, last_solid[stop_at - 1]) if n else first
+        s_end = idx[last] + length[last]
+        head = next_solid[first]
+        s_start = np.where(head < stop_at, idx[np.minimum(head, max(n - 1, 0))], s_end)
+        para = np.maximum(0, np.searchsorted(np.array(starts), s_start, side="right") - 1)
+        # Hits are in token order: cut the list where each sentence starts.
+        cut = np.searchsorted(np.array([h.tok_start for h in hits], dtype=np.int64), first).tolist() + [len(hits)]
+        # Only a sentence whose first word is the first word of some opener can open with one.
+        next_word = np.minimum.accumulate(np.where(word, pos, n)[::-1])[::-1] if n else pos
+        head_word = next_word[first].tolist()
+        word_l = lemma_l = None
+        openers = self._openers_by_first
+        reach = 2 * self._max_opener
+
         sentences: list[Sentence] = []
-        hi = 0
-        for si in range(len(bounds) - 1):
-            a, b = bounds[si], bounds[si + 1]
-            s_words = int(w_cum[b] - w_cum[a])
-            s_stops = int(s_cum[b] - s_cum[a])
-            last = b - 1
-            while last > a and not word_l[last] and text[idx_l[last]:idx_l[last] + len_l[last]].isspace():
-                last -= 1
-            start, end = idx_l[a], idx_l[last] + len_l[last]
-            while start < end and text[start].isspace():
-                start += 1
-            s_hits = []
-            while hi < len(hits) and hits[hi].tok_start < b:
-                if hits[hi].tok_start >= a:
-                    s_hits.append(hits[hi])
-                hi += 1
-            sentences.append(Sentence(
-                index=si, start=start, end=end, tok_start=a, tok_end=b,
-                paragraph=max(0, bisect_right(starts, start) - 1), words=s_words,
-                real=s_words >= 5 and s_stops >= 1 and s_stops / max(1, s_words) >= 0.12,
-                hits=s_hits, years=years_at.get(si, []), figures=figures_at.get(si, []),
-                narrative_opener=self._opens_with_narrative(a, b, word_l, lemma_l),
-            ))
+        for si, (a, b, start, end, p, w, r, hw) in enumerate(zip(
+                first.tolist(), stop_at.tolist(), s_start.tolist(), s_end.tolist(), para.tolist(),
+                s_words.tolist(), real.tolist(), head_word)):
+            narrative = False
+            if hw < min(b, a + reach) and int(lemma_h[hw]) in openers:
+                if word_l is None:
+                    word_l, lemma_l = word.tolist(), lemma_h.tolist()
+                narrative = self._opens_with_narrative(a, b, word_l, lemma_l)
+            sentences.append(Sentence(si, start, end, a, b, p, w, r, hits[cut[si]:cut[si + 1]],
+                                      years_at.get(si, []), figures_at.get(si, []), narrative))
         lines = []
         pos = 0
         for line in text.split("\n"):

@@ -84,15 +84,23 @@ class Sentence:
     years: list[tuple[int, int, int, int]] = field(default_factory=list)  # (year, start, end, token index)
     figures: list[tuple[int, int]] = field(default_factory=list)  # char spans of numbers that are not years
     narrative_opener: bool = False
+    # The criteria ask these of each sentence hundreds of times per essay, so each is worked out
+    # once, on first asking; a sentence's hits are fixed once the essay has been analysed.
+    _kinds: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _factors: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def kinds(self) -> set[str]:
-        return {h.kind for h in self.hits}
+    def kinds(self) -> frozenset[str]:
+        if self._kinds is None:
+            self._kinds = frozenset(h.kind for h in self.hits)
+        return self._kinds
 
-    def factors(self) -> set[str]:
-        return {h.key for h in self.hits if h.kind == "factor"}
+    def factors(self) -> frozenset[str]:
+        if self._factors is None:
+            self._factors = frozenset(h.key for h in self.hits if h.kind == "factor")
+        return self._factors
 
     def has(self, kind: str) -> bool:
-        return any(h.kind == kind for h in self.hits)
+        return kind in self.kinds()
 
 
 @dataclass

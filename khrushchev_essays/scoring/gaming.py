@@ -21,6 +21,7 @@ from .criteria import (
     narrative_sentences,
     relevance,
 )
+from .matching import _member
 from .rubric import Rubric
 
 # Thresholds, set against the marked practice essays and the project's own junk fixtures.
@@ -73,7 +74,14 @@ class TopicModel:
         self._idf = {hash_string(t): float(self.vectorizer.idf_[i]) for t, i in self.vectorizer.vocabulary_.items()}
         self._weight = {hash_string(t): float(self.centroid[i]) for t, i in self.vectorizer.vocabulary_.items()}
         self._oov_idf = float(max(self.vectorizer.idf_)) if len(self.vectorizer.idf_) else 1.0
+        # The same, as arrays sorted by hash, for similarity() to look a whole essay up at once.
+        import numpy as np
+
+        self._keys = np.array(sorted(self._idf), dtype="uint64")
+        self._idfs = np.array([self._idf[k] for k in self._keys.tolist()], dtype=float)
+        self._weights = np.array([self._weight[k] for k in self._keys.tolist()], dtype=float)
         self.question_lemmas = {t.lemma for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
+        self.question_lemma_array = np.array(sorted(self.question_lemmas), dtype="uint64")  # for _member
         self.question_norm = _squash(rubric.question)
 
     def similarity(self, lemma_hashes) -> float:
@@ -83,15 +91,34 @@ class TopicModel:
         if len(lemma_hashes) == 0:
             return 0.0
         values, freq = np.unique(lemma_hashes, return_counts=True)
-        counts = dict(zip(values.tolist(), freq.tolist()))
         # The same weighting as TfidfVectorizer(sublinear_tf=True): (1 + log tf) * idf, L2-normalised.
-        # Words outside the topic vocabulary still count in the norm, with the rarest idf.
-        dot = norm = 0.0
-        for lm, c in counts.items():
-            w = (1.0 + math.log(c)) * self._idf.get(lm, self._oov_idf)
-            norm += w * w
-            dot += w * self._weight.get(lm, 0.0)
+        # Words outside the topic vocabulary still count in the norm, with the rarest idf. Worked
+        # out with numpy, but to the same bits as a Python loop over the sorted lemmas: the logs
+        # come from math.log, and np.cumsum adds in order (np.sum would add pairwise).
+        keys = self._keys
+        if len(keys):
+            pos = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+            known = keys[pos] == values
+            idf, weight = np.where(known, self._idfs[pos], self._oov_idf), np.where(known, self._weights[pos], 0.0)
+        else:
+            idf, weight = np.full(len(values), self._oov_idf), np.zeros(len(values))
+        w = (1.0 + _logs(int(freq.max()))[freq]) * idf
+        norm = float(np.cumsum(w * w)[-1])
+        dot = float(np.cumsum(w * weight)[-1])
         return dot / math.sqrt(norm) if norm else 0.0
+
+
+_LOGS = None  # math.log(0..n) as a numpy array, grown as needed (index 0 unused)
+
+
+def _logs(upto: int):
+    """A table of math.log(c) for c up to at least `upto` (np.log may differ in the last bit)."""
+    global _LOGS
+    import numpy as np
+
+    if _LOGS is None or len(_LOGS) <= upto:
+        _LOGS = np.array([0.0] + [math.log(c) for c in range(1, 2 * upto + 64)])
+    return _LOGS
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -138,15 +165,15 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
 
     # Copying the question.
-    content = a.lemma_hashes.tolist()
-    in_q = sum(1 for lm in content if lm in topic.question_lemmas)
+    content = a.lemma_hashes
+    in_q = int(_member(content, topic.question_lemma_array).sum())
     remainder = None
     if a.words < len(topic.question_norm.split()) * 4 + COPY_REMAINDER_WORDS:
         # Only a short text can be "mostly the question"; skip the string work for real essays.
         squashed = _squash(a.text)
         if topic.question_norm in squashed:
             remainder = len(squashed.replace(topic.question_norm, " ").split())
-    if (content and in_q / len(content) >= COPIED_SHARE) or (remainder is not None and remainder < COPY_REMAINDER_WORDS):
+    if (len(content) and in_q / len(content) >= COPIED_SHARE) or (remainder is not None and remainder < COPY_REMAINDER_WORDS):
         cap("copied_question", r.caps.copied_question, "the text mostly repeats the question")
 
     # Off topic: unlike the rubric's topic, and touching at most one of its factors.

@@ -67,7 +67,7 @@ def find(analysis: Analysis, rubric: Rubric) -> Findings:
         zone = _zone(sents, ff.sentences)
         for s in zone:
             kinds = s.kinds()
-            cues = [h for h in s.hits if h.kind == "dev" and h.key == ff.id]
+            cues = [h for h in s.hits if h.kind == "dev" and h.key == ff.id] if "dev" in kinds else []
             ff.cues.extend(cues)
             if kinds & _LINK_KINDS:
                 ff.linked += 1
@@ -122,9 +122,9 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
     text = analysis.text
     breaks = analysis.breaks
     for s in analysis.sentences:
-        events = [h for h in s.hits if h.kind == "event"]
-        if not events or not s.years:
+        if not s.years or "event" not in s.kinds():
             continue
+        events = [h for h in s.hits if h.kind == "event"]
         for year, ys, ye, yi in s.years:
             candidates = []
             for h in events:
@@ -134,8 +134,8 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
                     d, between, after = h.tok_start - yi - 1, range(yi + 1, h.tok_start), False
                 else:
                     continue  # the year is part of the event's own name
-                clean = not any(i in breaks for i in between)
                 if d <= YEAR_WINDOW:
+                    clean = not any(i in breaks for i in between)
                     candidates.append((not clean, d, not after, h, clean, after))
             if not candidates:
                 continue

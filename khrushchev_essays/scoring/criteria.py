@@ -149,13 +149,22 @@ def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
 
 
 # --- analysis -------------------------------------------------------------------------------------
+# Kinds of hit that mark a sentence as doing something (sets made once: these are asked per sentence).
+_EXPLAINING = frozenset({"causal", "evaluative", "comparison", "judgement", "counter", "conclusion"})
+_ANALYTIC = frozenset({"causal", "evaluative", "comparison"})
+_LINKING = frozenset({"causal", "comparison", "judgement"})
+_POINT = frozenset({"causal", "evaluative", "comparison", "judgement"})
+_VARIETY = ("causal", "evaluative", "comparison", "counter")
+_RELEVANT = frozenset({"causal", "evaluative", "comparison", "judgement", "counter"})
+
+
 @per_essay
 def narrative_sentences(ctx: Context) -> list[Sentence]:
     """Sentences that tell what happened without saying why it mattered."""
     out = []
     for s in ctx.real:
         k = s.kinds()
-        if k & {"causal", "evaluative", "comparison", "judgement", "counter", "conclusion"}:
+        if not k.isdisjoint(_EXPLAINING):
             continue
         if s.narrative_opener or s.years or "event" in k or "people" in k:
             out.append(s)
@@ -164,14 +173,14 @@ def narrative_sentences(ctx: Context) -> list[Sentence]:
 
 @per_essay
 def analytic_sentences(ctx: Context) -> list[Sentence]:
-    return [s for s in ctx.real if s.kinds() & {"causal", "evaluative", "comparison"}]
+    return [s for s in ctx.real if not s.kinds().isdisjoint(_ANALYTIC)]
 
 
 @per_essay
 def link_sentences(ctx: Context) -> list[Sentence]:
     """Sentences that connect factors: two factors together, or a comparison between things."""
-    return [s for s in ctx.real if len(s.factors()) >= 2 and s.kinds() & {"causal", "comparison", "judgement"}
-            or "comparison" in s.kinds()]
+    return [s for s in ctx.real if "comparison" in s.kinds()
+            or (len(s.factors()) >= 2 and not s.kinds().isdisjoint(_LINKING))]
 
 
 @criterion("analysis")
@@ -202,7 +211,7 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
         comment += f" About {round(100 * narr_share)}% of the essay tells the story without analysing it."
     evidence = []
     for s in an:
-        evidence += _hit_spans(ctx, s, {"causal", "evaluative", "comparison"}, "analysis")
+        evidence += _hit_spans(ctx, s, _ANALYTIC, "analysis")
     return Measure(score, comment, evidence, {"sentences": len(ctx.real), "analytic": len(an), "links": len(links),
                                               "narrative": len(narr), "narrative_share": round(narr_share, 3),
                                               "variety": variety, "relevance": round(relevance(ctx), 3),
@@ -219,15 +228,15 @@ def argued_paragraphs(ctx: Context) -> float:
     body = keys[1:-1] if len(keys) >= 3 else keys
     if not body:
         return 0.0
-    return sum(1 for k in body if firsts[k].kinds() & {"causal", "evaluative", "comparison", "judgement"}) / len(body)
+    return sum(1 for k in body if not firsts[k].kinds().isdisjoint(_POINT)) / len(body)
 
 
 @per_essay
 def marker_variety(ctx: Context) -> int:
     """How many different words and phrases of explanation, evaluation and argument are used."""
     text = ctx.analysis.text
-    return len({text[h.start:h.end].lower() for s in ctx.real for h in s.hits
-                if h.kind in ("causal", "evaluative", "comparison", "counter")})
+    return len({text[h.start:h.end].lower() for s in ctx.real if not s.kinds().isdisjoint(_VARIETY)
+                for h in s.hits if h.kind in _VARIETY})
 
 
 @per_essay
@@ -236,8 +245,7 @@ def relevance(ctx: Context) -> float:
     real = ctx.real
     if not real:
         return 0.0
-    keep = {"causal", "evaluative", "comparison", "judgement", "counter"}
-    return sum(1 for s in real if s.factors() or s.kinds() & keep) / len(real)
+    return sum(1 for s in real if s.factors() or not s.kinds().isdisjoint(_RELEVANT)) / len(real)
 
 
 # --- balance --------------------------------------------------------------------------------------
@@ -266,7 +274,8 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
     paras = counter_paragraphs(ctx)
     counter = _clip(len(paras) / p["target_paragraphs"])
     covered, rivals, weighed = named_factor_weighing(ctx)
-    evidence = [sp for s in ctx.real if s.paragraph in paras for sp in _hit_spans(ctx, s, {"counter"}, "counter")]
+    evidence = [sp for s in ctx.real if s.paragraph in paras and "counter" in s.kinds()
+                for sp in _hit_spans(ctx, s, {"counter"}, "counter")]
     if ctx.rubric.named_factor is None:
         score = counter
         comment = (f"You consider the other side in {len(paras)} paragraph{'s' if len(paras) != 1 else ''}."

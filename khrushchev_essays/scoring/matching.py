@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from operator import attrgetter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -66,6 +67,9 @@ class Hit:
     end: int
     tok_start: int
     tok_end: int
+
+
+_TOK_START = attrgetter("tok_start")
 
 
 @dataclass(slots=True)
@@ -216,14 +220,14 @@ class RubricMatcher:
         """Phrase hits; within a kind, the longest of overlapping hits wins ("secret speech" over
         "speech"), and a factor phrase is credited to one factor only."""
         labels = self._labels
-        raw = sorted((labels[m][0], s - e, s, e, labels[m][1]) for m, s, e in self.matcher(doc))
+        # Sorted by kind, then longest first, start and key: the order in which hits are preferred.
+        raw = sorted([(labels[m][0], s - e, s, e, labels[m][1]) for m, s, e in self.matcher(doc)])
         out: list[Hit] = []
-        taken: dict[str, set[int]] = {}
-        for kind, _neg, s, e, key in raw:
-            used = taken.get(kind)
-            if used is None:
-                used = taken[kind] = set()
-            if e - s == 1:
+        kind_now = None
+        for kind, neg, s, e, key in raw:
+            if kind != kind_now:  # the first match of a kind: no token of that kind taken yet
+                kind_now, used = kind, set()
+            if neg == -1:
                 if s in used:
                     continue
                 used.add(s)
@@ -233,7 +237,7 @@ class RubricMatcher:
                     continue
                 used.update(span)
             out.append(Hit(kind, key, idx[s], idx[e - 1] + length[e - 1], s, e))
-        out.sort(key=lambda h: h.tok_start)
+        out.sort(key=_TOK_START)
         return out
 
     def analyse(self, doc, text: str) -> Analysis:

@@ -260,8 +260,8 @@ class RubricMatcher:
         idx, lemma_h = arr[:, 0].astype(np.int64), arr[:, 2]
         lex = _lexeme_table(self.nlp).rows(arr[:, 1])
         length = lex[:, _LEN]
-        is_alpha, is_stop, is_punct, is_space, like_num, lower_known = (
-            lex[:, k].astype(bool) for k in (_ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN))
+        is_alpha, is_stop, is_punct, is_space, like_num, lower_known, is_break = (
+            lex[:, k].astype(bool) for k in (_ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK))
         word = ~(is_punct | is_space)
         stop = is_alpha & is_stop
         content = is_alpha & ~is_stop
@@ -293,7 +293,8 @@ class RubricMatcher:
                 years_at.setdefault(si, []).append((int(m.group(1)), idx_l[i], idx_l[i] + len_l[i], i))
             elif any(ch.isdigit() for ch in tok) or tok.lower() in _FIGURE_WORDS:
                 figures_at.setdefault(si, []).append((idx_l[i], idx_l[i] + len_l[i]))
-        breaks = frozenset(i for i in np.flatnonzero(is_punct).tolist()
+        # (The text as submitted has the last word: the pipeline saw "\u2011" as "-".)
+        breaks = frozenset(i for i in np.flatnonzero(is_break).tolist()
                            if text[idx_l[i]:idx_l[i] + len_l[i]] in _CLAUSE_BREAKS)
 
         # Per-sentence figures, all at once. Sentence si covers tokens [first[si], stop[si]).
@@ -359,7 +360,8 @@ class RubricMatcher:
 
 
 # Columns of a LexemeTable row.
-_LEN, _ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN = range(7)
+_LEN, _ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK = range(8)
+_COLUMNS = 8
 
 
 class LexemeTable:
@@ -367,7 +369,7 @@ class LexemeTable:
 
     Everything but a token's position, lemma and sentence start belongs to its word form (its
     lexeme): length, the is_alpha/is_stop/is_punct/is_space/like_num flags, and whether its
-    lower-case form is in the English word list. Asking doc.to_array for those flags costs about
+    lower-case form is in the English word list, and whether it is clause punctuation. Asking doc.to_array for those flags costs about
     as much as the rest of analyse, and an essay repeats most of its word forms, so each form's
     row is computed the first time it is seen and then looked up by its orth hash.
     """
@@ -381,7 +383,7 @@ class LexemeTable:
         # np.searchsorted is cheaper than a dict lookup per token.
         # Kept as one (keys, table) pair so that a reader on another thread never sees the keys of
         # one version with the table of another.
-        self._state = (np.zeros(0, dtype="uint64"), np.zeros((0, 7), dtype=np.int64))
+        self._state = (np.zeros(0, dtype="uint64"), np.zeros((0, _COLUMNS), dtype=np.int64))
         self._lock = threading.Lock()
 
     def rows(self, orths):
@@ -408,8 +410,9 @@ class LexemeTable:
             lexemes = [self.vocab[h] for h in new.tolist()]
             listed = _member(np.array([lx.lower for lx in lexemes], dtype="uint64"), self.english).tolist()
             rows = np.array([(len(lx.orth_), *(lx.check_flag(f) for f in (IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE,
-                                                                              LIKE_NUM)), known)
-                             for lx, known in zip(lexemes, listed)], dtype=np.int64).reshape(-1, 7)
+                                                                              LIKE_NUM)), known,
+                              lx.is_punct and lx.orth_ in _CLAUSE_BREAKS)
+                             for lx, known in zip(lexemes, listed)], dtype=np.int64).reshape(-1, _COLUMNS)
             keys = np.concatenate([keys, new])
             order = np.argsort(keys, kind="stable")
             keys, table = keys[order], np.concatenate([table, rows])[order]

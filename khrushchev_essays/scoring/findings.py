@@ -52,7 +52,7 @@ def find(analysis: Analysis, rubric: Rubric) -> Findings:
     factors: dict[str, FactorFinding] = {f.id: FactorFinding(f.id, f.name, "missing") for f in rubric.factors}
 
     for s in sents:
-        if not s.real:
+        if not s.real or "factor" not in s.kinds():
             continue  # a phrase only counts where it stands in a sentence that argues
         for h in s.hits:
             if h.kind == "factor":
@@ -79,8 +79,10 @@ def find(analysis: Analysis, rubric: Rubric) -> Findings:
         ff.status = "developed" if developed else "mentioned"
 
     correct, wrong = _check_dates(analysis, rubric)
-    people = _spans(analysis, (h for s in sents if s.real for h in s.hits if h.kind == "people"), "person")
-    historians = _spans(analysis, (h for s in sents for h in s.hits if h.kind == "historians"), "historian")
+    people = _spans(analysis, (h for s in sents if s.real and "people" in s.kinds()
+                               for h in s.hits if h.kind == "people"), "person")
+    historians = _spans(analysis, (h for s in sents if "historians" in s.kinds()
+                                   for h in s.hits if h.kind == "historians"), "historian")
     figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if s.real for a, b in s.figures]
 
     fragments = sum(1 for _a, _b, w in analysis.lines if w < 6)

@@ -180,7 +180,7 @@ def analytic_sentences(ctx: Context) -> list[Sentence]:
 def link_sentences(ctx: Context) -> list[Sentence]:
     """Sentences that connect factors: two factors together, or a comparison between things."""
     return [s for s in ctx.real if "comparison" in s.kinds()
-            or (len(s.factors()) >= 2 and not s.kinds().isdisjoint(_LINKING))]
+            or (not s.kinds().isdisjoint(_LINKING) and len(s.factors()) >= 2)]
 
 
 @criterion("analysis")

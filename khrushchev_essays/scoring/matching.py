@@ -100,7 +100,8 @@ class Sentence:
 
     def factors(self) -> frozenset[str]:
         if self._factors is None:
-            self._factors = frozenset(h.key for h in self.hits if h.kind == "factor")
+            self._factors = frozenset(h.key for h in self.hits if h.kind == "factor") \
+                if "factor" in self.kinds() else frozenset()
         return self._factors
 
     def has(self, kind: str) -> bool:

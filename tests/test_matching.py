@@ -237,3 +237,42 @@ def test_a_wrong_date_costs_evidence_marks():
     ev = {r is right: next(c for c in r.criteria if c.id == "evidence") for r in (right, wrong)}
     assert ev[False].mark < ev[True].mark
     assert ev[False].details["inaccuracies"] == 1
+
+
+# --- the per-word-form table analyse reads token flags from -------------------------------------
+def test_lexeme_table_gives_each_token_the_flags_spacy_gives_it():
+    """The table is a cache of spaCy's own answers, filled as word forms are first seen: its rows
+    must agree with the tokens, whether a form is new or cached, and stay right as it grows."""
+    from spacy.attrs import ORTH
+
+    from khrushchev_essays.scoring.matching import (
+        _ALPHA, _BREAK, _CLAUSE_BREAKS, _LEN, _NUM, _PUNCT, _SPACE, _STOP, LexemeTable)
+
+    nlp = get_nlp()
+    table = LexemeTable(nlp)
+    first = nlp("Khrushchev's 1956 speech - a turning point; 3 million people, in  the\n\nUSSR: \u2014 and so on.")
+    later = nlp("Entirely unseen words: zwiebelkuchen, quixotic, 42nd, \u00bfqu\u00e9?  and the USSR again.")
+    for doc in (first, later, first):  # new forms, new forms beside cached ones, all cached
+        rows = table.rows(doc.to_array(ORTH))
+        assert len(rows) == len(doc)
+        for tok, row in zip(doc, rows.tolist()):
+            assert row[_LEN] == len(tok.text), tok.text
+            assert [row[_ALPHA], row[_STOP], row[_PUNCT], row[_SPACE], row[_NUM]] == \
+                [tok.is_alpha, tok.is_stop, tok.is_punct, tok.is_space, tok.like_num], tok.text
+            assert row[_BREAK] == (tok.is_punct and tok.text in _CLAUSE_BREAKS), tok.text
+
+
+def test_sentence_kinds_and_factors_follow_its_hits():
+    """kinds() and factors() are worked out once per sentence: they must still be those of its hits."""
+    from khrushchev_essays.scoring import engine, load_rubric
+
+    nlp = get_nlp()
+    rubric = load_rubric("q1")
+    text = OPENING + "De-Stalinisation mattered because the Secret Speech of 1956 shocked the Party. However, little changed."
+    a = engine._matcher(rubric, nlp).analyse(nlp(text), text)
+    assert any(s.factors() for s in a.sentences)
+    for s in a.sentences:
+        for _ in range(2):  # computed, then cached
+            assert s.kinds() == {h.kind for h in s.hits}
+            assert s.factors() == {h.key for h in s.hits if h.kind == "factor"}
+            assert all(s.has(h.kind) for h in s.hits) and not s.has("no such kind")

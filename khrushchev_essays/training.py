@@ -152,18 +152,30 @@ def train_question(rubric: Rubric, data: list[tuple[ScoreReport, int, int]], out
         raise TrainingError([f"{rubric.id}: {len(data)} marked essays, at least {MIN_ESSAYS} are needed"])
     reports, levels, marks = [d[0] for d in data], [d[1] for d in data], [d[2] for d in data]
     cv = cross_validate(rubric, reports, levels, marks)
+    better = _qwk(cv["model"]) > _qwk(cv["rules"])
+    reason = f"QWK {_f(cv['model']['qwk'])} against the rules' {_f(cv['rules']['qwk'])}"
+    return _fit_and_save(rubric, reports, marks, cv, out_dir, {
+        "source": source, "apply": bool(better or always_apply),
+        "apply_reason": reason + ("" if better else "; applied anyway (always_apply)" if always_apply else ""),
+    })
+
+
+def _fit_and_save(rubric: Rubric, reports: list[ScoreReport], marks: list[int], cv: dict[str, Any],
+                  out_dir: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Fit the calibrator on every essay and save it; the sidecar gets the training size, the
+    cross-validated figures (`cv` from cross_validate) and `meta`. Returns the sidecar."""
     names = _names(reports)
     est = new_estimator(names).fit(feature_matrix(reports, names), np.asarray(marks, dtype=float))
-    gain = (cv["model"]["qwk"] or -1.0) - (cv["rules"]["qwk"] or -1.0)
-    better = gain > 0
-    reason = f"QWK {_f(cv['model']['qwk'])} against the rules' {_f(cv['rules']['qwk'])}"
-    meta = {
-        "training_size": len(data), "source": source, "residual_sd": cv["residual_sd"],
-        "cv": {k: cv[k] for k in ("method", "model", "rules")}, "needs_review_below": NEEDS_REVIEW_BELOW,
-        "apply": bool(better or always_apply),
-        "apply_reason": reason + ("" if better else "; applied anyway (always_apply)" if always_apply else ""),
-    }
-    return save_calibrator(est, rubric, out_dir, meta)
+    return save_calibrator(est, rubric, out_dir, {
+        "training_size": len(reports), "residual_sd": cv["residual_sd"],
+        "cv": {k: cv[k] for k in ("method", "model", "rules")}, "needs_review_below": NEEDS_REVIEW_BELOW, **meta,
+    })
+
+
+def _qwk(group: dict[str, Any]) -> float:
+    """A group's QWK for comparing, with n/a (every essay at one level) below any real figure."""
+    q = group.get("qwk")
+    return -1.0 if q is None else float(q)
 
 
 def _f(x: float | None) -> str:
@@ -240,11 +252,6 @@ def rule_reports(rubric: Rubric, texts: Sequence[str]) -> list[ScoreReport]:
     return reports
 
 
-def _qwk(group: dict[str, Any]) -> float:
-    q = group.get("qwk")
-    return -1.0 if q is None else float(q)
-
-
 def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path = CALIBRATORS_DIR, *,
                      always_apply: bool = False, trained_by: str = "command line",
                      lock_timeout: float = LOCK_TIMEOUT) -> Retraining:
@@ -256,7 +263,7 @@ def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path 
     """
     from .scoring.calibrator import relevel
 
-    essays = [e for e in essays]
+    essays = list(essays)
     if len(essays) < MIN_ESSAYS:
         raise TrainingError([f"{rubric.id}: {len(essays)} reviewed submissions, at least {MIN_ESSAYS} are needed"])
     with calibrators_lock(out_dir, lock_timeout):
@@ -287,16 +294,11 @@ def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path 
             keep = f"kept {before_by}" if incumbent else "the rules still decide"
             return Retraining(rubric.id, len(essays), before_by, before, after, rules, outcome,
                               f"{rubric.id}: not better ({figures}): {keep}; no file changed")
-        names = _names(reports)
-        est = new_estimator(names).fit(feature_matrix(reports, names), np.asarray(marks, dtype=float))
-        meta = {
-            "training_size": len(essays), "source": "database:teacher-reviews", "trained_by": trained_by,
-            "trained_on": [e.submission_id for e in essays], "residual_sd": cv["residual_sd"],
-            "cv": {k: cv[k] for k in ("method", "model", "rules")}, "needs_review_below": NEEDS_REVIEW_BELOW,
+        side = _fit_and_save(rubric, reports, marks, cv, out_dir, {
+            "source": "database:teacher-reviews", "trained_by": trained_by,
+            "trained_on": [e.submission_id for e in essays], "replaced": before_by,
             "apply": True, "apply_reason": figures + ("" if better else "; installed anyway (always_apply)"),
-            "replaced": before_by,
-        }
-        side = save_calibrator(est, rubric, out_dir, meta)
+        })
     return Retraining(rubric.id, len(essays), before_by, before, after, rules, "installed",
                       f"{rubric.id}: installed {side['model_id']} ({figures})", side)
 
@@ -310,12 +312,10 @@ def retrain_from_reviews(question: str | Rubric, out_dir: str | Path = CALIBRATO
     from .storage import record_run, reviewed_essays
 
     rubric = question if isinstance(question, Rubric) else load_rubric(question)
-    question = rubric.id
-    result = retrain_question(rubric, list(reviewed_essays(question)), out_dir, always_apply=always_apply,
-                              trained_by=teacher.email if teacher is not None else "command line",
-                              lock_timeout=lock_timeout)
-    record_run(question=question, teacher_id=getattr(teacher, "id", None),
-               trained_by=teacher.email if teacher is not None else "command line", reviews=result.reviews,
+    trained_by = teacher.email if teacher is not None else "command line"
+    result = retrain_question(rubric, list(reviewed_essays(rubric.id)), out_dir, always_apply=always_apply,
+                              trained_by=trained_by, lock_timeout=lock_timeout)
+    record_run(question=rubric.id, teacher_id=getattr(teacher, "id", None), trained_by=trained_by, reviews=result.reviews,
                before_by=result.before_by, before=result.before, after=result.after, rules=result.rules,
                outcome=result.outcome, model_id=result.model_id, message=result.message)
     return result

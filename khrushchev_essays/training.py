@@ -327,11 +327,12 @@ def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = Fa
     Raises TrainingError when no question has enough. Needs an application context.
     """
     from .scoring.rubric import load_all_rubrics
-    from .storage import reviewed_essays
+    from .storage import reviewed_counts
 
+    counts = reviewed_counts()
     results, short = {}, []
     for qid in sorted(load_all_rubrics()):
-        n = sum(1 for _e in reviewed_essays(qid))
+        n = counts.get(qid, 0)
         if n < MIN_ESSAYS:
             short.append(f"{qid}: {n} reviewed submissions, at least {MIN_ESSAYS} are needed")
             continue

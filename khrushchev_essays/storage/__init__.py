@@ -7,7 +7,7 @@ and never imports the web app.
 from .db import Base, UTCDateTime, configure_engine, db, restrict_sqlite_files, utcnow
 from .models import SOURCES, Submission, SubmissionFlag
 from .submissions import attempt_history, get_by_token, new_token, save_submission
-from .calibration_runs import CalibrationRun, ReviewedEssay, recent_runs, record_run, reviewed_essays
+from .calibration_runs import CalibrationRun, ReviewedEssay, recent_runs, record_run, reviewed_counts, reviewed_essays
 from .teachers import LoginAttempt, Review, ReviewChange, Teacher
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "new_token",
     "recent_runs",
     "record_run",
+    "reviewed_counts",
     "reviewed_essays",
     "restrict_sqlite_files",
     "save_submission",

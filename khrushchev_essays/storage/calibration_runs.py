@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, select
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Select, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import UTCDateTime, db, utcnow
@@ -33,7 +33,7 @@ class CalibrationRun(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "calibration_runs"
-    __table_args__ = (CheckConstraint("outcome IN ('installed', 'kept', 'not_used')", name="outcome_known"),)
+    __table_args__ = (CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in OUTCOMES)})", name="outcome_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question: Mapped[str] = mapped_column(String(32), index=True)
@@ -67,16 +67,25 @@ class ReviewedEssay:
     mark: int
 
 
+def _reviewed(*columns) -> Select:
+    """SELECT `columns` over reviewed submissions whose engine report was scored: what retraining learns from."""
+    return select(*columns).join(Review, Review.submission_id == Submission.id).where(Submission.mark.is_not(None))
+
+
 def reviewed_essays(question: str) -> Iterator[ReviewedEssay]:
-    """Every reviewed submission of `question` whose engine report was scored, oldest first."""
+    """Every reviewed, scored submission of `question`, oldest first."""
     rows = db.session.execute(
-        select(Submission.id, Submission.text, Review.level, Review.mark)
-        .join(Review, Review.submission_id == Submission.id)
-        .where(Submission.question == question, Submission.mark.is_not(None))
-        .order_by(Submission.id)
+        _reviewed(Submission.id, Submission.text, Review.level, Review.mark)
+        .where(Submission.question == question).order_by(Submission.id)
     )
     for sid, text, level, mark in rows:
         yield ReviewedEssay(int(sid), text, int(level), int(mark))
+
+
+def reviewed_counts() -> dict[str, int]:
+    """How many reviewed, scored submissions each question has (as reviewed_essays would list them)."""
+    rows = db.session.execute(_reviewed(Submission.question, func.count()).group_by(Submission.question))
+    return {q: int(n) for q, n in rows}
 
 
 def record_run(**fields: Any) -> CalibrationRun:

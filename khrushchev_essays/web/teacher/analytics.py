@@ -8,10 +8,9 @@ from dataclasses import replace
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ...scoring import calibrator as calibration
-from ...storage import Review, Submission, db, recent_runs
+from ...storage import recent_runs, reviewed_counts
 from ...storage.queries import Filters, filter_choices, find_all
 from ...training import MIN_ESSAYS, TrainingError, retrain_from_reviews
 from ..views import rubrics
@@ -19,17 +18,6 @@ from . import bp
 from .figures import question_figures
 from .forms import ActionForm
 from .svg import coverage_heatmap, level_distribution
-
-
-def _reviews_by_question() -> dict[str, int]:
-    """Reviewed, scored submissions per question: what a retraining would learn from (no filters)."""
-    rows = db.session.execute(
-        select(Submission.question, func.count())
-        .join(Review, Review.submission_id == Submission.id)
-        .where(Submission.mark.is_not(None))
-        .group_by(Submission.question)
-    )
-    return {q: n for q, n in rows}
 
 
 @bp.get("/analytics")
@@ -40,7 +28,7 @@ def analytics():
     # latest attempt ("attempts=all" counts every attempt).
     base = Filters(class_code=base.class_code, date_from=base.date_from, date_to=base.date_to,
                    attempts=base.attempts or "latest")
-    reviews = _reviews_by_question()
+    reviews = reviewed_counts()
     sections = []
     for qid, rubric in rubrics().items():
         fig = question_figures(rubric, find_all(replace(base, question=qid)))

@@ -98,14 +98,14 @@ def csrf_expired(error: CSRFError):
 @bp.errorhandler(429)
 def too_many(error):
     """Over the essay rate limit (web/limits.py): the essay is kept on the form, nothing is marked."""
-    wait = _retry_after(error)
+    wait = _retry_after()
     return _form_again(
         429, "Too many essays at once", f"Too many essays were sent from your network just now. Wait {wait} and try again.",
         f"Too many essays were sent from your network in the last minute, so this one was not marked yet. "
         f"Your essay is still below: wait {wait} and press the button again.")
 
 
-def _retry_after(error) -> str:
+def _retry_after() -> str:
     """How long until the limit lets the essay through: seconds when Flask-Limiter knows, else "a minute"."""
     current = limiter.current_limit
     seconds = int(current.reset_at - time.time()) if current is not None else 0

@@ -21,7 +21,6 @@ from typing import Any
 
 from ...evaluation import LEVELS, agreement
 from ...scoring.calibrator import relevel, rule_mark_level
-from ...scoring.report import ScoreReport
 from ...scoring.rubric import Rubric
 from ...storage import Submission
 
@@ -65,7 +64,6 @@ class QuestionFigures:
     agreement_rules: dict[str, Any] = field(default_factory=dict)  # the rules' level alone
     agreement_now: dict[str, Any] = field(default_factory=dict)  # re-levelled with the calibrator installed now
     now_by: str = "rules"  # the model id that agreement_now used, or "rules"
-    now_reason: str = ""  # why the rules decide now, when they do
 
     @property
     def most_missing(self) -> list[FactorRow]:
@@ -112,11 +110,13 @@ def question_figures(rubric: Rubric, subs: Sequence[Submission]) -> QuestionFigu
     fig.flags = sorted(flags.items(), key=lambda kv: (-kv[1], kv[0]))
     t_lv, a_lv, t_mk, a_mk = (list(x) for x in zip(*pairs)) if pairs else ([], [], [], [])
     fig.agreement = agreement(t_lv, a_lv, t_mk, a_mk)
-    reports = [ScoreReport.from_dict(sub.report) for sub in subs if sub.review is not None]
+    reports = [sub.score_report() for sub in subs if sub.review is not None]
     rules = [rule_mark_level(r) for r in reports]
     fig.agreement_rules = agreement(t_lv, [lv for _m, lv in rules], t_mk, [m for m, _lv in rules])
     now, status = relevel(rubric, reports)
-    fig.agreement_now = agreement(t_lv, [lv for _m, lv in now], t_mk, [m for m, _lv in now])
-    fig.now_by = status.calibrator.model_id if status.active else "rules"
-    fig.now_reason = "" if status.active else status.reason
+    if status.active:
+        fig.agreement_now = agreement(t_lv, [lv for _m, lv in now], t_mk, [m for m, _lv in now])
+        fig.now_by = status.calibrator.model_id
+    else:  # without a calibrator, relevel gives the rules' own levels
+        fig.agreement_now = fig.agreement_rules
     return fig

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import threading
-from operator import attrgetter
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 
 from .rubric import Rubric
 
@@ -369,10 +369,11 @@ class LexemeTable:
     """What analyse needs to know about each word form, worked out once per pipeline.
 
     Everything but a token's position, lemma and sentence start belongs to its word form (its
-    lexeme): length, the is_alpha/is_stop/is_punct/is_space/like_num flags, and whether its
-    lower-case form is in the English word list, and whether it is clause punctuation. Asking doc.to_array for those flags costs about
-    as much as the rest of analyse, and an essay repeats most of its word forms, so each form's
-    row is computed the first time it is seen and then looked up by its orth hash.
+    lexeme): length, the is_alpha/is_stop/is_punct/is_space/like_num flags, whether its lower-case
+    form is in the English word list, and whether it is clause punctuation. Asking doc.to_array
+    for those flags costs about as much as the rest of analyse, and an essay repeats most of its
+    word forms, so each form's row is computed the first time it is seen and then looked up by
+    its orth hash.
     """
 
     def __init__(self, nlp):

@@ -8,7 +8,7 @@ PIPELINE := models/pipeline/config.cfg
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install pipeline browser test test-fast run grade evaluate bench calibrate check-rubrics clean
+.PHONY: install pipeline browser test test-fast run grade evaluate bench calibrate check-rubrics clean order-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,15 @@ grade: install pipeline
 	$(CLI) grade $(FILES) $(ARGS)
 
 evaluate: install pipeline
-	$(CLI) evaluate ../shared/calibration --labels ../shared/calibration/labels.tsv
+	@for set in calibration calibration2; do \
+	  if [ -f ../shared/$$set/labels.tsv ]; then \
+	    echo "== $$set"; $(CLI) evaluate ../shared/$$set --labels ../shared/$$set/labels.tsv || exit $$?; \
+	  else echo "../shared/$$set not found: skipped"; fi; \
+	done
+
+# The order model (claims.py): which essays' sentences are not in the writer's order.
+order-model: install pipeline
+	$(PY) scripts/train_order_model.py
 
 bench: install pipeline
 	$(PY) benchmarks/bench_scoring.py $(ARGS)
@@ -50,7 +58,7 @@ bench: install pipeline
 # Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into
 # models/calibrators/; commit the .joblib and .json it writes. Re-run whenever the rubrics change.
 calibrate: install pipeline
-	$(CLI) train --labels ../shared/calibration/labels.tsv ../shared/calibration --out models/calibrators
+	$(CLI) train --labels ../shared/calibration/labels.tsv --labels ../shared/calibration2/labels.tsv --out models/calibrators
 
 check-rubrics: install
 	$(CLI) rubric check

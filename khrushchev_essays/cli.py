@@ -218,9 +218,10 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
 
 @main.command("train")
 @click.argument("paths", nargs=-1, metavar="[PATH...]")
-@click.option("--labels", "labels_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--labels", "labels_file", type=click.Path(dir_okay=False), multiple=True,
               help="Tab-separated labels (question, file, ..., consensus_level, consensus_mark); the essays "
-              "are PATH/<question>/<file>, PATH defaulting to the labels file's folder.")
+              "are PATH/<question>/<file>, PATH defaulting to the labels file's folder. Repeat to pool "
+              "several marked sets (each read from its own folder).")
 @click.option("--from-db", is_flag=True,
               help="Retrain from teachers' reviewed submissions in the database (10+ a question); the new model "
               "replaces the one in use only if it agrees better with the reviews.")
@@ -229,7 +230,7 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
 @click.option("--always-apply", is_flag=True,
               help="Mark the models for use even where they do not beat the rules in cross-validation.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes to score with (as for grade).")
-def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, out_dir: str | None,
+def train_cmd(paths: tuple[str, ...], labels_file: tuple[str, ...], from_db: bool, out_dir: str | None,
               always_apply: bool, jobs: int | None) -> None:
     """Fit a calibrator per question from marked essays; print cross-validated agreement.
 
@@ -261,7 +262,7 @@ def train_cmd(paths: tuple[str, ...], labels_file: str | None, from_db: bool, ou
         if from_db:
             click.echo(format_retraining(train_from_db(target, always_apply=always_apply)))
         else:
-            results = train_from_labels(labels_file, paths, target, jobs=jobs, always_apply=always_apply)
+            results = train_from_labels(list(labels_file), paths, target, jobs=jobs, always_apply=always_apply)
             click.echo(format_training(results, target))
     except (EvaluationError, TrainingError, PipelineMissing) as exc:
         click.echo("cannot train:", err=True)

@@ -182,13 +182,21 @@ def _f(x: float | None) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
 
-def train_from_labels(labels_file: str | Path, paths: Sequence[str | Path] = (), out_dir: str | Path = CALIBRATORS_DIR,
-                      jobs: int | None = None, always_apply: bool = False) -> dict[str, dict[str, Any]]:
-    """Train every question in a labels TSV (essays under PATH/<question>/<file>; default: the
-    labels file's folder); return {question: sidecar}. Raises TrainingError or EvaluationError."""
-    paths = list(paths) or [Path(labels_file).parent]
-    data = labelled_reports(labels_file, paths, jobs)
-    source = f"labels:{Path(labels_file).as_posix()}"
+def train_from_labels(labels_file: str | Path | Sequence[str | Path], paths: Sequence[str | Path] = (),
+                      out_dir: str | Path = CALIBRATORS_DIR, jobs: int | None = None,
+                      always_apply: bool = False) -> dict[str, dict[str, Any]]:
+    """Train every question in one or more labels TSVs (essays under PATH/<question>/<file>;
+    default: each labels file's folder); return {question: sidecar}. Several sets are pooled, so
+    the model learns from formulaic and realistic scripts alike. Raises TrainingError or
+    EvaluationError."""
+    files = [labels_file] if isinstance(labels_file, (str, Path)) else list(labels_file)
+    if len(files) > 1 and paths:
+        raise TrainingError(["give essay folders only with a single labels file"])
+    data: dict[str, list[tuple[ScoreReport, int, int]]] = {}
+    for f in files:
+        for q, rows in labelled_reports(f, list(paths) or [Path(f).parent], jobs).items():
+            data.setdefault(q, []).extend(rows)
+    source = "labels:" + "+".join(Path(f).as_posix() for f in files)
     with calibrators_lock(out_dir):
         return {q: train_question(load_rubric(q), rows, out_dir, source, always_apply) for q, rows in sorted(data.items())}
 

@@ -354,7 +354,7 @@ def capped(rubric: Rubric, predicted: float, report: ScoreReport) -> tuple[int, 
     """
     from .engine import _apply_caps  # the engine's own cap rule; imported late (the engine imports us)
 
-    mark, level, caps = _apply_caps(rubric, predicted, report.caps)
+    mark, level, caps = _apply_caps(rubric, predicted, report.caps, credited=any(c.mark > 0 for c in report.criteria))
     if "not_english" in report.flags:
         mark, level = 0, 0
     return mark, level, caps

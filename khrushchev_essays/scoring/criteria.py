@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .claims import Argument
 from .findings import Findings, distinct
 from .matching import Analysis, Sentence
 from .report import Span
@@ -23,6 +24,7 @@ class Context:
     rubric: Rubric
     analysis: Analysis
     findings: Findings
+    argument: Argument
     memo: dict[str, Any] = field(default_factory=dict)  # per-essay results of the functions below
 
     @property
@@ -245,7 +247,7 @@ def relevance(ctx: Context) -> float:
     real = ctx.real
     if not real:
         return 0.0
-    return sum(1 for s in real if s.factors() or not s.kinds().isdisjoint(_RELEVANT)) / len(real)
+    return sum(1 for s in real if s.factors() or not s.kinds().isdisjoint(_RELEVANT) or s.has("focus")) / len(real)
 
 
 # --- balance --------------------------------------------------------------------------------------
@@ -330,15 +332,18 @@ def intro_and_conclusion(ctx: Context) -> tuple[list[Sentence], list[Sentence]]:
 @criterion("judgement")
 def judgement(ctx: Context, p: dict[str, float]) -> Measure:
     """A position in the introduction, a conclusion answering the question in its own terms, the two
-    consistent, and the judgement supported."""
+    consistent, and the judgement supported.
+
+    Thesis and verdict are claims on the question's key concept that take a position (claims.py),
+    found by where they stand; they need no stock phrase."""
     intro, concl = intro_and_conclusion(ctx)
-    intro_pos = [s for s in intro if s.kinds() & {"judgement", "evaluative"}]
+    arg = ctx.argument
+    sents = ctx.analysis.sentences
+    intro_pos = [sents[i] for i in arg.thesis]
+    concl_judge = [sents[i] for i in arg.verdict]
     overall = has_judgement(ctx)
     concl_marked = overall or any(s.has("conclusion") for s in concl)
-    # Judgement language in a final paragraph that does not conclude is weighing, not a verdict.
-    concl_judge = [s for s in concl if s.has("judgement") or (s.has("evaluative") and s.has("comparison"))] \
-        if overall else []
-    supported = [s for s in concl if s.kinds() & {"causal", "comparison"} or len(s.factors()) >= 1] \
+    supported = [s for s in concl if s.kinds() & {"causal", "comparison", "stance"} or len(s.factors()) >= 1] \
         if overall else []
     a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos))
     b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge))
@@ -347,45 +352,30 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
              + 0.2 * _clip(len(supported) / 2)) * (1.0 if consistent else 0.75)
     bits = []
     bits.append("Your introduction sets out a clear position." if intro_pos else
-                "Your introduction does not yet say what you will argue.")
+                "We could not find a clear position on the question in your introduction.")
     if concl_judge:
         bits.append("The conclusion answers the question directly" +
                     (" and gives reasons." if supported else ", but without reasons."))
     elif concl_marked:
-        bits.append("There is a conclusion, but it does not answer the question in its own terms.")
+        bits.append("There is a conclusion, but we could not find where it answers the question itself.")
     else:
-        bits.append("There is no clear concluding judgement.")
+        bits.append("We could not find a concluding judgement on the question.")
     if not consistent:
-        bits.append("The conclusion contradicts the position in your introduction.")
-    evidence = [_sent_span(ctx, s, "judgement") for s in intro_pos[:2] + concl_judge[:2]]
+        bits.append("The conclusion seems to contradict the position in your introduction.")
+    evidence = [_sent_span(ctx, s, "judgement", "thesis") for s in intro_pos[:2]]
+    evidence += [_sent_span(ctx, s, "judgement", "verdict") for s in concl_judge[:2]]
     return Measure(_clip(score), " ".join(bits), evidence, {
         "intro_position": bool(intro_pos), "conclusion": concl_marked, "conclusion_judgement": bool(concl_judge),
         "consistent": consistent})
 
 
-INFERENCE_WORDS = {"therefore", "thus", "hence", "consequently", "so"}
-
-
 @per_essay
 def has_judgement(ctx: Context) -> bool:
-    """Whether the essay reaches an overall judgement at all (for the Level 3 cap).
-
-    The final paragraph must read as a conclusion (it says so, with "In conclusion", "Overall"...,
-    or it draws an inference in the question's terms, or returns to them more than once) and
-    answer in the question's terms or weigh the factors. A body paragraph that merely uses the word "transformed" is not a judgement.
-    """
-    _intro, concl = intro_and_conclusion(ctx)
-    if not concl:
-        return False
-    judged = [s for s in concl if s.has("judgement")]
-    text = ctx.analysis.text
-    infers = [s for s in judged if not s.has("counter") and any(
-        h.kind == "causal" and text[h.start:h.end].lower() in INFERENCE_WORDS for h in s.hits)]
-    concluding = (any(s.has("conclusion") for s in concl)
-                  or bool(infers)  # "Khrushchev's reforms therefore genuinely transformed the USSR"
-                  or (len(judged) >= 2 and not any(s.years for s in concl)))  # weighs, adds no new facts
-    answers = any(s.has("judgement") or s.kinds() & {"evaluative", "comparison"} for s in concl)
-    return concluding and answers
+    """Whether the essay reaches an overall judgement at all (for the Level 3 cap): its conclusion
+    makes a claim on the question that takes a position (a verdict, claims.py). A body paragraph
+    that merely uses the word "transformed" is not a judgement, and neither is a final paragraph
+    of new facts."""
+    return bool(ctx.argument.verdict)
 
 
 # --- organisation ---------------------------------------------------------------------------------
@@ -393,7 +383,8 @@ def has_judgement(ctx: Context) -> bool:
 def organisation(ctx: Context, p: dict[str, float]) -> Measure:
     """Paragraphing, an introduction and a conclusion, and a length that gives room to argue."""
     paras = len(ctx.analysis.paragraphs)
-    words = ctx.analysis.words
+    # Repeated and incoherent sentences (claims.py) add words but no room to argue.
+    words = ctx.analysis.words - sum(s.words for s in ctx.analysis.sentences if s.excluded)
     lo, _hi = ctx.rubric.suggested_words
     intro, concl = intro_and_conclusion(ctx)
     has_concl = any(s.has("conclusion") or s.has("judgement") for s in concl)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from . import criteria as crit
 from .calibrator import apply_calibration
+from .claims import read_argument
 from .feedback import write_feedback
 from .findings import find
 from .gaming import TopicModel, gaming_flags
@@ -141,8 +142,9 @@ def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float
     fits, done = {}, {}
     for qid, r in rubrics.items():
         a = _matcher(r, nlp).analyse(doc, text)
+        arg = read_argument(a, r)
         f = find(a, r)
-        done[qid] = (a, f)
+        done[qid] = (a, arg, f)
         cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
         judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
         # Topic similarity weighs most: factor phrases overlap between the questions, vocabulary less.
@@ -155,18 +157,25 @@ def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float
 
 def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreReport:
     rubric, qconf, done = _resolve(rubric, doc, text, nlp)
-    analysis, findings = done or (None, None)
+    analysis, argument, findings = done or (None, None, None)
     if analysis is None:
         analysis = _matcher(rubric, nlp).analyse(doc, text)
+        argument = read_argument(analysis, rubric)
         findings = find(analysis, rubric)
-    ctx = crit.Context(rubric, analysis, findings)
+    ctx = crit.Context(rubric, analysis, findings, argument)
     topic = _topic_model(rubric, nlp)
 
     results: list[CriterionResult] = []
     raw = 0.0
+    # Sentences out of the writer's order cannot be credited for how they argue: the criteria of
+    # argument lose credit as the order model grows sure the order is not the writer's.
+    order_credit = _order_credit(rubric, argument.disorder)
     for c in rubric.criteria:
         params = {**crit.DEFAULTS.get(c.kind, {}), **c.params}
         m = crit.REGISTRY[c.kind](ctx, params)
+        if order_credit < 1.0 and c.kind in ORDER_DEPENDENT:
+            m.score *= order_credit
+            m.comment += " The sentences do not follow on from one another, so the argument is hard to follow."
         max_mark = round(c.weight * rubric.max_mark, 2)
         mark = round(m.score * max_mark * 2) / 2  # half marks, as examiners' annotations would
         raw += m.score * c.weight * rubric.max_mark
@@ -174,7 +183,7 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
 
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
     flags, caps = gaming_flags(ctx, topic)
-    mark, level, caps = _apply_caps(rubric, raw, caps)
+    mark, level, caps = _apply_caps(rubric, raw, caps, credited=any(c.mark > 0 for c in results))
     if "not_english" in flags:
         mark, level = 0, 0
     report = ScoreReport(
@@ -191,8 +200,19 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
     return report
 
 
-def _apply_caps(rubric: Rubric, raw: float, caps: list[dict]) -> tuple[int, int, list[dict]]:
-    """Place the raw mark in its band, then hold it under the lowest cap that applies."""
+ORDER_DEPENDENT = frozenset({"analysis", "judgement", "organisation"})
+
+
+def _order_credit(rubric: Rubric, disorder: float) -> float:
+    """Share of the argument criteria's credit kept: all of it up to the rubric's threshold, none
+    once the order model is 0.4 surer than that that the sentences are out of order."""
+    t = rubric.argument.disorder_threshold
+    return max(0.0, min(1.0, 1.0 - (disorder - t) / 0.4))
+
+
+def _apply_caps(rubric: Rubric, raw: float, caps: list[dict], credited: bool = False) -> tuple[int, int, list[dict]]:
+    """Place the raw mark in its band, then hold it under the lowest cap that applies. An essay
+    that some criterion gave credit to is never marked 0 (unless it is not in English)."""
     mark = int(round(max(0.0, min(raw, rubric.max_mark))))
     applied = []
     if caps:
@@ -204,7 +224,7 @@ def _apply_caps(rubric: Rubric, raw: float, caps: list[dict]) -> tuple[int, int,
         mark = min(mark, ceiling)
     level = rubric.level_for_mark(mark)
     # An essay with anything creditable gets at least a mark in Level 1.
-    if mark == 0 and raw >= 1.0 and not any(c["max_level"] == 0 for c in caps):
+    if mark == 0 and (raw >= 1.0 or credited) and not any(c["rule"] == "not_english" for c in caps):
         mark, level = 1, rubric.level_for_mark(1)
     return mark, level, applied
 

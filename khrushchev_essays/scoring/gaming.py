@@ -185,6 +185,21 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
             f"little to do with the question (topic similarity {sim:.2f})")
     a.topic_similarity = round(sim, 3)
 
+    # What the argument stage found (claims.py): sentences that join unconnected ideas, the other
+    # question answered, repeats.
+    arg = ctx.argument
+    rules = r.argument
+    if len(arg.incoherent) >= rules.incoherent_min and arg.incoherent_share >= rules.incoherent_share:
+        cap("incoherent", r.caps.incoherent,
+            f"{len(arg.incoherent)} of {arg.factor_sentences} sentences join ideas that have no connection")
+    elif arg.disorder >= rules.disorder_threshold + 0.6:
+        cap("incoherent", r.caps.incoherent, "the sentences do not follow on from one another")
+    if arg.other_question is not None:
+        cap("answers_other_question", r.caps.answers_other_question,
+            f"answers another question: \u201c{arg.other_question.question}\u201d")
+    if arg.repeated_share >= rules.repetition_share and len(arg.repeats) >= 2:
+        flags.append("repetition")
+
     # The mark scheme's structural ceilings.
     if not has_judgement(ctx):
         cap("no_judgement", r.caps.no_judgement, "no overall judgement")
@@ -195,9 +210,9 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     elif (len(a.paragraphs) >= 5 and narrative / n >= STORY_NARRATIVE_SHARE
           and len(analytic_sentences(ctx)) / n < STORY_ANALYTIC_SHARE
           and argued_paragraphs(ctx) < STORY_ARGUED_SHARE) or date_headings(a.text, a.paragraphs) >= 2:
-        cap("narrative_structure", 3, "paragraphs tell the story in order instead of making points")
+        cap("narrative_structure", r.caps.narrative_structure, "paragraphs tell the story in order instead of making points")
     if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:
-        cap("irrelevant", 2, "most sentences do not address the question")
+        cap("irrelevant", r.caps.irrelevant, "most sentences do not address the question")
     if not counter_paragraphs(ctx):
         cap("one_sided", r.caps.one_sided, "no counter-argument")
     if r.named_factor is not None:

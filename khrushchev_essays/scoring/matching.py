@@ -26,7 +26,9 @@ _SAME_LENGTH = str.maketrans({
     "\u00a0": " ", "\u2007": " ", "\u202f": " ",
 })
 
-MARKER_KINDS = ("causal", "evaluative", "counter", "conclusion", "judgement", "comparison", "people", "historians")
+MARKER_KINDS = ("causal", "evaluative", "counter", "conclusion", "judgement", "comparison", "people", "historians",
+                "stance")
+OWN_FOCUS = "own"  # the key of focus hits on the rubric's own question (other questions use their ids)
 _YEAR = re.compile(r"^(1[89]\d\d)s?$")
 _CLAUSE_BREAKS = {",", ";", ":", "-", "\u2013", "\u2014"}
 _FIGURE_WORDS = {"million", "millions", "billion", "thousand", "thousands", "hundred", "percent", "per", "%"}
@@ -88,6 +90,7 @@ class Sentence:
     years: list[tuple[int, int, int, int]] = field(default_factory=list)  # (year, start, end, token index)
     figures: list[tuple[int, int]] = field(default_factory=list)  # char spans of numbers that are not years
     narrative_opener: bool = False
+    excluded: str | None = None  # why the sentence earns nothing ("repeat", "incoherent"), set by claims.py
     # The criteria ask these of each sentence hundreds of times per essay, so each is worked out
     # once, on first asking; a sentence's hits are fixed once the essay has been analysed.
     _kinds: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
@@ -123,6 +126,10 @@ class Analysis:
     lines: list[tuple[int, int, int]]  # (start, end, words) of non-empty lines
     topic_similarity: float | None = None  # set by the off-topic check
     breaks: frozenset[int] = frozenset()  # token indexes of clause punctuation (, ; : and dashes)
+    # Per token: lemma hash, and whether it is a content word (for sentence-by-sentence overlap).
+    token_lemmas: object = None
+    token_content: object = None
+    corrections: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, read as) misspellings
 
     @cached_property
     def real_sentences(self) -> list[Sentence]:
@@ -198,6 +205,8 @@ class RubricMatcher:
             groups.setdefault(("event", str(i)), set()).update(*(variants(p) for p in ev.phrases))
         for kind in MARKER_KINDS:
             groups.setdefault((kind, kind), set()).update(*(variants(p) for p in getattr(rubric.markers, kind)))
+        for key, terms in focus_terms(rubric).items():
+            groups.setdefault(("focus", key), set()).update(*(variants(p) for p in terms))
         for (kind, key), phrases in groups.items():
             if not phrases:
                 continue
@@ -211,6 +220,9 @@ class RubricMatcher:
             for d in nlp.pipe(sorted({v for p in rubric.markers.narrative_openers for v in variants(p)}))
         }
         self._max_opener = max((len(o) for o in self._opener_lemmas), default=0)
+        # Names are evidence and must be spelt recognisably: "Lewis" is not the historian Lewin.
+        self.speller = Speller(nlp, [p for (kind, _k), ps in groups.items() if kind not in ("people", "historians")
+                                     for p in ps])
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
         for o in self._opener_lemmas:
             if o:
@@ -274,6 +286,10 @@ class RubricMatcher:
             + int(_member(lemma_h[unlisted], _english_hashes(self.nlp)).sum())
         topic_mask = content & (length > 2)
 
+        # Misspelt key terms ("Kruschev", "destalinsation") are read as the term they are nearest
+        # to, before any phrase is matched, so they count like the word the student meant.
+        corrections = self.speller.correct(doc, np.flatnonzero(unlisted & (length >= Speller.MIN_LEN)
+                                                                & ~_member(lemma_h, self.speller.english)), lemma_h)
         idx_l, len_l = idx.tolist(), length.tolist()
         hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 3].astype(np.int64) == 1
@@ -348,6 +364,7 @@ class RubricMatcher:
             text, sentences, paragraphs, words=int(word.sum()), alpha_tokens=int(is_alpha.sum()),
             stop_tokens=int(stop.sum()), known_tokens=known_tokens,
             lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks,
+            token_lemmas=lemma_h, token_content=content, corrections=corrections,
         )
 
     def _opens_with_narrative(self, a: int, b: int, word_l: list[bool], lemma_l: list[int]) -> bool:
@@ -358,6 +375,94 @@ class RubricMatcher:
             if tuple(first[: len(opener)]) == opener:
                 return True
         return False
+
+
+def focus_terms(rubric: Rubric) -> dict[str, list[str]]:
+    """The focus terms of the rubric's own question ("own") and of each other question it names.
+
+    An other question may borrow another rubric's focus terms (`rubric = "q2"`); that rubric is
+    looked up among the project's rubrics, and its own terms are used when it cannot be found."""
+    out: dict[str, list[str]] = {}
+    if rubric.focus is not None:
+        out[OWN_FOCUS] = list(rubric.focus.terms)
+    for oq in rubric.other_questions:
+        terms = list(oq.terms)
+        if oq.rubric:
+            from .rubric import load_rubric
+
+            try:
+                other = load_rubric(oq.rubric)
+            except (KeyError, ValueError):
+                other = None
+            if other is not None and other.focus is not None:
+                terms = list(other.focus.terms) + terms
+        if terms:
+            out[oq.id] = terms
+    return out
+
+
+class Speller:
+    """Reads a misspelt word as the rubric word it is nearest to (edit distance, rapidfuzz).
+
+    Only words that are not English words and not already rubric words are looked at, and only
+    when they are long enough for an edit to be a slip rather than another word: one edit for
+    words of 5-7 letters, two from 8. Each word form's answer is kept, so an essay costs a few
+    dictionary lookups once the common slips have been seen.
+    """
+
+    MIN_LEN = 5
+
+    def __init__(self, nlp, phrases):
+        self.nlp = nlp
+        self.english = _english_hashes(nlp)
+        lemma_of: dict[str, str] = {}
+        for d in nlp.pipe(sorted(set(phrases))):
+            for t in d:
+                if t.is_alpha and len(t) >= self.MIN_LEN:
+                    lemma_of.setdefault(t.lower_, t.lemma_)
+        self.lemma_of = lemma_of
+        self.words = sorted(lemma_of)
+        self._seen: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def nearest(self, word: str) -> str | None:
+        """The rubric word `word` is a slip for, or None."""
+        hit = self._seen.get(word, False)
+        if hit is not False:
+            return hit
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        limit = 1 if len(word) < 8 else 2
+        best = process.extractOne(word, self.words, scorer=OSA.distance, score_cutoff=limit)
+        # Slips rarely change the first letter; when they do, accept only a single edit of a long word.
+        out = None
+        if best is not None and (best[0][0] == word[0] or (best[1] == 1 and len(word) >= 7)):
+            out = best[0]
+        with self._lock:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            self._seen[word] = out
+        return out
+
+    def correct(self, doc, candidates, lemma_h) -> list[tuple[int, int, str]]:
+        """Give misspelt rubric words the lemma of the word meant, in the doc and in `lemma_h`
+        (the doc's lemma hashes); `candidates` are the indexes of tokens that are not English
+        words. Returns (start, end, word meant) of each word read differently."""
+        out = []
+        lemma_of = self.lemma_of
+        strings = doc.vocab.strings
+        for i in candidates.tolist():
+            t = doc[i]
+            low = t.lower_
+            if low in lemma_of:
+                continue
+            meant = self.nearest(low)
+            if meant is not None:
+                t.lemma_ = lemma_of[meant]
+                lemma_h[i] = strings[lemma_of[meant]]
+                out.append((t.idx, t.idx + len(t), meant))
+        return out
 
 
 # Columns of a LexemeTable row.

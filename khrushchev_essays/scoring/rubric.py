@@ -103,6 +103,56 @@ class Markers(_Strict):
     narrative_openers: list[Phrase] = Field(default_factory=list)  # then, after this, in 1957 ...
     people: list[Phrase] = Field(default_factory=list)  # named people, credited as precise evidence
     historians: list[Phrase] = Field(default_factory=list)
+    # Plain English that takes a position (rather than, more than, mattered, in my view ...): with
+    # the question's focus terms it marks a thesis or a verdict written in a student's own words.
+    stance: list[Phrase] = Field(default_factory=list)
+
+
+class Focus(_Strict):
+    """The question's key concept: words that make a sentence about *this* question, not the topic.
+
+    q1 asks about change and continuity, q2 about why Khrushchev fell; an essay on his rise or his
+    foreign policy uses the same period's facts but not these words."""
+
+    terms: list[Phrase] = Field(min_length=5)
+
+
+class OtherQuestion(_Strict):
+    """Another question on the period that an essay might answer instead of this one."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    question: NonEmptyStr
+    rubric: str | None = None  # the id of another rubric: its focus terms are this question's
+    terms: list[Phrase] = Field(default_factory=list)  # or the terms given here
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> "OtherQuestion":
+        if not self.rubric and len(self.terms) < 5:
+            raise ValueError("give either rubric (another rubric's id) or at least 5 terms")
+        return self
+
+
+class Link(_Strict):
+    """Two factors that bear on each other: a sentence joining them can make sense."""
+
+    factors: tuple[str, str]
+    why: NonEmptyStr  # the connection, for the rubric's reader
+
+
+class ArgumentRules(_Strict):
+    """Thresholds of the claims stage (claims.py): coherence, focus, repetition."""
+
+    repeat_similarity: float = Field(0.8, gt=0, le=1)  # content-word overlap that makes a sentence a repeat
+    repeat_min_words: int = Field(4, ge=1)  # sentences with fewer content words are never repeats
+    repetition_share: float = Field(0.1, gt=0, le=1)  # share of sentences repeated that raises the flag
+    incoherent_share: float = Field(0.3, gt=0, le=1)  # share of factor sentences that join unconnected factors
+    incoherent_min: int = Field(4, ge=1)
+    words_per_factor: float = Field(7.0, ge=0)  # a sentence joining n factors needs n times this many words
+    other_question_ratio: float = Field(1.5, gt=0)  # the other question's focus over this one's
+    other_question_min: int = Field(6, ge=1)  # sentences about the other question, at least
+    # Probability (order model) that the order is not the writer's, above which the argument's
+    # criteria start to lose credit; at 0.6 above it the essay is held as incoherent.
+    disorder_threshold: float = Field(0.3, gt=0, lt=1)
 
 
 class LengthCap(_Strict):
@@ -121,6 +171,10 @@ class Caps(_Strict):
     keyword_list: int = Field(1, ge=0, le=5)
     off_topic: int = Field(1, ge=0, le=5)
     copied_question: int = Field(1, ge=0, le=5)
+    incoherent: int = Field(1, ge=0, le=5)  # mostly sentences that join unconnected ideas, or shuffled
+    answers_other_question: int = Field(2, ge=0, le=5)
+    irrelevant: int = Field(2, ge=0, le=5)
+    narrative_structure: int = Field(3, ge=0, le=5)
     length: list[LengthCap] = Field(default_factory=list)
 
 
@@ -141,6 +195,10 @@ class Rubric(_Strict):
     events: list[Event] = Field(default_factory=list)
     markers: Markers
     caps: Caps = Field(default_factory=Caps)
+    focus: Focus | None = None
+    other_questions: list[OtherQuestion] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    argument: ArgumentRules = Field(default_factory=ArgumentRules)
     # The weighted total (0-1 of max_mark) is raised to this power before it becomes a mark: the
     # criteria saturate well before a top answer, so the curve keeps middling essays in the middle.
     mark_curve: float = Field(1.0, ge=0.5, le=3.0)
@@ -224,6 +282,13 @@ def consistency_problems(data: dict) -> list[tuple[str, str]]:
     except (KeyError, TypeError, ValueError):
         pass  # a band with missing or non-numeric marks is reported by its own field check
     factors = [f for f in data.get("factors") or [] if isinstance(f, dict)]
+    factor_ids = {f.get("id") for f in factors}
+    for i, link in enumerate(data.get("links") or []):
+        pair = link.get("factors") if isinstance(link, dict) else None
+        if isinstance(pair, (list, tuple)):
+            unknown = [str(x) for x in pair if x not in factor_ids]
+            if unknown:
+                problems.append((f"links[{i}].factors", f"unknown factor id(s): {', '.join(unknown)}"))
     if sum(1 for f in factors if f.get("named") is True) > 1:
         problems.append(("factors", "at most one factor can be the question's named factor"))
     words = data.get("suggested_words")

@@ -1,0 +1,325 @@
+"""What the essay argues, read off the Analysis before anything is credited.
+
+The engine's stages run in this order (engine.py): analyse (matching.py) -> claims (here) ->
+findings -> criteria -> mark scheme -> calibration -> feedback. This stage decides which
+sentences can earn credit at all and finds the argument's skeleton:
+
+- **Repeats.** A sentence whose content words are (nearly) those of an earlier sentence is a
+  repeat: it is credited once, at its first appearance.
+- **Coherence.** A sentence that joins factors the rubric's knowledge does not connect
+  (`[[links]]`), with no weighing to make sense of the join, asserts nothing an examiner could
+  credit ("the Virgin Lands undermined the Berlin Wall"). Such sentences earn nothing.
+- **Focus.** Each sentence's use of the question's key concept (`[focus]`) and of the other
+  questions' (`[[other_questions]]`): an essay that mostly speaks to another question answers it.
+- **Thesis and verdict.** A claim in the question's own concept that takes a position (stance,
+  judgement, evaluation or comparison), found by where it stands: in the introduction (thesis)
+  and in the conclusion (verdict). Stock phrases are not needed: "the way the USSR was ruled
+  changed; what ruled it did not" is a verdict.
+- **Order.** Whether the sentences follow on from one another as written (an essay's paragraphs
+  hold together; shuffled sentences do not), measured by a small model in models/order_model.json.
+
+Sentences that earn nothing are marked `excluded` (with the reason) and stop being `real`, so
+every later stage credits them nowhere; the report explains each exclusion.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .matching import OWN_FOCUS, Analysis, Sentence
+from .rubric import OtherQuestion, Rubric
+
+_POSITION = frozenset({"stance", "judgement", "evaluative", "comparison", "conclusion"})
+_WEIGHING = frozenset({"comparison", "judgement"})
+# Language that asserts a relation between the things a sentence names ("undermined", "because",
+# "more significant than"): only a sentence that relates factors can relate unconnected ones.
+# "A strike at Novocherkassk was put down by the army" names two factors and relates neither.
+_RELATING = frozenset({"causal", "comparison", "judgement", "evaluative"})
+# Words that open a sentence by pointing back at the one before it.
+ANAPHORIC_OPENERS = frozenset({
+    "this", "these", "that", "those", "it", "its", "they", "their", "such", "but", "however", "also", "so",
+    "yet", "instead", "nevertheless", "therefore", "thus", "moreover", "furthermore", "similarly", "likewise",
+    "even", "and", "then", "here", "both", "again", "consequently",
+})
+ORDER_MODEL_FILE = Path(__file__).resolve().parents[2] / "models" / "order_model.json"
+ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
+                  "years_forward", "opening_frames", "topic_sentences", "factor_unity")
+
+
+@dataclass(frozen=True)
+class Argument:
+    """The argument as read: what can earn credit, and the skeleton the criteria judge."""
+
+    repeats: dict[int, int]  # sentence index -> the earlier sentence it repeats
+    incoherent: tuple[int, ...]  # sentences that join unconnected factors
+    focus: dict[int, frozenset[str]]  # sentence index -> focus keys ("own" or other question ids)
+    focus_counts: dict[str, int]  # sentences using each question's key concept
+    thesis: tuple[int, ...]  # claims on the question in the introduction
+    verdict: tuple[int, ...]  # claims on the question in the conclusion
+    other_question: OtherQuestion | None  # the question the essay answers instead, if any
+    factor_sentences: int  # real sentences that name a factor (before exclusions)
+    order: dict[str, float] = field(default_factory=dict)  # the order model's features
+    disorder: float = 0.0  # probability that the sentences are not in the writer's order
+
+    @property
+    def repeated_share(self) -> float:
+        return len(self.repeats) / max(1, self.factor_sentences + len(self.repeats))
+
+    @property
+    def incoherent_share(self) -> float:
+        return len(self.incoherent) / max(1, self.factor_sentences)
+
+
+def read_argument(analysis: Analysis, rubric: Rubric) -> Argument:
+    """Read the argument and mark repeated and incoherent sentences as excluded from credit."""
+    rules = rubric.argument
+    sents = analysis.sentences
+    content_sets = _content_sets(analysis)
+    repeats = _repeats(sents, content_sets, rules.repeat_similarity, rules.repeat_min_words)
+    linked = {frozenset(link.factors) for link in rubric.links}
+    incoherent: list[int] = []
+    factor_sentences = 0
+    for s in sents:
+        if not s.real:
+            continue
+        if s.index in repeats:
+            s.excluded, s.real = "repeat", False
+            continue
+        fs = s.factors()
+        if fs:
+            factor_sentences += 1
+        if linked and len(fs) >= 2 and not s.kinds().isdisjoint(_RELATING) \
+                and not _coherent(fs, s, linked, rules.words_per_factor):
+            incoherent.append(s.index)
+            s.excluded, s.real = "incoherent", False
+    real = [s for s in sents if s.real]
+    focus = {s.index: frozenset(h.key for h in s.hits if h.kind == "focus") for s in real if s.has("focus")}
+    counts: dict[str, int] = {}
+    for keys in focus.values():
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+    intro, concl = _ends(analysis, real)
+    thesis = tuple(s.index for s in intro if _is_claim(s, focus))
+    verdict = tuple(s.index for s in concl if _is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
+    other = _other_question(rubric, focus)
+    order = _order_features(analysis, real, content_sets, thesis, verdict)
+    return Argument(repeats, tuple(incoherent), focus, counts, thesis, verdict, other, factor_sentences,
+                    order, order_model().predict(order) if len(real) >= 8 else 0.0)
+
+
+def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], words_per_factor: float) -> bool:
+    """Whether a sentence that joins factors can make sense.
+
+    Each factor it names must connect to another it names (a `[[links]]` pair), or, with exactly
+    two, the sentence must weigh one against the other. And it must have room to say something
+    about them: a sentence of key terms strung together with connectives ("the sovnarkhozy
+    undermined the Virgin Lands, so the Berlin Wall was decisive") has only a few words per
+    factor, where even a dense real sentence explains each one."""
+    if s.words < words_per_factor * len(fs):
+        return False
+    if len(fs) == 2:
+        return fs in linked or not s.kinds().isdisjoint(_WEIGHING)
+    return all(any(frozenset((a, b)) in linked for b in fs if b != a) for a in fs)
+
+
+def _is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
+    """A claim on the question: its key concept, with a position taken on it."""
+    return OWN_FOCUS in focus.get(s.index, ()) and not s.kinds().isdisjoint(_POSITION)
+
+
+def _ends(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
+    """The introduction's and the conclusion's sentences (first and last paragraphs, or the first
+    and last two sentences of an essay with fewer than three paragraphs)."""
+    if not real:
+        return [], []
+    if len(analysis.paragraphs) >= 3:
+        first, last = real[0].paragraph, real[-1].paragraph
+        return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph == last]
+    return real[:2], real[-2:] if len(real) > 2 else []
+
+
+def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, frozenset[str]]) -> bool:
+    """Whether the last paragraph reads as a conclusion rather than one more body paragraph: it
+    says so ("Overall", "In conclusion"), or it draws the threads together (several factors, or
+    more than one claim on the question) without bringing in new dated evidence."""
+    if len(analysis.paragraphs) < 3 or any(s.has("conclusion") for s in concl):
+        return True
+    dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))
+    factors = set().union(*(s.factors() for s in concl)) if concl else set()
+    claims = sum(1 for s in concl if _is_claim(s, focus))
+    return dated <= 0.5 and (claims >= 2 or (len(factors) >= 3 and claims >= 1))
+
+
+def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQuestion | None:
+    """The other question the essay speaks to far more than to its own, if any.
+
+    A sentence in both questions' terms ("the reasons he emerged as leader") speaks to neither
+    clearly, so only sentences in one question's terms alone are counted."""
+    counts: dict[str, int] = {}
+    for keys in focus.values():
+        if len(keys) == 1:
+            k = next(iter(keys))
+            counts[k] = counts.get(k, 0) + 1
+    own = counts.get(OWN_FOCUS, 0)
+    rules = rubric.argument
+    best = None
+    for oq in rubric.other_questions:
+        n = counts.get(oq.id, 0)
+        if n >= rules.other_question_min and n >= rules.other_question_ratio * max(own, 1):
+            if best is None or n > counts.get(best.id, 0):
+                best = oq
+    return best
+
+
+def _content_sets(analysis: Analysis) -> list[frozenset[int]]:
+    """Each sentence's content lemmas (as hashes), plus its factors, for overlap between sentences."""
+    lem, content = analysis.token_lemmas, analysis.token_content
+    out = []
+    for s in analysis.sentences:
+        if lem is None:
+            out.append(frozenset())
+            continue
+        words = lem[s.tok_start:s.tok_end][content[s.tok_start:s.tok_end]].tolist()
+        out.append(frozenset(words) | frozenset(hash(("factor", f)) for f in s.factors()))
+    return out
+
+
+def _repeats(sents: list[Sentence], sets: list[frozenset[int]], similarity: float, min_words: int) -> dict[int, int]:
+    """Sentences that repeat an earlier one: most of either's content words are the other's."""
+    out: dict[int, int] = {}
+    seen: list[int] = []
+    for s in sents:
+        a = sets[s.index]
+        if not s.real or len(a) < min_words:
+            continue
+        for j in seen:
+            b = sets[j]
+            if len(a & b) >= similarity * max(len(a), len(b)):
+                out[s.index] = j
+                break
+        else:
+            seen.append(s.index)
+    return out
+
+
+def _overlap(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozenset[int]],
+                    thesis: tuple[int, ...], verdict: tuple[int, ...]) -> dict[str, float]:
+    """Figures that tell an essay's own order from a shuffled one, each self-normalised so that
+    essays of any style compare: how much more sentences of one paragraph (and neighbours) share
+    their words than any two sentences of the essay do, and how often a sentence that points back
+    ("This meant...") opens a paragraph or follows a sentence it shares nothing with."""
+    n = len(real)
+    pairs = same = adj = 0.0
+    n_pairs = n_same = n_adj = 0
+    for i in range(n):
+        a = sets[real[i].index]
+        for j in range(i + 1, n):
+            o = _overlap(a, sets[real[j].index])
+            pairs += o
+            n_pairs += 1
+            if real[i].paragraph == real[j].paragraph:
+                same += o
+                n_same += 1
+                if j == i + 1:
+                    adj += o
+                    n_adj += 1
+    base = pairs / n_pairs if n_pairs else 0.0
+    ratio = (lambda t, k: math.log((t / k + 0.02) / (base + 0.02)) if k else 0.0)
+    text = analysis.text
+    firsts: dict[int, Sentence] = {}
+    for s in real:
+        firsts.setdefault(s.paragraph, s)
+    points_back = [_first_word(text, s) in ANAPHORIC_OPENERS for s in real]
+    dangling = sum(1 for k in range(1, n) if points_back[k] and real[k].paragraph == real[k - 1].paragraph
+                   and not sets[real[k].index] & sets[real[k - 1].index])
+    para_first = sum(1 for s in firsts.values() if _first_word(text, s) in ANAPHORIC_OPENERS)
+    # Within a paragraph a historian's dates mostly run forward; shuffled, half run back.
+    steps = [b[0] - a[0] for k in range(1, n) if real[k].paragraph == real[k - 1].paragraph
+             for a in real[k - 1].years[-1:] for b in real[k].years[:1] if b[0] != a[0]]
+    forward = (sum(1 for d in steps if d > 0) - sum(1 for d in steps if d < 0)) / len(steps) if steps else 0.0
+    # An essay opens by framing the question, not with a dated detail.
+    opening = real[0] if real else None
+    frames = float(opening is not None and not opening.years and (opening.has("focus") or bool(opening.factors())))
+    # Topic sentences (paragraph openers) carry fewer dates and figures than the sentences under them.
+    dated = [bool(s.years or s.figures) for s in real]
+    first_dated = [bool(s.years or s.figures) for s in firsts.values()]
+    topic = (sum(dated) / max(1, n)) - (sum(first_dated) / max(1, len(first_dated)))
+    # Sentences of one paragraph share its main factor more often than chance would give.
+    unity_num = unity_den = 0
+    by_para: dict[int, list[frozenset[str]]] = {}
+    for s in real:
+        by_para.setdefault(s.paragraph, []).append(s.factors())
+    for fsets in by_para.values():
+        for k in range(1, len(fsets)):
+            if fsets[k] and fsets[k - 1]:
+                unity_den += 1
+                unity_num += bool(fsets[k] & fsets[k - 1])
+    return {
+        "para_ratio": round(ratio(same, n_same), 4),
+        "adj_ratio": round(ratio(adj, n_adj), 4),
+        "para_first_anaphora": round(para_first / max(1, len(firsts)), 4),
+        "dangling_anaphora": round(dangling / max(1, n - 1), 4),
+        "thesis_first": float(bool(thesis)),
+        "verdict_last": float(bool(verdict)),
+        "years_forward": round(forward, 4),
+        "opening_frames": frames,
+        "topic_sentences": round(topic, 4),
+        "factor_unity": round(unity_num / unity_den, 4) if unity_den else 0.5,
+    }
+
+
+def _first_word(text: str, s: Sentence) -> str:
+    head = text[s.start:s.start + 24].lstrip("\"'([ ")
+    word = ""
+    for ch in head:
+        if not ch.isalpha():
+            break
+        word += ch
+    return word.lower()
+
+
+class OrderModel:
+    """A logistic model over ORDER_FEATURES: the probability that an essay's sentences are not
+    in the order the writer gave them. Plain coefficients in JSON, applied with math alone."""
+
+    def __init__(self, coef: dict[str, float], intercept: float, mean: dict[str, float], scale: dict[str, float],
+                 meta: dict | None = None):
+        self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
+        self.meta = meta or {}
+
+    def predict(self, feats: dict[str, float]) -> float:
+        if not self.coef:
+            return 0.0
+        z = self.intercept + sum(self.coef[k] * (feats.get(k, 0.0) - self.mean[k]) / (self.scale[k] or 1.0)
+                                 for k in self.coef)
+        return round(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), 4)
+
+    @classmethod
+    def load(cls, path: Path) -> "OrderModel":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if list(data["features"]) != list(ORDER_FEATURES):
+            raise ValueError(f"{path}: the order model was fitted on other features")
+        return cls(dict(zip(data["features"], data["coef"])), data["intercept"],
+                   dict(zip(data["features"], data["mean"])), dict(zip(data["features"], data["scale"])), data)
+
+    def to_json(self) -> dict:
+        feats = list(ORDER_FEATURES)
+        return {**self.meta, "features": feats, "coef": [self.coef[k] for k in feats], "intercept": self.intercept,
+                "mean": [self.mean[k] for k in feats], "scale": [self.scale[k] for k in feats]}
+
+
+@lru_cache(maxsize=1)
+def order_model() -> OrderModel:
+    """The shipped order model, or one that never calls an essay disordered when it is missing."""
+    try:
+        return OrderModel.load(ORDER_MODEL_FILE)
+    except (OSError, ValueError, KeyError):
+        return OrderModel({}, 0.0, {}, {})

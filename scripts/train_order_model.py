@@ -1,0 +1,146 @@
+"""Fit the order model (claims.py): tell an essay's own sentence order from a shuffled one.
+
+Originals are the marked practice essays (../shared/calibration and ../shared/calibration2, when
+present) and the project's own fixtures; each is shuffled several ways (sentences across the
+essay with the paragraph count kept, and sentences within each paragraph). A logistic regression
+over claims.ORDER_FEATURES is cross-validated with every version of one essay in the same fold,
+and the fitted coefficients are written as plain JSON (no pickle) to models/order_model.json.
+
+    .venv/bin/python scripts/train_order_model.py            # fit, report, write
+    .venv/bin/python scripts/train_order_model.py --dry-run  # fit and report only
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SETS = ("calibration", "calibration2")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+def originals() -> list[tuple[str, str, str]]:
+    """(name, question, text) of every essay to learn from."""
+    out = []
+    shared = ROOT.parent / "shared"
+    for name in SETS:
+        labels = shared / name / "labels.tsv"
+        if not labels.is_file():
+            print(f"{labels} not found: skipping that set", file=sys.stderr)
+            continue
+        with labels.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh, delimiter="\t"):
+                if int(row["consensus_level"]) >= 1:
+                    path = shared / name / row["question"] / row["file"]
+                    out.append((f"{name}/{row['question']}/{row['file']}", row["question"], path.read_text(encoding="utf-8")))
+    for path in sorted((ROOT / "tests" / "fixtures").glob("q[12]_*.txt")):
+        out.append((f"fixtures/{path.name}", path.name[:2], path.read_text(encoding="utf-8")))
+    return out
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    return [_SENT.split(p.strip()) for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+
+
+def shuffle_across(text: str, rng: random.Random) -> str:
+    paras = paragraphs(text)
+    sents = [s for p in paras for s in p]
+    rng.shuffle(sents)
+    out, i = [], 0
+    for p in paras:
+        out.append(" ".join(sents[i:i + len(p)]))
+        i += len(p)
+    return "\n\n".join(out)
+
+
+def shuffle_within(text: str, rng: random.Random) -> str:
+    out = []
+    for p in paragraphs(text):
+        p = list(p)
+        rng.shuffle(p)
+        out.append(" ".join(p))
+    return "\n\n".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--show", action="store_true", help="print each essay's cross-validated probabilities")
+    args = ap.parse_args()
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from khrushchev_essays.scoring import get_nlp, load_rubric
+    from khrushchev_essays.scoring.claims import ORDER_FEATURES, ORDER_MODEL_FILE, OrderModel, read_argument
+    from khrushchev_essays.scoring.engine import _matcher
+    from khrushchev_essays.scoring.matching import normalise
+
+    rng = random.Random(args.seed)
+    nlp = get_nlp()
+    essays = originals()
+    if len(essays) < 20:
+        print("too few essays to fit the order model", file=sys.stderr)
+        return 1
+    X, y, groups = [], [], []
+
+    def add(text: str, q: str, label: int, group: int) -> None:
+        rubric = load_rubric(q)
+        a = _matcher(rubric, nlp).analyse(nlp(normalise(text)), text)
+        arg = read_argument(a, rubric)
+        if len(a.real_sentences) < 8:
+            return
+        X.append([arg.order[k] for k in ORDER_FEATURES])
+        y.append(label)
+        groups.append(group)
+
+    for g, (_name, q, text) in enumerate(essays):
+        add(text, q, 0, g)
+        add(text, q, 0, g)  # originals weigh as much as their shuffles
+        for _ in range(1):
+            add(shuffle_across(text, rng), q, 1, g)
+            add(shuffle_across(text, rng), q, 1, g)
+    X, y = np.array(X), np.array(y)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    p = cross_val_predict(model, X, y, groups=groups, cv=GroupKFold(n_splits=6), method="predict_proba")[:, 1]
+    if "--show" in sys.argv:
+        i = 0
+        for g in sorted(set(groups)):
+            idx = [k for k in range(len(groups)) if groups[k] == g]
+            print(essays[g][0], " ".join(f"{'S' if y[k] else 'o'}{p[k]:.2f}" for k in idx))
+    report = {}
+    for t in (0.5, 0.7, 0.8):
+        report[str(t)] = {"originals_flagged": round(float((p[y == 0] >= t).mean()), 3),
+                          "shuffles_caught": round(float((p[y == 1] >= t).mean()), 3)}
+    print(f"{len(set(groups))} essays, {int((y == 0).sum() / 2)} originals, {int(y.sum())} shuffles; "
+          "cross-validated (grouped by essay):")
+    for t, r in report.items():
+        print(f"  p >= {t}: originals flagged {r['originals_flagged']:.1%}, shuffles caught {r['shuffles_caught']:.1%}")
+    model.fit(X, y)
+    scaler, lr = model[0], model[1]
+    out = OrderModel(dict(zip(ORDER_FEATURES, lr.coef_[0].round(6).tolist())), round(float(lr.intercept_[0]), 6),
+                     dict(zip(ORDER_FEATURES, scaler.mean_.round(6).tolist())),
+                     dict(zip(ORDER_FEATURES, scaler.scale_.round(6).tolist())),
+                     {"trained_on": len(set(groups)), "seed": args.seed, "cross_validated": report})
+    for k, c in out.coef.items():
+        print(f"  {k:22s} {c:+.3f}")
+    if not args.dry_run:
+        ORDER_MODEL_FILE.write_text(json.dumps(out.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {ORDER_MODEL_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

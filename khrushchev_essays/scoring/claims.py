@@ -64,6 +64,8 @@ class Argument:
     factor_sentences: int  # real sentences that name a factor (before exclusions)
     order: dict[str, float] = field(default_factory=dict)  # the order model's features
     disorder: float = 0.0  # probability that the sentences are not in the writer's order
+    term_density: float = 0.0  # mean share of a sentence's content words that are the rubric's terms
+    stuffed_share: float = 0.0  # share of sentences made almost wholly of the rubric's terms
 
     @property
     def repeated_share(self) -> float:
@@ -107,8 +109,33 @@ def read_argument(analysis: Analysis, rubric: Rubric) -> Argument:
     verdict = tuple(s.index for s in concl if _is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
     other = _other_question(rubric, focus)
     order = _order_features(analysis, real, content_sets, thesis, verdict)
+    density = _term_density(analysis, real)
+    stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
     return Argument(repeats, tuple(incoherent), focus, counts, thesis, verdict, other, factor_sentences,
-                    order, order_model().predict(order) if len(real) >= 8 else 0.0)
+                    order, order_model().predict(order) if len(real) >= 8 else 0.0,
+                    round(sum(density) / len(density), 4) if density else 0.0, round(stuffed, 4))
+
+
+def _term_density(analysis: Analysis, real: list[Sentence]) -> list[float]:
+    """For each sentence with four or more content words, the share of them inside a phrase of the
+    rubric (a factor, a cue, an event, a marker, a focus term).
+
+    Real answers, however dense with knowledge, spend most of their words saying something about
+    the terms: 25-60% of a sentence's content words are terms. Strings of terms joined by
+    connectives ("Consequently the Virgin Lands undermined the sovnarkhozy") run at 75% and over."""
+    content = analysis.token_content
+    if content is None:
+        return []
+    out = []
+    for s in real:
+        words = [i for i in range(s.tok_start, s.tok_end) if content[i]]
+        if len(words) < 4:
+            continue
+        covered: set[int] = set()
+        for h in s.hits:
+            covered.update(range(h.tok_start, h.tok_end))
+        out.append(sum(1 for i in words if i in covered) / len(words))
+    return out
 
 
 def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], words_per_factor: float) -> bool:

@@ -189,7 +189,14 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     # question answered, repeats.
     arg = ctx.argument
     rules = r.argument
-    if len(arg.incoherent) >= rules.incoherent_min and arg.incoherent_share >= rules.incoherent_share:
+    dense = arg.term_density >= rules.term_density or arg.stuffed_share >= rules.stuffed_share or (
+        arg.term_density >= rules.term_density - rules.dense_margin
+        and arg.incoherent_share >= rules.dense_incoherent_share)
+    if dense:
+        cap("incoherent", r.caps.incoherent,
+            f"most sentences string the mark scheme's terms together ({round(100 * arg.term_density)}% of their "
+            "words) instead of explaining them")
+    elif len(arg.incoherent) >= rules.incoherent_min and arg.incoherent_share >= rules.incoherent_share:
         cap("incoherent", r.caps.incoherent,
             f"{len(arg.incoherent)} of {arg.factor_sentences} sentences join ideas that have no connection")
     elif arg.disorder >= rules.disorder_threshold + 0.6:

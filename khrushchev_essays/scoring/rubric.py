@@ -148,6 +148,14 @@ class ArgumentRules(_Strict):
     incoherent_share: float = Field(0.3, gt=0, le=1)  # share of factor sentences that join unconnected factors
     incoherent_min: int = Field(4, ge=1)
     words_per_factor: float = Field(7.0, ge=0)  # a sentence joining n factors needs n times this many words
+    # Key terms strung together: the mean share of a sentence's content words that are rubric terms,
+    # and the share of sentences made almost wholly of them (at least stuffed_sentence of their words).
+    term_density: float = Field(0.70, gt=0, le=1)
+    stuffed_sentence: float = Field(0.75, gt=0, le=1)
+    stuffed_share: float = Field(0.5, gt=0, le=1)
+    # Nearly that dense (within dense_margin) AND with this share of incoherent factor sentences.
+    dense_margin: float = Field(0.08, ge=0, le=1)
+    dense_incoherent_share: float = Field(0.15, gt=0, le=1)
     other_question_ratio: float = Field(1.5, gt=0)  # the other question's focus over this one's
     other_question_min: int = Field(6, ge=1)  # sentences about the other question, at least
     # Probability (order model) that the order is not the writer's, above which the argument's

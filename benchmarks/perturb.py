@@ -370,10 +370,12 @@ def repeated(text: str, rng: random.Random, strategy: str | None = None) -> str 
 # Background an essay does not need, in the project's own words (facts only from the period).
 _BACKGROUND = {
     "stalin": [
-        "Stalin had ruled the Soviet Union since the late 1920s, after he outmanoeuvred Trotsky, Zinoviev and Bukharin.",
+        "Stalin had ruled the Soviet Union since the late 1920s, after he outmanoeuvred Trotsky, Zinoviev "
+        "and Bukharin.",
         "From 1928 the Five-Year Plans drove heavy industry forward at enormous human cost.",
         "New industrial towns such as Magnitogorsk were built almost from nothing in a few years.",
-        "Collectivisation forced the peasants into collective farms, and millions died in the famine of 1932-33, above all in Ukraine.",
+        "Collectivisation forced the peasants into collective farms, and millions died in the famine of 1932-33, "
+        "above all in Ukraine.",
         "The murder of Kirov in December 1934 was used as the excuse for a wave of arrests.",
         "During the Great Terror of 1936-38 hundreds of thousands were shot and many more were sent to the camps.",
         "The show trials put famous Old Bolsheviks in the dock, where they confessed to crimes they had not committed.",
@@ -517,6 +519,7 @@ _PHONETIC = [("ph", "f"), ("tion", "sion"), ("ie", "ei"), ("ei", "ie"), ("ck", "
              ("ible", "able"), ("able", "ible"), ("ous", "us"), ("c", "k"), ("k", "c"), ("y", "i"),
              ("ise", "ize"), ("ght", "te"), ("wh", "w"), ("er", "a"), ("ment", "mant"), ("ary", "ery")]
 _VOWELS = "aeiou"
+_COMMON = {"with", "from", "that", "this", "their", "into", "over", "under", "after", "against", "which"}
 
 
 def misspell(word: str, rng: random.Random) -> str:
@@ -571,12 +574,12 @@ def misspelt(text: str, rng: random.Random, rate: float = 0.08, key_terms: list[
         chosen = (rng.sample(longer, min(target, len(longer))) + rng.sample(rest, len(rest)))[:target]
     elif strategy == "long":
         weights = [len(m.group(0)) ** 2 for m in cands]
-        chosen, pool = [], list(zip(cands, weights))
+        chosen, pool = [], list(zip(cands, weights, strict=True))
         while pool and len(chosen) < target:
             i = rng.choices(range(len(pool)), weights=[w for _m, w in pool])[0]
             chosen.append(pool.pop(i)[0])
     else:
-        keys = {w for t in key_terms for w in t.lower().split()}
+        keys = {w for t in key_terms for w in re.findall(r"[a-z']+", t.lower()) if len(w) >= 4 and w not in _COMMON}
         first = [m for m in cands if m.group(0).lower() in keys]
         rest = [m for m in cands if m.group(0).lower() not in keys]
         rng.shuffle(first)

@@ -31,7 +31,6 @@ import csv
 import json
 import os
 import random
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -117,7 +116,7 @@ def fixture_answers(readme: Path = FIXTURES / "README.md") -> dict[str, str]:
             continue
         if set(cells[0]) <= set("-: ") or "answers" not in header:
             continue
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=False))  # a short row leaves cells out
         if row.get("file") and row.get("answers"):
             out[row["file"]] = row["answers"]
     return out
@@ -203,27 +202,33 @@ def judge(case: Case) -> tuple[bool, str]:
 # --- building the cases --------------------------------------------------------------------------
 
 
-def build_cases(originals: list[Original], voc: perturb.Vocabulary, rng: random.Random, variants: int,
+def build_cases(originals: list[Original], voc: perturb.Vocabulary, seed: int, variants: int,
                 salads: int, kinds: tuple[str, ...]) -> list[Case]:
-    """Every perturbation of every original (those that apply), `variants` each, seeded by `rng`."""
+    """Every perturbation of every original (those that apply), `variants` each.
+
+    Each kind has its own random stream from `seed`, so choosing fewer kinds (--kind) does not
+    change the cases of the others.
+    """
     cases: list[Case] = []
-    key_terms = {q: ts for q, ts in voc.terms.items()}
+    key_terms = voc.terms
+    rngs = {kind: random.Random(f"{seed}:{kind}") for kind in KINDS}
 
     def pick(kind: str, i: int) -> str:
         # Cycle through the strategies from a random start, so each is used about equally.
         options = STRATEGIES[kind]
-        return options[(offsets.setdefault(kind, rng.randrange(len(options))) + i) % len(options)]
+        return options[(offsets.setdefault(kind, rngs[kind].randrange(len(options))) + i) % len(options)]
 
     offsets: dict[str, int] = {}
     counter: dict[str, int] = {}
     gens: dict[str, Callable[[Original, str], str | None]] = {
-        "shuffled": lambda o, s: shuffled(o.text, rng, strategy=s),
-        "truncated": lambda o, s: truncated(o.text, rng, strategy=s),
-        "repeated": lambda o, s: repeated(o.text, rng, strategy=s),
-        "padding": lambda o, s: padding(o.text, rng, strategy=s),
-        "wrong_dates": lambda o, s: wrong_dates(o.text, rng, voc.events, strategy=s),
-        "misspelt": lambda o, s: misspelt(o.text, rng, key_terms=key_terms.get(o.question, []), strategy=s),
-        "surface": lambda o, s: surface(o.text, rng, strategy=s),
+        "shuffled": lambda o, s: shuffled(o.text, rngs["shuffled"], strategy=s),
+        "truncated": lambda o, s: truncated(o.text, rngs["truncated"], strategy=s),
+        "repeated": lambda o, s: repeated(o.text, rngs["repeated"], strategy=s),
+        "padding": lambda o, s: padding(o.text, rngs["padding"], strategy=s),
+        "wrong_dates": lambda o, s: wrong_dates(o.text, rngs["wrong_dates"], voc.events, strategy=s),
+        "misspelt": lambda o, s: misspelt(o.text, rngs["misspelt"], key_terms=key_terms.get(o.question, []),
+                                          strategy=s),
+        "surface": lambda o, s: surface(o.text, rngs["surface"], strategy=s),
     }
     if "keyword_salad" in kinds:
         for q in ("q1", "q2"):
@@ -231,7 +236,7 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, rng: random.
                 s = pick("keyword_salad", counter.setdefault("keyword_salad", 0))
                 counter["keyword_salad"] += 1
                 cases.append(Case("keyword_salad", f"generated/{q}-{i + 1:02d}", q, s,
-                                  keyword_salad(voc, q, rng, strategy=s)))
+                                  keyword_salad(voc, q, rngs["keyword_salad"], strategy=s)))
         for path in sorted(FIXTURES.glob("keyword_salad_q[12].txt")):
             cases.append(Case("keyword_salad", f"fixtures/{path.name}", path.stem[-2:], "fixture",
                               path.read_text(encoding="utf-8")))
@@ -258,10 +263,15 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, rng: random.
     return cases
 
 
+def score_all(triples: list[tuple[str, str, str]], jobs: int | None) -> list:
+    """Reports for (source, question, text) triples, in order, on `jobs` processes (the batch runner's)."""
+    from khrushchev_essays.batch import Item, score_items
+
+    return list(score_items([Item(src, q, text) for src, q, text in triples], jobs=jobs))
+
+
 def run(args: argparse.Namespace) -> Results:
     """Load, perturb, score and judge; the figures are in the returned Results."""
-    from khrushchev_essays.scoring import score_many
-
     res = Results()
     shared = Path(args.shared)
     originals = interleave(load_originals(res.notes, shared), args.limit)
@@ -270,15 +280,14 @@ def run(args: argparse.Namespace) -> Results:
     if not keywords.is_file():
         res.notes.append(f"{keywords} not found: vocabulary from the rubrics only")
     voc = perturb.load_vocabulary(ROOT / "rubrics", keywords, [o.text for o in originals])
-    for o, rep in zip(originals, score_many((o.source, o.question, o.text) for o in originals)):
+    for o, rep in zip(originals, score_all([(o.source, o.question, o.text) for o in originals], 1), strict=True):
         o.report = rep
         if rep.status != "scored":
             res.notes.append(f"{o.source}: not scored ({rep.error}); left out")
-    rng = random.Random(args.seed)
     salads = args.salads if args.salads is not None else (min(12, max(2, args.limit // 2)) if args.limit else 12)
     kinds = tuple(args.kind) if args.kind else KINDS
-    cases = build_cases(originals, voc, rng, args.variants, salads, kinds)
-    for case, rep in zip(cases, score_many((c.source, c.question, c.text) for c in cases)):
+    cases = build_cases(originals, voc, args.seed, args.variants, salads, kinds)
+    for case, rep in zip(cases, score_all([(c.source, c.question, c.text) for c in cases], args.jobs), strict=True):
         case.report = rep
         case.passed, why = judge(case)
         case.reason = "" if case.passed else why
@@ -293,9 +302,12 @@ def summarise(res: Results) -> dict:
     """Per kind: passed, total, pct and the failing cases; plus the minimum pass rate."""
     kinds: dict[str, dict] = {}
     for c in res.cases:
-        k = kinds.setdefault(c.kind, {"passed": 0, "total": 0, "failures": []})
+        k = kinds.setdefault(c.kind, {"passed": 0, "total": 0, "pct": None, "failures": []})
         k["total"] += 1
         k["passed"] += c.passed
+        lv = c.report.level if c.report.status == "scored" else "error"
+        k.setdefault("levels_after", {}).setdefault(str(lv), 0)
+        k["levels_after"][str(lv)] += 1
         if not c.passed:
             before = c.original.report if c.original else None
             k["failures"].append({
@@ -304,6 +316,7 @@ def summarise(res: Results) -> dict:
                 "level_after": c.report.level, "mark_after": c.report.mark,
                 "flags_after": list(c.report.flags), "reason": c.reason})
     for k in kinds.values():
+        k["levels_after"] = dict(sorted(k["levels_after"].items()))
         k["pct"] = round(100.0 * k["passed"] / k["total"], 1) if k["total"] else None
     rated = {name: k["pct"] for name, k in kinds.items() if k["pct"] is not None}
     worst = min(rated, key=rated.get) if rated else None
@@ -320,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="use at most N originals (taken from every set)")
     ap.add_argument("--variants", type=int, default=3, help="perturbations of each kind per original (default 3)")
     ap.add_argument("--salads", type=int, default=None, help="generated keyword salads per question (default 12)")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="scoring processes (default: two when a second core is idle, as `grade` does)")
     ap.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
     ap.add_argument("--verbose", "-v", action="store_true", help="list every failing case")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -347,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             pct = f"{k['pct']:.1f}%" if k["pct"] is not None else "-"
             print(f"{name:<{width}}  {k['passed']:>4}/{k['total']:<4}  {pct:>6}")
             if args.verbose:
+                print("    levels after: " + ", ".join(f"L{lv} {n}" for lv, n in k["levels_after"].items()))
                 for f in k["failures"]:
                     lb = "-" if f["level_before"] is None else f["level_before"]
                     mb = "-" if f["mark_before"] is None else f["mark_before"]

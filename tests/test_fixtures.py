@@ -16,7 +16,7 @@ def readme_rows() -> list[dict[str, str]]:
     rows = []
     for line in lines[2:]:
         cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
-        rows.append(dict(zip(header, cells)))
+        rows.append(dict(zip(header, cells, strict=True)))
     return rows
 
 

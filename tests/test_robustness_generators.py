@@ -120,7 +120,7 @@ def test_wrong_dates_moves_only_the_years_of_known_events(strategy):
     assert len(out) == len(STRONG)
     assert re.sub(r"\d", "#", out) == re.sub(r"\d", "#", STRONG)
     before = {off: (name, year) for name, year, off in P.dated_events(STRONG, VOC.events)}
-    changed = [i.start() for i in re.finditer(r"\b\d{4}\b", STRONG) if STRONG[i.start():i.end()] != out[i.start():i.end()]]
+    changed = [m.start() for m in re.finditer(r"\b\d{4}\b", STRONG) if m.group(0) != out[m.start():m.end()]]
     assert len(changed) >= 2
     assert set(changed) == set(before), "every year of a known event moves, and nothing else"
     valid = {}
@@ -142,7 +142,7 @@ def test_misspelt_changes_about_eight_per_cent_of_words_by_small_edits(strategy)
     out = rb.misspelt(STRONG, random.Random(6), key_terms=VOC.terms["q1"], strategy=strategy)
     old, new = STRONG.split(), out.split()
     assert len(old) == len(new)
-    diffs = [(a, b) for a, b in zip(old, new) if a != b]
+    diffs = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
     assert 0.07 <= len(diffs) / len(old) <= 0.09, len(diffs) / len(old)
     for a, b in diffs:
         assert 1 <= levenshtein(a.lower(), b.lower()) <= 3, (a, b)

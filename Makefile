@@ -8,7 +8,7 @@ PIPELINE := models/pipeline/config.cfg
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install pipeline browser test test-fast run grade evaluate bench calibrate check-rubrics clean order-model
+.PHONY: install pipeline browser test test-fast run grade evaluate bench robustness calibrate check-rubrics clean order-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ order-model: install pipeline
 
 bench: install pipeline
 	$(PY) benchmarks/bench_scoring.py $(ARGS)
+
+# Perturbations a sound marker resists (keyword salad, shuffled, padded, misspelt...), scored by the
+# engine: passed/total per kind. A benchmark, not a test. ARGS="--verbose" lists the failing cases;
+# the marked essays in $(SHARED) are skipped with a message when absent.
+SHARED ?= ../shared
+robustness: install pipeline
+	$(PY) benchmarks/robustness.py --shared $(SHARED) $(ARGS)
 
 # Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into
 # models/calibrators/; commit the .joblib and .json it writes. Re-run whenever the rubrics change.

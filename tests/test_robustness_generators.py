@@ -1,0 +1,194 @@
+"""The perturbation generators of `make robustness` do what they say, on the project's fixtures.
+
+The benchmark's figures are only as good as its perturbations: a "shuffled" essay that lost
+sentences, or a "misspelt" one with half its words changed, would measure the wrong thing. These
+tests run each generator, with each of its strategies, and check the structure of what comes out.
+They do not score anything (the engine's marks on perturbations are the benchmark's business).
+"""
+
+import importlib.util
+import random
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("robustness", ROOT / "benchmarks" / "robustness.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["robustness"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+rb = _load_benchmark()
+P = rb.perturb
+STRONG = (FIXTURES / "q1_strong.txt").read_text(encoding="utf-8")
+VOC = P.load_vocabulary(ROOT / "rubrics", None, [STRONG])  # rubrics only: tests never read ../shared
+
+
+def strategies(kind):
+    return pytest.mark.parametrize("strategy", rb.STRATEGIES[kind])
+
+
+def all_sentences(text):
+    return [s for p in P.paragraphs(text) for s in P.sentences(p)]
+
+
+def levenshtein(a, b):
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def test_importing_the_benchmark_does_not_load_the_engine():
+    # The generators are usable (and testable) without the spaCy pipeline: the engine is imported
+    # only when the benchmark runs. Checked in a fresh interpreter, as this one may have it loaded.
+    assert rb.shuffled is P.shuffled
+    code = ("import importlib.util, sys; "
+            f"spec = importlib.util.spec_from_file_location('rb', {str(ROOT / 'benchmarks' / 'robustness.py')!r}); "
+            "m = importlib.util.module_from_spec(spec); sys.modules['rb'] = m; spec.loader.exec_module(m); "
+            "print(sorted(k for k in sys.modules if k.split('.')[0] in ('spacy', 'khrushchev_essays')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+@strategies("shuffled")
+def test_shuffled_keeps_every_sentence_and_the_paragraph_count(strategy):
+    out = rb.shuffled(STRONG, random.Random(1), strategy=strategy)
+    assert Counter(all_sentences(out)) == Counter(all_sentences(STRONG))
+    assert all_sentences(out) != all_sentences(STRONG)
+    assert len(P.paragraphs(out)) == len(P.paragraphs(STRONG))
+
+
+def test_shuffled_is_seeded():
+    a, b = (rb.shuffled(STRONG, random.Random(7)) for _ in range(2))
+    assert a == b
+    assert rb.shuffled(STRONG, random.Random(8), strategy="uniform") != rb.shuffled(
+        STRONG, random.Random(9), strategy="uniform")
+
+
+@strategies("truncated")
+def test_truncated_is_the_first_forty_per_cent(strategy):
+    out = rb.truncated(STRONG, random.Random(2), strategy=strategy)
+    assert STRONG.startswith(out.rstrip())
+    share = P.word_count(out) / P.word_count(STRONG)
+    assert 0.32 <= share <= 0.45, share
+    if strategy != "word":
+        assert out.rstrip()[-1] in ".!?\"”’')"
+
+
+@strategies("repeated")
+def test_repeated_has_each_body_paragraph_twice(strategy):
+    paras = P.paragraphs(STRONG)
+    out = P.paragraphs(rb.repeated(STRONG, random.Random(3), strategy=strategy))
+    assert out[0] == paras[0] and out[-1] == paras[-1]
+    assert Counter(out) == Counter(paras) + Counter(paras[1:-1])
+
+
+def test_repeated_needs_a_body():
+    assert rb.repeated("One paragraph.\n\nAnd its end.", random.Random(0)) is None
+
+
+@strategies("padding")
+def test_padding_inserts_background_and_keeps_the_essay_in_order(strategy):
+    paras = P.paragraphs(STRONG)
+    out = P.paragraphs(rb.padding(STRONG, random.Random(4), strategy=strategy))
+    added = [p for p in out if p not in paras]
+    assert 1 <= len(added) <= 2
+    assert [p for p in out if p in paras] == paras
+    assert out[0] == paras[0] and out[-1] == paras[-1]
+    for para in added:
+        assert "Khrushchev" not in para
+        assert P.word_count(para) >= 40
+
+
+@strategies("wrong_dates")
+def test_wrong_dates_moves_only_the_years_of_known_events(strategy):
+    out = rb.wrong_dates(STRONG, random.Random(5), VOC.events, strategy=strategy)
+    assert len(out) == len(STRONG)
+    assert re.sub(r"\d", "#", out) == re.sub(r"\d", "#", STRONG)
+    before = {off: (name, year) for name, year, off in P.dated_events(STRONG, VOC.events)}
+    changed = [m.start() for m in re.finditer(r"\b\d{4}\b", STRONG) if m.group(0) != out[m.start():m.end()]]
+    assert len(changed) >= 2
+    assert set(changed) == set(before), "every year of a known event moves, and nothing else"
+    valid = {}
+    for ev in VOC.events:
+        valid.setdefault(ev.name, set()).update(ev.years)
+    for off in changed:
+        old, new = int(STRONG[off:off + 4]), int(out[off:off + 4])
+        assert 2 <= abs(new - old) <= 4
+        assert new not in valid[before[off][0]]
+
+
+def test_wrong_dates_needs_two_dated_events():
+    short = (FIXTURES / "junk_too_short.txt").read_text(encoding="utf-8")
+    assert rb.wrong_dates(short, random.Random(0), VOC.events) is None
+
+
+@strategies("misspelt")
+def test_misspelt_changes_about_eight_per_cent_of_words_by_small_edits(strategy):
+    out = rb.misspelt(STRONG, random.Random(6), key_terms=VOC.terms["q1"], strategy=strategy)
+    old, new = STRONG.split(), out.split()
+    assert len(old) == len(new)
+    diffs = [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+    assert 0.07 <= len(diffs) / len(old) <= 0.09, len(diffs) / len(old)
+    for a, b in diffs:
+        assert 1 <= levenshtein(a.lower(), b.lower()) <= 3, (a, b)
+        assert re.sub(r"[A-Za-z]", "", a) == re.sub(r"[A-Za-z]", "", b), (a, b)  # punctuation kept
+
+
+def test_misspell_makes_a_different_word():
+    rng = random.Random(0)
+    for word in ["Khrushchev", "harvest", "the", "Sputnik", "collectivisation", "Iowa"]:
+        for _ in range(20):
+            assert rb.perturb.misspell(word, rng) != word
+
+
+EMOJI_CHARS = set("".join(P.EMOJI)) | {"\u200d", "\ufe0f"}
+
+
+@strategies("surface")
+def test_surface_keeps_the_words(strategy):
+    out = rb.surface(STRONG, random.Random(7), strategy=strategy)
+    assert "\r\n" in out and "\n" not in out.replace("\r\n", "")
+    assert "’" in out and "'" not in out
+    emoji = [c for c in out if c in EMOJI_CHARS]
+    assert emoji
+
+    def plain(t):
+        t = "".join(c for c in t if c not in EMOJI_CHARS)
+        return t.translate(str.maketrans("“”‘’", "\"\"''")).split()
+
+    assert plain(out) == plain(STRONG)
+
+
+@pytest.mark.parametrize("question", ["q1", "q2"])
+@strategies("keyword_salad")
+def test_keyword_salad_is_an_essay_shaped_heap_of_key_terms(question, strategy):
+    out = rb.keyword_salad(VOC, question, random.Random(8), strategy=strategy)
+    assert 600 <= P.word_count(out) <= 800
+    paras = P.paragraphs(out)
+    assert len(paras) >= 5  # introduction, at least three body paragraphs, conclusion
+    assert all(p.rstrip()[-1] == "." for p in paras)
+    low = out.lower()
+    used = {t for t in VOC.terms[question] if len(t) > 5 and t in low}
+    assert len(used) >= 10, used
+    assert rb.keyword_salad(VOC, question, random.Random(8), strategy=strategy) == out
+
+
+def test_the_benchmark_reads_which_question_a_fixture_answers():
+    answers = rb.fixture_answers()
+    assert answers["q2_answers_q1.txt"] == "q1"
+    assert answers["q1_strong.txt"] == "q1"

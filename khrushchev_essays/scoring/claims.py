@@ -105,8 +105,8 @@ def read_argument(analysis: Analysis, rubric: Rubric) -> Argument:
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
     intro, concl = _ends(analysis, real)
-    thesis = tuple(s.index for s in intro if _is_claim(s, focus))
-    verdict = tuple(s.index for s in concl if _is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
+    thesis = tuple(s.index for s in intro if is_claim(s, focus))
+    verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
     other = _other_question(rubric, focus)
     order = _order_features(analysis, real, content_sets, thesis, verdict)
     density = _term_density(analysis, real)
@@ -153,7 +153,7 @@ def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], word
     return all(any(frozenset((a, b)) in linked for b in fs if b != a) for a in fs)
 
 
-def _is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
+def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
     """A claim on the question: its key concept, with a position taken on it."""
     return OWN_FOCUS in focus.get(s.index, ()) and not s.kinds().isdisjoint(_POSITION)
 
@@ -177,7 +177,7 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
         return True
     dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))
     factors = set().union(*(s.factors() for s in concl)) if concl else set()
-    claims = sum(1 for s in concl if _is_claim(s, focus))
+    claims = sum(1 for s in concl if is_claim(s, focus))
     return dated <= 0.5 and (claims >= 2 or (len(factors) >= 3 and claims >= 1))
 
 

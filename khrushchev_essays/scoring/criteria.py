@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .claims import Argument
+from .claims import Argument, is_claim
 from .findings import Findings, distinct
 from .matching import Analysis, Sentence
 from .report import Span
@@ -48,8 +48,7 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "evidence": {"target": 14, "date_value": 1.0, "person_value": 0.5, "figure_value": 0.6,
                  "inaccuracy_penalty": 0.08},
     "analysis": {"target_share": 0.45, "target_links": 5, "target_variety": 16, "target_argued": 0.6,
-                 "narrative_free": 0.3,
-                 "narrative_weight": 0.6},
+                 "narrative_free": 0.3, "narrative_weight": 0.6, "target_claims": 0.35, "claims_weight": 0.3},
     "balance": {"target_paragraphs": 3, "named_rivals": 3},
     "judgement": {},
     "organisation": {"target_paragraphs": 5},
@@ -174,6 +173,13 @@ def narrative_sentences(ctx: Context) -> list[Sentence]:
 
 
 @per_essay
+def claim_sentences(ctx: Context) -> list[Sentence]:
+    """Sentences that make a claim on the question: its key concept, with a position taken."""
+    focus = ctx.argument.focus
+    return [s for s in ctx.real if is_claim(s, focus)]
+
+
+@per_essay
 def analytic_sentences(ctx: Context) -> list[Sentence]:
     return [s for s in ctx.real if not s.kinds().isdisjoint(_ANALYTIC)]
 
@@ -197,8 +203,12 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     # Range of analytical language matters as much as its amount: repeating "However" in every
     # sentence is a habit, not analysis.
     argued = argued_paragraphs(ctx)
-    base = (0.3 * _clip(share / p["target_share"]) + 0.2 * _clip(len(links) / p["target_links"])
-            + 0.3 * _clip(variety / p["target_variety"]) + 0.2 * _clip(argued / p["target_argued"]))
+    # Claims on the question (claims.py): sentences that take a position on its key concept. The
+    # language of analysis is a sign of them; the claims are the thing itself.
+    claims = claim_sentences(ctx)
+    signs = (0.3 * _clip(share / p["target_share"]) + 0.2 * _clip(len(links) / p["target_links"])
+             + 0.3 * _clip(variety / p["target_variety"]) + 0.2 * _clip(argued / p["target_argued"]))
+    base = (1 - p["claims_weight"]) * signs + p["claims_weight"] * _clip(len(claims) / n / p["target_claims"])
     penalty = p["narrative_weight"] * max(0.0, narr_share - p["narrative_free"])
     score = _clip(base - penalty)
     if share >= 0.4:
@@ -215,6 +225,7 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     for s in an:
         evidence += _hit_spans(ctx, s, _ANALYTIC, "analysis")
     return Measure(score, comment, evidence, {"sentences": len(ctx.real), "analytic": len(an), "links": len(links),
+                                              "claims": len(claims),
                                               "narrative": len(narr), "narrative_share": round(narr_share, 3),
                                               "variety": variety, "relevance": round(relevance(ctx), 3),
                                               "argued_paragraphs": round(argued, 3)})

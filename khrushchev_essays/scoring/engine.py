@@ -143,7 +143,7 @@ def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float
     for qid, r in rubrics.items():
         a = _matcher(r, nlp).analyse(doc, text)
         arg = read_argument(a, r)
-        f = find(a, r)
+        f = find(a, r, arg)
         done[qid] = (a, arg, f)
         cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
         judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
@@ -161,7 +161,7 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
     if analysis is None:
         analysis = _matcher(rubric, nlp).analyse(doc, text)
         argument = read_argument(analysis, rubric)
-        findings = find(analysis, rubric)
+        findings = find(analysis, rubric, argument)
     ctx = crit.Context(rubric, analysis, findings, argument)
     topic = _topic_model(rubric, nlp)
 

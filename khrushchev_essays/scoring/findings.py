@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .claims import Argument, is_claim
 from .matching import Analysis, Hit, Sentence
 from .report import Span
 from .rubric import Rubric
@@ -26,6 +27,7 @@ class FactorFinding:
     sentences: list[int] = field(default_factory=list)  # indexes of sentences that mention it
     linked: int = 0  # sentences where it is explained (causal/evaluative/comparison language)
     precise: int = 0  # sentences where it is backed by a year, a figure or a named person
+    claims: list[int] = field(default_factory=list)  # claims on the question in its paragraphs (claims.py)
 
 
 @dataclass
@@ -46,8 +48,13 @@ class Findings:
 _LINK_KINDS = {"causal", "evaluative", "comparison", "judgement"}
 
 
-def find(analysis: Analysis, rubric: Rubric) -> Findings:
-    """Work out factor statuses and the accuracy of dated evidence."""
+def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -> Findings:
+    """Work out factor statuses and the accuracy of dated evidence.
+
+    A factor is developed when it is explained (causal or evaluative language near it) with
+    evidence. When the argument has been read, each factor also lists the claims on the question
+    made in the paragraphs that deal with it, for the feedback's argument map. (Requiring such a
+    claim for "developed" was tried and lowered agreement with the markers on both sets.)"""
     sents = analysis.sentences
     factors: dict[str, FactorFinding] = {f.id: FactorFinding(f.id, f.name, "missing") for f in rubric.factors}
 
@@ -76,6 +83,9 @@ def find(analysis: Analysis, rubric: Rubric) -> Findings:
         developed = (ff.linked >= 1 and (ff.cues or ff.precise >= 1) and len(ff.sentences) >= 2) or (
             ff.linked >= 2 and len(ff.cues) >= 1
         )
+        if argument is not None:
+            paras = {sents[i].paragraph for i in ff.sentences}
+            ff.claims = [s.index for s in sents if s.real and s.paragraph in paras and is_claim(s, argument.focus)]
         ff.status = "developed" if developed else "mentioned"
 
     correct, wrong = _check_dates(analysis, rubric)

@@ -15,6 +15,7 @@ from .criteria import (
     Context,
     analytic_sentences,
     argued_paragraphs,
+    claim_sentences,
     counter_paragraphs,
     has_judgement,
     named_factor_weighing,
@@ -36,6 +37,9 @@ COPY_REMAINDER_WORDS = 60
 STORY_NARRATIVE_SHARE = 0.4
 STORY_ARGUED_SHARE = 0.15
 STORY_ANALYTIC_SHARE = 0.28  # ...and little of the rest explains: strong essays run at 0.3 and above
+# ...unless it keeps making claims on the question in its own words (claims.py): a story told to
+# argue a case is not "mostly narrative".
+STORY_CLAIM_SHARE = 0.18
 IRRELEVANT_SHARE = 0.5  # under half the sentences touch the question: "some irrelevance" (Level 2)
 
 
@@ -216,7 +220,8 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
         cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
     elif (len(a.paragraphs) >= 5 and narrative / n >= STORY_NARRATIVE_SHARE
           and len(analytic_sentences(ctx)) / n < STORY_ANALYTIC_SHARE
-          and argued_paragraphs(ctx) < STORY_ARGUED_SHARE) or date_headings(a.text, a.paragraphs) >= 2:
+          and argued_paragraphs(ctx) < STORY_ARGUED_SHARE
+          and len(claim_sentences(ctx)) / n < STORY_CLAIM_SHARE) or date_headings(a.text, a.paragraphs) >= 2:
         cap("narrative_structure", r.caps.narrative_structure, "paragraphs tell the story in order instead of making points")
     if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:
         cap("irrelevant", r.caps.irrelevant, "most sentences do not address the question")

@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import mark_scheme
 from .nlp import MODELS_DIR
 from .report import ScoreReport
 from .rubric import Rubric
@@ -146,9 +147,7 @@ def confidence(rubric: Rubric, predicted: float, mark: int, caps: list[dict], fl
     middle; 0.95 when a cap holds the mark), so the rules and a calibrator share one scale and
     one needs_review threshold.
     """
-    from .engine import _confidence  # imported late: the engine imports this module
-
-    return _confidence(rubric, predicted, mark, caps, flags)
+    return mark_scheme.confidence(rubric, predicted, mark, caps, flags)
 
 
 def flag_review(report: ScoreReport) -> None:
@@ -352,12 +351,9 @@ def capped(rubric: Rubric, predicted: float, report: ScoreReport) -> tuple[int, 
     The caps are the ones the rules found (keyword list, off topic, copied question, too short,
     no judgement...), so no model can lift an essay past them; not English stays at 0.
     """
-    from .engine import _apply_caps  # the engine's own cap rule; imported late (the engine imports us)
-
-    mark, level, caps = _apply_caps(rubric, predicted, report.caps, credited=any(c.mark > 0 for c in report.criteria))
-    if "not_english" in report.flags:
-        mark, level = 0, 0
-    return mark, level, caps
+    return mark_scheme.apply_mark_scheme(rubric, predicted, report.caps,
+                                         credited=any(c.mark > 0 for c in report.criteria),
+                                         deducted=report.deductions, flags=report.flags)
 
 
 def apply_calibration(report: ScoreReport, rubric: Rubric, *, enabled: bool | None = None,

@@ -17,6 +17,7 @@ from .claims import read_argument
 from .feedback import write_feedback
 from .findings import find
 from .gaming import TopicModel, gaming_flags
+from .mark_scheme import apply_mark_scheme, confidence, deductions, order_credit
 from .matching import Analysis, RubricMatcher, normalise
 from .nlp import get_nlp
 from .report import CriterionResult, FactorResult, ScoreReport, Span
@@ -169,12 +170,12 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
     raw = 0.0
     # Sentences out of the writer's order cannot be credited for how they argue: the criteria of
     # argument lose credit as the order model grows sure the order is not the writer's.
-    order_credit = _order_credit(rubric, argument.disorder)
+    kept = order_credit(rubric, argument.disorder)
     for c in rubric.criteria:
         params = {**crit.DEFAULTS.get(c.kind, {}), **c.params}
         m = crit.REGISTRY[c.kind](ctx, params)
-        if order_credit < 1.0 and c.kind in ORDER_DEPENDENT:
-            m.score *= order_credit
+        if kept < 1.0 and c.kind in ORDER_DEPENDENT:
+            m.score *= kept
             m.comment += " The sentences do not follow on from one another, so the argument is hard to follow."
         max_mark = round(c.weight * rubric.max_mark, 2)
         mark = round(m.score * max_mark * 2) / 2  # half marks, as examiners' annotations would
@@ -183,16 +184,17 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
 
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
     flags, caps = gaming_flags(ctx, topic)
-    mark, level, caps = _apply_caps(rubric, raw, caps, credited=any(c.mark > 0 for c in results))
-    if "not_english" in flags:
-        mark, level = 0, 0
+    deducted = deductions(rubric, len(findings.inaccuracies))
+    mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=any(c.mark > 0 for c in results),
+                                          deducted=deducted, flags=flags)
     report = ScoreReport(
         source=source, question=rubric.id, mark=mark, max_mark=rubric.max_mark, level=level,
         word_count=analysis.words, criteria=results, factors=_factor_results(analysis, findings, rubric),
-        flags=flags, inaccuracies=findings.inaccuracies, caps=caps, raw_mark=round(raw, 2),
+        flags=flags, inaccuracies=findings.inaccuracies, caps=caps, raw_mark=round(raw, 2), deductions=deducted,
+        argument=_argument_report(analysis, argument, findings),
         question_confidence=qconf,
     )
-    report.confidence = _confidence(rubric, raw, mark, caps, flags)
+    report.confidence = confidence(rubric, raw, mark, caps, flags)
     # A matching trained calibrator may move the level; the caps still hold, and low confidence
     # routes the essay to a teacher (needs_review). The feedback then speaks of the final level.
     apply_calibration(report, rubric)
@@ -200,44 +202,37 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
     return report
 
 
+
+
+def _argument_report(analysis: Analysis, argument, findings) -> dict:
+    """The argument as the engine read it, for the feedback page: every part a span of the text."""
+    text = analysis.text
+    sents = analysis.sentences
+
+    def span(i: int, label: str, note: str | None = None) -> Span:
+        s = sents[i]
+        return Span(s.start, s.end, text[s.start:s.end], label, note)
+
+    other = argument.other_question
+    return {
+        "thesis": [span(i, "thesis") for i in argument.thesis],
+        "verdict": [span(i, "verdict") for i in argument.verdict],
+        "claims": {fid: [span(i, "claim", fid) for i in ff.claims[:4]] for fid, ff in findings.factors.items()
+                   if ff.claims and ff.status != "missing"},
+        "excluded": [span(s.index, "excluded", s.excluded) for s in sents if s.excluded],
+        "other_question": {"id": other.id, "question": other.question} if other else None,
+        "disorder": argument.disorder,
+        "term_density": argument.term_density,
+    }
+
+
 ORDER_DEPENDENT = frozenset({"analysis", "judgement", "organisation"})
 
 
-def _order_credit(rubric: Rubric, disorder: float) -> float:
-    """Share of the argument criteria's credit kept: all of it up to the rubric's threshold, none
-    once the order model is 0.4 surer than that that the sentences are out of order."""
-    t = rubric.argument.disorder_threshold
-    return max(0.0, min(1.0, 1.0 - (disorder - t) / 0.4))
 
 
-def _apply_caps(rubric: Rubric, raw: float, caps: list[dict], credited: bool = False) -> tuple[int, int, list[dict]]:
-    """Place the raw mark in its band, then hold it under the lowest cap that applies. An essay
-    that some criterion gave credit to is never marked 0 (unless it is not in English)."""
-    mark = int(round(max(0.0, min(raw, rubric.max_mark))))
-    applied = []
-    if caps:
-        lowest = min(c["max_level"] for c in caps)
-        ceiling = rubric.band(lowest).max_mark if lowest > 0 else 0
-        for c in caps:
-            c = dict(c, applied=c["max_level"] == lowest and mark > ceiling)
-            applied.append(c)
-        mark = min(mark, ceiling)
-    level = rubric.level_for_mark(mark)
-    # An essay with anything creditable gets at least a mark in Level 1.
-    if mark == 0 and (raw >= 1.0 or credited) and not any(c["rule"] == "not_english" for c in caps):
-        mark, level = 1, rubric.level_for_mark(1)
-    return mark, level, applied
 
 
-def _confidence(rubric: Rubric, raw: float, mark: int, caps: list[dict], flags: list[str]) -> float:
-    """How sure the level is: near 1 in the middle of a band, about 0.5 at a band edge. A cap that
-    holds the mark down is a firm rule, so a capped level is sure."""
-    if any(c.get("applied") for c in caps) or "not_english" in flags:
-        return 0.95
-    band = rubric.band(rubric.level_for_mark(mark))
-    dist = min(raw - (band.min_mark - 0.5), (band.max_mark + 0.5) - raw)
-    width = (band.max_mark - band.min_mark + 1) / 2
-    return round(max(0.5, min(1.0, 0.5 + 0.5 * dist / max(0.5, width))), 3)
 
 
 def _factor_results(analysis: Analysis, findings, rubric: Rubric) -> list[FactorResult]:

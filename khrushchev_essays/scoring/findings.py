@@ -15,6 +15,9 @@ from .rubric import Rubric
 
 # How far (in tokens) a year may stand from an event's name to be read as that event's date.
 YEAR_WINDOW = 6
+# A year after an event's name, in the same clause and this close, is read as its date and can be
+# called wrong ("Gagarin became the first man in space in 1959").
+WRONG_AFTER = 6
 
 
 @dataclass
@@ -157,7 +160,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
             lo, hi = min(best.start, ys), max(best.end, ye)
             if year in ev.years:
                 correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
-            elif clean and ((after and d <= 3) or (not after and d <= 1)) \
+            elif clean and ((after and d <= WRONG_AFTER) or (not after and d <= 1)) \
                     and not _year_fits_other_event(year, events, best, rubric):
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))

@@ -38,6 +38,14 @@ FLAG_EXPLANATIONS: dict[str, str] = {
     "only_named_factor": "The essay deals only with the factor the question names. To judge how far it "
     "was the most significant, weigh it against other factors; this holds the mark at Level 3 at most.",
     "inaccuracy": "Some dates or facts are wrong; they are marked in the essay.",
+    "incoherent": "Many sentences join ideas that have no connection, string key terms together, or do "
+    "not follow on from one another, so they cannot be credited as argument; this holds the mark at Level 1.",
+    "answers_other_question": "The essay seems to answer a different question from the one set, so only "
+    "what bears on the set question earns credit; this holds the mark at Level 2 at most.",
+    "repetition": "Some sentences or paragraphs repeat earlier ones; a point earns credit once, however "
+    "often it is made.",
+    "copied_source": "Long passages match a registered source (revision notes, a handout or an article); "
+    "copied words earn nothing and are marked in the essay.",
 }
 
 
@@ -140,6 +148,9 @@ class ScoreReport:
     inaccuracies: list[Span] = field(default_factory=list)
     caps: list[dict[str, Any]] = field(default_factory=list)  # caps that applied: {"rule", "max_level", "reason"}
     raw_mark: float | None = None  # weighted total before caps
+    deductions: list[dict[str, Any]] = field(default_factory=list)  # marks taken off after the caps: {"rule", "marks", "reason"}
+    # The argument as read (claims.py): thesis and verdict, each factor's claims, what earned nothing.
+    argument: dict[str, Any] | None = None
     question_confidence: float | None = None  # set when the question was picked automatically
     schema_version: int = SCHEMA_VERSION
 
@@ -167,6 +178,8 @@ class ScoreReport:
             "inaccuracies": [s.to_dict() for s in self.inaccuracies],
             "caps": list(self.caps),
             "raw_mark": self.raw_mark,
+            "deductions": list(self.deductions),
+            "argument": _argument_dict(self.argument),
             "question_confidence": self.question_confidence,
             "schema_version": self.schema_version,
         }
@@ -192,6 +205,32 @@ class ScoreReport:
             inaccuracies=[Span.from_dict(s) for s in d.get("inaccuracies", [])],
             caps=list(d.get("caps", [])),
             raw_mark=d.get("raw_mark"),
+            deductions=list(d.get("deductions", [])),
+            argument=_argument_from(d.get("argument")),
             question_confidence=d.get("question_confidence"),
             schema_version=d.get("schema_version", SCHEMA_VERSION),
         )
+
+
+_SPAN_LISTS = ("thesis", "verdict", "excluded")
+
+
+def _argument_dict(arg: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The argument's JSON form: spans as dicts, everything else as it is."""
+    if arg is None:
+        return None
+    out = dict(arg)
+    for k in _SPAN_LISTS:
+        out[k] = [sp.to_dict() for sp in arg.get(k, [])]
+    out["claims"] = {f: [sp.to_dict() for sp in spans] for f, spans in arg.get("claims", {}).items()}
+    return out
+
+
+def _argument_from(d: dict[str, Any] | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    out = dict(d)
+    for k in _SPAN_LISTS:
+        out[k] = [Span.from_dict(sp) for sp in d.get(k, [])]
+    out["claims"] = {f: [Span.from_dict(sp) for sp in spans] for f, spans in d.get("claims", {}).items()}
+    return out

@@ -183,6 +183,10 @@ class Caps(_Strict):
     answers_other_question: int = Field(2, ge=0, le=5)
     irrelevant: int = Field(2, ge=0, le=5)
     narrative_structure: int = Field(3, ge=0, le=5)
+    # Marks taken off the final mark (after the caps) for each wrong date, up to a limit: AO1
+    # rewards accurate knowledge, and a capped essay should still lose something for errors.
+    inaccuracy_marks: float = Field(0.5, ge=0)
+    inaccuracy_max: float = Field(1.5, ge=0)
     length: list[LengthCap] = Field(default_factory=list)
 
 

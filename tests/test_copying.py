@@ -8,6 +8,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import read_fixture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,21 +23,9 @@ from khrushchev_essays.scoring.copying import (
     words,
 )
 
-# Revision notes and a web article, written for these tests.
-NOTES = (
-    "The Virgin Lands scheme began in 1954 and sent hundreds of thousands of young volunteers to plough "
-    "the steppe of northern Kazakhstan and western Siberia. For a few seasons the new fields gave record "
-    "harvests, but the same crop was sown year after year without rest, the thin topsoil dried out and "
-    "blew away in dust storms, and by 1963 the harvest had collapsed so badly that the Soviet Union had to "
-    "buy grain from Canada and the United States. Many members of the Presidium saw this as a personal "
-    "failure of the First Secretary, who had staked his reputation on the campaign."
-)
-ARTICLE = (
-    "In October 1964 the Central Committee accepted Khrushchev's resignation 'for reasons of age and "
-    "health', although in truth his colleagues had organised his removal while he was on holiday at "
-    "Pitsunda. Brezhnev and Suslov led the attack, listing his hare-brained schemes, his bullying of "
-    "officials and the splitting of the party into industrial and agricultural halves in 1962."
-)
+# Revision notes and a web article, written for these tests (tests/fixtures/sources/).
+NOTES = read_fixture("sources/virgin_lands_notes.txt")
+ARTICLE = read_fixture("sources/fall_article.md").split("\n\n", 1)[1]
 
 # Two essays on the same question and the same facts, each in its own words.
 ESSAY_A = (

@@ -36,6 +36,8 @@ TABLE_SUFFIX = ".csv"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 DONE_KEY = "uploads_done"  # the ids of this session's last uploads, in the signed session
 DONE_KEEP = 10
+# The forms that take files: the essay upload, and a source file on the sources page (a .docx with images).
+LARGE_BODY_ENDPOINTS = ("teacher.upload", "teacher.sources")
 
 
 class InMemoryRequest(Request):
@@ -51,8 +53,8 @@ class InMemoryRequest(Request):
     @property
     def max_content_length(self) -> int | None:
         # Decided before anything reads the body (the CSRF check reads the form before any view
-        # runs): the large limit only for a signed-in teacher posting to the upload page.
-        if self.endpoint == "teacher.upload" and current_user.is_authenticated:
+        # runs): the large limit only for a signed-in teacher posting to a page that takes files.
+        if self.endpoint in LARGE_BODY_ENDPOINTS and current_user.is_authenticated:
             return MAX_REQUEST_BYTES
         return super().max_content_length
 

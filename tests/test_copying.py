@@ -16,6 +16,7 @@ from khrushchev_essays.scoring.copying import (
     DEFAULT_MIN_WORDS,
     Overlap,
     SourceIndex,
+    copied_from,
     copied_share,
     similar_pairs,
     tokens,
@@ -112,6 +113,7 @@ def test_passages_from_two_sources_are_reported_in_order_and_never_overlap(index
     essay = f"{ESSAY_A} {one}. Then: {ESSAY_B} {two}."
     found = index.overlaps(essay)
     assert [(o.source, o.words, essay[o.start : o.end]) for o in found] == [("Revision notes", 20, one), ("Web article", 15, two)]
+    assert copied_from(found) == [("Revision notes", 20), ("Web article", 15)]
     # The same words registered twice: the first-named source is reported, the words counted once.
     doubled = SourceIndex({"Handout": NOTES, "Handout copy": NOTES + " " + ARTICLE})
     [o] = doubled.overlaps(f"Intro. {passage(NOTES, 0, 30)}. End.")
@@ -172,3 +174,13 @@ def test_any_copied_stretch_is_found_whole_and_sliced_exactly(filler, at, length
     before = "".join(w + s for w, s in filler) + " qzxv; "  # a word the notes do not have, so the run starts here
     essay = f"{before}{copied}\r\nqzxv {before}"
     assert [(o.start, o.end, o.words) for o in index.overlaps(essay)] == [(len(before), len(before) + len(copied), length)]
+
+
+def test_the_detector_imports_neither_the_web_stack_nor_the_database():
+    import subprocess
+    import sys
+
+    code = ("import sys, khrushchev_essays.scoring.copying; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'khrushchev_essays.sources') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

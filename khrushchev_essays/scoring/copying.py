@@ -32,6 +32,7 @@ __all__ = [
     "Overlap",
     "Pair",
     "SourceIndex",
+    "copied_from",
     "copied_share",
     "similar_pairs",
     "spans",
@@ -242,6 +243,14 @@ class SourceIndex:
             found.append(Overlap(toks[first][0], toks[w][1], self.names[src], w - first + 1))
             w += 1
         return found
+
+
+def copied_from(overlaps: Iterable[Overlap]) -> list[tuple[str, int]]:
+    """The sources the overlaps come from, with the words copied from each, most first (for a flag's wording)."""
+    totals: dict[str, int] = {}
+    for o in overlaps:
+        totals[o.source] = totals.get(o.source, 0) + o.words
+    return sorted(totals.items(), key=lambda item: -item[1])
 
 
 def copied_share(text: str, overlaps: Iterable[Overlap]) -> float:

@@ -180,6 +180,8 @@ def test_the_similar_page_lists_pairs_with_names_counts_links_and_the_passage_es
     assert "&lt;b&gt;turned&lt;/b&gt;" in row and "<b>turned</b>" not in html
     assert re.search(r'<td class="num">(\d+)</td>', row).group(1) == str(word_count(SHARED))
     assert "Dmitri" not in html and f'href="/teacher/submissions/{class_12c["anna_first"]}"' not in html
+    dashboard = teacher_client.get("/teacher/?class=12C").get_data(as_text=True)
+    assert 'href="/teacher/similar?class=12C"' in dashboard
 
 
 def test_the_similar_page_asks_for_a_class_and_says_when_nothing_is_shared(app, teacher_client):

@@ -63,6 +63,9 @@ def test_a_copied_passage_is_found_with_exact_offsets_the_source_and_its_length(
     assert found == Overlap(essay.index(copied), essay.index(copied) + len(copied), "Revision notes", 25)
     assert essay[found.start : found.end] == copied
     assert copied_share(essay, [found]) == pytest.approx(25 / word_count(essay))
+    span = found.to_span(essay)
+    assert (span.start, span.end, span.text, span.label) == (found.start, found.end, copied, "copied_source")
+    assert span.note == "25 words copied from Revision notes"
 
 
 def test_offsets_stay_exact_under_crlf_smart_quotes_case_spacing_and_line_end_hyphens(index):
@@ -170,7 +173,7 @@ _SPACE = st.sampled_from([" ", "  ", "\r\n", "\n", ", ", "; ", " “", "” ", "
 @given(st.lists(st.tuples(_WORD, _SPACE), min_size=0, max_size=40), st.integers(0, 60), st.integers(12, 50))
 def test_any_copied_stretch_is_found_whole_and_sliced_exactly(filler, at, length):
     index = SourceIndex({"notes": NOTES})
-    copied = passage(NOTES, at, length)
+    copied = passage(NOTES, min(at, word_count(NOTES) - length), length)
     before = "".join(w + s for w, s in filler) + " qzxv; "  # a word the notes do not have, so the run starts here
     essay = f"{before}{copied}\r\nqzxv {before}"
     assert [(o.start, o.end, o.words) for o in index.overlaps(essay)] == [(len(before), len(before) + len(copied), length)]

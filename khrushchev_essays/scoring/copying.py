@@ -25,7 +25,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .report import Span
+
 __all__ = [
+    "COPIED_LABEL",
     "DEFAULT_MIN_WORDS",
     "DEFAULT_PAIR_MIN_WORDS",
     "DEFAULT_SHINGLE",
@@ -41,6 +44,7 @@ __all__ = [
     "words",
 ]
 
+COPIED_LABEL = "copied_source"  # the flag, and the label of the highlighted passages
 DEFAULT_SHINGLE = 8
 DEFAULT_MIN_WORDS = 12
 # Two students restating the question in a verdict ("In conclusion, de-Stalinisation was the most
@@ -127,6 +131,11 @@ class Overlap:
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return {"start": self.start, "end": self.end, "source": self.source, "words": self.words}
+
+    def to_span(self, text: str) -> Span:
+        """The report's evidence span for this passage of `text` (label `copied_source`, the source in the note)."""
+        return Span(self.start, self.end, text[self.start : self.end], label=COPIED_LABEL,
+                    note=f"{self.words} words copied from {self.source}")
 
 
 @dataclass(frozen=True, slots=True)

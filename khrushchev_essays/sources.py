@@ -21,7 +21,6 @@ and the same messages as `grade`. `load_source_index` is what the engine's calle
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -36,6 +35,11 @@ from pathlib import Path, PurePath
 
 from .batch import ReadError, read_bytes, read_data, size_limit
 from .scoring.copying import DEFAULT_MIN_WORDS, SourceIndex, words
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: changes are still atomic, just not serialised
+    fcntl = None  # type: ignore[assignment]
 
 FOLDER = "sources"
 INDEX = "index.json"
@@ -91,7 +95,8 @@ def _locked(path: Path) -> Iterator[None]:
     """Hold the store's exclusive lock: one change at a time, across threads and processes."""
     fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -163,6 +168,10 @@ def read_source_data(data: bytes, filename: str) -> str:
     suffix = PurePath(filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise SourceError(f"{filename}: not a file sources are read from (use {', '.join(SUFFIXES)})")
+    limit = size_limit(suffix)
+    if len(data) > limit:
+        raise SourceError(f"{filename}: is too large ({len(data) / 2**20:.1f} MB; a {suffix} source can be at most "
+                          f"{limit / 2**20:.0f} MB)")
     [item] = read_data(data, suffix, filename, ())
     if item.error is not None or item.text is None:
         raise SourceError(item.error or f"{filename}: no text")

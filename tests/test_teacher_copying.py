@@ -94,6 +94,27 @@ def test_duplicates_and_missing_files_are_refused_and_file_names_are_escaped(app
     assert [e.name for e in sources.list_sources(app.instance_path)] == ["notes"]
 
 
+def test_size_limits_give_the_form_back_with_the_reason(app, teacher_client, monkeypatch):
+    from khrushchev_essays.web.teacher import upload as upload_module
+
+    big = upload(teacher_client, "long.txt", b"word " * (450 * 1024))  # 2.2 MB: over the 2 MB for a text file
+    assert big.status_code == 422 and "is too large (2.2 MB; a .txt source can be at most 2 MB)" in big.get_data(as_text=True)
+    monkeypatch.setattr(upload_module, "MAX_REQUEST_BYTES", 20_000)
+    huge = upload(teacher_client, "notes.txt", b"word " * 5000)
+    html = huge.get_data(as_text=True)
+    assert huge.status_code == 413 and "a source file can be at most 20 MB (.docx)" in html and 'type="file"' in html
+    assert sources.list_sources(app.instance_path) == []
+
+
+def test_an_oversized_post_to_another_teacher_page_gets_the_sites_413_page(app, teacher_client):
+    upload(teacher_client, "notes.txt", NOTES.encode())
+    [info] = sources.list_sources(app.instance_path)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: an error inside an error handler would be a 500
+    resp = teacher_client.post(f"/teacher/sources/{info.key}/remove", data={"padding": "x" * 600_000})
+    assert resp.status_code == 413 and "Too much text" in resp.get_data(as_text=True)
+    assert sources.list_sources(app.instance_path) == [info]
+
+
 def test_removing_asks_first_then_deletes_the_source(app, teacher_client):
     upload(teacher_client, "notes.txt", NOTES.encode())
     [info] = sources.list_sources(app.instance_path)

@@ -23,7 +23,7 @@ from ...storage.similarity import similar_in_class
 from ..views import rubrics
 from . import bp
 from .forms import ActionForm
-from .upload import display_name
+from .upload import MAX_REQUEST_BYTES, TOO_LARGE_VIEWS, display_name
 
 MAX_SOURCE_MB = size_limit(".docx") // (1024 * 1024)
 SHOWN_PASSAGES = 3  # per pair; the review pages have the rest
@@ -62,13 +62,25 @@ def sources():
         else:
             flash(f"Added “{info.name}” ({info.words:,} words). New essays are checked against it.", "ok")
             return redirect(url_for("teacher.sources"), code=303)
+    return _render(form, problems, 422 if request.method == "POST" else 200)
+
+
+def _render(form: SourceForm, problems: list[str], status: int):
     try:
         entries, store_problem = list_sources(_instance()), None
     except SourceError as exc:
         entries, store_problem = [], str(exc)
-    status = 422 if request.method == "POST" else 200
     return render_template("teacher/sources.html", form=form, entries=entries, problems=problems,
-                           store_problem=store_problem, max_mb=MAX_SOURCE_MB), status
+                           store_problem=store_problem), status
+
+
+def _source_too_large():
+    problem = (f"That was more than {MAX_REQUEST_BYTES // (1024 * 1024)} MB: a source file can be at most "
+               f"{MAX_SOURCE_MB} MB (.docx) or {size_limit('.txt') // (1024 * 1024)} MB (.txt, .md).")
+    return _render(SourceForm(formdata=None), [problem], 413)
+
+
+TOO_LARGE_VIEWS["teacher.sources"] = _source_too_large
 
 
 @bp.route("/sources/<key>/remove", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ PIPELINE := models/pipeline/config.cfg
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install pipeline browser test test-fast run grade evaluate bench robustness calibrate check-rubrics clean order-model
+.PHONY: install pipeline browser test test-fast run grade evaluate bench bench-copying robustness calibrate check-rubrics clean order-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ bench: install pipeline
 SHARED ?= ../shared
 robustness: install pipeline
 	$(PY) benchmarks/robustness.py --shared $(SHARED) $(ARGS)
+
+bench-copying: install
+	$(PY) benchmarks/bench_copying.py $(ARGS)
 
 # Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into
 # models/calibrators/; commit the .joblib and .json it writes. Re-run whenever the rubrics change.

@@ -15,7 +15,8 @@ def create_app(test_config: Mapping[str, Any] | None = None):  # -> flask.Flask
     """Build the web app: config, database, migrations, CSRF, blueprints and error pages.
 
     Settings come from `khrushchev_essays.config`, then `instance/config.py`, then the environment
-    (`SECRET_KEY`, `DATABASE_URL`, `KHRUSHCHEV_*`), then `test_config`.
+    (`SECRET_KEY`, `DATABASE_URL`, `KHRUSHCHEV_*`), then `test_config`. The instance folder is
+    `KHRUSHCHEV_INSTANCE_PATH` when set, else Flask's default (`instance/` beside the package).
     """
     import os
 
@@ -24,7 +25,8 @@ def create_app(test_config: Mapping[str, Any] | None = None):  # -> flask.Flask
     from . import config
     from .web import init_app
 
-    app = Flask(__name__, instance_relative_config=True, template_folder="web/templates", static_folder="web/static")
+    app = Flask(__name__, instance_path=config.instance_path_override(), instance_relative_config=True,
+                template_folder="web/templates", static_folder="web/static")
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_object(config)
     app.config.from_pyfile("config.py", silent=True)

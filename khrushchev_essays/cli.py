@@ -328,6 +328,102 @@ def create_teacher_cmd(email: str, name: str | None, password_stdin: bool, reset
         click.echo(f"{action} {teacher.email}; sign in at /teacher/login")
 
 
+@main.group("sources")
+def sources_group() -> None:
+    """Register the texts essays are checked against for copying (notes, handouts, articles).
+
+    \b
+    Sources are kept in the instance folder (KHRUSHCHEV_INSTANCE_PATH, else instance/), in
+    sources/, readable by their owner only; the web app's teacher page shows the same list.
+    """
+
+
+@sources_group.command("add")
+@click.argument("files", nargs=-1, metavar="FILE...")
+@click.option("--name", default=None, help="The source's name (default: the file's name without its extension). "
+              "Only with one FILE.")
+def sources_add(files: tuple[str, ...], name: str | None) -> None:
+    """Register .txt, .md or .docx files as sources.
+
+    \b
+    A file that cannot be read, a name already taken or a text already registered is
+    reported and the other files are still added. Exit status: 0 all added, 1 some not
+    added, 2 usage error.
+
+    \b
+    Examples:
+      khrushchev-essays sources add notes/virgin-lands.docx handout.txt
+      khrushchev-essays sources add page.md --name "Textbook p. 212"
+    """
+    from .config import instance_path
+    from .sources import SourceError, add_source_file
+
+    if not files:
+        raise click.UsageError("give at least one .txt, .md or .docx file")
+    if name is not None and len(files) > 1:
+        raise click.BadParameter("--name names one source: give one FILE with it", param_hint="--name")
+    instance, failed = instance_path(), 0
+    for path in files:
+        try:
+            info = add_source_file(instance, path, name)
+        except SourceError as exc:
+            failed += 1
+            click.echo(f"not added: {exc}", err=True)
+            continue
+        click.echo(f"added {info.name!r} ({info.words:,} words) from {path}")
+    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+@sources_group.command("list")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def sources_list(fmt: str) -> None:
+    """List the registered sources: name, words, when added, original file name."""
+    import json
+
+    from .config import instance_path
+    from .sources import SourceError, list_sources
+
+    try:
+        entries = list_sources(instance_path())
+    except SourceError as exc:
+        click.echo(f"cannot list the sources: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if fmt == "json":
+        click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        return
+    if not entries:
+        click.echo("no sources registered (add some with `khrushchev-essays sources add FILE...`)")
+        return
+    width = max(len("name"), *(len(e.name) for e in entries))
+    click.echo(f"{'name':<{width}}  {'words':>7}  {'added (UTC)':<16}  file")
+    for e in entries:
+        click.echo(f"{e.name:<{width}}  {e.words:>7,}  {e.added.strftime('%Y-%m-%d %H:%M'):<16}  {e.filename}")
+
+
+@sources_group.command("remove")
+@click.argument("names", nargs=-1, metavar="NAME...")
+def sources_remove(names: tuple[str, ...]) -> None:
+    """Unregister sources by name (case does not matter) and delete their stored text.
+
+    Exit status: 0 all removed, 1 some not found, 2 usage error.
+    """
+    from .config import instance_path
+    from .sources import SourceError, remove_source
+
+    if not names:
+        raise click.UsageError("give the name of a source to remove (see `khrushchev-essays sources list`)")
+    instance, failed = instance_path(), 0
+    for name in names:
+        try:
+            info = remove_source(instance, name)
+        except SourceError as exc:
+            failed += 1
+            click.echo(f"not removed: {exc}", err=True)
+            continue
+        click.echo(f"removed {info.name!r}")
+    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

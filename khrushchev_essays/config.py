@@ -51,6 +51,23 @@ WTF_CSRF_SSL_STRICT = True
 SEND_FILE_MAX_AGE_DEFAULT = 3600
 
 
+def instance_path_override() -> str | None:
+    """`KHRUSHCHEV_INSTANCE_PATH` made absolute, or None for Flask's default instance folder.
+
+    The instance folder holds the SQLite database, the secret key and the registered sources; the
+    web app and every CLI command use the same one.
+    """
+    env = os.environ.get("KHRUSHCHEV_INSTANCE_PATH", "").strip()
+    return os.path.abspath(env) if env else None
+
+
+def instance_path() -> str:
+    """The instance folder the web app uses (without building the app)."""
+    from flask import Flask
+
+    return instance_path_override() or Flask("khrushchev_essays").instance_path
+
+
 def database_url(instance_path: str) -> str:
     """`DATABASE_URL` from the environment, else the SQLite file in the instance folder.
 

@@ -72,6 +72,15 @@ def make_app(db_path: Path, **config):
     return app
 
 
+@pytest.fixture(autouse=True)
+def private_instance(tmp_path_factory, monkeypatch):
+    """Every test gets an instance folder of its own (database, secret key, registered sources), never
+    the developer's instance/: what a test sees cannot depend on what was run on this machine."""
+    path = tmp_path_factory.mktemp("instance")
+    monkeypatch.setenv("KHRUSHCHEV_INSTANCE_PATH", str(path))
+    return path
+
+
 @pytest.fixture
 def app(tmp_path):
     return make_app(tmp_path / "web.sqlite")
@@ -101,7 +110,8 @@ def live_server(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("live")
     db_path, port = tmp / "live.sqlite", free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret",
+           "KHRUSHCHEV_INSTANCE_PATH": str(tmp / "instance")}
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "khrushchev_essays.cli", "serve", "--port", str(port), "--threads", "8"],
@@ -118,7 +128,7 @@ def live_server(tmp_path_factory):
                 proc.kill()
                 pytest.fail(f"the server did not start:\n{(tmp / 'server.log').read_text()}")
             time.sleep(0.3)
-    yield SimpleNamespace(url=url, db_path=db_path, proc=proc)
+    yield SimpleNamespace(url=url, db_path=db_path, proc=proc, instance=tmp / "instance")
     proc.terminate()
     try:
         proc.wait(timeout=10)

@@ -30,7 +30,8 @@ def teacher_rules(app):
 
 
 def example_url(rule) -> str:
-    return rule.rule.replace("<int:", "<").replace("<sub_id>", "1").replace("<change_id>", "1").replace("<qid>", "q1")
+    return (rule.rule.replace("<int:", "<").replace("<sub_id>", "1").replace("<change_id>", "1").replace("<qid>", "q1")
+            .replace("<key>", "0123456789abcdef"))
 
 
 def test_every_teacher_route_refuses_a_signed_out_visitor(app, scored_fixture):

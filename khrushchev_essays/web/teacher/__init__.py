@@ -1,4 +1,4 @@
-"""The teacher side: sign-in, the dashboard, reviews, export, upload and class analytics.
+"""The teacher side: sign-in, the dashboard, reviews, export, upload, class analytics, sources and similar essays.
 
 Every route of this blueprint requires a signed-in teacher, enforced once in `before_request`
 rather than by a decorator on each view, so a new route cannot be left open by mistake; only the
@@ -60,7 +60,7 @@ def _load_user(user_id: str):
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
-    from . import analytics, auth, dashboard, export, review, upload  # noqa: F401 - the modules add their routes to `bp`
+    from . import analytics, auth, copying, dashboard, export, review, upload  # noqa: F401 - the modules add their routes to `bp`
 
     # Uploaded files stay in memory (bounded by each request's size limit), never in temporary files.
     app.request_class = upload.InMemoryRequest

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from flask import Request, render_template, request, session
@@ -23,6 +24,7 @@ from wtforms.validators import Length, Optional, Regexp
 
 from ...batch import AUTO, Item, read_data, score_items
 from ...storage.imports import store_reports
+from ..errors import handle_http_error
 from ..forms import CLASS_CODE_MAX, _class_code
 from ..views import rubrics
 from . import bp
@@ -36,6 +38,8 @@ TABLE_SUFFIX = ".csv"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 DONE_KEY = "uploads_done"  # the ids of this session's last uploads, in the signed session
 DONE_KEEP = 10
+# The forms that take files: the essay upload, and a source file on the sources page (a .docx with images).
+LARGE_BODY_ENDPOINTS = ("teacher.upload", "teacher.sources")
 
 
 class InMemoryRequest(Request):
@@ -51,8 +55,8 @@ class InMemoryRequest(Request):
     @property
     def max_content_length(self) -> int | None:
         # Decided before anything reads the body (the CSRF check reads the form before any view
-        # runs): the large limit only for a signed-in teacher posting to the upload page.
-        if self.endpoint == "teacher.upload" and current_user.is_authenticated:
+        # runs): the large limit only for a signed-in teacher posting to a page that takes files.
+        if self.endpoint in LARGE_BODY_ENDPOINTS and current_user.is_authenticated:
             return MAX_REQUEST_BYTES
         return super().max_content_length
 
@@ -139,13 +143,25 @@ def upload():
     return _render(form, known, results=results)
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(error: RequestEntityTooLarge):
-    """An upload over the limit: the form again, with how much it takes (other pages: the site's 413 page)."""
-    if request.endpoint != "teacher.upload":
-        raise error
+def upload_too_large():
+    """The upload form again, saying how much it takes."""
     problem = f"The upload was larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB in all: send fewer files at a time."
     return _render(UploadForm(formdata=None), list(rubrics()), problems=[problem]), 413
+
+
+# The pages that take files answer a body over the limit with their own form and a message;
+# each module adds its page here (endpoint -> view of no arguments).
+TOO_LARGE_VIEWS: dict[str, Callable[[], object]] = {"teacher.upload": upload_too_large}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """A body over the limit: the page's own form with a message, or else the site's 413 page.
+
+    Never re-raised: an exception raised in an error handler would become a 500.
+    """
+    view = TOO_LARGE_VIEWS.get(request.endpoint or "")
+    return view() if view is not None else handle_http_error(error)
 
 
 def _render(form, known, problems=None, results=None, notice=None):

@@ -424,11 +424,12 @@ def _named(report: ScoreReport) -> ScoreReport:
     return report
 
 
-def score_chunk(items: Sequence[Item], question: str = AUTO) -> list[ScoreReport]:
+def score_chunk(items: Sequence[Item], question: str = AUTO, sources=None) -> list[ScoreReport]:
     """Score a run of Items in order; unreadable inputs and texts the engine refuses become error reports.
 
-    `question` ("q1", "q2" or "auto") applies to items whose row names no question. Runs in the
-    calling process or in a pool worker.
+    `question` ("q1", "q2" or "auto") applies to items whose row names no question; `sources`
+    the registered sources' index (scoring.copying.SourceIndex), if any. Runs in the calling
+    process or in a pool worker.
     """
     from .scoring import score, score_many
 
@@ -442,12 +443,12 @@ def score_chunk(items: Sequence[Item], question: str = AUTO) -> list[ScoreReport
         else:
             todo.append((i, (item.source, q, item.text)))
     try:
-        for (i, _), report in zip(todo, score_many([task for _, task in todo]), strict=True):
+        for (i, _), report in zip(todo, score_many([task for _, task in todo], sources=sources), strict=True):
             reports[i] = _named(report)
     except Exception:  # noqa: BLE001 - one essay the engine chokes on must not sink its neighbours
         for i, (source, q, text) in todo:
             try:
-                reports[i] = _named(score(text, q, source=source))
+                reports[i] = _named(score(text, q, source=source, sources=sources))
             except Exception as exc:  # noqa: BLE001
                 reports[i] = _failed(items[i], q, f"{source}: the marker failed on this essay ({type(exc).__name__}: {exc})")
     return [r for r in reports if r is not None]
@@ -480,8 +481,10 @@ def _init_worker() -> None:
     load_all_rubrics()
 
 
-def score_items(items: Iterable[Item], question: str = AUTO, jobs: int | None = None) -> Iterator[ScoreReport]:
-    """Score Items in input order; one report per item, errors included.
+def score_items(items: Iterable[Item], question: str = AUTO, jobs: int | None = None,
+                sources=None) -> Iterator[ScoreReport]:
+    """Score Items in input order; one report per item, errors included. `sources`: the
+    registered sources' index (copied passages earn nothing), or None.
 
     `jobs` is the number of processes (default: `default_jobs`). With more than one, chunks go
     to a process pool of freshly spawned workers (fork is unsafe once spaCy and numpy have
@@ -493,7 +496,7 @@ def score_items(items: Iterable[Item], question: str = AUTO, jobs: int | None = 
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     if jobs == 1 or len(chunks) < 2:
         for chunk in chunks:
-            yield from score_chunk(chunk, question)
+            yield from score_chunk(chunk, question, sources)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -505,13 +508,13 @@ def score_items(items: Iterable[Item], question: str = AUTO, jobs: int | None = 
     done = 0
     try:
         try:
-            for reports in pool.map(score_chunk, chunks, [question] * len(chunks)):
+            for reports in pool.map(score_chunk, chunks, [question] * len(chunks), [sources] * len(chunks)):
                 yield from reports
                 done += 1
         except BrokenProcessPool as exc:
             # A worker died (out of memory, killed): finish here rather than lose the batch.
             logging.getLogger(__name__).warning("a scoring process failed (%s); finishing in one process", exc)
             for chunk in chunks[done:]:
-                yield from score_chunk(chunk, question)
+                yield from score_chunk(chunk, question, sources)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -141,8 +141,11 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     if store:
         _database_app().app_context().push()  # before scoring: a database problem stops the batch at once
 
+    from .config import instance_path
+    from .sources import marking_index
+
     items = list(iter_items(paths, known))
-    reports = score_items(items, question, jobs)
+    reports = score_items(items, question, jobs, sources=marking_index(instance_path()))
     stored: list[int] = []
     if store:
         reports = _storing(items, reports, class_code, stored)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -313,3 +314,19 @@ def load_source_index(instance_path: str | os.PathLike[str], common: Iterable[st
         index = SourceIndex([(e.name, source_text(instance_path, e)) for e in entries], common=key[1])
         _cache[key] = (state, index)
         return index
+
+
+def marking_index(instance_path: str | os.PathLike[str]) -> SourceIndex | None:
+    """The index to mark essays against: the registered sources, with every rubric's question as
+    common text (copying the question is not copying a source); None when there are no sources.
+
+    A damaged store is logged and marking goes on without the check, rather than refusing every
+    essay because of one bad file."""
+    from .scoring import load_all_rubrics
+
+    try:
+        index = load_source_index(instance_path, common=[r.question for r in load_all_rubrics().values()])
+    except SourceError as exc:
+        logging.getLogger(__name__).warning("registered sources not checked: %s", exc)
+        return None
+    return index if index else None

@@ -76,8 +76,11 @@ class Argument:
         return len(self.incoherent) / max(1, self.factor_sentences)
 
 
-def read_argument(analysis: Analysis, rubric: Rubric) -> Argument:
-    """Read the argument and mark repeated and incoherent sentences as excluded from credit."""
+def read_argument(analysis: Analysis, rubric: Rubric, copied=()) -> Argument:
+    """Read the argument and mark copied, repeated and incoherent sentences as excluded from credit.
+
+    `copied` are the passages found in registered sources (copying.Overlap, with start/end): a
+    sentence mostly inside them is the source's work, not the student's."""
     rules = rubric.argument
     sents = analysis.sentences
     content_sets = _content_sets(analysis)
@@ -85,8 +88,12 @@ def read_argument(analysis: Analysis, rubric: Rubric) -> Argument:
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     factor_sentences = 0
+    copied_chars = _covered(sents, copied)
     for s in sents:
         if not s.real:
+            continue
+        if copied_chars.get(s.index, 0) * 2 >= max(1, s.end - s.start):
+            s.excluded, s.real = "copied", False
             continue
         if s.index in repeats:
             s.excluded, s.real = "repeat", False
@@ -135,6 +142,17 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[float]:
         for h in s.hits:
             covered.update(range(h.tok_start, h.tok_end))
         out.append(sum(1 for i in words if i in covered) / len(words))
+    return out
+
+
+def _covered(sents: list[Sentence], passages) -> dict[int, int]:
+    """Characters of each sentence inside the passages (sentence index -> count)."""
+    out: dict[int, int] = {}
+    for p in passages:
+        for s in sents:
+            lo, hi = max(s.start, p.start), min(s.end, p.end)
+            if lo < hi:
+                out[s.index] = out.get(s.index, 0) + hi - lo
     return out
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from . import criteria as crit
 from .calibrator import apply_calibration
 from .claims import read_argument
+from .copying import Overlap, SourceIndex, copied_from
 from .feedback import write_feedback
 from .findings import find
 from .gaming import TopicModel, gaming_flags
@@ -78,29 +79,31 @@ def _topic_model(rubric: Rubric, nlp) -> TopicModel:
     return _cached(_topics, rubric, nlp, TopicModel)
 
 
-def _resolve(rubric: Rubric | str, doc, text: str, nlp) -> tuple[Rubric, float | None, tuple | None]:
+def _resolve(rubric: Rubric | str, doc, text: str, nlp, copied=()) -> tuple[Rubric, float | None, tuple | None]:
     """The rubric to score against, the confidence when it was picked automatically, and (when
     it was) the analysis and findings already made for it, so they are not worked out twice."""
     if isinstance(rubric, Rubric):
         return rubric, None, None
     if rubric == "auto":
         rubrics = load_all_rubrics()
-        qid, conf, done = _detect(doc, text, nlp, rubrics)
+        qid, conf, done = _detect(doc, text, nlp, rubrics, copied)
         return rubrics[qid], conf, done[qid]
     return load_rubric(rubric), None, None
 
 
 # --- public API ----------------------------------------------------------------------------------
-def score(text: str, rubric: Rubric | str, *, source: str = "") -> ScoreReport:
+def score(text: str, rubric: Rubric | str, *, source: str = "", sources: SourceIndex | None = None) -> ScoreReport:
     """Score one essay against a rubric, a rubric id ("q1"), or "auto" (the rubric it answers).
 
-    Input problems (empty, too long, binary) give a report with status "error" and the reason;
-    an unknown rubric id raises KeyError.
+    `sources` is the deployment's index of registered source texts (copying.py): passages copied
+    from them are marked and earn nothing. Input problems (empty, too long, binary) give a report
+    with status "error" and the reason; an unknown rubric id raises KeyError.
     """
-    return next(score_many([(source, rubric, text)]))
+    return next(score_many([(source, rubric, text)], sources=sources))
 
 
-def score_many(items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: int = 64) -> Iterator[ScoreReport]:
+def score_many(items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: int = 64,
+               sources: SourceIndex | None = None) -> Iterator[ScoreReport]:
     """Score (source, rubric or id or "auto", text) triples, in order, batching the NLP work."""
     nlp = get_nlp()
     pending: list[tuple[str, Rubric | str, str]] = []
@@ -119,7 +122,7 @@ def score_many(items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: in
                 qid = rub.id if isinstance(rub, Rubric) else (None if rub == "auto" else rub)
                 yield ScoreReport.failed(src, str(txt), qid)
                 continue
-            yield _score_doc(next(docs), txt, rub, src, nlp)
+            yield _score_doc(next(docs), txt, rub, src, nlp, sources)
         pending.clear()
 
     for item in items:
@@ -138,12 +141,12 @@ def detect_question(text: str) -> tuple[str, float]:
     return qid, conf
 
 
-def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float, dict]:
+def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric], copied=()) -> tuple[str, float, dict]:
     """The best-fitting rubric, the confidence, and each rubric's (analysis, findings)."""
     fits, done = {}, {}
     for qid, r in rubrics.items():
         a = _matcher(r, nlp).analyse(doc, text)
-        arg = read_argument(a, r)
+        arg = read_argument(a, r, copied)
         f = find(a, r, arg)
         done[qid] = (a, arg, f)
         cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
@@ -156,12 +159,13 @@ def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric]) -> tuple[str, float
     return best, round(conf, 3), done
 
 
-def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreReport:
-    rubric, qconf, done = _resolve(rubric, doc, text, nlp)
+def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp, sources: SourceIndex | None = None) -> ScoreReport:
+    copied = sources.overlaps(text) if sources else []
+    rubric, qconf, done = _resolve(rubric, doc, text, nlp, copied)
     analysis, argument, findings = done or (None, None, None)
     if analysis is None:
         analysis = _matcher(rubric, nlp).analyse(doc, text)
-        argument = read_argument(analysis, rubric)
+        argument = read_argument(analysis, rubric, copied)
         findings = find(analysis, rubric, argument)
     ctx = crit.Context(rubric, analysis, findings, argument)
     topic = _topic_model(rubric, nlp)
@@ -191,7 +195,7 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
         source=source, question=rubric.id, mark=mark, max_mark=rubric.max_mark, level=level,
         word_count=analysis.words, criteria=results, factors=_factor_results(analysis, findings, rubric),
         flags=flags, inaccuracies=findings.inaccuracies, caps=caps, raw_mark=round(raw, 2), deductions=deducted,
-        argument=_argument_report(analysis, argument, findings),
+        argument=_argument_report(analysis, argument, findings, copied),
         question_confidence=qconf,
     )
     report.confidence = confidence(rubric, raw, mark, caps, flags)
@@ -204,7 +208,7 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp) -> ScoreR
 
 
 
-def _argument_report(analysis: Analysis, argument, findings) -> dict:
+def _argument_report(analysis: Analysis, argument, findings, copied: list[Overlap]) -> dict:
     """The argument as the engine read it, for the feedback page: every part a span of the text."""
     text = analysis.text
     sents = analysis.sentences
@@ -221,6 +225,8 @@ def _argument_report(analysis: Analysis, argument, findings) -> dict:
                    if ff.claims and ff.status != "missing"},
         "excluded": [span(s.index, "excluded", s.excluded) for s in sents if s.excluded],
         "other_question": {"id": other.id, "question": other.question} if other else None,
+        "copied": [o.to_span(text) for o in copied],
+        "copied_from": [{"source": name, "words": n} for name, n in copied_from(copied)],
         "disorder": argument.disorder,
         "term_density": argument.term_density,
     }

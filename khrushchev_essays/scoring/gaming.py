@@ -210,6 +210,9 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
             f"answers another question: \u201c{arg.other_question.question}\u201d")
     if arg.repeated_share >= rules.repetition_share and len(arg.repeats) >= 2:
         flags.append("repetition")
+    copied_words = sum(s.words for s in a.sentences if s.excluded == "copied")
+    if copied_words >= rules.copied_min_words or copied_words >= rules.copied_share * max(1, a.words):
+        flags.append("copied_source")
 
     # The mark scheme's structural ceilings.
     if not has_judgement(ctx):

@@ -161,6 +161,10 @@ class ArgumentRules(_Strict):
     # Probability (order model) that the order is not the writer's, above which the argument's
     # criteria start to lose credit; at 0.6 above it the essay is held as incoherent.
     disorder_threshold: float = Field(0.3, gt=0, lt=1)
+    # Copied from a registered source: the flag is raised at this many copied words, or this share
+    # of the essay; shorter passages are still marked and earn nothing.
+    copied_min_words: int = Field(25, ge=1)
+    copied_share: float = Field(0.1, gt=0, le=1)
 
 
 class LengthCap(_Strict):

@@ -10,9 +10,10 @@ number of seconds in the Retry-After header).
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from ..scoring import InputError, check_text, score
+from ..sources import marking_index
 from .limits import api_limit
 from .views import rubrics
 
@@ -44,7 +45,8 @@ def score_essay():
         check_text(text)
     except InputError as exc:
         return error(str(exc), 400)
-    report = score(text, known[qid], source=str(body.get("source") or "api")[:200])
+    report = score(text, known[qid], source=str(body.get("source") or "api")[:200],
+                   sources=marking_index(current_app.instance_path))
     if report.status != "scored":
         return jsonify(report.to_dict()), 400
     return jsonify(report.to_dict())

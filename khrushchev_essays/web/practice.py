@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from ..scoring import FLAG_EXPLANATIONS, Rubric, score
+from ..sources import marking_index
 from ..storage import Submission, attempt_history, get_by_token, save_submission
 from ..storage.reviews import current_review
 from . import charts
@@ -149,7 +150,7 @@ def _submit_or_show(rubric: Rubric, form: EssayForm, parent: Submission | None):
 def _score_and_store(form: EssayForm, rubric: Rubric, parent: Submission | None) -> Submission | None:
     """Score the essay and store it; on an engine refusal put its reason on the form and store nothing."""
     text = form.text.data
-    report = score(text, rubric, source="web")
+    report = score(text, rubric, source="web", sources=marking_index(current_app.instance_path))
     if report.status != "scored":
         form.text.errors = [*form.text.errors, report.error or "This essay could not be marked."]
         return None

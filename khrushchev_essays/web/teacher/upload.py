@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from flask import Request, render_template, request, session
+from flask import Request, current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
@@ -23,6 +23,7 @@ from wtforms import HiddenField, MultipleFileField, SelectField, StringField, Su
 from wtforms.validators import Length, Optional, Regexp
 
 from ...batch import AUTO, Item, read_data, score_items
+from ...sources import marking_index
 from ...storage.imports import store_reports
 from ..errors import handle_http_error
 from ..forms import CLASS_CODE_MAX, _class_code
@@ -136,7 +137,7 @@ def upload():
     items, problems = read_uploads(uploads, known)
     if problems:
         return _render(form, known, problems=problems), 422
-    reports = score_items(items, form.question.data, jobs=1)
+    reports = score_items(items, form.question.data, jobs=1, sources=marking_index(current_app.instance_path))
     results = list(store_reports(items, reports, source="upload", class_code=form.class_code.data or None))
     if upload_id:
         session[DONE_KEY] = [*session.get(DONE_KEY, []), upload_id][-DONE_KEEP:]

@@ -33,7 +33,9 @@ from pathlib import Path
 from .matching import OWN_FOCUS, Analysis, Sentence
 from .rubric import OtherQuestion, Rubric
 
-_POSITION = frozenset({"stance", "judgement", "evaluative", "comparison", "conclusion"})
+# What makes a sentence on the question's key concept a claim: it takes a position (stance,
+# judgement, evaluation, comparison), concludes, or gives a reason ("he fell because...").
+_POSITION = frozenset({"stance", "judgement", "evaluative", "comparison", "conclusion", "causal"})
 _WEIGHING = frozenset({"comparison", "judgement"})
 # Language that asserts a relation between the things a sentence names ("undermined", "because",
 # "more significant than"): only a sentence that relates factors can relate unconnected ones.
@@ -47,7 +49,13 @@ ANAPHORIC_OPENERS = frozenset({
 })
 ORDER_MODEL_FILE = Path(__file__).resolve().parents[2] / "models" / "order_model.json"
 ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
-                  "years_forward", "opening_frames", "topic_sentences", "factor_unity")
+                  "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced")
+# Sentence openings that belong at one end of an essay: a conclusion's opening anywhere but the
+# last paragraph, or an introduction's anywhere but the first, means the order is not the writer's.
+_CLOSING_OPENERS = ("in conclusion", "to conclude", "to sum up", "in summary", "overall", "all in all", "ultimately",
+                    "on balance", "taken together", "finally")
+_OPENING_OPENERS = ("this essay", "in this essay", "i will argue", "i will look", "i will consider", "firstly",
+                    "to begin", "first of all")
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,8 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[float]:
             continue
         covered: set[int] = set()
         for h in s.hits:
-            covered.update(range(h.tok_start, h.tok_end))
+            if h.kind != "stance":  # "but", "not", "only": the words of any prose
+                covered.update(range(h.tok_start, h.tok_end))
         out.append(sum(1 for i in words if i in covered) / len(words))
     return out
 
@@ -195,7 +204,9 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
         return True
     dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))
     factors = set().union(*(s.factors() for s in concl)) if concl else set()
-    claims = sum(1 for s in concl if is_claim(s, focus))
+    # A paragraph that reports another view ("some historians think...") is weighing, not the
+    # writer's verdict: its counter-arguments do not count as claims of a conclusion.
+    claims = sum(1 for s in concl if is_claim(s, focus) and not s.has("counter"))
     return dated <= 0.5 and (claims >= 2 or (len(factors) >= 3 and claims >= 1))
 
 
@@ -307,7 +318,18 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
             if fsets[k] and fsets[k - 1]:
                 unity_den += 1
                 unity_num += bool(fsets[k] & fsets[k - 1])
+    first_para, last_para = (real[0].paragraph, real[-1].paragraph) if real else (0, 0)
+    misplaced = 0
+    for s in real:
+        head = text[s.start:s.start + 40].lower().lstrip("\"'([ ")
+        if s.paragraph != last_para and head.startswith(_CLOSING_OPENERS):
+            misplaced += 1
+        elif s.paragraph != first_para and head.startswith(_OPENING_OPENERS[:5]):
+            misplaced += 1
+        elif head.startswith(_OPENING_OPENERS[5:]) and firsts.get(s.paragraph) is not s:
+            misplaced += 1  # "Firstly" in the middle of a paragraph
     return {
+        "misplaced": float(min(misplaced, 3)),
         "para_ratio": round(ratio(same, n_same), 4),
         "adj_ratio": round(ratio(adj, n_adj), 4),
         "para_first_anaphora": round(para_first / max(1, len(firsts)), 4),

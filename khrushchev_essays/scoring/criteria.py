@@ -48,7 +48,7 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "evidence": {"target": 14, "date_value": 1.0, "person_value": 0.5, "figure_value": 0.6,
                  "inaccuracy_penalty": 0.08},
     "analysis": {"target_share": 0.45, "target_links": 5, "target_variety": 16, "target_argued": 0.6,
-                 "narrative_free": 0.3, "narrative_weight": 0.6, "target_claims": 0.35, "claims_weight": 0.3},
+                 "narrative_free": 0.3, "narrative_weight": 0.6, "target_claims": 0.6, "claims_weight": 0.5},
     "balance": {"target_paragraphs": 3, "named_rivals": 3},
     "judgement": {},
     "organisation": {"target_paragraphs": 5},

@@ -79,7 +79,9 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
             kinds = s.kinds()
             cues = [h for h in s.hits if h.kind == "dev" and h.key == ff.id] if "dev" in kinds else []
             ff.cues.extend(cues)
-            if kinds & _LINK_KINDS:
+            # Explained: the language of explanation, or a claim on the question in the student's
+            # own words ("so the farms were still run from Moscow").
+            if kinds & _LINK_KINDS or (argument is not None and is_claim(s, argument.focus)):
                 ff.linked += 1
             if s.years or s.figures or "people" in kinds or cues:
                 ff.precise += 1

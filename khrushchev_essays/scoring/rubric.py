@@ -152,7 +152,7 @@ class ArgumentRules(_Strict):
     # and the share of sentences made almost wholly of them (at least stuffed_sentence of their words).
     term_density: float = Field(0.70, gt=0, le=1)
     stuffed_sentence: float = Field(0.75, gt=0, le=1)
-    stuffed_share: float = Field(0.5, gt=0, le=1)
+    stuffed_share: float = Field(0.55, gt=0, le=1)
     # Nearly that dense (within dense_margin) AND with this share of incoherent factor sentences.
     dense_margin: float = Field(0.08, ge=0, le=1)
     dense_incoherent_share: float = Field(0.15, gt=0, le=1)
@@ -160,7 +160,7 @@ class ArgumentRules(_Strict):
     other_question_min: int = Field(6, ge=1)  # sentences about the other question, at least
     # Probability (order model) that the order is not the writer's, above which the argument's
     # criteria start to lose credit; at 0.6 above it the essay is held as incoherent.
-    disorder_threshold: float = Field(0.3, gt=0, lt=1)
+    disorder_threshold: float = Field(0.6, gt=0, lt=1)
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

@@ -9,7 +9,6 @@ ever shown (escaped), never used as paths. Limits: `MAX_FILES` files, `MAX_FILE_
 from __future__ import annotations
 
 import io
-import re
 import secrets
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -22,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, Regexp
 
-from ...batch import AUTO, Item, read_data, score_items
+from ...batch import AUTO, Item, clean_name, read_data, score_items
 from ...sources import marking_index
 from ...storage.imports import store_reports
 from ..errors import handle_http_error
@@ -36,7 +35,7 @@ MAX_REQUEST_BYTES = 25 * 1024 * 1024
 MAX_ESSAYS = 200
 ESSAY_SUFFIXES = (".txt", ".md", ".docx")
 TABLE_SUFFIX = ".csv"
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+NAME_MAX = 120  # characters of a file name shown
 DONE_KEY = "uploads_done"  # the ids of this session's last uploads, in the signed session
 DONE_KEEP = 10
 # The forms that take files: the essay upload, and a source file on the sources page (a .docx with images).
@@ -88,9 +87,10 @@ class UploadForm(FlaskForm):
 
 
 def display_name(upload: FileStorage, number: int) -> str:
-    """The file's own name for showing in messages: last path component only, no control characters."""
+    """The file's own name for showing in messages: last path component only, without control or
+    bidi characters (batch.clean_name), shortened to NAME_MAX keeping its extension."""
     raw = (upload.filename or "").replace("\\", "/")
-    name = _UNSAFE.sub("", PurePosixPath(raw).name).strip()[:120]
+    name = clean_name(PurePosixPath(raw).name, NAME_MAX, keep_suffix=True)
     return name or f"file {number}"
 
 

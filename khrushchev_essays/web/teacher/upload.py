@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from flask import Request, current_app, render_template, request, session
+from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, Regexp
 
 from ...batch import AUTO, Item, clean_name, read_data, score_items
 from ...sources import marking_index
 from ...storage.imports import store_reports
-from ..errors import handle_http_error
+from ..errors import TOO_LARGE_VIEWS
 from ..forms import CLASS_CODE_MAX, _class_code
+from ..request import SiteRequest
 from ..views import rubrics
 from . import bp
 
@@ -42,7 +41,7 @@ DONE_KEEP = 10
 LARGE_BODY_ENDPOINTS = ("teacher.upload", "teacher.sources")
 
 
-class InMemoryRequest(Request):
+class InMemoryRequest(SiteRequest):
     """Keep uploaded files in memory (BytesIO) instead of Werkzeug's spill-to-disk temporary files.
 
     Safe because every request body is capped by max_content_length (512 KB for the site, and
@@ -150,19 +149,9 @@ def upload_too_large():
     return _render(UploadForm(formdata=None), list(rubrics()), problems=[problem]), 413
 
 
-# The pages that take files answer a body over the limit with their own form and a message;
-# each module adds its page here (endpoint -> view of no arguments).
-TOO_LARGE_VIEWS: dict[str, Callable[[], object]] = {"teacher.upload": upload_too_large}
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(error: RequestEntityTooLarge):
-    """A body over the limit: the page's own form with a message, or else the site's 413 page.
-
-    Never re-raised: an exception raised in an error handler would become a 500.
-    """
-    view = TOO_LARGE_VIEWS.get(request.endpoint or "")
-    return view() if view is not None else handle_http_error(error)
+# The pages that take files answer a body over their limit with their own form and a message
+# (errors.handle_too_large, the one 413 handler for the whole site); copying.py adds its page.
+TOO_LARGE_VIEWS["teacher.upload"] = upload_too_large
 
 
 def _render(form, known, problems=None, results=None, notice=None):

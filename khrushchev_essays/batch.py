@@ -127,8 +127,10 @@ def read_bytes(path: Path, limit: int) -> bytes:
     """
     try:
         what = _not_regular(os.stat(path).st_mode)
+        if what == "a folder":
+            raise ReadError("is a folder, not a file")
         if what:
-            raise ReadError(f"is {what}, not a file that can be read" if what != "a folder" else "is a folder, not a file")
+            raise ReadError(f"is {what}, not a file that can be read")
         # O_NONBLOCK: should the path be swapped for a FIFO after the check, opening it still
         # returns at once, and the type is checked again on what was actually opened.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -270,14 +272,20 @@ def docx_text(data: bytes) -> str:
 
 
 # Never part of a name: control characters (tab and newline too), and the invisible "format"
-# characters (right-to-left overrides and isolates, zero-width joiners...) that can make a name
-# or a file name display as something else ("essay\u202etxt.exe" shows as "essayexe.txt").
+# characters (right-to-left overrides and isolates, zero-width spaces...) that can make a name or
+# a file name display as something else ("essay\u202etxt.exe" shows as "essayexe.txt"). The
+# zero-width non-joiner and joiner stay: Persian and Indic names are spelt with them.
 _NAME_JUNK = ("Cc", "Cf", "Cs", "Zl", "Zp")
+_NAME_KEEP = ("\u200c", "\u200d")
+
+
+def _junk(c: str) -> bool:
+    return unicodedata.category(c) in _NAME_JUNK and c not in _NAME_KEEP
 
 
 def name_problem(value: str) -> str | None:
     """Why `value` cannot be a name as it is (a character of `_NAME_JUNK`), or None."""
-    bad = next((c for c in value if unicodedata.category(c) in _NAME_JUNK), None)
+    bad = next((c for c in value if _junk(c)), None)
     return None if bad is None else f"contains an invisible or control character (U+{ord(bad):04X})"
 
 
@@ -285,8 +293,7 @@ def clean_name(value: str, limit: int | None = None, keep_suffix: bool = False) 
     """A name fit to show and store: NFC, junk characters (`_NAME_JUNK`) removed, spaces collapsed,
     at most `limit` characters. With `keep_suffix` (a file name), shortening keeps the extension."""
     value = unicodedata.normalize("NFC", value)
-    value = " ".join("".join(" " if c in "\t\n\r\v\f" else c for c in value
-                             if c in "\t\n\r\v\f" or unicodedata.category(c) not in _NAME_JUNK).split())
+    value = " ".join("".join(" " if c in "\t\n\r\v\f" else "" if _junk(c) else c for c in value).split())
     if limit is None or len(value) <= limit:
         return value
     suffix = Path(value).suffix if keep_suffix else ""

@@ -139,10 +139,13 @@ def test_csv_duplicate_headers_unclosed_quotes_and_header_only_files_are_reporte
 def test_names_lose_control_and_bidi_characters_and_keep_their_extension_when_shortened():
     assert clean_name("essay\u202etxt.exe") == "essaytxt.exe"
     assert clean_name("Anna\tB\u200bel\nova") == "Anna Bel ova"
+    persian = "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627"  # the zero-width non-joiner is spelling
+    assert clean_name(persian) == persian
     long = "a" * 200 + ".docx"
     short = clean_name(long, 120, keep_suffix=True)
     assert len(short) == 120 and short.endswith("….docx")
-    rows = list(read_data("student,essay\n\"Vera\u202e \u2066K\u2069\",text of an essay\n".encode(), ".csv", "c.csv", KNOWN))
+    table = "student,essay\n\"Vera\u202e \u2066K\u2069\",text of an essay\n"
+    rows = list(read_data(table.encode(), ".csv", "c.csv", KNOWN))
     assert rows[0].student == "Vera K"
 
 

@@ -109,7 +109,8 @@ def test_deeply_nested_json_is_a_400_json_error(client):
 
 @pytest.fixture(scope="module")
 def api_client(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("api") / "api.sqlite", RATELIMIT_ENABLED=False)
+    # A high limit rather than RATELIMIT_ENABLED=False, which would switch off the shared limiter for later apps.
+    app = make_app(tmp_path_factory.mktemp("api") / "api.sqlite", API_RATE_LIMIT="100000 per minute")
     return app.test_client()
 
 

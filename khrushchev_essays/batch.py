@@ -418,6 +418,9 @@ def parse_jsonl(text: str, name: str, known: Sequence[str]) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield Item(f"{name}:line {number}", error=f"{name} line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            yield Item(f"{name}:line {number}", error=f"{name} line {number}: the JSON is nested too deeply to read")
+            continue
         if not isinstance(record, dict):
             yield Item(f"{name}:line {number}", error=f"{name} line {number}: expected a JSON object, found {type(record).__name__}")
             continue

@@ -134,6 +134,13 @@ def test_csv_duplicate_headers_unclosed_quotes_and_header_only_files_are_reporte
     assert result.exit_code == 1 and "header row but no essays" in result.stdout
 
 
+def test_a_jsonl_line_nested_too_deeply_is_an_error_row_and_the_next_line_is_read():
+    lines = "[" * 100_000 + "\n" + json.dumps({"id": "ann", "text": "An essay about Khrushchev."}) + "\n"
+    deep, ann = read_data(lines.encode(), ".jsonl", "class.jsonl", KNOWN)
+    assert deep.text is None and "nested too deeply" in deep.error
+    assert ann.error is None and ann.source == "class.jsonl:ann"
+
+
 # --- 11. names that disguise themselves ----------------------------------------------------------------
 
 def test_names_lose_control_and_bidi_characters_and_keep_their_extension_when_shortened():

@@ -82,6 +82,13 @@ def test_malformed_query_values_are_ignored_not_a_500(teacher_client, path, quer
     assert resp.status_code == 200
 
 
+def test_control_characters_in_filters_are_dropped_before_any_query():
+    from khrushchev_essays.storage.queries import Filters
+
+    f = Filters.from_args({"class": "12\x00c", "search": "Vera\x00\x1b", "flag": "\x00"})
+    assert (f.class_code, f.search, f.flag) == ("12C", "Vera", "")
+
+
 @pytest.mark.parametrize("url, method", [
     (f"/teacher/submissions/{2**63}", "GET"), (f"/teacher/submissions/{2**64 + 5}", "POST"),
     (f"/teacher/submissions/1/revert/{2**63}", "POST"), ("/teacher/submissions/%C2%B2", "GET"),

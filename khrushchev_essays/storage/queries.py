@@ -42,7 +42,9 @@ class Filters:
         """Read the dashboard's query string (q, class, level, flag, reviewed, attempts, from, to, search, sort, order)."""
 
         def text(key: str, limit: int = 64) -> str:
-            return (args.get(key) or "").strip()[:limit]
+            # Control characters (a NUL, which PostgreSQL refuses in any string) never filter anything.
+            value = args.get(key) or ""
+            return "".join(c for c in value if c >= " " and c != "\x7f").strip()[:limit]
 
         sort = text("sort")
         return cls(

@@ -27,7 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None):  # -> flask.Flask
 
     app = Flask(__name__, instance_path=config.instance_path_override(), instance_relative_config=True,
                 template_folder="web/templates", static_folder="web/static")
-    os.makedirs(app.instance_path, exist_ok=True)
+    config.private_folder(app.instance_path)
     app.config.from_object(config)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("KHRUSHCHEV")
@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None):  # -> flask.Flask
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app.instance_path))
+    app.config["TRUSTED_HOSTS"] = config.trusted_hosts(app.config.get("TRUSTED_HOSTS"))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key(app.instance_path)
 

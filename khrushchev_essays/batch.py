@@ -18,8 +18,10 @@ import io
 import json
 import logging
 import os
+import stat
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,15 @@ if TYPE_CHECKING:  # the engine pulls in spaCy; only scoring needs it
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 MAX_DOCX_BYTES = 20 * 1024 * 1024
 MAX_TABLE_BYTES = 200 * 1024 * 1024
+# A .docx is a zip archive, and a small one can unpack to gigabytes (a "zip bomb"). Before
+# python-docx inflates anything, the archive's directory must list at most this many parts and
+# sizes within these limits, and the parts are then unpacked in chunks that stop at the limit
+# (so a directory that lies about sizes is caught too). The XML is what lxml parses, at about
+# ten times its size in memory; an essay's document.xml is rarely over 2 MB. Images count only
+# towards the overall limit.
+MAX_DOCX_MEMBERS = 1000
+MAX_DOCX_INFLATED = 40 * 1024 * 1024
+MAX_DOCX_XML_INFLATED = 10 * 1024 * 1024
 
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")  # many essays to a file
@@ -48,6 +59,7 @@ TEXT_KEYS = ("text", "essay", "answer")
 # Optional columns kept with the essay when it is stored (grade --store, a teacher's upload).
 STUDENT_KEYS = ("student", "student_name", "name")
 CLASS_KEYS = ("class_code", "class")
+STUDENT_NAME_MAX = 80  # as the essay form takes it
 
 # Magic numbers of files people hand in by mistake, so the message can say what the file is.
 _SIGNATURES = (
@@ -98,11 +110,37 @@ def _read_limited(fh: BinaryIO, limit: int, size: int | None = None) -> bytes:
     return data
 
 
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is, for the message; None for a regular file."""
+    for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return what
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
 def read_bytes(path: Path, limit: int) -> bytes:
-    """Read a file, refusing it from its size before reading it whole; raise ReadError."""
+    """Read a regular file, refusing it from its size before reading it whole; raise ReadError.
+
+    A FIFO, socket or device is refused from its type before it is opened: opening a FIFO waits
+    for a writer forever, and a device can be endless.
+    """
     try:
-        with path.open("rb") as fh:
-            return _read_limited(fh, limit, os.fstat(fh.fileno()).st_size)
+        what = _not_regular(os.stat(path).st_mode)
+        if what == "a folder":
+            raise ReadError("is a folder, not a file")
+        if what:
+            raise ReadError(f"is {what}, not a file that can be read")
+        # O_NONBLOCK: should the path be swapped for a FIFO after the check, opening it still
+        # returns at once, and the type is checked again on what was actually opened.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if _not_regular(info.st_mode):
+                raise ReadError("is not a regular file (it changed while being read)")
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
+            return _read_limited(fh, limit, info.st_size)
     except FileNotFoundError:
         raise ReadError("no such file or folder") from None
     except PermissionError:
@@ -167,10 +205,60 @@ def read_docx(path: Path) -> str:
     return docx_text(read_bytes(path, MAX_DOCX_BYTES))
 
 
+def _is_xml_part(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels"))
+
+
+def check_docx_archive(data: bytes) -> None:
+    """Refuse a .docx whose parts are too many or unpack too large; raise ReadError.
+
+    The counts and sizes are read from the zip's central directory first (nothing inflated),
+    then every part is inflated in 64 KB chunks, counted, and dropped, stopping as soon as a
+    limit is passed: a directory may lie about the sizes.
+    """
+    import zipfile
+    import zlib
+
+    too_large = (f"unpacks to more than {_human_size(MAX_DOCX_INFLATED)} (or more than "
+                 f"{_human_size(MAX_DOCX_XML_INFLATED)} of text and layout); a .docx essay is far smaller: "
+                 "save it again without embedded files, or save it as .txt")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_DOCX_MEMBERS:
+                raise ReadError(f"holds {len(infos):,} parts (a .docx has a few dozen; the limit is {MAX_DOCX_MEMBERS:,}); "
+                                "save it again from Word, or save it as .txt")
+            declared_xml = sum(i.file_size for i in infos if _is_xml_part(i.filename))
+            if sum(i.file_size for i in infos) > MAX_DOCX_INFLATED or declared_xml > MAX_DOCX_XML_INFLATED:
+                raise ReadError(too_large)
+            total = xml = 0
+            for info in infos:
+                if info.is_dir():
+                    continue
+                with archive.open(info) as part:
+                    while chunk := part.read(64 * 1024):
+                        total += len(chunk)
+                        xml += len(chunk) if _is_xml_part(info.filename) else 0
+                        if total > MAX_DOCX_INFLATED or xml > MAX_DOCX_XML_INFLATED:
+                            raise ReadError(too_large)
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
+        # NotImplementedError: an unsupported compression method; RuntimeError: an encrypted part.
+        raise ReadError(
+            f"is not a readable .docx file ({type(exc).__name__}: {exc}); open it in Word and save it again, or save it as .txt"
+        ) from None
+
+
 def docx_text(data: bytes) -> str:
-    """The text of a .docx held in memory (an upload, or a file read by `read_docx`); raise ReadError."""
+    """The text of a .docx held in memory (an upload, or a file read by `read_docx`); raise ReadError.
+
+    The one .docx reader for the CLI and the upload page: the archive limits
+    (`check_docx_archive`) are checked here, before python-docx unpacks anything.
+    """
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError("is an old Word .doc file renamed .docx: open it in Word and save it as .docx or .txt")
+    check_docx_archive(data)
     import docx  # python-docx; imported here so that reading .txt files does not pay for lxml
 
     try:
@@ -181,6 +269,37 @@ def docx_text(data: bytes) -> str:
         ) from None
     paragraphs = [p.text.strip() for p in document.paragraphs]
     return _check_not_blank("\n\n".join(p for p in paragraphs if p))
+
+
+# Never part of a name: control characters (tab and newline too), and the invisible "format"
+# characters (right-to-left overrides and isolates, zero-width spaces...) that can make a name or
+# a file name display as something else ("essay\u202etxt.exe" shows as "essayexe.txt"). The
+# zero-width non-joiner and joiner stay: Persian and Indic names are spelt with them.
+_NAME_JUNK = ("Cc", "Cf", "Cs", "Zl", "Zp")
+_NAME_KEEP = ("\u200c", "\u200d")
+
+
+def _junk(c: str) -> bool:
+    return unicodedata.category(c) in _NAME_JUNK and c not in _NAME_KEEP
+
+
+def name_problem(value: str) -> str | None:
+    """Why `value` cannot be a name as it is (a character of `_NAME_JUNK`), or None."""
+    bad = next((c for c in value if _junk(c)), None)
+    return None if bad is None else f"contains an invisible or control character (U+{ord(bad):04X})"
+
+
+def clean_name(value: str, limit: int | None = None, keep_suffix: bool = False) -> str:
+    """A name fit to show and store: NFC, junk characters (`_NAME_JUNK`) removed, spaces collapsed,
+    at most `limit` characters. With `keep_suffix` (a file name), shortening keeps the extension."""
+    value = unicodedata.normalize("NFC", value)
+    value = " ".join("".join(" " if c in "\t\n\r\v\f" else "" if _junk(c) else c for c in value).split())
+    if limit is None or len(value) <= limit:
+        return value
+    suffix = Path(value).suffix if keep_suffix else ""
+    if not suffix or len(suffix) > limit // 2:
+        return value[: limit - 1].rstrip() + "…"
+    return value[: limit - len(suffix) - 1].rstrip() + "…" + suffix
 
 
 def normalise_question(value: object, known: Sequence[str]) -> str | None:
@@ -208,7 +327,7 @@ def _pick(record: dict[str, object], keys: Sequence[str]) -> object:
 def _row_item(name: str, line: int, record: dict[str, object], known: Sequence[str]) -> Item:
     """Turn one CSV row or JSONL object (keys lower-cased) into an Item."""
     row_id = _pick(record, ID_KEYS)
-    row_id = str(row_id).strip() if row_id is not None else ""
+    row_id = clean_name(str(row_id), 120) if row_id is not None else ""
     source = f"{name}:{row_id}" if row_id else f"{name}:line {line}"
     where = f"{name} line {line}"
     try:
@@ -221,8 +340,9 @@ def _row_item(name: str, line: int, record: dict[str, object], known: Sequence[s
     if not isinstance(text, str):
         return Item(source, question, error=f"{where}: the essay text is not a string (found {type(text).__name__})")
     student, class_code = (_pick(record, keys) for keys in (STUDENT_KEYS, CLASS_KEYS))
-    return Item(source, question, text, student=str(student).strip() or None if student is not None else None,
-                class_code=str(class_code).strip().upper() or None if class_code is not None else None)
+    return Item(source, question, text,
+                student=clean_name(str(student), STUDENT_NAME_MAX) or None if student is not None else None,
+                class_code=clean_name(str(class_code)).upper() or None if class_code is not None else None)
 
 
 def _sniff_delimiter(header: str, default: str) -> str:
@@ -235,7 +355,9 @@ def _sniff_delimiter(header: str, default: str) -> str:
 def parse_csv(text: str, name: str, known: Sequence[str], default_delimiter: str = ",") -> Iterator[Item]:
     """One Item per row of a CSV/TSV text with a header row; bad rows become error Items."""
     delimiter = _sniff_delimiter(text.splitlines()[0], default_delimiter)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote that is never closed, or closed and followed by more text, is an error
+    # rather than silently swallowing the rows after it into one essay.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
@@ -247,20 +369,33 @@ def parse_csv(text: str, name: str, known: Sequence[str], default_delimiter: str
             error=f"{name}: no essay column in the header (expected one of {', '.join(TEXT_KEYS)}; found {', '.join(header) or 'nothing'})",
         )
         return
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        # Which of two "essay" columns is the essay? Guessing would silently drop the other.
+        yield Item(name, error=f"{name}: the header names the same column more than once ({', '.join(twice)}); "
+                               "rename or delete the extra column")
+        return
     end_of_last = reader.line_num
+    rows = 0
     while True:
         line = end_of_last + 1  # where the row starts: a quoted essay may span many lines
         try:
             row = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as exc:
-            yield Item(f"{name}:line {line}", error=f"{name} line {line}: malformed CSV ({exc})")
+            rows += 1
+            end = reader.line_num
+            lines = f"line {line}" if end <= line else f"lines {line}-{end}"
+            yield Item(f"{name}:line {line}", error=f"{name} {lines}: malformed CSV ({exc}): a quote is not closed, "
+                                                    "or is followed by more text; put an essay with commas, quotes or "
+                                                    'line breaks in double quotes, with each quote inside it doubled ("")')
             end_of_last = reader.line_num
             continue
         end_of_last = reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue  # blank lines between rows are harmless
+        rows += 1
         if len(row) != len(header):
             yield Item(
                 f"{name}:line {line}",
@@ -269,6 +404,8 @@ def parse_csv(text: str, name: str, known: Sequence[str], default_delimiter: str
             )
             continue
         yield _row_item(name, line, dict(zip(header, row)), known)
+    if not rows:
+        yield Item(name, error=f"{name}: the file has a header row but no essays under it")
 
 
 def parse_jsonl(text: str, name: str, known: Sequence[str]) -> Iterator[Item]:
@@ -280,6 +417,9 @@ def parse_jsonl(text: str, name: str, known: Sequence[str]) -> Iterator[Item]:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
             yield Item(f"{name}:line {number}", error=f"{name} line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield Item(f"{name}:line {number}", error=f"{name} line {number}: the JSON is nested too deeply to read")
             continue
         if not isinstance(record, dict):
             yield Item(f"{name}:line {number}", error=f"{name} line {number}: expected a JSON object, found {type(record).__name__}")

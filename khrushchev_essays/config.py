@@ -50,6 +50,24 @@ WTF_CSRF_SSL_STRICT = True
 # Static files are small and change only with a release; let browsers keep them for an hour.
 SEND_FILE_MAX_AGE_DEFAULT = 3600
 
+# The host names this site answers to (KHRUSHCHEV_TRUSTED_HOSTS="essays.school.example,localhost";
+# ".school.example" allows every subdomain). A request with any other Host header gets a 400
+# before a view runs. Unset, every host is answered; redirects never carry the Host header either
+# way (web/security.py makes them relative).
+TRUSTED_HOSTS = None
+
+
+def trusted_hosts(value: object) -> list[str] | None:
+    """TRUSTED_HOSTS as Flask wants it: a list of host names, or None for any host.
+
+    From the environment it is a string, comma- or space-separated (a JSON list works too, as
+    Flask's prefixed-environment loading parses it).
+    """
+    if value is None:
+        return None
+    hosts = value.replace(",", " ").split() if isinstance(value, str) else [str(h).strip() for h in value]
+    return [h for h in hosts if h] or None
+
 
 def instance_path_override() -> str | None:
     """`KHRUSHCHEV_INSTANCE_PATH` made absolute, or None for Flask's default instance folder.
@@ -81,6 +99,18 @@ def database_url(instance_path: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url.removeprefix(scheme)
     return url
+
+
+def private_folder(path: str) -> None:
+    """Create the instance folder readable by its owner only (0700), or tighten one we own.
+
+    It holds the database (students' names, essays, password hashes) and the secret key; every
+    entry point (serve, create-teacher, grade --store, train --from-db) comes through here.
+    """
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.stat(path)
+    if hasattr(os, "getuid") and info.st_uid == os.getuid() and info.st_mode & 0o077:
+        os.chmod(path, 0o700)
 
 
 def secret_key(instance_path: str) -> str:

@@ -265,7 +265,8 @@ def test_bad_inputs_become_error_rows_and_the_batch_continues(essays: tuple[Path
     csv_name, jsonl_name = files["class.csv"], files["class.jsonl"]
     ben = 3 + ESSAY_Q1.count("\n")  # ann's quoted essay spans many lines; rows are named by where they start
     assert by_source[f"{csv_name}:line {ben}"]["error"] == (
-        f"{csv_name} line {ben}: expected 3 fields, found 4 (an essay with commas or quotes must be in double quotes)"
+        f"{csv_name} line {ben}: malformed CSV (',' expected after '\"'): a quote is not closed, or is followed by "
+        'more text; put an essay with commas, quotes or line breaks in double quotes, with each quote inside it doubled ("")'
     )
     assert by_source[f"{csv_name}:cat"]["error"] == f"{csv_name} line {ben + 1}: unknown question 'q5' (expected q1, q2, auto or blank)"
     dan = ben + 2 + ESSAY_Q2.count("\n")

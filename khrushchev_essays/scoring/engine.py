@@ -44,6 +44,11 @@ def check_text(text: object) -> str:
         raise InputError("The essay is empty.")
     if len(text) > MAX_CHARS:
         raise InputError(f"The essay is too long: {len(text):,} characters, and the limit is {MAX_CHARS:,}.")
+    try:  # a lone surrogate (from JSON's "\ud800", or a broken decoder) makes spaCy raise
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("The text contains characters that are not valid Unicode (a lone surrogate); "
+                         "copy the essay again from where it was written, or save it as UTF-8 text.") from None
     # Each word but the last needs a character and a space after it, so a text this short cannot
     # be over the word limit, and splitting it (a string per word) can be skipped.
     if (len(text) + 1) // 2 > MAX_WORDS:

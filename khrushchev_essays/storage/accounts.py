@@ -9,6 +9,14 @@ Throttling: failed sign-ins are rows of `login_attempts`. Within `WINDOW`, more 
 emails from one IP, refuse further attempts from there until the oldest counted failure ages
 out. Keyed on email+IP, a stranger cannot lock a teacher out from elsewhere; the per-IP limit
 stops one machine from trying a password against every account.
+
+The check and the record are one step (`begin_sign_in`): every attempt is recorded as a failure,
+under a lock, before its password is checked, and a correct password clears it again. Checked and
+recorded apart, 40 concurrent wrong passwords all passed the check before any was recorded and
+got 11 tries instead of 5.
+
+Signing out (`end_sessions`) rotates the teacher's session token, as a password reset does, so a
+copy of the session cookie stops working too.
 """
 
 from __future__ import annotations
@@ -18,10 +26,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db, utcnow
+from .queries import parse_int
 from .teachers import EMAIL_MAX, LoginAttempt, Teacher, new_session_token
 
 MIN_PASSWORD_LENGTH = 10
@@ -84,9 +93,10 @@ def find_teacher(email: str) -> Teacher | None:
 def load_teacher(user_id: str) -> Teacher | None:
     """The teacher a session's user id ("<id>:<session token>") names, if still valid and active."""
     teacher_id, _, token = (user_id or "").partition(":")
-    if not teacher_id.isdigit() or not token:
+    number = parse_int(teacher_id)
+    if number is None or not token:
         return None
-    teacher = db.session.get(Teacher, int(teacher_id))
+    teacher = db.session.get(Teacher, number)
     if teacher is None or not teacher.active or teacher.session_token != token:
         return None
     return teacher
@@ -136,11 +146,54 @@ def sign_in_throttle(email: str, ip: str, now: datetime | None = None) -> Thrott
     return Throttle(False)
 
 
-def record_failure(email: str, ip: str, now: datetime | None = None) -> None:
-    """Note a failed sign-in, and forget failures older than the window."""
+def _lock_attempts() -> None:
+    """Serialise sign-in attempts until the current transaction ends, on SQLite and PostgreSQL.
+
+    SQLite: BEGIN IMMEDIATE takes the database's write lock before the count, so a second
+    attempt's count waits for the first one's insert (the busy timeout queues it). PostgreSQL: a
+    table lock that conflicts with itself does the same. Sign-ins are rare: nothing else waits.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        db.session.commit()  # the driver must not be inside a transaction of its own already
+        db.session.execute(text("BEGIN IMMEDIATE"))
+    elif dialect == "postgresql":
+        db.session.execute(text("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def begin_sign_in(email: str, ip: str, now: datetime | None = None) -> Throttle:
+    """Atomically: refuse when over the limit, else record this attempt as a failure.
+
+    Call `clear_failures` when the password turns out to be right. Counting an attempt before
+    its password is checked is what makes the limit hold for concurrent attempts.
+    """
     now = now or utcnow()
+    try:
+        _lock_attempts()
+        throttle = sign_in_throttle(email, ip, now)
+        if not throttle.refused:
+            _add_failure(email, ip, now)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return throttle
+
+
+def _add_failure(email: str, ip: str, now: datetime) -> None:
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= now - WINDOW))
     db.session.add(LoginAttempt(email=normalise_email(email)[:EMAIL_MAX], ip=ip[:64], created_at=now))
+
+
+def end_sessions(teacher: Teacher) -> None:
+    """Sign the teacher out everywhere: every session cookie issued so far stops working."""
+    teacher.session_token = new_session_token()
+    db.session.commit()
+
+
+def record_failure(email: str, ip: str, now: datetime | None = None) -> None:
+    """Note a failed sign-in, and forget failures older than the window."""
+    _add_failure(email, ip, now or utcnow())
     db.session.commit()
 
 

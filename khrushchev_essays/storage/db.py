@@ -37,6 +37,10 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The largest integer an id column holds on SQLite and PostgreSQL (BIGINT): a larger number from a
+# URL or a form cannot name a row, and binding it would raise OverflowError.
+MAX_INTEGER = 2**63 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend.
@@ -86,13 +90,21 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 def restrict_sqlite_files(engine: Engine) -> None:
-    """Make the SQLite database and its WAL files readable by their owner only.
+    """Make the SQLite database and its WAL files readable by their owner only (0600).
 
-    They hold students' names and essays; a database created by an earlier run under a looser
-    umask is tightened too. No-op for other databases and for in-memory SQLite.
+    They hold students' names, essays and password hashes. A missing database file is created
+    empty with mode 0600 before SQLite opens it, whatever the umask: SQLite then creates the WAL
+    and shared-memory files with the database file's mode. A database created by an earlier run
+    under a looser umask is tightened too. No-op for other databases and for in-memory SQLite.
     """
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return
+    try:  # an empty file is a valid, empty SQLite database
+        os.close(os.open(engine.url.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a folder that does not exist: SQLite's own error, when it opens, says so
     for suffix in ("", "-wal", "-shm"):
         path = Path(engine.url.database + suffix)
         if path.exists():

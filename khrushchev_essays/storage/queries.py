@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from .db import db
+from .db import MAX_INTEGER, db
 from .models import Submission, SubmissionFlag
 from .teachers import Review
 
@@ -42,19 +42,20 @@ class Filters:
         """Read the dashboard's query string (q, class, level, flag, reviewed, attempts, from, to, search, sort, order)."""
 
         def text(key: str, limit: int = 64) -> str:
-            return (args.get(key) or "").strip()[:limit]
+            # Control characters (a NUL, which PostgreSQL refuses in any string) never filter anything.
+            value = args.get(key) or ""
+            return "".join(c for c in value if c >= " " and c != "\x7f").strip()[:limit]
 
-        level = text("level")
         sort = text("sort")
         return cls(
             question=text("q", 32),
             class_code=text("class", 32).upper(),
-            level=int(level) if level.isdigit() and int(level) <= 5 else None,
+            level=parse_int(args.get("level"), 0, 5),
             flag=text("flag"),
             reviewed=text("reviewed") if text("reviewed") in ("yes", "no") else "",
             attempts=text("attempts") if text("attempts") in ("all", "latest") else "",
-            date_from=_date(text("from")),
-            date_to=_date(text("to")),
+            date_from=parse_date(args.get("from")),
+            date_to=parse_date(args.get("to")),
             search=text("search", SEARCH_MAX),
             sort=sort if sort in SORTS else DEFAULT_SORT,
             order="asc" if text("order") == "asc" else "desc",
@@ -78,11 +79,34 @@ class Filters:
         return any(self.to_args(sort=DEFAULT_SORT, order="desc").values())
 
 
-def _date(value: str) -> date | None:
+# Query-string numbers and dates, for every page that reads them (dashboard, export, analytics,
+# review): a value that is malformed or out of range reads as absent, never as a 500. Only ASCII
+# digits count ("²".isdigit() is true, but int("²") raises), and at most 19 of them.
+_MAX_DIGITS = len(str(MAX_INTEGER))
+# The last day a filter can name: the day after it must still be a date (date.max + 1 overflows).
+LAST_DATE = date(9998, 12, 31)
+
+
+def parse_int(value: object, lo: int = 0, hi: int = MAX_INTEGER) -> int | None:
+    """`value` (a query-string or form value) as an integer in [lo, hi], or None."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > _MAX_DIGITS:
+        return None
+    number = int(value)
+    return number if lo <= number <= hi else None
+
+
+def parse_date(value: object) -> date | None:
+    """`value` as an ISO date (2026-11-22) no later than LAST_DATE, or None."""
+    if not isinstance(value, str) or not value.strip() or not value.isascii() or len(value) > 32:
+        return None
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value.strip())
     except ValueError:
         return None
+    return day if day <= LAST_DATE else None
 
 
 def _start_of(day: date) -> datetime:

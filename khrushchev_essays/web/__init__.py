@@ -8,7 +8,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from ..storage import configure_engine, db
+from ..storage import configure_engine, db, restrict_sqlite_files
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -18,11 +18,13 @@ migrate = Migrate()
 
 def init_app(app: Flask) -> None:
     """Attach the database, migrations, CSRF protection, blueprints, headers and error pages."""
-    from . import api, errors, limits, practice, security, teacher, views
+    from . import api, errors, limits, practice, request, security, teacher, views
 
+    request.init_app(app)  # before any route is added: it bounds the `int` converter
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        restrict_sqlite_files(db.engine)  # created 0600 before anything opens it
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limits.init_app(app)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from ..batch import STUDENT_NAME_MAX, name_problem
 from ..scoring import InputError, check_text
 
-NAME_MAX, CLASS_CODE_MAX = 80, 20
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+NAME_MAX, CLASS_CODE_MAX = STUDENT_NAME_MAX, 20
 
 
 def _strip(value: str | None) -> str | None:
@@ -58,8 +56,9 @@ class EssayForm(FlaskForm):
     submit = SubmitField("Submit for feedback")
 
     def validate_student_name(self, field: StringField) -> None:
-        """Refuse control characters: they are never part of a name and break CSV exports."""
-        if field.data and _CONTROL.search(field.data):
+        """Refuse control characters (tab and newline too) and invisible format characters such as
+        U+202E: they are never part of a name, break CSV exports and can disguise a name."""
+        if field.data and name_problem(field.data):
             raise ValidationError("Your name contains characters that cannot be stored.")
 
     def validate_text(self, field: TextAreaField) -> None:

@@ -7,7 +7,9 @@ private token in their URL: they are never cached, indexed or leaked through the
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, Response, redirect, request
 
 CSP = "; ".join(
     [
@@ -34,8 +36,29 @@ HEADERS = {
 }
 
 
+def relative_location(response: Response) -> Response:
+    """Make a redirect to this site relative, so the client's Host header is never sent back.
+
+    Werkzeug builds some redirects (a missing trailing slash) as absolute URLs from the Host
+    header: `Host: evil.example` came back as `Location: http://evil.example/teacher/`, which a
+    poisoned cache or a proxy would hand to others. A relative Location means the same page to
+    the browser and names no host at all.
+    """
+    location = response.headers.get("Location")
+    if location and "//" in location:
+        parts = urlsplit(location)
+        if parts.scheme in ("http", "https") and parts.netloc == request.host:
+            relative = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+            response.headers["Location"] = relative
+            if not response.direct_passthrough and location.encode() in response.get_data():
+                # The "Redirecting..." page names the target too.
+                response.set_data(redirect(relative, response.status_code).get_data())
+    return response
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the security headers on every response, and no-store on anything private."""
+    relative_location(response)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if _is_private():

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ...storage.accounts import authenticate, clear_failures, record_failure, sign_in_throttle
+from ...storage.accounts import authenticate, begin_sign_in, clear_failures, end_sessions
 from . import SEEN_KEY, bp
 from .forms import ActionForm, LoginForm
 
@@ -51,7 +51,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         email, ip = form.email.data, client_ip()
-        throttle = sign_in_throttle(email, ip)
+        throttle = begin_sign_in(email, ip)  # counted as a failure until the password proves right
         if throttle.refused:
             form.form_errors.append(
                 f"Too many failed sign-ins. For your account's safety, try again in {throttle.minutes} "
@@ -61,7 +61,6 @@ def login():
         else:
             teacher = authenticate(email, form.password.data)
             if teacher is None:
-                record_failure(email, ip)
                 form.form_errors.append("That email and password do not match an account.")
                 status = 401
             else:
@@ -79,7 +78,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with a CSRF token, so another site cannot sign a teacher out)."""
+    """Sign out (a POST with a CSRF token, so another site cannot sign a teacher out).
+
+    The teacher's session token is rotated, so this ends the session everywhere: a copy of the
+    cookie taken before (from a shared computer, a proxy log) no longer opens any page.
+    """
+    if current_user.is_authenticated:
+        end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request, url_for
 
 from ...scoring import FLAG_EXPLANATIONS
-from ...storage.queries import DEFAULT_SORT, Filters, filter_choices, find_page
+from ...storage.queries import DEFAULT_SORT, Filters, filter_choices, find_page, parse_int
 from ..views import rubrics
 from . import bp
 
@@ -28,8 +28,7 @@ def sort_link(f: Filters, column: str) -> str:
 def dashboard():
     """The submissions table with its filters; unreviewed needs_review essays come first."""
     f = Filters.from_args(request.args)
-    page_arg = request.args.get("page", "1")
-    page = find_page(f, int(page_arg) if page_arg.isdigit() else 1)
+    page = find_page(f, parse_int(request.args.get("page"), 1) or 1)
     choices = filter_choices()
     flags = sorted({*FLAG_EXPLANATIONS, *choices["flags"]})
     return render_template(

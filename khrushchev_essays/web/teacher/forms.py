@@ -15,14 +15,22 @@ _AUTO = object()
 
 
 def _strip_newlines(value: str | None) -> str | None:
-    # One form of line break, as the essay form keeps (browsers send CRLF).
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else value
+    # One form of line break, as the essay form keeps (browsers send CRLF); no NUL, which
+    # PostgreSQL refuses to store.
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+
+
+def _no_controls(value: str | None) -> str | None:
+    # An email never holds control characters; a NUL would make PostgreSQL refuse the lookup.
+    return "".join(c for c in value if c >= " " and c != "\x7f") if isinstance(value, str) else value
 
 
 class LoginForm(FlaskForm):
     """Email and password; `next` is where to go afterwards (checked to be a local teacher page)."""
 
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=EMAIL_MAX)],
+    email = EmailField("Email", filters=[_no_controls], validators=[DataRequired("Enter your email."), Length(max=EMAIL_MAX)],
                        render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)],
                              render_kw={"autocomplete": "current-password"})

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ...scoring import FLAG_EXPLANATIONS
 from ...storage import Submission, db
+from ...storage.queries import parse_int
 from ...storage.reviews import (
     StaleReview,
     automatic_state,
@@ -61,7 +62,7 @@ def review(sub_id: int):
         return _render(sub, report, rubric, form)
     if not form.validate_on_submit():
         return _render(sub, report, rubric, form, status=422)
-    based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+    based_on = parse_int(form.based_on.data)
     try:
         change = save_review(
             sub, current_user, mark=form.mark.data, level=rubric.level_for_mark(form.mark.data),

@@ -9,24 +9,22 @@ ever shown (escaped), never used as paths. Limits: `MAX_FILES` files, `MAX_FILE_
 from __future__ import annotations
 
 import io
-import re
 import secrets
-from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from flask import Request, current_app, render_template, request, session
+from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, Regexp
 
-from ...batch import AUTO, Item, read_data, score_items
+from ...batch import AUTO, Item, clean_name, read_data, score_items
 from ...sources import marking_index
 from ...storage.imports import store_reports
-from ..errors import handle_http_error
+from ..errors import TOO_LARGE_VIEWS
 from ..forms import CLASS_CODE_MAX, _class_code
+from ..request import SiteRequest
 from ..views import rubrics
 from . import bp
 
@@ -36,14 +34,14 @@ MAX_REQUEST_BYTES = 25 * 1024 * 1024
 MAX_ESSAYS = 200
 ESSAY_SUFFIXES = (".txt", ".md", ".docx")
 TABLE_SUFFIX = ".csv"
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+NAME_MAX = 120  # characters of a file name shown
 DONE_KEY = "uploads_done"  # the ids of this session's last uploads, in the signed session
 DONE_KEEP = 10
 # The forms that take files: the essay upload, and a source file on the sources page (a .docx with images).
 LARGE_BODY_ENDPOINTS = ("teacher.upload", "teacher.sources")
 
 
-class InMemoryRequest(Request):
+class InMemoryRequest(SiteRequest):
     """Keep uploaded files in memory (BytesIO) instead of Werkzeug's spill-to-disk temporary files.
 
     Safe because every request body is capped by max_content_length (512 KB for the site, and
@@ -88,9 +86,10 @@ class UploadForm(FlaskForm):
 
 
 def display_name(upload: FileStorage, number: int) -> str:
-    """The file's own name for showing in messages: last path component only, no control characters."""
+    """The file's own name for showing in messages: last path component only, without control or
+    bidi characters (batch.clean_name), shortened to NAME_MAX keeping its extension."""
     raw = (upload.filename or "").replace("\\", "/")
-    name = _UNSAFE.sub("", PurePosixPath(raw).name).strip()[:120]
+    name = clean_name(PurePosixPath(raw).name, NAME_MAX, keep_suffix=True)
     return name or f"file {number}"
 
 
@@ -150,19 +149,9 @@ def upload_too_large():
     return _render(UploadForm(formdata=None), list(rubrics()), problems=[problem]), 413
 
 
-# The pages that take files answer a body over the limit with their own form and a message;
-# each module adds its page here (endpoint -> view of no arguments).
-TOO_LARGE_VIEWS: dict[str, Callable[[], object]] = {"teacher.upload": upload_too_large}
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(error: RequestEntityTooLarge):
-    """A body over the limit: the page's own form with a message, or else the site's 413 page.
-
-    Never re-raised: an exception raised in an error handler would become a 500.
-    """
-    view = TOO_LARGE_VIEWS.get(request.endpoint or "")
-    return view() if view is not None else handle_http_error(error)
+# The pages that take files answer a body over their limit with their own form and a message
+# (errors.handle_too_large, the one 413 handler for the whole site); copying.py adds its page.
+TOO_LARGE_VIEWS["teacher.upload"] = upload_too_large
 
 
 def _render(form, known, problems=None, results=None, notice=None):

@@ -89,7 +89,10 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
             ff.linked >= 2 and len(ff.cues) >= 1
         )
         if argument is not None:
+            # Body paragraphs that deal with it: the introduction and conclusion name every factor.
             paras = {sents[i].paragraph for i in ff.sentences}
+            if len(analysis.paragraphs) >= 3 and len(paras) > 1:
+                paras -= {0, len(analysis.paragraphs) - 1}
             ff.claims = [s.index for s in sents if s.real and s.paragraph in paras and is_claim(s, argument.focus)]
         ff.status = "developed" if developed else "mentioned"
 

@@ -99,7 +99,9 @@ def _rubric_ids() -> list[str]:
 @click.option("--store", is_flag=True,
               help="Also save every scored essay in the web app's database (DATABASE_URL, or the instance "
               "folder's SQLite file), so it appears on the teacher dashboard.")
-@click.option("--class-code", default=None, help="With --store: the class code of essays whose row gives none.")
+@click.option("--class-code", default=None,
+              help="With --store: the join code of the class for essays whose row gives none (it must exist: "
+              "`classes list`). Without it, such essays belong to no class and only admins see them.")
 def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: str | None, jobs: int | None,
               store: bool, class_code: str | None) -> None:
     """Mark essays against the rubrics, one report per essay, in input order.
@@ -119,7 +121,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     Examples:
       khrushchev-essays grade essay.txt
       khrushchev-essays grade essays/ class.csv --question q2 --output marks.csv
-      khrushchev-essays grade essays/ --store --class-code 12C
+      khrushchev-essays grade essays/ --store --class-code KXR7DM
     """
     from contextlib import nullcontext
 
@@ -138,17 +140,27 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     fmt = fmt or format_for_output(output, sys.stdout.isatty())
     if class_code is not None and not store:
         raise click.BadParameter("--class-code is only used with --store", param_hint="--class-code")
+    klass = None
     if store:
         _database_app().app_context().push()  # before scoring: a database problem stops the batch at once
+        klass = _class_or_exit(class_code) if class_code is not None else None
 
     from .config import instance_path
     from .sources import marking_index
 
     items = list(iter_items(paths, known))
+    classes: list = []
+    if store:
+        # A row's own class code must name a real class too; a row that names none is an error row.
+        from .storage import class_by_code
+        from .storage.imports import resolve_classes
+
+        items, classes = resolve_classes(items, class_by_code, default=klass,
+                                         unknown="no class has the join code {code} (see `khrushchev-essays classes list`)")
     reports = score_items(items, question, jobs, sources=marking_index(instance_path()))
     stored: list[int] = []
     if store:
-        reports = _storing(items, reports, class_code, stored)
+        reports = _storing(items, reports, classes, stored)
     # A bar only where someone watches, and not over reports streaming to the same terminal.
     streaming_to_terminal = output is None and sys.stdout.isatty() and fmt in ("json", "jsonl")
     show_bar = sys.stderr.isatty() and len(items) >= 20 and not streaming_to_terminal
@@ -171,11 +183,23 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     sys.exit(EXIT_SOME_FAILED if summary.failed else EXIT_OK)
 
 
-def _storing(items, reports, class_code: str | None, stored: list[int]):
-    """Pass the reports through, storing each scored essay (grade --store); `stored` collects their ids."""
+def _class_or_exit(code: str):
+    """The class with this join code, or exit 2 saying there is none (needs an app context)."""
+    from .storage import class_by_code
+
+    klass = class_by_code(code)
+    if klass is None:
+        click.echo(f"no class has the join code {code!r}: see `khrushchev-essays classes list`, or make one with "
+                   "`khrushchev-essays classes add NAME --teacher EMAIL`", err=True)
+        sys.exit(EXIT_USAGE)
+    return klass
+
+
+def _storing(items, reports, classes, stored: list[int]):
+    """Pass the reports through, storing each scored essay in its class (grade --store); `stored` collects their ids."""
     from .storage.imports import store_reports
 
-    for _item, report, sub in store_reports(items, reports, source="cli", class_code=class_code):
+    for _item, report, sub in store_reports(items, reports, classes, source="cli"):
         if sub is not None:
             stored.append(sub.id)
         yield report
@@ -293,7 +317,9 @@ def _database_app():
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input instead of prompting (for scripts).")
 @click.option("--reset-password", is_flag=True, help="Set a new password for an existing teacher (signs them out everywhere).")
-def create_teacher_cmd(email: str, name: str | None, password_stdin: bool, reset_password: bool) -> None:
+@click.option("--admin", is_flag=True,
+              help="Make an admin (manages teachers and classes, sees every essay). The first account made is always one.")
+def create_teacher_cmd(email: str, name: str | None, password_stdin: bool, reset_password: bool, admin: bool) -> None:
     """Create a teacher account that can sign in at /teacher/login.
 
     \b
@@ -323,11 +349,11 @@ def create_teacher_cmd(email: str, name: str | None, password_stdin: bool, reset
     app = _database_app()
     with app.app_context():
         try:
-            teacher = create_teacher(email, password, name=name, reset=reset_password)
+            teacher = create_teacher(email, password, name=name, reset=reset_password, admin=admin)
         except AccountError as exc:
             click.echo(f"cannot {'reset the password' if reset_password else 'create the teacher'}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-        action = "new password set for" if reset_password else "created teacher"
+        action = "new password set for" if reset_password else f"created {'admin' if teacher.is_admin else 'teacher'}"
         click.echo(f"{action} {teacher.email}; sign in at /teacher/login")
 
 
@@ -425,6 +451,151 @@ def sources_remove(names: tuple[str, ...]) -> None:
             continue
         click.echo(f"removed {info.name!r}")
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+@main.group("teachers", invoke_without_command=True)
+@click.option("--deactivate", "deactivate_email", metavar="EMAIL", default=None,
+              help="Deactivate this account: it is signed out everywhere and cannot sign in; its reviews keep its name.")
+@click.pass_context
+def teachers_group(ctx: click.Context, deactivate_email: str | None) -> None:
+    """List teacher accounts (`teachers list`), or deactivate one (`teachers --deactivate EMAIL`)."""
+    if deactivate_email is not None:
+        _set_active(deactivate_email, False)
+    elif ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def _set_active(email: str, active: bool) -> None:
+    from .storage.accounts import AccountError, set_active
+    from .storage.audit import record_event
+
+    with _database_app().app_context():
+        try:
+            teacher = set_active(email, active)
+        except AccountError as exc:
+            click.echo(f"cannot {'reactivate' if active else 'deactivate'}: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        record_event("activate" if active else "deactivate", None, detail={"teacher_id": teacher.id})
+        click.echo(f"{teacher.email} " + ("can sign in again" if active else "is deactivated and signed out everywhere"))
+
+
+@teachers_group.command("list")
+def teachers_list() -> None:
+    """Every account: email, name, role, state, classes, last sign-in."""
+    from .storage.accounts import list_teachers
+
+    with _database_app().app_context():
+        teachers = list_teachers()
+        if not teachers:
+            click.echo("no teachers yet: khrushchev-essays create-teacher EMAIL")
+            return
+        for t in teachers:
+            classes = ", ".join(k.name for k in t.classes) or "-"
+            seen = t.last_sign_in_at.strftime("%Y-%m-%d %H:%M") if t.last_sign_in_at else "never"
+            click.echo(f"{t.email}\t{t.name or '-'}\t{t.role}\t{'active' if t.active else 'deactivated'}\t"
+                       f"classes: {classes}\tlast sign-in: {seen}")
+
+
+@teachers_group.command("deactivate")
+@click.argument("email")
+def teachers_deactivate(email: str) -> None:
+    """Deactivate an account (the same as `teachers --deactivate EMAIL`)."""
+    _set_active(email, False)
+
+
+@teachers_group.command("activate")
+@click.argument("email")
+def teachers_activate(email: str) -> None:
+    """Let a deactivated account sign in again."""
+    _set_active(email, True)
+
+
+@main.group("classes")
+def classes_group() -> None:
+    """Classes and their join codes."""
+
+
+@classes_group.command("add")
+@click.argument("name")
+@click.option("--teacher", "emails", multiple=True, required=True, metavar="EMAIL",
+              help="A teacher of the class (repeat for several). The accounts must exist.")
+def classes_add(name: str, emails: tuple[str, ...]) -> None:
+    """Make a class taught by the --teacher accounts and print its join code.
+
+    \b
+    Example:
+      khrushchev-essays classes add "12C History" --teacher t.ivanova@school.example --teacher a.petrov@school.example
+    """
+    from .storage.accounts import find_teacher
+    from .storage.classes import ClassError, create_class
+
+    with _database_app().app_context():
+        teachers, missing = [], []
+        for email in emails:
+            teacher = find_teacher(email)
+            (teachers if teacher is not None else missing).append(teacher if teacher is not None else email)
+        if missing:
+            click.echo(f"cannot make the class: no teacher with the email {', '.join(missing)}", err=True)
+            sys.exit(EXIT_USAGE)
+        try:
+            klass = create_class(name, teachers)
+        except ClassError as exc:
+            click.echo(f"cannot make the class: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(klass.join_code)
+        click.echo(f"made {klass.name!r} (taught by {', '.join(t.email for t in klass.teachers)}); students type "
+                   f"the join code {klass.spaced_code} on the essay form", err=True)
+
+
+@classes_group.command("list")
+def classes_list() -> None:
+    """Every class: join code, name, teachers, essays."""
+    from sqlalchemy import func, select
+
+    from .storage import Submission, db
+    from .storage.classes import all_classes
+
+    with _database_app().app_context():
+        counts = dict(db.session.execute(
+            select(Submission.class_id, func.count()).where(Submission.class_id.is_not(None)).group_by(Submission.class_id)
+        ).all())
+        klasses = all_classes()
+        if not klasses:
+            click.echo("no classes yet: khrushchev-essays classes add NAME --teacher EMAIL")
+        for k in klasses:
+            click.echo(f"{k.join_code}\t{k.name}\t{', '.join(t.email for t in k.teachers)}\t{counts.get(k.id, 0)} essay(s)")
+
+
+@classes_group.command("new-code")
+@click.argument("code")
+def classes_new_code(code: str) -> None:
+    """Give the class with join code CODE a new code (the old one stops working) and print it."""
+    from .storage.classes import regenerate_code
+
+    with _database_app().app_context():
+        klass = _class_or_exit(code)
+        click.echo(regenerate_code(klass))
+
+
+@main.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(min=0), default=None, metavar="DAYS",
+              help="Delete essays stored more than DAYS days ago (default: KHRUSHCHEV_RETENTION_DAYS, 400).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def purge_cmd(days: int | None, dry_run: bool) -> None:
+    """Delete essays past the retention period, with their reviews and flags, and print the counts.
+
+    \b
+    Safe to run from cron (a second run finds nothing more to delete), e.g. daily:
+      17 3 * * *  cd /srv/khrushchev && .venv/bin/khrushchev-essays purge
+    """
+    from .storage.privacy import purge
+
+    app = _database_app()
+    with app.app_context():
+        days = days if days is not None else int(app.config.get("RETENTION_DAYS") or 400)
+        done = purge(days, dry_run=dry_run)
+        verb = "would delete" if dry_run else "deleted"
+        click.echo(f"{verb} {done.line()} older than {days} days")
 
 
 @main.command("serve")

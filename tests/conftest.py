@@ -214,3 +214,16 @@ def scored_fixture():
         return cache[name]
 
     return get
+
+
+# --- classes (issue 12) -------------------------------------------------------------------------------
+
+def add_class(app, name: str = "12C History", email: str = TEACHER_EMAIL, password: str = TEACHER_PASSWORD,
+              teacher_name: str | None = "Ms Teacher") -> str:
+    """A class taught by the account `email` (made if it does not exist yet); its join code."""
+    from khrushchev_essays.storage.accounts import create_teacher, find_teacher
+    from khrushchev_essays.storage.classes import create_class
+
+    with app.app_context():
+        teacher = find_teacher(email) or create_teacher(email, password, name=teacher_name)
+        return create_class(name, [teacher]).join_code

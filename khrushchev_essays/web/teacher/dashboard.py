@@ -7,7 +7,7 @@ from flask import render_template, request, url_for
 from ...scoring import FLAG_EXPLANATIONS
 from ...storage.queries import DEFAULT_SORT, Filters, filter_choices, find_page
 from ..views import rubrics
-from . import bp
+from . import bp, current_scope
 
 # The sort a column starts with when first clicked: newest dates and highest marks first, names A-Z.
 FIRST_ORDER = {"date": "desc", "mark": "desc", "level": "desc", "flags": "desc", "reviewed": "asc"}
@@ -29,8 +29,9 @@ def dashboard():
     """The submissions table with its filters; unreviewed needs_review essays come first."""
     f = Filters.from_args(request.args)
     page_arg = request.args.get("page", "1")
-    page = find_page(f, int(page_arg) if page_arg.isdigit() else 1)
-    choices = filter_choices()
+    scope = current_scope()
+    page = find_page(f, scope, int(page_arg) if page_arg.isdigit() else 1)
+    choices = filter_choices(scope)
     flags = sorted({*FLAG_EXPLANATIONS, *choices["flags"]})
     return render_template(
         "teacher/dashboard.html", f=f, page=page, classes=choices["classes"], flags=flags,

@@ -227,3 +227,23 @@ def add_class(app, name: str = "12C History", email: str = TEACHER_EMAIL, passwo
     with app.app_context():
         teacher = find_teacher(email) or create_teacher(email, password, name=teacher_name)
         return create_class(name, [teacher]).join_code
+
+
+def cli(db_path, *args: str, stdin: str | None = None) -> str:
+    """Run `khrushchev-essays ARGS` as its own process on the database at `db_path`; its standard output."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
+    done = subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", *args], input=stdin, text=True, env=env,
+                          cwd=ROOT, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def cli_class(db_path, name: str, email: str = TEACHER_EMAIL, password: str = TEACHER_PASSWORD,
+              teacher_name: str = "Ms Teacher") -> str:
+    """A class made from the command line (and its teacher, if new) on a live server's database; its join code."""
+    if email not in cli(db_path, "teachers", "list"):
+        cli(db_path, "create-teacher", email, "--name", teacher_name, "--password-stdin", stdin=password + "\n")
+    return cli(db_path, "classes", "add", name, "--teacher", email).strip()

@@ -14,7 +14,8 @@ import pytest
 from conftest import TEACHER_PASSWORD, make_app, read_fixture, sign_in
 from flask import url_for
 
-from khrushchev_essays.storage import AuditEvent, ReviewChange, Review, SchoolClass, Submission, SubmissionFlag, db
+from khrushchev_essays.scoring import score
+from khrushchev_essays.storage import AuditEvent, Review, ReviewChange, SchoolClass, Submission, SubmissionFlag, Teacher, db
 from khrushchev_essays.storage.accounts import create_teacher
 from khrushchev_essays.storage.classes import CODE_ALPHABET, CODE_LENGTH, create_class, normalise_code
 from khrushchev_essays.storage.reviews import save_review
@@ -78,14 +79,12 @@ def school(tmp_path) -> School:
     s.tokens["bella"] = submit(student, "q2", s.codes["b"], "Bella Betova", "q2_medium.txt")
     s.tokens["ivan"] = submit(student, "q1", "", "Ivan Independent", "q1_medium.txt")  # no code: independent practice
     with app.app_context():
-        text, report = read_fixture("q2_medium.txt"), None
-        from khrushchev_essays.scoring import score
-
+        text = read_fixture("q2_medium.txt")
         report = score(text, "q2")
         legacy = save_submission(text, report, student_name="Lena Legacy", class_code="OLD9")  # from before classes
         s.ids["lena"] = legacy.id
         boris = db.session.query(Submission).filter_by(token=s.tokens["boris"]).one()
-        teacher_b = db.session.get(type(head), s.ids["b"])
+        teacher_b = db.session.get(Teacher, s.ids["b"])
         change = save_review(boris, teacher_b, mark=20, level=4, criteria={}, comment="Beta secret comment")
         s.ids["boris"], s.ids["boris_change"] = boris.id, change.id
     return s
@@ -145,7 +144,7 @@ def test_every_teacher_and_admin_route_as_the_other_classes_teacher_leaks_nothin
     with app.app_context():
         assert db.session.get(Review, school.ids["boris"]).comment == "Beta secret comment"
         assert db.session.get(SchoolClass, school.ids["kb"]).name == "Beta Class"
-        assert db.session.get(type(db.session.get(Review, school.ids["boris"]).teacher), school.ids["b"]).active
+        assert db.session.get(Teacher, school.ids["b"]).active
 
 
 def test_exports_and_analytics_hold_only_the_teachers_own_classes(school):

@@ -10,7 +10,7 @@ the first attempt of the chain (itself for a first attempt), `attempt` counts fr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..scoring.report import ScoreReport
 from .db import UTCDateTime, db, utcnow
+
+if TYPE_CHECKING:
+    from .classes import SchoolClass
 
 SOURCES = ("web", "cli", "upload")
 TOKEN_LENGTH = 64  # room above secrets.token_urlsafe(24)'s 32 characters
@@ -65,7 +68,7 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
         back_populates="submission", cascade="all, delete-orphan", lazy="selectin", order_by="SubmissionFlag.position"
     )
     parent: Mapped[Submission | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
-    klass = relationship("SchoolClass", lazy="joined")
+    klass: Mapped[SchoolClass | None] = relationship(lazy="joined")
 
     @property
     def class_label(self) -> str | None:

@@ -354,3 +354,14 @@ def test_the_privacy_page_is_linked_from_every_student_page(school):
     assert "400 days" in page and "Who can see it" in page and "Ask your teacher" in page
     short = make_app(school.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///") + "-2", RETENTION_DAYS=30)
     assert "30 days" in short.test_client().get("/privacy").get_data(as_text=True)
+
+
+def test_a_teacher_without_a_class_is_told_how_to_make_one(tmp_path):
+    app = make_app(tmp_path / "new.sqlite")
+    with app.app_context():
+        create_teacher("head@school.example", TEACHER_PASSWORD)
+        create_teacher("new@school.example", TEACHER_PASSWORD)
+    client = app.test_client()
+    sign_in(client, "new@school.example", TEACHER_PASSWORD)
+    assert "You teach no class yet" in client.get("/teacher/").get_data(as_text=True)
+    assert "you have none yet" in client.get("/teacher/upload").get_data(as_text=True)

@@ -345,14 +345,14 @@ def test_independent_practice_is_seen_by_admins_only(school):
     assert head.get(f"/teacher/submissions/{ivan}").status_code == 200
 
 
-def test_the_privacy_page_is_linked_from_every_student_page(school):
+def test_the_privacy_page_is_linked_from_every_student_page(school, tmp_path):
     student = school.app.test_client()
     for url in ("/", "/questions/q1", "/questions/q2", f"/feedback/{school.tokens['arkady']}",
                 f"/feedback/{school.tokens['arkady']}/revise"):
         assert 'href="/privacy"' in student.get(url).get_data(as_text=True), url
     page = student.get("/privacy").get_data(as_text=True)
     assert "400 days" in page and "Who can see it" in page and "Ask your teacher" in page
-    short = make_app(school.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///") + "-2", RETENTION_DAYS=30)
+    short = make_app(tmp_path / "short.sqlite", RETENTION_DAYS=30)
     assert "30 days" in short.test_client().get("/privacy").get_data(as_text=True)
 
 

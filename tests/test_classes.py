@@ -340,6 +340,8 @@ def test_independent_practice_is_seen_by_admins_only(school):
         client = school.client(who)
         assert "Ivan Independent" not in client.get("/teacher/").get_data(as_text=True)
         assert client.get(f"/teacher/submissions/{ivan}").status_code == 404
+    feedback = school.app.test_client().get(f"/feedback/{school.tokens['ivan']}").get_data(as_text=True)
+    assert "Independent practice (no class: no teacher sees it)" in feedback
     head = school.client("head")
     assert "Ivan Independent" in head.get("/teacher/").get_data(as_text=True)
     assert head.get(f"/teacher/submissions/{ivan}").status_code == 200

@@ -367,3 +367,10 @@ def test_a_teacher_without_a_class_is_told_how_to_make_one(tmp_path):
     sign_in(client, "new@school.example", TEACHER_PASSWORD)
     assert "You teach no class yet" in client.get("/teacher/").get_data(as_text=True)
     assert "you have none yet" in client.get("/teacher/upload").get_data(as_text=True)
+
+
+def test_the_class_column_sorts_by_the_name_it_shows(school):
+    html = school.client("head").get("/teacher/?sort=class&order=asc").get_data(as_text=True)
+    shown = re.findall(r'</th>\s*<td>([^<]*)</td>', html)
+    assert shown == sorted(shown, key=lambda c: (c == "–", c.lower()))
+    assert shown[0] == "Alpha Class" and shown[-2:] == ["OLD9", "–"]

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from .classes import class_by_code
+from .classes import SchoolClass, class_by_code
 from .db import db
 from .models import Submission, SubmissionFlag
 from .scope import Scope
@@ -103,6 +103,11 @@ def _like(term: str) -> str:
 LATER = aliased(Submission)  # another attempt at the same essay, for "latest attempts only"
 NEEDS_REVIEW = exists().where(SubmissionFlag.submission_id == Submission.id, SubmissionFlag.flag == "needs_review")
 REVIEWED = exists().where(Review.submission_id == Submission.id)
+# What the Class column shows: the class's name, else an old free-text code.
+CLASS_LABEL = func.lower(func.coalesce(
+    select(SchoolClass.name).where(SchoolClass.id == Submission.class_id).correlate(Submission).scalar_subquery(),
+    Submission.class_code,
+))
 FLAG_COUNT = (
     select(func.count()).where(SubmissionFlag.submission_id == Submission.id).correlate(Submission).scalar_subquery()
 )
@@ -151,7 +156,7 @@ def ordered(stmt: Select, f: Filters) -> Select:
     column = {
         "date": Submission.created_at,
         "student": func.lower(func.coalesce(Submission.student_name, Submission.source_ref)),
-        "class": Submission.class_code,  # the join code (or old free-text code) stored with the essay
+        "class": CLASS_LABEL,
         "question": Submission.question,
         "mark": Submission.mark,
         "level": Submission.level,

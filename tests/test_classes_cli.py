@@ -54,6 +54,11 @@ def test_roles_classes_and_codes_from_the_command_line(env, tmp_path):
         ["a@school.example", "Mr Alpha", "teacher", "active"], ["b@school.example", "-", "teacher", "active"]]
     assert "classes: 12C History" in people[2]
 
+    promoted = run(env, "create-teacher", "b@school.example", "--password-stdin", "--reset-password", "--admin",
+                   stdin=TEACHER_PASSWORD + "\n")
+    assert "new password set for b@school.example" in promoted.output
+    assert "b@school.example\t-\tadmin\tactive" in run(env, "teachers", "list").stdout
+
     new = run(env, "classes", "new-code", code.lower()).stdout.strip()
     assert new != code and f"{new}\t12C History" in run(env, "classes", "list").stdout
     assert "no class has the join code" in run(env, "classes", "new-code", code, code=2).output

@@ -56,7 +56,7 @@ def create_teacher(email: str, password: str, name: str | None = None, reset: bo
 
     The first account made is an admin (someone must be able to manage the others); later ones
     are teachers unless `admin`. A reset rotates the session token, which signs the teacher out
-    everywhere, and leaves the role as it was.
+    everywhere and leaves the role as it was, unless `admin` promotes the account.
     """
     email = normalise_email(email)
     if not _EMAIL.match(email) or len(email) > EMAIL_MAX:
@@ -71,6 +71,8 @@ def create_teacher(email: str, password: str, name: str | None = None, reset: bo
         first = db.session.scalar(select(func.count()).select_from(Teacher)) == 0
         teacher = Teacher(email=email, role="admin" if admin or first else "teacher")
         db.session.add(teacher)
+    if admin:
+        teacher.role = "admin"  # with a reset too: promotes an existing teacher
     teacher.password_hash = generate_password_hash(password)
     teacher.session_token = new_session_token()
     teacher.active = True

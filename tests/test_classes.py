@@ -155,6 +155,7 @@ def test_exports_and_analytics_hold_only_the_teachers_own_classes(school):
     exported = json.loads(client.get("/teacher/export.json").get_data(as_text=True))
     assert exported["count"] == 3 and {r["id"] for r in exported["submissions"]} == a_ids(school)
     assert json.loads(client.get(f"/teacher/export.json?class={school.codes['b']}").get_data(as_text=True))["count"] == 0
+    assert json.loads(client.get("/teacher/export.json?search=Anna").get_data(as_text=True))["count"] == 2
 
     html = client.get("/teacher/analytics").get_data(as_text=True)
     # Latest attempts: Anna's second for q1, Arkady's for q2; class B's essays would make each 2.
@@ -172,8 +173,10 @@ def test_exports_and_analytics_hold_only_the_teachers_own_classes(school):
         logged = db.session.query(AuditEvent).filter(AuditEvent.action.in_(["export_csv", "export_json"])).all()
         assert sorted((e.actor, e.action, e.count) for e in logged) == sorted([
             ("a@school.example", "export_csv", 3), ("a@school.example", "export_json", 3),
-            ("a@school.example", "export_json", 0), ("b@school.example", "export_json", 2),
+            ("a@school.example", "export_json", 0), ("a@school.example", "export_json", 2),
+            ("b@school.example", "export_json", 2),
             ("head@school.example", "export_json", 7)])
+        assert not any("Anna" in json.dumps(e.detail) for e in logged)  # the name searched for is not logged
 
 
 def test_an_unknown_code_is_refused_on_the_form_with_the_essay_kept(school):

@@ -57,6 +57,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+def database_url(db_path: Path) -> str:
+    """The URL of the test database named by `db_path` (the same path, the same database): the
+    SQLite file itself. Tests that run the CLI and the app on one database take the URL from here."""
+    return f"sqlite:///{db_path}"
+
+
 def make_app(db_path: Path, **config):
     """A web app on its own SQLite file, with the migrations applied (CSRF off unless asked)."""
     from flask_migrate import upgrade
@@ -65,7 +71,7 @@ def make_app(db_path: Path, **config):
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **config}
+         "SQLALCHEMY_DATABASE_URI": database_url(db_path), **config}
     )
     with app.app_context():
         upgrade()
@@ -234,7 +240,7 @@ def cli(db_path, *args: str, stdin: str | None = None) -> str:
     import subprocess
     import sys
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
+    env = {**os.environ, "DATABASE_URL": database_url(db_path), "SECRET_KEY": "live-test-secret"}
     done = subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", *args], input=stdin, text=True, env=env,
                           cwd=ROOT, capture_output=True)
     assert done.returncode == 0, done.stderr

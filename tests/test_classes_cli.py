@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from conftest import TEACHER_PASSWORD, make_app, read_fixture, sign_in
-from sqlalchemy import update
+from conftest import TEACHER_PASSWORD, database_url, make_app, read_fixture, sign_in
+from sqlalchemy import text, update
 
 from khrushchev_essays.cli import main
 from khrushchev_essays.scoring import score
@@ -27,7 +27,7 @@ def run(env, *args, stdin=None, code=0):
 
 @pytest.fixture
 def env(tmp_path):
-    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "SECRET_KEY": "k"}
+    return {"DATABASE_URL": database_url(tmp_path / "cli.sqlite"), "SECRET_KEY": "k"}
 
 
 def teacher(env, email, *extra):
@@ -167,19 +167,17 @@ def test_the_migration_keeps_free_text_codes_and_makes_the_first_teacher_an_admi
 
     from khrushchev_essays import create_app
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}"})
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path / "old.sqlite")})
     with app.app_context():
         upgrade(revision="0003_calibration_runs")
-        now = utcnow().isoformat(sep=" ")
         with db.engine.begin() as conn:
             for email in ("first@school.example", "second@school.example"):
-                conn.exec_driver_sql(
-                    "INSERT INTO teachers (email, password_hash, session_token, active, created_at) VALUES (?, 'x', 't', 1, ?)",
-                    (email, now))
-            conn.exec_driver_sql(
+                conn.execute(text("INSERT INTO teachers (email, password_hash, session_token, active, created_at) "
+                                  "VALUES (:email, 'x', 't', :yes, :now)"), {"email": email, "yes": True, "now": utcnow()})
+            conn.execute(text(
                 "INSERT INTO submissions (token, question, student_name, class_code, text, report, max_mark, word_count, "
-                "created_at, source, attempt) VALUES ('tok-aaaaaaaaaaaaaaaaaaaa', 'q1', 'Old Student', '12B', 'essay', '{}', "
-                "25, 1, ?, 'web', 1)", (now,))
+                "created_at, source, attempt) VALUES ('tok-aaaaaaaaaaaaaaaaaaaa', 'q1', 'Old Student', '12B', 'essay', "
+                "'{}', 25, 1, :now, 'web', 1)"), {"now": utcnow()})
         upgrade()
         roles = dict(db.session.query(Teacher.email, Teacher.role).all())
         assert roles == {"first@school.example": "admin", "second@school.example": "teacher"}

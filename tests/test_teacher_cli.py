@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 from click.testing import CliRunner
-from conftest import FIXTURES, add_teacher, make_app, read_fixture
+from conftest import FIXTURES, add_teacher, database_url, make_app, read_fixture
 
 from khrushchev_essays.cli import main
 from khrushchev_essays.storage import CalibrationRun, Submission, Teacher, db, save_submission
@@ -31,7 +31,7 @@ def make_classes(env) -> tuple[str, str]:
 
 def test_grade_store_puts_scored_essays_in_their_classes(tmp_path, monkeypatch):
     db_path = tmp_path / "grade.sqlite"
-    env = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "k"}
+    env = {"DATABASE_URL": database_url(db_path), "SECRET_KEY": "k"}
     code_c, code_d = make_classes(env)
     folder = tmp_path / "essays"
     folder.mkdir()
@@ -52,7 +52,7 @@ def test_grade_store_puts_scored_essays_in_their_classes(tmp_path, monkeypatch):
     assert "stored 2 scored essay(s) in the database" in result.output
     assert "no class has the join code 12Z" in result.output
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
+    monkeypatch.setenv("DATABASE_URL", database_url(db_path))
     app = make_app(db_path)
     with app.app_context():
         subs = {s.source_ref: s for s in db.session.query(Submission)}

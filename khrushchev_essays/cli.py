@@ -10,7 +10,9 @@ import sys
 
 import click
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+from .cli_admin import COMMANDS, EXIT_USAGE, class_or_exit, database_app
+
+EXIT_OK, EXIT_SOME_FAILED = 0, 1
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +101,9 @@ def _rubric_ids() -> list[str]:
 @click.option("--store", is_flag=True,
               help="Also save every scored essay in the web app's database (DATABASE_URL, or the instance "
               "folder's SQLite file), so it appears on the teacher dashboard.")
-@click.option("--class-code", default=None, help="With --store: the class code of essays whose row gives none.")
+@click.option("--class-code", default=None,
+              help="With --store: the join code of the class for essays whose row gives none (it must exist: "
+              "`classes list`). Without it, such essays belong to no class and only admins see them.")
 def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: str | None, jobs: int | None,
               store: bool, class_code: str | None) -> None:
     """Mark essays against the rubrics, one report per essay, in input order.
@@ -119,7 +123,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     Examples:
       khrushchev-essays grade essay.txt
       khrushchev-essays grade essays/ class.csv --question q2 --output marks.csv
-      khrushchev-essays grade essays/ --store --class-code 12C
+      khrushchev-essays grade essays/ --store --class-code KXR7DM
     """
     from contextlib import nullcontext
 
@@ -138,17 +142,27 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     fmt = fmt or format_for_output(output, sys.stdout.isatty())
     if class_code is not None and not store:
         raise click.BadParameter("--class-code is only used with --store", param_hint="--class-code")
+    klass = None
     if store:
-        _database_app().app_context().push()  # before scoring: a database problem stops the batch at once
+        database_app().app_context().push()  # before scoring: a database problem stops the batch at once
+        klass = class_or_exit(class_code) if class_code is not None else None
 
     from .config import instance_path
     from .sources import marking_index
 
     items = list(iter_items(paths, known))
+    classes: list = []
+    if store:
+        # A row's own class code must name a real class too; a row that names none is an error row.
+        from .storage import class_by_code
+        from .storage.imports import resolve_classes
+
+        items, classes = resolve_classes(items, class_by_code, default=klass,
+                                         unknown="no class has the join code {code} (see `khrushchev-essays classes list`)")
     reports = score_items(items, question, jobs, sources=marking_index(instance_path()))
     stored: list[int] = []
     if store:
-        reports = _storing(items, reports, class_code, stored)
+        reports = _storing(items, reports, classes, stored)
     # A bar only where someone watches, and not over reports streaming to the same terminal.
     streaming_to_terminal = output is None and sys.stdout.isatty() and fmt in ("json", "jsonl")
     show_bar = sys.stderr.isatty() and len(items) >= 20 and not streaming_to_terminal
@@ -171,11 +185,11 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     sys.exit(EXIT_SOME_FAILED if summary.failed else EXIT_OK)
 
 
-def _storing(items, reports, class_code: str | None, stored: list[int]):
-    """Pass the reports through, storing each scored essay (grade --store); `stored` collects their ids."""
+def _storing(items, reports, classes, stored: list[int]):
+    """Pass the reports through, storing each scored essay in its class (grade --store); `stored` collects their ids."""
     from .storage.imports import store_reports
 
-    for _item, report, sub in store_reports(items, reports, source="cli", class_code=class_code):
+    for _item, report, sub in store_reports(items, reports, classes, source="cli"):
         if sub is not None:
             stored.append(sub.id)
         yield report
@@ -260,7 +274,7 @@ def train_cmd(paths: tuple[str, ...], labels_file: tuple[str, ...], from_db: boo
     target = out_dir or str(CALIBRATORS_DIR)
     if from_db:
         # The database the web app uses: instance config, DATABASE_URL, or the instance SQLite file.
-        _database_app().app_context().push()
+        database_app().app_context().push()
     try:
         if from_db:
             click.echo(format_retraining(train_from_db(target, always_apply=always_apply)))
@@ -272,63 +286,6 @@ def train_cmd(paths: tuple[str, ...], labels_file: tuple[str, ...], from_db: boo
         for problem in getattr(exc, "problems", [str(exc)]):
             click.echo(f"  {problem}", err=True)
         sys.exit(EXIT_USAGE)
-
-
-def _database_app():
-    """The web app (for its database settings: instance config, DATABASE_URL or the instance
-    SQLite file), with the migrations applied so a first command on a fresh install just works."""
-    from flask_migrate import upgrade
-
-    from . import create_app
-
-    app = create_app()
-    with app.app_context():
-        upgrade()
-    return app
-
-
-@main.command("create-teacher")
-@click.argument("email")
-@click.option("--name", default=None, help="The name shown on the teacher pages (default: the email).")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input instead of prompting (for scripts).")
-@click.option("--reset-password", is_flag=True, help="Set a new password for an existing teacher (signs them out everywhere).")
-def create_teacher_cmd(email: str, name: str | None, password_stdin: bool, reset_password: bool) -> None:
-    """Create a teacher account that can sign in at /teacher/login.
-
-    \b
-    Examples:
-      khrushchev-essays create-teacher t.ivanova@school.example --name "Ms Ivanova"
-      printf '%s\\n' "$PASSWORD" | khrushchev-essays create-teacher t.ivanova@school.example --password-stdin
-    """
-    from .storage.accounts import MIN_PASSWORD_LENGTH, AccountError, check_new_password, create_teacher
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        try:
-            check_new_password(password)
-        except AccountError as exc:
-            click.echo(f"cannot create the teacher: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-    else:
-        def check(value: str) -> str:
-            try:
-                check_new_password(value)
-            except AccountError as exc:
-                raise click.BadParameter(str(exc)) from None
-            return value
-
-        password = click.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)", hide_input=True,
-                                confirmation_prompt=True, value_proc=check)
-    app = _database_app()
-    with app.app_context():
-        try:
-            teacher = create_teacher(email, password, name=name, reset=reset_password)
-        except AccountError as exc:
-            click.echo(f"cannot {'reset the password' if reset_password else 'create the teacher'}: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        action = "new password set for" if reset_password else "created teacher"
-        click.echo(f"{action} {teacher.email}; sign in at /teacher/login")
 
 
 @main.group("sources")
@@ -436,6 +393,10 @@ def serve_cmd(host: str, port: int, threads: int) -> None:
     from .web.server import serve
 
     serve(host=host, port=port, threads=threads)
+
+
+for _command in COMMANDS:  # accounts, classes, purge (cli_admin.py)
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,3 +140,7 @@ def secret_key(instance_path: str) -> str:
     if not key:
         raise RuntimeError(f"{path} is empty: delete it to have a new key generated")
     return key
+
+# Essays (with their marks and reviews) older than this are deleted by `khrushchev-essays purge`
+# (run it daily from cron); the privacy page states it. KHRUSHCHEV_RETENTION_DAYS to change.
+RETENTION_DAYS = 400

@@ -315,13 +315,15 @@ def retrain_from_reviews(question: str | Rubric, out_dir: str | Path = CALIBRATO
                          teacher: Any = None, lock_timeout: float = LOCK_TIMEOUT) -> Retraining:
     """Retrain a question (id or rubric) from its reviewed submissions and record the run in the database.
 
-    Needs an application context. `teacher` (a storage.Teacher) is who asked; None for the CLI.
+    Needs an application context. `teacher` (a storage.Teacher) is who asked, and the reviews are
+    those they may see (storage.Scope: an admin's are all of them); None for the CLI, which sees all.
     """
-    from .storage import record_run, reviewed_essays
+    from .storage import Scope, record_run, reviewed_essays
 
     rubric = question if isinstance(question, Rubric) else load_rubric(question)
     trained_by = teacher.email if teacher is not None else "command line"
-    result = retrain_question(rubric, list(reviewed_essays(rubric.id)), out_dir, always_apply=always_apply,
+    scope = Scope.of(teacher) if teacher is not None else Scope.everything()
+    result = retrain_question(rubric, list(reviewed_essays(rubric.id, scope)), out_dir, always_apply=always_apply,
                               trained_by=trained_by, lock_timeout=lock_timeout)
     record_run(question=rubric.id, teacher_id=getattr(teacher, "id", None), trained_by=trained_by, reviews=result.reviews,
                before_by=result.before_by, before=result.before, after=result.after, rules=result.rules,
@@ -335,9 +337,9 @@ def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = Fa
     Raises TrainingError when no question has enough. Needs an application context.
     """
     from .scoring.rubric import load_all_rubrics
-    from .storage import reviewed_counts
+    from .storage import Scope, reviewed_counts
 
-    counts = reviewed_counts()
+    counts = reviewed_counts(Scope.everything())
     results, short = {}, []
     for qid in sorted(load_all_rubrics()):
         n = counts.get(qid, 0)

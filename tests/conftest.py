@@ -57,6 +57,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+def database_url(db_path: Path) -> str:
+    """The URL of the test database named by `db_path` (the same path, the same database): the
+    SQLite file itself. Tests that run the CLI and the app on one database take the URL from here."""
+    return f"sqlite:///{db_path}"
+
+
 def make_app(db_path: Path, **config):
     """A web app on its own SQLite file, with the migrations applied (CSRF off unless asked)."""
     from flask_migrate import upgrade
@@ -65,7 +71,7 @@ def make_app(db_path: Path, **config):
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", **config}
+         "SQLALCHEMY_DATABASE_URI": database_url(db_path), **config}
     )
     with app.app_context():
         upgrade()
@@ -214,3 +220,36 @@ def scored_fixture():
         return cache[name]
 
     return get
+
+
+# --- classes (issue 12) -------------------------------------------------------------------------------
+
+def add_class(app, name: str = "12C History", email: str = TEACHER_EMAIL, password: str = TEACHER_PASSWORD,
+              teacher_name: str | None = "Ms Teacher") -> str:
+    """A class taught by the account `email` (made if it does not exist yet); its join code."""
+    from khrushchev_essays.storage.accounts import create_teacher, find_teacher
+    from khrushchev_essays.storage.classes import create_class
+
+    with app.app_context():
+        teacher = find_teacher(email) or create_teacher(email, password, name=teacher_name)
+        return create_class(name, [teacher]).join_code
+
+
+def cli(db_path, *args: str, stdin: str | None = None) -> str:
+    """Run `khrushchev-essays ARGS` as its own process on the database at `db_path`; its standard output."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": database_url(db_path), "SECRET_KEY": "live-test-secret"}
+    done = subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", *args], input=stdin, text=True, env=env,
+                          cwd=ROOT, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def cli_class(db_path, name: str, email: str = TEACHER_EMAIL, password: str = TEACHER_PASSWORD,
+              teacher_name: str = "Ms Teacher") -> str:
+    """A class made from the command line (and its teacher, if new) on a live server's database; its join code."""
+    if email not in cli(db_path, "teachers", "list"):
+        cli(db_path, "create-teacher", email, "--name", teacher_name, "--password-stdin", stdin=password + "\n")
+    return cli(db_path, "classes", "add", name, "--teacher", email).strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT, read_fixture
+from conftest import ROOT, cli_class, read_fixture
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -22,9 +22,10 @@ def write_essay(page, base: str, qid: str, text: str, name: str = "") -> None:
 
 
 def test_write_submit_read_feedback_and_resubmit(page, live_server):
+    code = cli_class(live_server.db_path, "12C History")
     first_text = read_fixture("q1_narrative.txt")
     write_essay(page, live_server.url, "q1", first_text, name="Vera")
-    page.get_by_label("Class code").fill("12c")
+    page.get_by_label("Class code").fill(code.lower())
     expect(page.locator("#word-count")).to_contain_text(re.compile(r"\d+ words"))
     page.get_by_role("button", name="Submit for feedback").click()
     page.wait_for_url(FEEDBACK_URL)
@@ -36,7 +37,7 @@ def test_write_submit_read_feedback_and_resubmit(page, live_server):
     expect(page.locator("#factors")).to_contain_text("Missing")
     expect(page.locator(".legend")).to_be_visible()
     assert page.locator(".essay-text mark").count() > 0
-    expect(page.locator(".meta")).to_contain_text("Class 12C")
+    expect(page.locator(".meta")).to_contain_text("Class 12C History")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "feedback-desktop.png"), full_page=True)
     first_url = page.url

@@ -11,7 +11,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import read_fixture
+from conftest import cli_class, read_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -23,14 +23,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # surface the 303 so its Location (the feedback token) can be read
 
 
-def submit_like_a_browser(base: str, n: int) -> tuple[int, str]:
+def submit_like_a_browser(base: str, n: int, code: str) -> tuple[int, str]:
     """GET the form (session cookie + CSRF token), POST an essay; return (status, Location)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
     form = opener.open(f"{base}/questions/q1", timeout=60).read().decode()
     token = CSRF.search(form).group(1)
     text = read_fixture("q1_medium.txt") + f"\n\nThis is essay number {n} of the load test."
-    body = urllib.parse.urlencode({"csrf_token": token, "text": text, "class_code": "LOAD50", "student_name": f"Student {n}"})
+    body = urllib.parse.urlencode({"csrf_token": token, "text": text, "class_code": code, "student_name": f"Student {n}"})
     try:
         resp = opener.open(f"{base}/questions/q1", data=body.encode(), timeout=120)
         return resp.status, resp.headers.get("Location", "")
@@ -39,14 +39,15 @@ def submit_like_a_browser(base: str, n: int) -> tuple[int, str]:
 
 
 def test_fifty_submissions_at_once_are_all_stored_with_their_own_tokens(live_server):
+    code = cli_class(live_server.db_path, "Load test")
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda n: submit_like_a_browser(live_server.url, n), range(50)))
+        results = list(pool.map(lambda n: submit_like_a_browser(live_server.url, n, code), range(50)))
     assert [status for status, _ in results] == [303] * 50
     tokens = [location.rsplit("/", 1)[-1] for _, location in results]
     assert len(set(tokens)) == 50 and all(len(t) >= 32 for t in tokens)
 
     with sqlite3.connect(live_server.db_path) as conn:
-        rows = conn.execute("SELECT token, student_name, text FROM submissions WHERE class_code = 'LOAD50'").fetchall()
+        rows = conn.execute("SELECT token, student_name, text FROM submissions WHERE class_code = ?", (code,)).fetchall()
     assert len(rows) == 50
     assert {r[0] for r in rows} == set(tokens)
     for token, name, text in rows:  # each essay landed under its own token, not a neighbour's

@@ -8,6 +8,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from khrushchev_essays.scoring import ScoreReport
 from khrushchev_essays.storage import Submission, Teacher, db, save_submission
+from khrushchev_essays.storage import Scope
 from khrushchev_essays.storage.queries import Filters, find_all
 from khrushchev_essays.storage.reviews import save_review
 from khrushchev_essays.web.teacher.figures import question_figures
@@ -43,7 +44,7 @@ def known(app, teacher_client, scored_fixture, q1):
 
 def test_figures_on_known_data(app, known, q1):
     with app.app_context():
-        fig = question_figures(q1, find_all(Filters(question="q1")))
+        fig = question_figures(q1, find_all(Filters(question="q1"), Scope.everything()))
         assert fig.n == 3 and fig.classes == ["12C", "12D"] and fig.class_sizes == {"12C": 2, "12D": 1}
         assert fig.auto_levels == [0, 0, 1, 2, 0, 0]
         assert fig.teacher_levels == [0, 0, 1, 0, 1, 0]
@@ -62,7 +63,7 @@ def test_figures_on_known_data(app, known, q1):
         assert ag["n"] == 2 and ag["qwk"] == pytest.approx(expected_qwk, abs=1e-4)
         assert (ag["exact"], ag["adjacent"], ag["mark_mae"]) == (0.5, 1.0, 2.0)
 
-        only_12d = question_figures(q1, find_all(Filters(question="q1", class_code="12D")))
+        only_12d = question_figures(q1, find_all(Filters(question="q1", class_code="12D"), Scope.everything()))
         assert only_12d.n == 1 and only_12d.agreement["n"] == 1 and only_12d.agreement["exact"] == 0.0
 
 
@@ -104,8 +105,8 @@ def test_analytics_count_each_essay_once_as_its_latest_attempt_unless_asked(app,
         second = save_submission(text, crafted(base, 3, 12, {}, []), student_name="Anna", class_code="12C", parent=first)
         save_submission(text, crafted(base, 4, 17, {}, []), student_name="Anna", class_code="12C", parent=second)
         save_submission(text, crafted(base, 1, 4, {}, []), student_name="Boris", class_code="12C")
-        latest = question_figures(q1, find_all(Filters(question="q1", attempts="latest")))
-        every = question_figures(q1, find_all(Filters(question="q1")))
+        latest = question_figures(q1, find_all(Filters(question="q1", attempts="latest"), Scope.everything()))
+        every = question_figures(q1, find_all(Filters(question="q1"), Scope.everything()))
     assert latest.n == 2 and latest.auto_levels == [0, 1, 0, 0, 1, 0]  # Anna's third attempt and Boris
     assert every.n == 4 and every.auto_levels == [0, 1, 1, 1, 1, 0]
 

@@ -12,6 +12,7 @@ from conftest import TEACHER_EMAIL, TEACHER_PASSWORD, add_teacher, make_app, sig
 
 from khrushchev_essays.cli import main
 from khrushchev_essays.storage import Teacher, db, save_submission
+from khrushchev_essays.storage.classes import create_class
 from khrushchev_essays.storage.accounts import (
     MAX_FAILURES_PER_ACCOUNT,
     WINDOW,
@@ -25,13 +26,16 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def teacher_rules(app):
-    """Every URL rule under /teacher/ with the methods it answers (HEAD and OPTIONS aside)."""
-    return [(r, sorted(r.methods - {"HEAD", "OPTIONS"})) for r in app.url_map.iter_rules() if r.rule.startswith("/teacher")]
+    """Every URL rule under /teacher/ and /admin/ with the methods it answers (HEAD and OPTIONS aside)."""
+    return [(r, sorted(r.methods - {"HEAD", "OPTIONS"})) for r in app.url_map.iter_rules()
+            if r.rule.startswith(("/teacher", "/admin"))]
 
 
 def example_url(rule) -> str:
-    return (rule.rule.replace("<int:", "<").replace("<sub_id>", "1").replace("<change_id>", "1").replace("<qid>", "q1")
-            .replace("<key>", "0123456789abcdef"))
+    url = rule.rule.replace("<int:", "<").replace("<qid>", "q1")
+    for arg in ("sub_id", "change_id", "class_id", "teacher_id"):
+        url = url.replace(f"<{arg}>", "1")
+    return url.replace("<key>", "0123456789abcdef")
 
 
 def test_every_teacher_route_refuses_a_signed_out_visitor(app, scored_fixture):
@@ -214,14 +218,17 @@ def test_every_teacher_form_needs_its_csrf_token(tmp_path, scored_fixture):
     add_teacher(app)
     text, report = scored_fixture("q1_medium.txt")
     with app.app_context():
-        save_submission(text, report)
+        klass = create_class("12C", [db.session.query(Teacher).one()])
+        save_submission(text, report, klass=klass, student_name="Vera")
     client = app.test_client()
     login = client.get("/teacher/login").get_data(as_text=True)
     assert sign_in(client).status_code == 400  # no token
     token = CSRF.search(login).group(1)
     assert sign_in(client, csrf_token=token).status_code == 303
     # Every form on the signed-in pages carries a token...
-    for url in ("/teacher/", "/teacher/submissions/1", "/teacher/analytics"):
+    for url in ("/teacher/", "/teacher/submissions/1", "/teacher/analytics", "/teacher/classes", "/teacher/classes/1",
+                "/teacher/submissions/1/delete", "/teacher/classes/1/delete-student?student=Vera", "/admin/",
+                "/admin/classes"):
         html = client.get(url).get_data(as_text=True)
         posts = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', html, flags=re.S)
         assert posts, url
@@ -243,7 +250,7 @@ def test_create_teacher_from_stdin_refuses_duplicates_and_resets_passwords(tmp_p
     env = {"DATABASE_URL": db_url, "SECRET_KEY": "cli-secret"}
     result = invoke(["create-teacher", "Head@School.example", "--name", "Mr Head", "--password-stdin"], env, "a long password\n")
     assert result.exit_code == 0, result.output
-    assert "created teacher head@school.example" in result.output
+    assert "created admin head@school.example" in result.output  # the first account is an admin
     assert "a long password" not in result.output
     again = invoke(["create-teacher", "head@school.example", "--password-stdin"], env, "another password\n")
     assert again.exit_code == 2 and "already a teacher" in again.output
@@ -271,4 +278,4 @@ def test_create_teacher_prompts_twice_for_the_password(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}", "SECRET_KEY": "k"}
     result = invoke(["create-teacher", "p@school.example"], env, "too short\na long password\na long password\n")
     assert result.exit_code == 0, result.output
-    assert "at least 10 characters" in result.output and "created teacher p@school.example" in result.output
+    assert "at least 10 characters" in result.output and "created admin p@school.example" in result.output

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, read_fixture
+from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, cli_class, read_fixture
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -41,8 +41,9 @@ def submit_as_student(page, base, qid, fixture, name, class_code) -> str:
 def test_sign_in_filter_review_override_and_export(page, live_server):
     base = live_server.url
     create_teacher(live_server.db_path)
-    feedback_url = submit_as_student(page, base, "q1", "q1_medium.txt", "Nadia Browser", "12B")
-    submit_as_student(page, base, "q2", "q2_medium.txt", "Someone Else", "11Z")
+    code_b, code_z = cli_class(live_server.db_path, "12B"), cli_class(live_server.db_path, "11Z")
+    feedback_url = submit_as_student(page, base, "q1", "q1_medium.txt", "Nadia Browser", code_b)
+    submit_as_student(page, base, "q2", "q2_medium.txt", "Someone Else", code_z)
 
     page.goto(f"{base}/teacher/")
     expect(page).to_have_url(re.compile(r"/teacher/login\?next="))
@@ -51,7 +52,7 @@ def test_sign_in_filter_review_override_and_export(page, live_server):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Submissions")).to_be_visible()
 
-    page.get_by_label("Class").select_option("12B")
+    page.get_by_label("Class").select_option(code_b)
     page.get_by_role("button", name="Apply filters").click()
     rows = page.locator("table.submissions tbody tr")
     expect(rows).to_have_count(1)
@@ -86,14 +87,14 @@ def test_sign_in_filter_review_override_and_export(page, live_server):
     student.close()
 
     page.get_by_role("link", name="Submissions").first.click()
-    page.get_by_label("Class").select_option("12B")
+    page.get_by_label("Class").select_option(code_b)
     page.get_by_role("button", name="Apply filters").click()
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV").click()
     text = download.value.path().read_bytes().decode("utf-8-sig")
     (row,) = list(csv.DictReader(io.StringIO(text, newline="")))
     assert (row["student"], row["class_code"], row["teacher_mark"], row["auto_mark"]) == (
-        "Nadia Browser", "12B", str(new_mark), str(auto_mark))
+        "Nadia Browser", code_b, str(new_mark), str(auto_mark))
 
     page.goto(f"{base}/teacher/analytics")
     expect(page.locator("svg.dist").first).to_be_visible()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 from click.testing import CliRunner
-from conftest import FIXTURES, add_teacher, make_app, read_fixture
+from conftest import FIXTURES, add_teacher, database_url, make_app, read_fixture
 
 from khrushchev_essays.cli import main
 from khrushchev_essays.storage import CalibrationRun, Submission, Teacher, db, save_submission
@@ -17,35 +17,55 @@ def run(args, env):
     return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
 
 
-def test_grade_store_puts_scored_essays_on_the_dashboard(tmp_path, monkeypatch):
+def make_classes(env) -> tuple[str, str]:
+    """Two teachers and a class each, made from the command line; the two join codes."""
+    codes = []
+    for email, name in (("a@school.example", "12C History"), ("b@school.example", "12D History")):
+        made = CliRunner().invoke(main, ["create-teacher", email, "--password-stdin"], input="correct horse battery\n", env=env)
+        assert made.exit_code == 0, made.output
+        result = CliRunner().invoke(main, ["classes", "add", name, "--teacher", email], env=env)
+        assert result.exit_code == 0, result.output
+        codes.append(result.stdout.strip().splitlines()[-1])
+    return codes[0], codes[1]
+
+
+def test_grade_store_puts_scored_essays_in_their_classes(tmp_path, monkeypatch):
+    db_path = tmp_path / "grade.sqlite"
+    env = {"DATABASE_URL": database_url(db_path), "SECRET_KEY": "k"}
+    code_c, code_d = make_classes(env)
     folder = tmp_path / "essays"
     folder.mkdir()
     shutil.copy(FIXTURES / "q1_medium.txt", folder / "ivan.txt")
     (folder / "empty.txt").write_text("   ")
     table = tmp_path / "class.csv"
     essay = read_fixture("q2_medium.txt").replace('"', '""')
-    table.write_text(f'student,class,question,essay\nOlga,12d,q2,"{essay}"\nPetr,,q2,""\n', encoding="utf-8")
-    db_path = tmp_path / "grade.sqlite"
-    env = {"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "k"}
+    # A row's own code (typed in lower case with a space) wins; a row with an unknown code is an error row.
+    spaced = f"{code_d[:3]} {code_d[3:]}".lower()
+    table.write_text(f'student,class,question,essay\nOlga,{spaced},q2,"{essay}"\nPetr,,q2,""\n'
+                     f'Nobody,12Z,q2,"{essay}"\n', encoding="utf-8")
 
-    result = run(["grade", str(folder), str(table), "--store", "--class-code", "12c", "--format", "jsonl"], env)
-    assert result.exit_code == 1, result.output  # the empty file and the empty row failed; the rest were stored
+    unknown = run(["grade", str(folder), "--store", "--class-code", "NOSUCH", "--format", "jsonl"], env)
+    assert unknown.exit_code == 2 and "no class has the join code 'NOSUCH'" in unknown.output
+
+    result = run(["grade", str(folder), str(table), "--store", "--class-code", code_c.lower(), "--format", "jsonl"], env)
+    assert result.exit_code == 1, result.output  # the empty file, the empty row and the unknown code failed
     assert "stored 2 scored essay(s) in the database" in result.output
+    assert "no class has the join code 12Z" in result.output
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_path}")
+    monkeypatch.setenv("DATABASE_URL", database_url(db_path))
     app = make_app(db_path)
     with app.app_context():
         subs = {s.source_ref: s for s in db.session.query(Submission)}
         assert set(subs) == {str(folder / "ivan.txt"), f"{table}:Olga"}
         ivan, olga = subs[str(folder / "ivan.txt")], subs[f"{table}:Olga"]
-        assert (ivan.source, ivan.student_name, ivan.class_code, ivan.question) == ("cli", None, "12C", "q1")
-        assert (olga.student_name, olga.class_code, olga.question) == ("Olga", "12D", "q2")
+        assert (ivan.source, ivan.student_name, ivan.class_code, ivan.klass.name, ivan.question) == (
+            "cli", None, code_c, "12C History", "q1")
+        assert (olga.student_name, olga.class_code, olga.klass.name, olga.question) == ("Olga", code_d, "12D History", "q2")
         assert ivan.text == read_fixture("q1_medium.txt") and ivan.report["status"] == "scored"
-    add_teacher(app)
     client = app.test_client()
-    client.post("/teacher/login", data={"email": "teacher@school.example", "password": "correct horse battery"})
+    client.post("/teacher/login", data={"email": "b@school.example", "password": "correct horse battery"})
     html = client.get("/teacher/").get_data(as_text=True)
-    assert "Olga" in html and "ivan.txt" in html
+    assert "Olga" in html and "ivan.txt" not in html  # b teaches 12D only
 
 
 def test_grade_without_store_touches_no_database_and_class_code_needs_store(tmp_path):

@@ -13,7 +13,7 @@ from conftest import add_teacher, make_app, read_fixture, sign_in
 from khrushchev_essays import sources
 from khrushchev_essays.scoring import score
 from khrushchev_essays.scoring.copying import word_count
-from khrushchev_essays.storage import Submission, db, save_submission
+from khrushchev_essays.storage import Scope, Submission, db, save_submission
 from khrushchev_essays.storage.similarity import similar_in_class
 
 NOTES = read_fixture("sources/virgin_lands_notes.txt")
@@ -179,7 +179,7 @@ def class_12c(app):
 
 def test_similar_in_class_pairs_latest_attempts_only_within_the_class(app, class_12c):
     with app.app_context():
-        result = similar_in_class("12c")
+        result = similar_in_class("12c", Scope.everything())
         assert result.class_code == "12C" and result.compared == 3 and not result.truncated
         pairs = {(p.a.student_name, p.b.student_name): p for p in result.pairs}
         assert set(pairs) == {("Boris", "Clara"), ("Clara", "Anna"), ("Boris", "Anna")}
@@ -187,7 +187,7 @@ def test_similar_in_class_pairs_latest_attempts_only_within_the_class(app, class
         assert boris_anna.words == word_count(SHARED)
         assert boris_anna.passages_b == [SHARED.rstrip(".")] and boris_anna.passages_a == [SHARED.rstrip(".").replace(" ", "  ")]
         assert class_12c["anna_first"] not in {s.id for p in result.pairs for s in (p.a, p.b)}
-        assert similar_in_class("11A").pairs == [] and similar_in_class("NONE").compared == 0
+        assert similar_in_class("11A", Scope.everything()).pairs == [] and similar_in_class("NONE", Scope.everything()).compared == 0
 
 
 def test_the_similar_page_lists_pairs_with_names_counts_links_and_the_passage_escaped(app, teacher_client, class_12c):
@@ -210,6 +210,6 @@ def test_the_similar_page_asks_for_a_class_and_says_when_nothing_is_shared(app, 
     store(app, f"{OWN_A}\n\n{OWN_B}", "Anna", "12C")
     store(app, OWN_C, "Boris", "13B")
     choose = teacher_client.get("/teacher/similar").get_data(as_text=True)
-    assert "Choose a class to compare" in choose and "<option>12C</option>" in choose
+    assert "Choose a class to compare" in choose and '<option value="12C">12C (old code, no class)</option>' in choose
     html = teacher_client.get("/teacher/similar?class=12C").get_data(as_text=True)
     assert "1 essay compared" in html and "No two essays in this class share a passage that long." in html

@@ -260,12 +260,12 @@ def test_revert_refuses_a_change_from_another_submission(app, teacher_client, cl
 
 
 def test_reviewed_essays_feed_training(app, teacher_client, classroom):
-    from khrushchev_essays.storage import reviewed_essays
+    from khrushchev_essays.storage import Scope, reviewed_essays
 
     review(teacher_client, app, classroom["anna"], mark=19)
     review(teacher_client, app, classroom["vera"], mark=9)
     with app.app_context():
-        q1 = list(reviewed_essays("q1"))
+        q1 = list(reviewed_essays("q1", Scope.everything()))
         assert [(e.submission_id, e.level, e.mark) for e in q1] == [(classroom["anna"], 4, 19)]
         assert q1[0].text == db.session.get(Submission, classroom["anna"]).text
-        assert [(e.level, e.mark) for e in reviewed_essays("q2")] == [(2, 9)]
+        assert [(e.level, e.mark) for e in reviewed_essays("q2", Scope.everything())] == [(2, 9)]

@@ -8,8 +8,22 @@ import io
 import pytest
 from conftest import make_app, read_fixture
 
-from khrushchev_essays.storage import Submission, db
+from khrushchev_essays.storage import SchoolClass, Submission, Teacher, db
+from khrushchev_essays.storage.classes import create_class
 from khrushchev_essays.web.teacher import upload as upload_module
+
+
+@pytest.fixture(autouse=True)
+def codes(app, teacher_client) -> dict[str, str]:
+    """The signed-in teacher's two classes, 12C and 12D: their join codes. Uploads go into a real class."""
+    with app.app_context():
+        teacher = db.session.query(Teacher).one()
+        return {name: create_class(name, [teacher]).join_code for name in ("12C", "12D")}
+
+
+def first_code(client) -> str:
+    with client.application.app_context():
+        return db.session.query(SchoolClass).order_by(SchoolClass.id).first().join_code
 
 
 def docx_bytes(text: str) -> bytes:
@@ -24,7 +38,7 @@ def docx_bytes(text: str) -> bytes:
 
 
 def post(client, files, **fields):
-    data = {"question": "auto", "class_code": "", **fields, "files": [(io.BytesIO(body), name) for name, body in files]}
+    data = {"question": "auto", "class_code": first_code(client), **fields, "files": [(io.BytesIO(body), name) for name, body in files]}
     return client.post("/teacher/upload", data=data, content_type="multipart/form-data")
 
 
@@ -41,7 +55,7 @@ def test_the_upload_page_states_its_limits(teacher_client):
     assert f"Up to {upload_module.MAX_FILES} files" in html
 
 
-def test_several_essays_are_graded_stored_and_listed_with_per_file_errors(app, teacher_client):
+def test_several_essays_are_graded_stored_and_listed_with_per_file_errors(app, teacher_client, codes):
     files = [
         ("anna.txt", read_fixture("q1_medium.txt").encode()),
         ("boris.docx", docx_bytes(read_fixture("q2_medium.txt"))),
@@ -50,7 +64,7 @@ def test_several_essays_are_graded_stored_and_listed_with_per_file_errors(app, t
         ("scan.txt", b"%PDF-1.7 binary"),
         ("notes.pdf", b"%PDF-1.7"),
     ]
-    resp = post(teacher_client, files, class_code="12c")
+    resp = post(teacher_client, files, class_code=codes["12C"])
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200, html[:2000]
     assert "2 of 6 essays marked and stored; 4 could not be marked" in html
@@ -58,10 +72,10 @@ def test_several_essays_are_graded_stored_and_listed_with_per_file_errors(app, t
         assert message in html
     subs = stored(app)
     assert [(s.source, s.source_ref, s.class_code, s.question) for s in subs] == [
-        ("upload", "anna.txt", "12C", "q1"), ("upload", "boris.docx", "12C", "q2")]
+        ("upload", "anna.txt", codes["12C"], "q1"), ("upload", "boris.docx", codes["12C"], "q2")]
     assert subs[1].text.startswith(read_fixture("q2_medium.txt").split("\n\n")[0].strip())
     assert f'href="/teacher/submissions/{subs[0].id}"' in html
-    dashboard = teacher_client.get("/teacher/?class=12C").get_data(as_text=True)
+    dashboard = teacher_client.get(f"/teacher/?class={codes['12C']}").get_data(as_text=True)
     assert "anna.txt" in dashboard and "boris.docx" in dashboard
 
 
@@ -84,16 +98,19 @@ def test_resending_an_upload_stores_nothing_twice(app, teacher_client):
     assert len(stored(app)) == 2
 
 
-def test_one_csv_gives_a_row_per_essay_with_its_own_names_and_classes(app, teacher_client):
+def test_one_csv_gives_a_row_per_essay_with_its_own_names_and_classes(app, teacher_client, codes):
     essay = read_fixture("q2_medium.txt").replace('"', '""')
-    table = f'name,class,question,essay\r\nOlga,12d,q2,"{essay}"\r\nPetr,,2,""\r\nIra,,q9,"{essay}"\r\n'
-    resp = post(teacher_client, [("class 12D.csv", table.encode("utf-8-sig"))], class_code="12X")
+    table = (f'name,class,question,essay\r\nOlga,{codes["12D"].lower()},q2,"{essay}"\r\nPetr,,2,""\r\n'
+             f'Ira,,q9,"{essay}"\r\nYuri,12X,q2,"{essay}"\r\n')
+    resp = post(teacher_client, [("class 12D.csv", table.encode("utf-8-sig"))], class_code=codes["12C"])
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert "1 of 3 essays marked and stored" in html
+    assert "1 of 4 essays marked and stored" in html
     assert "the essay text is missing or empty" in html and "unknown question" in html
+    assert "no class of yours has the join code 12X" in html  # a row's code must be one of the teacher's classes
     (olga,) = stored(app)
-    assert (olga.student_name, olga.class_code, olga.source_ref) == ("Olga", "12D", "class 12D.csv:Olga")
+    assert (olga.student_name, olga.class_code, olga.klass.name, olga.source_ref) == (
+        "Olga", codes["12D"], "12D", "class 12D.csv:Olga")
 
 
 @pytest.mark.parametrize("files, message", [

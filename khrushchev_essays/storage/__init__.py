@@ -9,25 +9,34 @@ from .models import SOURCES, Submission, SubmissionFlag
 from .submissions import attempt_history, get_by_token, new_token, save_submission
 from .calibration_runs import CalibrationRun, ReviewedEssay, recent_runs, record_run, reviewed_counts, reviewed_essays
 from .teachers import LoginAttempt, Review, ReviewChange, Teacher
+from .classes import ClassError, SchoolClass, class_by_code
+from .scope import Scope
+from .audit import AuditEvent, record_event
 
 __all__ = [
     "SOURCES",
+    "AuditEvent",
     "Base",
     "CalibrationRun",
+    "ClassError",
     "LoginAttempt",
     "Review",
     "ReviewChange",
     "ReviewedEssay",
+    "SchoolClass",
+    "Scope",
     "Submission",
     "SubmissionFlag",
     "Teacher",
     "UTCDateTime",
     "attempt_history",
+    "class_by_code",
     "configure_engine",
     "db",
     "get_by_token",
     "new_token",
     "recent_runs",
+    "record_event",
     "record_run",
     "reviewed_counts",
     "reviewed_essays",

@@ -59,10 +59,13 @@ def check_new_password(password: str) -> None:
         raise AccountError(f"the password must be at most {MAX_PASSWORD_LENGTH} characters")
 
 
-def create_teacher(email: str, password: str, name: str | None = None, reset: bool = False) -> Teacher:
+def create_teacher(email: str, password: str, name: str | None = None, reset: bool = False,
+                   admin: bool = False) -> Teacher:
     """Create a teacher account, or with `reset` set a new password on an existing one.
 
-    A reset rotates the session token, which signs the teacher out everywhere.
+    The first account made is an admin (someone must be able to manage the others); later ones
+    are teachers unless `admin`. A reset rotates the session token, which signs the teacher out
+    everywhere and leaves the role as it was, unless `admin` promotes the account.
     """
     email = normalise_email(email)
     if not _EMAIL.match(email) or len(email) > EMAIL_MAX:
@@ -74,13 +77,38 @@ def create_teacher(email: str, password: str, name: str | None = None, reset: bo
     if teacher is None:
         if reset:
             raise AccountError(f"there is no teacher with the email {email}")
-        teacher = Teacher(email=email)
+        first = db.session.scalar(select(func.count()).select_from(Teacher)) == 0
+        teacher = Teacher(email=email, role="admin" if admin or first else "teacher")
         db.session.add(teacher)
+    if admin:
+        teacher.role = "admin"  # with a reset too: promotes an existing teacher
     teacher.password_hash = generate_password_hash(password)
     teacher.session_token = new_session_token()
     teacher.active = True
     if name:
         teacher.name = name.strip()[:80]
+    db.session.commit()
+    return teacher
+
+
+def list_teachers() -> list[Teacher]:
+    """Every account, admins first, then by email."""
+    return list(db.session.scalars(select(Teacher).order_by(Teacher.role, Teacher.email)).all())
+
+
+def set_active(email: str, active: bool) -> Teacher:
+    """Deactivate (or reactivate) an account. Deactivating rotates the session token, which signs the
+    teacher out of every browser at their next request; the row stays, so their reviews keep their name."""
+    teacher = find_teacher(email)
+    if teacher is None:
+        raise AccountError(f"there is no teacher with the email {normalise_email(email)}")
+    if not active and teacher.is_admin and teacher.active:
+        others = db.session.scalar(select(func.count()).select_from(Teacher).where(
+            Teacher.role == "admin", Teacher.active.is_(True), Teacher.id != teacher.id))
+        if not others:
+            raise AccountError(f"{teacher.email} is the only active admin; make another admin first")
+    teacher.active = active
+    teacher.session_token = new_session_token()
     db.session.commit()
     return teacher
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import UTCDateTime, db, utcnow
 from .models import JSONType, Submission
+from .scope import Scope
 from .teachers import EMAIL_MAX, Review
 
 OUTCOMES = ("installed", "kept", "not_used")
@@ -67,24 +68,25 @@ class ReviewedEssay:
     mark: int
 
 
-def _reviewed(*columns) -> Select:
-    """SELECT `columns` over reviewed submissions whose engine report was scored: what retraining learns from."""
-    return select(*columns).join(Review, Review.submission_id == Submission.id).where(Submission.mark.is_not(None))
+def _reviewed(scope: Scope, *columns) -> Select:
+    """SELECT `columns` over `scope`'s reviewed submissions whose engine report was scored: what retraining learns from."""
+    return (select(*columns).join(Review, Review.submission_id == Submission.id)
+            .where(Submission.mark.is_not(None), scope.condition()))
 
 
-def reviewed_essays(question: str) -> Iterator[ReviewedEssay]:
-    """Every reviewed, scored submission of `question`, oldest first."""
+def reviewed_essays(question: str, scope: Scope) -> Iterator[ReviewedEssay]:
+    """Every reviewed, scored submission of `question` that `scope` sees, oldest first."""
     rows = db.session.execute(
-        _reviewed(Submission.id, Submission.text, Review.level, Review.mark)
+        _reviewed(scope, Submission.id, Submission.text, Review.level, Review.mark)
         .where(Submission.question == question).order_by(Submission.id)
     )
     for sid, text, level, mark in rows:
         yield ReviewedEssay(int(sid), text, int(level), int(mark))
 
 
-def reviewed_counts() -> dict[str, int]:
-    """How many reviewed, scored submissions each question has (as reviewed_essays would list them)."""
-    rows = db.session.execute(_reviewed(Submission.question, func.count()).group_by(Submission.question))
+def reviewed_counts(scope: Scope) -> dict[str, int]:
+    """How many reviewed, scored submissions of `scope` each question has (as reviewed_essays would list them)."""
+    rows = db.session.execute(_reviewed(scope, Submission.question, func.count()).group_by(Submission.question))
     return {q: int(n) for q, n in rows}
 
 
@@ -96,9 +98,13 @@ def record_run(**fields: Any) -> CalibrationRun:
     return run
 
 
-def recent_runs(question: str, limit: int = 5) -> list[CalibrationRun]:
-    """The latest retrainings of `question`, newest first."""
-    return list(db.session.scalars(
-        select(CalibrationRun).where(CalibrationRun.question == question)
-        .order_by(CalibrationRun.id.desc()).limit(limit)
-    ).all())
+def recent_runs(question: str, scope: Scope, limit: int = 5) -> list[CalibrationRun]:
+    """The latest retrainings of `question` that `scope` may see, newest first.
+
+    A run's figures are over the reviews its trainer could see, so a teacher sees only their own
+    runs (an admin, and the command line, every run).
+    """
+    stmt = select(CalibrationRun).where(CalibrationRun.question == question)
+    if not scope.admin:
+        stmt = stmt.where(CalibrationRun.teacher_id == scope.teacher_id)
+    return list(db.session.scalars(stmt.order_by(CalibrationRun.id.desc()).limit(limit)).all())

@@ -10,7 +10,7 @@ the first attempt of the chain (itself for a first attempt), `attempt` counts fr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..scoring.report import ScoreReport
 from .db import UTCDateTime, db, utcnow
+
+if TYPE_CHECKING:
+    from .classes import SchoolClass
 
 SOURCES = ("web", "cli", "upload")
 TOKEN_LENGTH = 64  # room above secrets.token_urlsafe(24)'s 32 characters
@@ -41,7 +44,10 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     token: Mapped[str] = mapped_column(String(TOKEN_LENGTH), unique=True, index=True)
     question: Mapped[str] = mapped_column(String(32), index=True)
     student_name: Mapped[str | None] = mapped_column(String(80))
+    # The code as stored: the class's join code at the time, or (for essays from before classes
+    # existed) the free text a student typed. Which class an essay belongs to is `class_id`.
     class_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("classes.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(Text)
     report: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # Copied from the report at scoring time; a teacher's override (issue 4) lives beside it
@@ -62,6 +68,12 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
         back_populates="submission", cascade="all, delete-orphan", lazy="selectin", order_by="SubmissionFlag.position"
     )
     parent: Mapped[Submission | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    klass: Mapped[SchoolClass | None] = relationship(lazy="joined")
+
+    @property
+    def class_label(self) -> str | None:
+        """The class's name, else the free-text code of an essay from before classes, else None."""
+        return self.klass.name if self.klass is not None else self.class_code
 
     @property
     def flags(self) -> list[str]:

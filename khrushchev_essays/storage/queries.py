@@ -1,5 +1,8 @@
 """Finding submissions for teachers: filters, search, sorting and pages, shared by the dashboard,
 the export and the analytics so that all three always agree on "the essays matching these filters".
+
+Every function here takes the viewer's `Scope` (storage.scope) as a required argument: what a
+filter narrows is only ever the submissions the viewer may see.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
+from .classes import SchoolClass, class_by_code
 from .db import MAX_INTEGER, db
 from .models import Submission, SubmissionFlag
+from .scope import Scope
 from .teachers import Review
 
 SORTS = ("date", "student", "class", "question", "mark", "level", "flags", "reviewed")
@@ -122,18 +127,31 @@ def _like(term: str) -> str:
 LATER = aliased(Submission)  # another attempt at the same essay, for "latest attempts only"
 NEEDS_REVIEW = exists().where(SubmissionFlag.submission_id == Submission.id, SubmissionFlag.flag == "needs_review")
 REVIEWED = exists().where(Review.submission_id == Submission.id)
+# What the Class column shows: the class's name, else an old free-text code.
+CLASS_LABEL = func.lower(func.coalesce(
+    select(SchoolClass.name).where(SchoolClass.id == Submission.class_id).correlate(Submission).scalar_subquery(),
+    Submission.class_code,
+))
 FLAG_COUNT = (
     select(func.count()).where(SubmissionFlag.submission_id == Submission.id).correlate(Submission).scalar_subquery()
 )
 
 
-def filtered(f: Filters) -> Select:
-    """SELECT Submission with every filter applied (no ordering)."""
-    stmt = select(Submission)
+def filtered(f: Filters, scope: Scope) -> Select:
+    """SELECT the Submissions `scope` may see, with every filter applied (no ordering).
+
+    The class filter is a class's join code, or the free-text code of essays from before classes
+    (which belong to no class, so only admins see them).
+    """
+    stmt = scope.submissions()
     if f.question:
         stmt = stmt.where(Submission.question == f.question)
     if f.class_code:
-        stmt = stmt.where(Submission.class_code == f.class_code)
+        klass = class_by_code(f.class_code)
+        if klass is not None:
+            stmt = stmt.where(Submission.class_id == klass.id)
+        else:
+            stmt = stmt.where(Submission.class_id.is_(None), Submission.class_code == f.class_code)
     if f.level is not None:
         stmt = stmt.where(Submission.level == f.level)
     if f.flag:
@@ -143,7 +161,9 @@ def filtered(f: Filters) -> Select:
     elif f.reviewed == "no":
         stmt = stmt.where(~REVIEWED)
     if f.attempts == "latest":
-        stmt = stmt.where(~exists().where(LATER.root_id == Submission.root_id, LATER.attempt > Submission.attempt))
+        # A later attempt counts only in the same class: one elsewhere must not hide (or reveal) anything.
+        stmt = stmt.where(~exists().where(LATER.root_id == Submission.root_id, LATER.attempt > Submission.attempt,
+                                          LATER.class_id.is_not_distinct_from(Submission.class_id)))
     if f.date_from:
         stmt = stmt.where(Submission.created_at >= _start_of(f.date_from))
     if f.date_to:
@@ -160,7 +180,7 @@ def ordered(stmt: Select, f: Filters) -> Select:
     column = {
         "date": Submission.created_at,
         "student": func.lower(func.coalesce(Submission.student_name, Submission.source_ref)),
-        "class": Submission.class_code,
+        "class": CLASS_LABEL,
         "question": Submission.question,
         "mark": Submission.mark,
         "level": Submission.level,
@@ -194,9 +214,9 @@ class Page:
         return min(self.total, self.number * self.per_page)
 
 
-def find_page(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """The page `page` (clamped to the pages there are) of submissions matching `f`, in order."""
-    stmt = filtered(f)
+def find_page(f: Filters, scope: Scope, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """The page `page` (clamped to the pages there are) of `scope`'s submissions matching `f`, in order."""
+    stmt = filtered(f, scope)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -206,15 +226,23 @@ def find_page(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
     return Page(list(rows), page, per_page, total)
 
 
-def find_all(f: Filters) -> list[Submission]:
-    """Every submission matching `f`, in dashboard order (for the export and the analytics)."""
-    return list(db.session.scalars(ordered(filtered(f), f).options(selectinload(Submission.review))).all())
+def find_all(f: Filters, scope: Scope) -> list[Submission]:
+    """Every one of `scope`'s submissions matching `f`, in dashboard order (for the export and the analytics)."""
+    return list(db.session.scalars(ordered(filtered(f, scope), f).options(selectinload(Submission.review))).all())
 
 
-def filter_choices() -> dict[str, list[str]]:
-    """The class codes and flags that occur, for the filter menus."""
-    classes = db.session.scalars(
-        select(Submission.class_code).where(Submission.class_code.is_not(None)).distinct().order_by(Submission.class_code)
+def filter_choices(scope: Scope) -> dict[str, list]:
+    """For the filter menus: `classes` as (value, label) pairs (the scope's classes, and for admins
+    the free-text codes of class-less essays), and the flags that occur in the scope."""
+    classes = [(k.join_code, k.label) for k in scope.classes()]
+    if scope.admin:
+        legacy = db.session.scalars(
+            select(Submission.class_code).where(Submission.class_id.is_(None), Submission.class_code.is_not(None))
+            .distinct().order_by(Submission.class_code)
+        ).all()
+        classes += [(code, f"{code} (old code, no class)") for code in legacy]
+    flags = db.session.scalars(
+        select(SubmissionFlag.flag).where(SubmissionFlag.submission_id.in_(scope.submissions().with_only_columns(Submission.id)))
+        .distinct().order_by(SubmissionFlag.flag)
     ).all()
-    flags = db.session.scalars(select(SubmissionFlag.flag).distinct().order_by(SubmissionFlag.flag)).all()
-    return {"classes": list(classes), "flags": list(flags)}
+    return {"classes": classes, "flags": list(flags)}

@@ -1,7 +1,7 @@
 """Pairs of submissions in one class that share long passages, for a teacher to judge.
 
-The essays are those the dashboard lists for the class (the same `filtered` query), each as its
-latest attempt, so a revision is never paired with the attempt it revised. The comparison itself
+The essays are those the dashboard lists for the class (the same `filtered` query, scoped to
+what the viewer may see), each as its latest attempt, so a revision is never paired with the attempt it revised. The comparison itself
 is the engine's `similar_pairs` (an inverted index of word shingles), run on demand: nothing is
 stored, and a pair disappears as soon as one of the essays is revised.
 """
@@ -15,6 +15,7 @@ from ..scoring.copying import DEFAULT_PAIR_MIN_WORDS, similar_pairs
 from .db import db
 from .models import Submission
 from .queries import Filters, filtered
+from .scope import Scope
 
 # The most recent essays compared in one class; a class is a few dozen, so this bounds only a
 # mistaken class code shared by a whole school.
@@ -52,15 +53,16 @@ class ClassSimilarity:
     pairs: list[SimilarPair]
 
 
-def similar_in_class(class_code: str, *, min_words: int = DEFAULT_PAIR_MIN_WORDS, common: Iterable[str] = (),
+def similar_in_class(class_code: str, scope: Scope, *, min_words: int = DEFAULT_PAIR_MIN_WORDS, common: Iterable[str] = (),
                      filters: Filters | None = None) -> ClassSimilarity:
     """The pairs of the class's latest attempts sharing passages of `min_words` words or more, most first.
 
+    Only essays `scope` may see are compared (a class the viewer does not teach gives no essays).
     `common` is text every student may repeat (the questions); `filters` narrows the essays
     further (question, dates), as on the dashboard; its class and attempts are set here.
     """
     f = replace(filters or Filters(), class_code=class_code.strip().upper(), attempts="latest")
-    stmt = filtered(f).order_by(Submission.created_at.desc(), Submission.id.desc()).limit(MAX_ESSAYS + 1)
+    stmt = filtered(f, scope).order_by(Submission.created_at.desc(), Submission.id.desc()).limit(MAX_ESSAYS + 1)
     subs = list(db.session.scalars(stmt).all())
     truncated = len(subs) > MAX_ESSAYS
     subs = subs[:MAX_ESSAYS]

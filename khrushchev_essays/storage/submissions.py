@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import func, select
 
 from ..scoring.report import ScoreReport
+from .classes import SchoolClass
 from .db import db
 from .models import SOURCES, TOKEN_LENGTH, Submission, SubmissionFlag
 
@@ -30,6 +31,7 @@ def save_submission(
     *,
     student_name: str | None = None,
     class_code: str | None = None,
+    klass: SchoolClass | None = None,
     source: str = "web",
     source_ref: str | None = None,
     parent: Submission | None = None,
@@ -39,6 +41,8 @@ def save_submission(
 
     Only reports with status "scored" are stored: an essay that could not be marked has no
     feedback page to show. `commit=False` leaves the transaction open for batch callers.
+    `klass` puts the essay in a class (its join code is kept in `class_code`); a bare `class_code`
+    without a class is what essays from before classes look like, visible to admins only.
     """
     if report.status != "scored" or report.question is None:
         raise ValueError(f"only scored reports are stored (status {report.status!r}: {report.error})")
@@ -51,7 +55,8 @@ def save_submission(
         token=new_token(),
         question=report.question,
         student_name=student_name or None,
-        class_code=class_code or None,
+        class_code=klass.join_code if klass is not None else (class_code or None),
+        class_id=klass.id if klass is not None else None,
         text=text,
         report=report.to_dict(),
         mark=report.mark,

@@ -25,6 +25,7 @@ from .models import JSONType, Submission
 
 EMAIL_MAX = 254
 ACTIONS = ("override", "revert")
+ROLES = ("admin", "teacher")
 
 
 def new_session_token() -> str:
@@ -33,9 +34,15 @@ def new_session_token() -> str:
 
 
 class Teacher(db.Model):  # type: ignore[name-defined,misc]
-    """A teacher account. Implements the four attributes Flask-Login asks for, so storage needs no Flask-Login."""
+    """A teacher account. Implements the four attributes Flask-Login asks for, so storage needs no Flask-Login.
+
+    `role` is "admin" (manages teachers and classes, sees every submission) or "teacher" (sees
+    the submissions of the classes they teach, through storage.scope). A deactivated account
+    (`active` false) cannot sign in, but its row stays so its reviews keep their author.
+    """
 
     __tablename__ = "teachers"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'teacher')", name="role_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True, index=True)  # stored lower-cased
@@ -44,6 +51,7 @@ class Teacher(db.Model):  # type: ignore[name-defined,misc]
     # Part of the session's user id: a password reset rotates it, which signs out every session.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    role: Mapped[str] = mapped_column(String(16), default="teacher", server_default="teacher")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -57,6 +65,10 @@ class Teacher(db.Model):  # type: ignore[name-defined,misc]
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     @property
     def display_name(self) -> str:
@@ -126,3 +138,5 @@ class ReviewChange(db.Model):  # type: ignore[name-defined,misc]
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("review_changes.id", ondelete="SET NULL"))
 
     reverts: Mapped[ReviewChange | None] = relationship(remote_side=[id], lazy="joined")
+    # Still there after the account is deactivated, so the history keeps the teacher's name.
+    teacher: Mapped[Teacher | None] = relationship(lazy="joined", foreign_keys=[teacher_id])

@@ -1,4 +1,4 @@
-"""The web app: blueprints (practice, api, teacher), forms, templates and static files."""
+"""The web app: blueprints (practice, api, teacher, admin), forms, templates and static files."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ migrate = Migrate()
 
 def init_app(app: Flask) -> None:
     """Attach the database, migrations, CSRF protection, blueprints, headers and error pages."""
-    from . import api, errors, limits, practice, request, security, teacher, views
+    from . import admin, api, errors, limits, practice, request, security, teacher, views
 
     request.init_app(app)  # before any route is added: it bounds the `int` converter
     db.init_app(app)
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     # The JSON API takes no cookies and stores nothing, so there is no session to forge requests in.
     csrf.exempt(api.bp)
     teacher.init_app(app)
+    app.register_blueprint(admin.bp)
 
     views.init_app(app)
     security.init_app(app)

@@ -43,9 +43,10 @@ class EssayForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=CLASS_CODE_MAX, message=f"A class code is at most {CLASS_CODE_MAX} characters."),
-            Regexp(r"^[A-Z0-9][A-Z0-9 _-]*$", message="Use letters, numbers and hyphens only, as your teacher gave it."),
+            Regexp(r"^[A-Z0-9][A-Z0-9 _-]*$", message="Use letters and numbers only, as your teacher gave it."),
         ],
-        description="Optional. The code your teacher gave you, such as 13H-2.",
+        description="Optional. The join code your teacher gave you, such as KXR 7DM. Leave it empty to practise on your "
+                    "own: then no teacher sees your essay, only the site’s administrators.",
         render_kw={"autocomplete": "off", "maxlength": CLASS_CODE_MAX, "spellcheck": "false", "autocapitalize": "characters"},
     )
     text = TextAreaField(

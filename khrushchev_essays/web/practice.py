@@ -9,7 +9,8 @@ from flask_wtf.csrf import CSRFError
 
 from ..scoring import FLAG_EXPLANATIONS, Rubric, score
 from ..sources import marking_index
-from ..storage import Submission, attempt_history, get_by_token, save_submission
+from ..storage import SchoolClass, Submission, attempt_history, class_by_code, get_by_token, save_submission
+from ..storage.privacy import DEFAULT_RETENTION_DAYS
 from ..storage.reviews import current_review
 from . import charts
 from .forms import EssayForm
@@ -35,6 +36,13 @@ def index():
 def question(qid: str):
     """The question's guidance and the essay form; a valid post is scored, stored and redirected."""
     return _submit_or_show(rubric_or_404(qid), EssayForm(), parent=None)
+
+
+@bp.get("/privacy")
+def privacy():
+    """What is stored, who can see it, how long it is kept and how to have it deleted, in plain words."""
+    days = int(current_app.config.get("RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+    return render_template("practice/privacy.html", retention_days=days, retention_months=round(days / 30.4))
 
 
 @bp.get("/feedback/<token>")
@@ -78,7 +86,9 @@ def revise(token: str):
     parent = _submission_or_404(token)
     rubric = rubric_or_404(parent.question)
     if request.method == "GET":
-        prefill = {"text": parent.text, "student_name": parent.student_name, "class_code": parent.class_code}
+        # The class's code as it is now (it may have been regenerated); an old free-text code is not offered.
+        code = parent.klass.spaced_code if parent.klass is not None else ""
+        prefill = {"text": parent.text, "student_name": parent.student_name, "class_code": code}
         return _render_form(rubric, EssayForm(data=prefill), parent=parent)
     return _submit_or_show(rubric, EssayForm(), parent=parent)
 
@@ -141,22 +151,30 @@ def _band(rubric: Rubric, level: int | None):
 def _submit_or_show(rubric: Rubric, form: EssayForm, parent: Submission | None):
     """A valid post is scored, stored and redirected to its feedback; anything else shows the form."""
     if form.validate_on_submit():
-        sub = _score_and_store(form, rubric, parent=parent)
+        klass = class_by_code(form.class_code.data) if form.class_code.data else None
+        if form.class_code.data and klass is None:
+            # Checked before marking: nothing is scored or stored, and the essay stays on the form.
+            form.class_code.errors = [*form.class_code.errors, UNKNOWN_CODE.format(code=form.class_code.data)]
+            return _render_form(rubric, form, parent=parent)
+        sub = _score_and_store(form, rubric, parent=parent, klass=klass)
         if sub is not None:
             return redirect(url_for(".feedback", token=sub.token), code=303)
     return _render_form(rubric, form, parent=parent)
 
 
-def _score_and_store(form: EssayForm, rubric: Rubric, parent: Submission | None) -> Submission | None:
+UNKNOWN_CODE = ("No class has the code {code}. Check the code your teacher gave you (it has six letters and "
+                "numbers), or leave the box empty to practise on your own. Your essay has not been sent yet.")
+
+
+def _score_and_store(form: EssayForm, rubric: Rubric, parent: Submission | None,
+                     klass: SchoolClass | None) -> Submission | None:
     """Score the essay and store it; on an engine refusal put its reason on the form and store nothing."""
     text = form.text.data
     report = score(text, rubric, source="web", sources=marking_index(current_app.instance_path))
     if report.status != "scored":
         form.text.errors = [*form.text.errors, report.error or "This essay could not be marked."]
         return None
-    return save_submission(
-        text, report, student_name=form.student_name.data, class_code=form.class_code.data, source="web", parent=parent
-    )
+    return save_submission(text, report, student_name=form.student_name.data, klass=klass, source="web", parent=parent)
 
 
 def _render_form(rubric: Rubric, form: EssayForm, parent: Submission | None, notice: str | None = None,

@@ -1,8 +1,11 @@
-"""The teacher side: sign-in, the dashboard, reviews, export, upload, class analytics, sources and similar essays.
+"""The teacher side: sign-in, the dashboard, reviews, export, upload, classes, class analytics, sources and
+similar essays.
 
 Every route of this blueprint requires a signed-in teacher, enforced once in `before_request`
 rather than by a decorator on each view, so a new route cannot be left open by mistake; only the
-sign-in page is public. Teacher pages hold students' names and essays: they are never cached.
+sign-in page is public. What a teacher sees is scoped by `current_scope()` (storage.scope): the
+submissions of the classes they teach, everything for an admin; every query the views make takes
+it. Teacher pages hold students' names and essays: they are never cached.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, flash, redirect, requ
 from flask_login import LoginManager, current_user, logout_user
 
 from ...storage.accounts import load_teacher
+from ...storage.scope import Scope
 
 bp = Blueprint("teacher", __name__, url_prefix="/teacher")
 login_manager = LoginManager()
@@ -53,6 +57,14 @@ def private(response: Response) -> Response:
     return response
 
 
+def current_scope() -> Scope:
+    """What the signed-in account may see; nothing at all for a visitor who is not signed in (an
+    error page rendered before the sign-in check, such as an over-large upload's)."""
+    if not current_user.is_authenticated:
+        return Scope.nothing()
+    return Scope.of(current_user._get_current_object())
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
     return load_teacher(user_id)
@@ -60,7 +72,7 @@ def _load_user(user_id: str):
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
-    from . import analytics, auth, copying, dashboard, export, review, upload  # noqa: F401 - the modules add their routes to `bp`
+    from . import analytics, auth, classes, copying, dashboard, export, review, upload  # noqa: F401 - the modules add their routes to `bp`
 
     # Uploaded files stay in memory (bounded by each request's size limit), never in temporary files.
     app.request_class = upload.InMemoryRequest

@@ -14,7 +14,7 @@ from ...storage import recent_runs, reviewed_counts
 from ...storage.queries import Filters, filter_choices, find_all
 from ...training import MIN_ESSAYS, TrainingError, retrain_from_reviews
 from ..views import rubrics
-from . import bp
+from . import bp, current_scope
 from .figures import question_figures
 from .forms import ActionForm
 from .svg import coverage_heatmap, level_distribution
@@ -28,10 +28,11 @@ def analytics():
     # latest attempt ("attempts=all" counts every attempt).
     base = Filters(class_code=base.class_code, date_from=base.date_from, date_to=base.date_to,
                    attempts=base.attempts or "latest")
-    reviews = reviewed_counts()
+    scope = current_scope()
+    reviews = reviewed_counts(scope)
     sections = []
     for qid, rubric in rubrics().items():
-        fig = question_figures(rubric, find_all(replace(base, question=qid)))
+        fig = question_figures(rubric, find_all(replace(base, question=qid), scope))
         status = calibration.calibrator_status(rubric)
         sections.append({
             "fig": fig,
@@ -39,14 +40,14 @@ def analytics():
             "heatmap": coverage_heatmap(fig.factors, fig.classes) if fig.n else None,
             "calibrator": status.calibrator.sidecar if status.active else None,
             "rules_reason": status.reason,
-            "runs": recent_runs(qid),
+            "runs": recent_runs(qid, scope),
             "all_reviews": reviews.get(qid, 0),
             "form": ActionForm(),
         })
     # Narrowed by class or date (counting latest attempts is the default, not a narrowing).
     narrowed = any(base.to_args(attempts="").values())
     return render_template("teacher/analytics.html", f=base, narrowed=narrowed, sections=sections,
-                           classes=filter_choices()["classes"], min_reviews=MIN_ESSAYS)
+                           classes=filter_choices(scope)["classes"], min_reviews=MIN_ESSAYS)
 
 
 @bp.post("/analytics/retrain/<qid>")

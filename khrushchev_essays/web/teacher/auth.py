@@ -14,15 +14,15 @@ from .forms import ActionForm, LoginForm
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` if it is a path on this site's teacher side, else None (no open redirects).
+    """`target` if it is a path on this site's teacher or admin side, else None (no open redirects).
 
     Refused: absolute URLs, scheme-relative `//host`, backslashes (browsers read `/\\host` as a
-    host), control characters, and anything outside /teacher/.
+    host), control characters, and anything outside /teacher/ and /admin/.
     """
     if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/teacher/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not parts.path.startswith(("/teacher/", "/admin/")) or target.startswith("//"):
         return None
     return target
 

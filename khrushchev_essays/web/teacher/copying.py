@@ -21,7 +21,7 @@ from ...sources import NAME_MAX, SUFFIXES, SourceError, add_source_data, find_so
 from ...storage.queries import filter_choices
 from ...storage.similarity import similar_in_class
 from ..views import rubrics
-from . import bp
+from . import bp, current_scope
 from .forms import ActionForm
 from .upload import MAX_REQUEST_BYTES, TOO_LARGE_VIEWS, display_name
 
@@ -107,12 +107,13 @@ def remove_source_page(key: str):
 @bp.get("/similar")
 def similar():
     """Pairs of essays in one class that share long passages, with both students and the passage."""
-    classes = filter_choices()["classes"]
+    scope = current_scope()
+    classes = filter_choices(scope)["classes"]
     class_code = (request.args.get("class") or "").strip().upper()[:32]
     if not class_code and len(classes) == 1:
-        class_code = classes[0]
+        class_code = classes[0][0]
     result = None
     if class_code:
-        result = similar_in_class(class_code, common=[r.question for r in rubrics().values()])
+        result = similar_in_class(class_code, scope, common=[r.question for r in rubrics().values()])
     return render_template("teacher/similar.html", classes=classes, class_code=class_code, result=result,
                            shown=SHOWN_PASSAGES, min_words=DEFAULT_PAIR_MIN_WORDS)

@@ -7,7 +7,7 @@ from flask import render_template, request, url_for
 from ...scoring import FLAG_EXPLANATIONS
 from ...storage.queries import DEFAULT_SORT, Filters, filter_choices, find_page, parse_int
 from ..views import rubrics
-from . import bp
+from . import bp, current_scope
 
 # The sort a column starts with when first clicked: newest dates and highest marks first, names A-Z.
 FIRST_ORDER = {"date": "desc", "mark": "desc", "level": "desc", "flags": "desc", "reviewed": "asc"}
@@ -28,8 +28,9 @@ def sort_link(f: Filters, column: str) -> str:
 def dashboard():
     """The submissions table with its filters; unreviewed needs_review essays come first."""
     f = Filters.from_args(request.args)
-    page = find_page(f, parse_int(request.args.get("page"), 1) or 1)
-    choices = filter_choices()
+    scope = current_scope()
+    page = find_page(f, scope, parse_int(request.args.get("page"), 1) or 1)
+    choices = filter_choices(scope)
     flags = sorted({*FLAG_EXPLANATIONS, *choices["flags"]})
     return render_template(
         "teacher/dashboard.html", f=f, page=page, classes=choices["classes"], flags=flags,

@@ -16,15 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, request
+from flask_login import current_user
 
 from ...batch_output import neutralise_cell
-from ...storage import Submission
+from ...storage import Submission, record_event
 from ...storage.db import utcnow
 from ...storage.queries import Filters, find_all
-from . import bp
+from . import bp, current_scope
 
 FIXED = (
-    "id", "submitted_at", "student", "class_code", "question", "attempt", "source", "source_ref", "word_count",
+    "id", "submitted_at", "student", "class", "class_code", "question", "attempt", "source", "source_ref", "word_count",
     "auto_mark", "auto_level", "teacher_mark", "teacher_level", "final_mark", "final_level", "max_mark",
     "reviewed", "reviewed_by", "reviewed_at", "teacher_comment", "flags", "confidence",
 )
@@ -50,7 +51,8 @@ def record(sub: Submission) -> dict[str, Any]:
             "reviewed_at": _iso(rv.updated_at),
         }
     return {
-        "id": sub.id, "submitted_at": _iso(sub.created_at), "student": sub.student_name, "class_code": sub.class_code,
+        "id": sub.id, "submitted_at": _iso(sub.created_at), "student": sub.student_name,
+        "class": sub.klass.name if sub.klass is not None else None, "class_code": sub.class_code,
         "question": sub.question, "attempt": sub.attempt, "source": sub.source, "source_ref": sub.source_ref,
         "word_count": sub.word_count, "max_mark": sub.max_mark,
         "automatic": {
@@ -70,7 +72,7 @@ def csv_row(rec: dict[str, Any]) -> dict[str, Any]:
     """The JSON record flattened: fixed columns, then auto_/teacher_<criterion> and factor_<id>."""
     auto, teacher = rec["automatic"], rec["teacher"] or {}
     row = {
-        **{k: rec[k] for k in ("id", "submitted_at", "student", "class_code", "question", "attempt", "source",
+        **{k: rec[k] for k in ("id", "submitted_at", "student", "class", "class_code", "question", "attempt", "source",
                                "source_ref", "word_count", "max_mark")},
         "auto_mark": auto["mark"], "auto_level": auto["level"],
         "teacher_mark": teacher.get("mark"), "teacher_level": teacher.get("level"),
@@ -105,10 +107,18 @@ def _download(body: str, mimetype: str, suffix: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+def _exported(action: str, f: Filters) -> list[dict[str, Any]]:
+    """The records the signed-in teacher may export under `f`; the export is logged (who, when, how many)."""
+    records = [record(s) for s in find_all(f, current_scope())]
+    # The filters are logged without the name searched for: the log never holds a student's name.
+    record_event(action, current_user, count=len(records), detail={"filters": f.to_args(search="")})
+    return records
+
+
 @bp.get("/export.csv")
 def export_csv():
     """CSV of the submissions matching the filters in the query string (the dashboard's)."""
-    records = [record(s) for s in find_all(Filters.from_args(request.args))]
+    records = _exported("export_csv", Filters.from_args(request.args))
     return _download(write_csv(records), "text/csv; charset=utf-8", "csv")
 
 
@@ -116,6 +126,6 @@ def export_csv():
 def export_json():
     """JSON of the submissions matching the filters: {"exported_at", "filters", "count", "submissions"}."""
     f = Filters.from_args(request.args)
-    records = [record(s) for s in find_all(f)]
+    records = _exported("export_json", f)
     body = {"exported_at": _iso(utcnow()), "filters": f.to_args(), "count": len(records), "submissions": records}
     return _download(json.dumps(body, ensure_ascii=False, indent=1), "application/json", "json")

@@ -75,7 +75,7 @@ class QuestionFigures:
 def question_figures(rubric: Rubric, subs: Sequence[Submission]) -> QuestionFigures:
     """The figures for `rubric`'s question over `subs` (already filtered to that question)."""
     fig = QuestionFigures(rubric=rubric, n=len(subs))
-    class_of = [s.class_code or NO_CLASS for s in subs]
+    class_of = [s.class_label or NO_CLASS for s in subs]
     sizes = Counter(class_of)
     fig.classes = sorted(sizes, key=lambda c: (c == NO_CLASS, c))
     fig.class_sizes = dict(sizes)

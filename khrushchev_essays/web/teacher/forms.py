@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, EmailField, HiddenField, IntegerField, PasswordField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from ...scoring.report import ScoreReport
 from ...storage.accounts import MAX_PASSWORD_LENGTH
+from ...storage.classes import NAME_MAX as CLASS_NAME_MAX
 from ...storage.reviews import COMMENT_MAX
 from ...storage.teachers import EMAIL_MAX
 
@@ -42,6 +53,25 @@ class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token and a button: sign out, revert a change."""
 
     submit = SubmitField("Go")
+
+
+class ClassForm(FlaskForm):
+    """A class's name (to create one, or rename it)."""
+
+    name = StringField("Class name", validators=[DataRequired("Give the class a name."),
+                                                 Length(max=CLASS_NAME_MAX, message=f"Keep the name under {CLASS_NAME_MAX} characters.")],
+                       description="As you and your students know it, such as “12C History”.",
+                       render_kw={"maxlength": CLASS_NAME_MAX, "autocomplete": "off"})
+    submit = SubmitField("Save")
+
+
+class ConfirmDeleteForm(FlaskForm):
+    """The confirmation step before essays are deleted for good."""
+
+    student = HiddenField()
+    confirm = BooleanField("I understand that this cannot be undone",
+                           validators=[DataRequired("Tick the box to confirm the deletion.")])
+    submit = SubmitField("Delete for good")
 
 
 def _half_marks(form: FlaskForm, field: DecimalField) -> None:

@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...scoring import FLAG_EXPLANATIONS
-from ...storage import Submission, db
+from ...storage import Submission
 from ...storage.queries import parse_int
 from ...storage.reviews import (
     StaleReview,
@@ -27,12 +27,13 @@ from ...storage.reviews import (
 from .. import charts
 from ..highlight import highlight
 from ..views import format_mark, rubric_or_404
-from . import bp
+from . import bp, current_scope
 from .forms import ActionForm, review_form
 
 
-def _submission_or_404(sub_id: int) -> Submission:
-    sub = db.session.get(Submission, sub_id)
+def submission_or_404(sub_id: int) -> Submission:
+    """The submission if the signed-in teacher may see it; else the same 404 as for one that does not exist."""
+    sub = current_scope().get(sub_id)
     if sub is None:
         abort(404, description="There is no submission with that number.")
     return sub
@@ -53,7 +54,7 @@ def _prefill(form, sub: Submission) -> None:
 @bp.route("/submissions/<int:sub_id>", methods=["GET", "POST"])
 def review(sub_id: int):
     """GET: the review page. POST: save the teacher's marks and comment (then back here, 303)."""
-    sub = _submission_or_404(sub_id)
+    sub = submission_or_404(sub_id)
     report = sub.score_report()
     rubric = rubric_or_404(sub.question)
     form = review_form(report, rubric.max_mark)
@@ -80,7 +81,7 @@ def review(sub_id: int):
 @bp.post("/submissions/<int:sub_id>/revert/<int:change_id>")
 def revert(sub_id: int, change_id: int):
     """Undo one change: the review goes back to how it was before it (recorded as a change itself)."""
-    sub = _submission_or_404(sub_id)
+    sub = submission_or_404(sub_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

@@ -16,17 +16,16 @@ from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, SubmitField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms import HiddenField, MultipleFileField, SelectField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional
 
 from ...batch import AUTO, Item, clean_name, read_data, score_items
 from ...sources import marking_index
-from ...storage.imports import store_reports
+from ...storage.imports import resolve_classes, store_reports
 from ..errors import TOO_LARGE_VIEWS
-from ..forms import CLASS_CODE_MAX, _class_code
 from ..request import SiteRequest
 from ..views import rubrics
-from . import bp
+from . import bp, current_scope
 
 MAX_FILES = 40
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -65,19 +64,16 @@ class InMemoryRequest(SiteRequest):
 
 
 class UploadForm(FlaskForm):
-    """The files, the question they answer, and an optional class code for all of them."""
+    """The files, the question they answer, and the class (one of the teacher's) they belong to."""
 
     files = MultipleFileField("Essay files", render_kw={"accept": ".txt,.md,.docx,.csv"},
                               description=f"Up to {MAX_FILES} .txt, .md or .docx essays, or one .csv with a row per essay "
                               f"(columns: student or name, class, question, essay or text). At most "
                               f"{MAX_FILE_BYTES // (1024 * 1024)} MB a file.")
     question = SelectField("Question", default=AUTO)
-    class_code = StringField(
-        "Class code", filters=[_class_code],
-        validators=[Optional(), Length(max=CLASS_CODE_MAX, message=f"A class code is at most {CLASS_CODE_MAX} characters."),
-                    Regexp(r"^[A-Z0-9][A-Z0-9 _-]*$", message="Use letters, numbers and hyphens only.")],
-        description="Optional. Given to every essay whose CSV row has no class of its own.",
-        render_kw={"maxlength": CLASS_CODE_MAX, "autocomplete": "off", "spellcheck": "false"},
+    class_code = SelectField(
+        "Class", validators=[InputRequired("Choose the class these essays belong to (make one on the Classes page).")],
+        description="Every essay goes into this class, unless its CSV row gives the join code of another of your classes.",
     )
     # A fresh random id with every form shown: a resent post (a reload of the results page) is
     # recognised by it and stores nothing twice.
@@ -123,8 +119,10 @@ def read_uploads(uploads: list[FileStorage], known: list[str]) -> tuple[list[Ite
 def upload():
     """The upload form; a valid post grades and stores every essay and lists the results."""
     known = list(rubrics())
+    scope = current_scope()
     form = UploadForm()
     form.question.choices = [(AUTO, "Detect it for each essay")] + [(q, f"{q.upper()}: {r.title}") for q, r in rubrics().items()]
+    form.class_code.choices = _class_choices(scope)
     if not form.validate_on_submit():
         return _render(form, known), 422 if request.method == "POST" else 200
     upload_id = form.upload_id.data or ""
@@ -136,8 +134,11 @@ def upload():
     items, problems = read_uploads(uploads, known)
     if problems:
         return _render(form, known, problems=problems), 422
+    # Only the teacher's own classes: a CSV row naming any other code is an error row, stored nowhere.
+    items, classes = resolve_classes(items, scope.class_by_code, default=scope.class_by_code(form.class_code.data),
+                                     unknown="no class of yours has the join code {code}")
     reports = score_items(items, form.question.data, jobs=1, sources=marking_index(current_app.instance_path))
-    results = list(store_reports(items, reports, source="upload", class_code=form.class_code.data or None))
+    results = list(store_reports(items, reports, classes, source="upload"))
     if upload_id:
         session[DONE_KEY] = [*session.get(DONE_KEY, []), upload_id][-DONE_KEEP:]
     return _render(form, known, results=results)
@@ -154,9 +155,15 @@ def upload_too_large():
 TOO_LARGE_VIEWS["teacher.upload"] = upload_too_large
 
 
+def _class_choices(scope) -> list[tuple[str, str]]:
+    return [(k.join_code, k.label) for k in scope.classes()]
+
+
 def _render(form, known, problems=None, results=None, notice=None):
     if not form.question.choices:
         form.question.choices = [(AUTO, "Detect it for each essay")] + [(q, q.upper()) for q in known]
+    if not form.class_code.choices:
+        form.class_code.choices = _class_choices(current_scope())
     form.upload_id.data = secrets.token_urlsafe(16)  # every form shown is a new upload
     stored = sum(sub is not None for _i, _r, sub in results or [])
     return render_template("teacher/upload.html", form=form, problems=problems or [], results=results,

@@ -113,6 +113,10 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=()) -> Argument:
                 and not _coherent(fs, s, linked, rules.words_per_factor):
             incoherent.append(s.index)
             s.excluded, s.real = "incoherent", False
+    background = _background(analysis, rubric)
+    for s in sents:
+        if s.real and s.paragraph in background:
+            s.excluded, s.real = "background", False
     real = [s for s in sents if s.real]
     focus = {s.index: frozenset(h.key for h in s.hits if h.kind == "focus") for s in real if s.has("focus")}
     counts: dict[str, int] = {}
@@ -152,6 +156,24 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[float]:
                 covered.update(range(h.tok_start, h.tok_end))
         out.append(sum(1 for i in words if i in covered) / len(words))
     return out
+
+
+def _background(analysis: Analysis, rubric: Rubric) -> set[int]:
+    """Paragraphs of background from before the period: most of their dates fall before its
+    start (Stalin's rule, the war, the Tsars), and none of their sentences speaks to the
+    question's key concept. Such a paragraph earns nothing and counts as irrelevant; a paragraph
+    that contrasts the period with what came before uses the question's terms and stays."""
+    start = rubric.argument.period_start
+    years: dict[int, list[int]] = {}
+    focused: set[int] = set()
+    for s in analysis.sentences:
+        if not s.real:
+            continue
+        years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
+        if any(h.kind == "focus" and h.key == OWN_FOCUS for h in s.hits):
+            focused.add(s.paragraph)
+    return {p for p, ys in years.items()
+            if len(ys) >= 2 and p not in focused and sum(y < start for y in ys) >= 0.6 * len(ys)}
 
 
 def _covered(sents: list[Sentence], passages) -> dict[int, int]:

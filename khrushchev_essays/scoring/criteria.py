@@ -258,7 +258,10 @@ def relevance(ctx: Context) -> float:
     real = ctx.real
     if not real:
         return 0.0
-    return sum(1 for s in real if s.factors() or not s.kinds().isdisjoint(_RELEVANT) or s.has("focus")) / len(real)
+    # Background paragraphs (claims.py) were taken out of credit; they still count against relevance.
+    background = sum(1 for s in ctx.analysis.sentences if s.excluded == "background")
+    relevant = sum(1 for s in real if s.factors() or not s.kinds().isdisjoint(_RELEVANT) or s.has("focus"))
+    return relevant / (len(real) + background)
 
 
 # --- balance --------------------------------------------------------------------------------------
@@ -393,7 +396,9 @@ def has_judgement(ctx: Context) -> bool:
 @criterion("organisation")
 def organisation(ctx: Context, p: dict[str, float]) -> Measure:
     """Paragraphing, an introduction and a conclusion, and a length that gives room to argue."""
-    paras = len(ctx.analysis.paragraphs)
+    # Paragraphs that earn nothing (background, repeats, copies: claims.py) organise nothing.
+    excluded_only = {s.paragraph for s in ctx.analysis.sentences if s.excluded} - {s.paragraph for s in ctx.real}
+    paras = len(ctx.analysis.paragraphs) - len(excluded_only)
     # Repeated and incoherent sentences (claims.py) add words but no room to argue.
     words = ctx.analysis.words - sum(s.words for s in ctx.analysis.sentences if s.excluded)
     lo, _hi = ctx.rubric.suggested_words

@@ -164,6 +164,9 @@ class ArgumentRules(_Strict):
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)
+    # The question's period begins: a paragraph dated mostly before it, off the question's key
+    # concept, is background and earns nothing.
+    period_start: int = Field(1953, ge=1800, le=2100)
     copied_share: float = Field(0.1, gt=0, le=1)
 
 

@@ -65,7 +65,7 @@ def confidence(rubric: Rubric, raw: float, mark: int, caps: list[dict], flags: l
 
 def order_credit(rubric: Rubric, disorder: float) -> float:
     """Share of the argument criteria's credit an essay keeps: all of it up to the rubric's
-    disorder threshold, none once the order model is 0.4 surer than that that the sentences are
-    not in the writer's order."""
-    t = rubric.argument.disorder_threshold
-    return max(0.0, min(1.0, 1.0 - (disorder - t) / 0.4))
+    disorder threshold, none once the order model is `disorder_window` surer than that that the
+    sentences are not in the writer's order."""
+    t, w = rubric.argument.disorder_threshold, rubric.argument.disorder_window
+    return max(0.0, min(1.0, 1.0 - (disorder - t) / w))

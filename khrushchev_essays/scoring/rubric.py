@@ -159,8 +159,10 @@ class ArgumentRules(_Strict):
     other_question_ratio: float = Field(1.5, gt=0)  # the other question's focus over this one's
     other_question_min: int = Field(6, ge=1)  # sentences about the other question, at least
     # Probability (order model) that the order is not the writer's, above which the argument's
-    # criteria start to lose credit; at 0.6 above it the essay is held as incoherent.
-    disorder_threshold: float = Field(0.6, gt=0, lt=1)
+    # criteria start to lose credit (all of it once disorder_window above); at 0.4 above it the
+    # essay is held as incoherent.
+    disorder_threshold: float = Field(0.5, gt=0, lt=1)
+    disorder_window: float = Field(0.3, gt=0, le=1)
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

@@ -141,18 +141,24 @@ def _group(g: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in g.items() if k != "confusion"}
 
 
+# With a few dozen marked essays a question, a cross-validated gain smaller than this is noise;
+# a model that is not clearly better should not replace rules that explain every mark.
+APPLY_MARGIN = 0.02
+
+
 def train_question(rubric: Rubric, data: list[tuple[ScoreReport, int, int]], out_dir: str | Path, source: str,
                    always_apply: bool = False) -> dict[str, Any]:
     """Cross-validate, fit on every essay and save one question's calibrator; return its sidecar.
 
-    The sidecar's `apply` is true only when the model's cross-validated QWK beats the rules'
-    (or `always_apply`), so the engine never swaps a better explanation for a worse model.
+    The sidecar's `apply` is true only when the model's cross-validated QWK beats the rules' by
+    APPLY_MARGIN (or `always_apply`), so the engine never swaps a better explanation for a model
+    that is no better, or better only by the noise of a few dozen essays.
     """
     if len(data) < MIN_ESSAYS:
         raise TrainingError([f"{rubric.id}: {len(data)} marked essays, at least {MIN_ESSAYS} are needed"])
     reports, levels, marks = [d[0] for d in data], [d[1] for d in data], [d[2] for d in data]
     cv = cross_validate(rubric, reports, levels, marks)
-    better = _qwk(cv["model"]) > _qwk(cv["rules"])
+    better = _qwk(cv["model"]) >= _qwk(cv["rules"]) + APPLY_MARGIN
     reason = f"QWK {_f(cv['model']['qwk'])} against the rules' {_f(cv['rules']['qwk'])}"
     return _fit_and_save(rubric, reports, marks, cv, out_dir, {
         "source": source, "apply": bool(better or always_apply),

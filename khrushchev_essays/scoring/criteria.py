@@ -265,9 +265,19 @@ def relevance(ctx: Context) -> float:
 
 
 # --- balance --------------------------------------------------------------------------------------
+_QUALIFIERS = frozenset({"but"})
+
+
 @per_essay
 def counter_paragraphs(ctx: Context) -> set[int]:
-    return {s.paragraph for s in ctx.real if s.has("counter")}
+    """Paragraphs that weigh the other side: a counter-argument marker ("however", "although"), or
+    a claim on the question that qualifies itself in plain words ("it changed how people lived,
+    but not who ruled them")."""
+    text = ctx.analysis.text
+    focus = ctx.argument.focus
+    return {s.paragraph for s in ctx.real if s.has("counter") or (
+        s.has("stance") and is_claim(s, focus)
+        and any(h.kind == "stance" and text[h.start:h.end].lower() in _QUALIFIERS for h in s.hits))}
 
 
 @per_essay

@@ -65,6 +65,16 @@ def rubric_check(files: tuple[str, ...]) -> None:
             f"({', '.join(f'{c.id} {c.weight:.0%}' for c in r.criteria)})\n"
             f"  {len(r.factors)} factors ({n_phrases} phrases; named factor: {named}), {len(r.events)} dated events"
         )
+        # The effective settings, defaults included, so a rubric author sees what the engine will use.
+        for c in r.criteria:
+            params = ", ".join(f"{k}={v:g}" for k, v in c.params.model_dump().items()) or "(none)"
+            click.echo(f"  criterion {c.id} ({c.kind}): {params}")
+        for section in ("argument", "detection", "caps"):
+            values = {k: v for k, v in getattr(r, section).model_dump().items() if not isinstance(v, list)}
+            click.echo(f"  [{section}] " + ", ".join(f"{k}={v:g}" for k, v in values.items()))
+        if r.focus is not None:
+            click.echo(f"  [focus] {len(r.focus.terms)} terms; other questions: "
+                       + (", ".join(oq.id for oq in r.other_questions) or "none") + f"; {len(r.links)} factor links")
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 

@@ -50,9 +50,37 @@ log = logging.getLogger(__name__)
 
 CALIBRATORS_DIR = MODELS_DIR / "calibrators"
 ENV_SWITCH = "KHRUSHCHEV_CALIBRATION"
-# Bump whenever `features` changes what it measures or how it names it: a model trained on the
-# old features must then be refused rather than fed numbers it never saw.
-FEATURES_VERSION = 1
+# The model's inputs, declared in one place. Per criterion, the `details` keys that become
+# features (a details key not listed here is a diagnostic for people, never a model input); every
+# flag the engine can raise (FLAG_EXPLANATIONS) is a 0/1 column; EXTRA_FEATURES come from the
+# report as a whole. Change any of these and FEATURES_VERSION must go up (a test compares the
+# schema with FEATURES_SCHEMA_HASH): a model trained on the old features is then refused rather
+# than fed numbers it never saw.
+FEATURE_DETAILS: dict[str, tuple[str, ...]] = {
+    "factors": ("developed", "mentioned", "missing"),
+    "evidence": ("dates", "people", "figures", "inaccuracies", "historians"),
+    "analysis": ("sentences", "analytic", "links", "claims", "narrative", "narrative_share", "variety",
+                 "relevance", "argued_paragraphs"),
+    "balance": ("counter_paragraphs", "rivals", "weighing_sentences"),
+    "judgement": ("intro_position", "conclusion", "conclusion_judgement", "consistent"),
+    "organisation": ("paragraphs", "words"),
+}
+EXTRA_FEATURES = ("factors_developed", "factors_mentioned", "factors_missing", "log_words", "raw_mark", "rule_mark",
+                  "cap_min_level")
+FEATURES_VERSION = 2
+FEATURES_SCHEMA_HASH = "ef68e4ad05f3b41d"  # feature_schema_hash() of version 2
+
+
+def feature_schema() -> dict:
+    """The declared feature schema (what FEATURES_VERSION versions)."""
+    from .report import FLAG_EXPLANATIONS
+
+    return {"details": {k: list(v) for k, v in FEATURE_DETAILS.items()}, "extra": list(EXTRA_FEATURES),
+            "flags": sorted(set(FLAG_EXPLANATIONS) - {"needs_review"})}
+
+
+def feature_schema_hash() -> str:
+    return hashlib.sha256(json.dumps(feature_schema(), sort_keys=True).encode()).hexdigest()[:16]
 SIDECAR_FORMAT = 1
 RANDOM_STATE = 0
 # Below this confidence an essay is flagged needs_review and goes to a teacher first. Confidence is
@@ -82,11 +110,13 @@ def features(report: ScoreReport) -> dict[str, float]:
     """
     from .report import FLAG_EXPLANATIONS
 
+    declared = {k for keys in FEATURE_DETAILS.values() for k in keys}
     f: dict[str, float] = {}
     for c in report.criteria:
         f[f"crit_{c.id}_ratio"] = c.mark / c.max_mark if c.max_mark else 0.0
         for key, value in c.details.items():
-            if isinstance(value, (bool, int, float)) and not (isinstance(value, float) and math.isnan(value)):
+            if key in declared and isinstance(value, (bool, int, float)) \
+                    and not (isinstance(value, float) and math.isnan(value)):
                 f[f"crit_{c.id}_{key}"] = float(value)
     for status in ("developed", "mentioned", "missing"):
         f[f"factors_{status}"] = float(sum(x.status == status for x in report.factors))
@@ -95,8 +125,7 @@ def features(report: ScoreReport) -> dict[str, float]:
     f["rule_mark"] = float(rule_mark_level(report)[0])
     f["cap_min_level"] = float(min((c["max_level"] for c in report.caps), default=6))
     # Every known flag gets a column, so essays without it still share the feature set.
-    names = {*FLAG_EXPLANATIONS, *report.flags, *(c["rule"] for c in report.caps)} - {"needs_review"}
-    for name in names:
+    for name in set(FLAG_EXPLANATIONS) - {"needs_review"}:
         f[FLAG_PREFIX + name] = float(name in report.flags)
     return f
 

@@ -1,8 +1,8 @@
 """One function per criterion kind, registered by name. Each returns a score in [0, 1], a comment
 a student can read, the spans that earned the score, and the measured figures behind it.
 
-Tuning lives in the rubric file (a criterion's `params`); the defaults below are used for any key
-a rubric leaves out. Every function reads only the Analysis and the Findings, so the spans it
+Tuning lives in the rubric file (a criterion's `params`, validated with its defaults by the kind's
+params model in rubric.py); each function gets them as a dict. Every function reads only the Analysis and the Findings, so the spans it
 returns are exactly what counted.
 """
 
@@ -43,16 +43,6 @@ class Measure:
 CriterionFn = Callable[[Context, dict[str, float]], Measure]
 REGISTRY: dict[str, CriterionFn] = {}
 
-DEFAULTS: dict[str, dict[str, float]] = {
-    "factors": {"target_developed": 7, "mentioned_value": 0.25},
-    "evidence": {"target": 14, "date_value": 1.0, "person_value": 0.5, "figure_value": 0.6,
-                 "inaccuracy_penalty": 0.08},
-    "analysis": {"target_share": 0.45, "target_links": 5, "target_variety": 16, "target_argued": 0.6,
-                 "narrative_free": 0.3, "narrative_weight": 0.6, "target_claims": 0.6, "claims_weight": 0.5},
-    "balance": {"target_paragraphs": 3, "named_rivals": 3},
-    "judgement": {},
-    "organisation": {"target_paragraphs": 5},
-}
 
 
 def per_essay(fn):
@@ -326,17 +316,14 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
 
 
 # --- judgement ------------------------------------------------------------------------------------
-POSITIVE = ("transform", "fundamental", "great extent", "large extent", "genuine", "most significant",
-            "most important", "main reason", "decisive")
-NEGATIVE = ("limited", "superficial", "little", "not transform", "partial", "less significant",
-            "not the most", "some extent")
-
-
-def stance(text: str) -> int:
-    """+1 for a strong yes, -1 for a qualified or negative answer, 0 when no stance is legible."""
+def stance(text: str, rubric: Rubric) -> int:
+    """+1 for a strong yes, -1 for a qualified or negative answer, 0 when no stance is legible
+    (the words are the rubric's focus.yes and focus.no)."""
+    if rubric.focus is None:
+        return 0
     t = text.lower()
-    pos = sum(t.count(w) for w in POSITIVE)
-    neg = sum(t.count(w) for w in NEGATIVE)
+    pos = sum(t.count(w) for w in rubric.focus.yes)
+    neg = sum(t.count(w) for w in rubric.focus.no)
     return (pos > neg) - (neg > pos)
 
 
@@ -369,8 +356,8 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
     concl_marked = overall or any(s.has("conclusion") for s in concl)
     supported = [s for s in concl if s.kinds() & {"causal", "comparison", "stance"} or len(s.factors()) >= 1] \
         if overall else []
-    a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos))
-    b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge))
+    a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos), ctx.rubric)
+    b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge), ctx.rubric)
     consistent = not (a and b and a != b)
     score = (0.3 * bool(intro_pos) + 0.2 * concl_marked + 0.3 * bool(concl_judge)
              + 0.2 * _clip(len(supported) / 2)) * (1.0 if consistent else 0.75)

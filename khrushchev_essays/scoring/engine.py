@@ -181,8 +181,7 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp, sources: 
     # argument lose credit as the order model grows sure the order is not the writer's.
     kept = order_credit(rubric, argument.disorder)
     for c in rubric.criteria:
-        params = {**crit.DEFAULTS.get(c.kind, {}), **c.params}
-        m = crit.REGISTRY[c.kind](ctx, params)
+        m = crit.REGISTRY[c.kind](ctx, c.params.model_dump())
         if kept < 1.0 and c.kind in ORDER_DEPENDENT:
             m.score *= kept
             m.comment += " The sentences do not follow on from one another, so the argument is hard to follow."

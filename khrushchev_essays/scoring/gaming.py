@@ -22,25 +22,10 @@ from .criteria import (
     narrative_sentences,
     relevance,
 )
-from .matching import _member
+from .matching import member
 from .rubric import Rubric
 
-# Thresholds, set against the marked practice essays and the project's own junk fixtures.
-OFF_TOPIC_SIMILARITY = 0.15  # below this, with no factor developed, the essay is about something else
-KEYWORD_STOP_RATIO = 0.22  # prose runs at 40-50% function words; lists of terms at under 20%
-KEYWORD_FRAGMENT_SHARE = 0.5
-NOT_ENGLISH_KNOWN = 0.55
-COPIED_SHARE = 0.6
-COPY_REMAINDER_WORDS = 60
-# "Every paragraph argues, not narrates": an essay whose body paragraphs almost never open with a
-# point, and much of which is story, is organised as a narrative (Level 3 at most).
-STORY_NARRATIVE_SHARE = 0.4
-STORY_ARGUED_SHARE = 0.15
-STORY_ANALYTIC_SHARE = 0.28  # ...and little of the rest explains: strong essays run at 0.3 and above
-# ...unless it keeps making claims on the question in its own words (claims.py): a story told to
-# argue a case is not "mostly narrative".
-STORY_CLAIM_SHARE = 0.18
-IRRELEVANT_SHARE = 0.5  # under half the sentences touch the question: "some irrelevance" (Level 2)
+# Every threshold is the rubric's (`[detection]` and `[caps]`), so a department can tune them.
 
 
 _DATE_HEADING = re.compile(r"^\s*(?:\d{4}\b|(?:in|from|after|before)\s+\d{4}\b)", re.IGNORECASE)
@@ -86,7 +71,7 @@ class TopicModel:
         self._idfs = np.array([self._idf[k] for k in self._keys.tolist()], dtype=float)
         self._weights = np.array([self._weight[k] for k in self._keys.tolist()], dtype=float)
         self.question_lemmas = {t.lemma for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
-        self.question_lemma_array = np.array(sorted(self.question_lemmas), dtype="uint64")  # for _member
+        self.question_lemma_array = np.array(sorted(self.question_lemmas), dtype="uint64")  # for member
         self.question_norm = _squash(rubric.question)
 
     def similarity(self, lemma_hashes) -> float:
@@ -137,6 +122,7 @@ def _squash(text: str) -> str:
 def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]]:
     """Flags raised for the essay, and the caps (max levels) they and the mark scheme impose."""
     a, f, r = ctx.analysis, ctx.findings, ctx.rubric
+    d = r.detection
     flags: list[str] = []
     caps: list[dict] = []
 
@@ -149,7 +135,7 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     alpha = max(1, a.alpha_tokens)
 
     # Not English: most words are not English words.
-    if a.alpha_tokens >= 8 and a.known_tokens / alpha < NOT_ENGLISH_KNOWN:
+    if a.alpha_tokens >= 8 and a.known_tokens / alpha < d.not_english_known:
         cap("not_english", 0, "the essay is not in English")
         return flags, caps
 
@@ -164,28 +150,28 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     stop_ratio = a.stop_tokens / alpha
     real_words = sum(s.words for s in ctx.real)
     if a.words >= 12 and (
-        stop_ratio < KEYWORD_STOP_RATIO
-        or (len(a.lines) >= 5 and f.fragment_share >= KEYWORD_FRAGMENT_SHARE and real_words < 0.5 * a.words)
+        stop_ratio < d.keyword_stop_ratio
+        or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
 
     # Copying the question.
     content = a.lemma_hashes
-    in_q = int(_member(content, topic.question_lemma_array).sum())
+    in_q = int(member(content, topic.question_lemma_array).sum())
     remainder = None
-    if a.words < len(topic.question_norm.split()) * 4 + COPY_REMAINDER_WORDS:
+    if a.words < len(topic.question_norm.split()) * 4 + d.copy_remainder_words:
         # Only a short text can be "mostly the question"; skip the string work for real essays.
         squashed = _squash(a.text)
         if topic.question_norm in squashed:
             remainder = len(squashed.replace(topic.question_norm, " ").split())
-    if (len(content) and in_q / len(content) >= COPIED_SHARE) or (remainder is not None and remainder < COPY_REMAINDER_WORDS):
+    if (len(content) and in_q / len(content) >= d.copied_share) or (remainder is not None and remainder < d.copy_remainder_words):
         cap("copied_question", r.caps.copied_question, "the text mostly repeats the question")
 
     # Off topic: unlike the rubric's topic, and touching at most one of its factors.
     sim = topic.similarity(a.lemma_hashes)
     developed = [x for x in covered if x.status == "developed"]
-    if not developed and len(covered) <= 2 and sim < OFF_TOPIC_SIMILARITY and "copied_question" not in flags:
-        cap("off_topic", 0 if not covered and sim < OFF_TOPIC_SIMILARITY / 2 else r.caps.off_topic,
+    if not developed and len(covered) <= 2 and sim < d.off_topic_similarity and "copied_question" not in flags:
+        cap("off_topic", 0 if not covered and sim < d.off_topic_similarity / 2 else r.caps.off_topic,
             f"little to do with the question (topic similarity {sim:.2f})")
     a.topic_similarity = round(sim, 3)
 
@@ -219,14 +205,14 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
         cap("no_judgement", r.caps.no_judgement, "no overall judgement")
     n = max(1, len(ctx.real))
     narrative = len(narrative_sentences(ctx))
-    if narrative / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < 0.25:
+    if narrative / n >= r.caps.narrative_share and len(analytic_sentences(ctx)) / n < d.analytic_floor:
         cap("mostly_narrative", r.caps.mostly_narrative, "mostly narrative")
-    elif (len(a.paragraphs) >= 5 and narrative / n >= STORY_NARRATIVE_SHARE
-          and len(analytic_sentences(ctx)) / n < STORY_ANALYTIC_SHARE
-          and argued_paragraphs(ctx) < STORY_ARGUED_SHARE
-          and len(claim_sentences(ctx)) / n < STORY_CLAIM_SHARE) or date_headings(a.text, a.paragraphs) >= 2:
+    elif (len(a.paragraphs) >= 5 and narrative / n >= d.story_narrative_share
+          and len(analytic_sentences(ctx)) / n < d.story_analytic_share
+          and argued_paragraphs(ctx) < d.story_argued_share
+          and len(claim_sentences(ctx)) / n < d.story_claim_share) or date_headings(a.text, a.paragraphs) >= 2:
         cap("narrative_structure", r.caps.narrative_structure, "paragraphs tell the story in order instead of making points")
-    if len(ctx.real) >= 4 and relevance(ctx) < IRRELEVANT_SHARE:
+    if len(ctx.real) >= 4 and relevance(ctx) < d.irrelevant_share:
         cap("irrelevant", r.caps.irrelevant, "most sentences do not address the question")
     if not counter_paragraphs(ctx):
         cap("one_sided", r.caps.one_sided, "no counter-argument")

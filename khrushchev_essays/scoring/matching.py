@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
 
+from .nlp import ENGLISH_WORDS_FILE, PIPELINE_DIR, english_word_list
 from .rubric import Rubric
 
 # Characters replaced one-for-one before the NLP runs, so offsets stay those of the text as
@@ -283,13 +284,13 @@ class RubricMatcher:
         # are not themselves listed.
         unlisted = content & ~lower_known
         known_tokens = int(stop.sum()) + int((content & lower_known).sum()) \
-            + int(_member(lemma_h[unlisted], _english_hashes(self.nlp)).sum())
+            + int(member(lemma_h[unlisted], _english_hashes(self.nlp)).sum())
         topic_mask = content & (length > 2)
 
         # Misspelt key terms ("Kruschev", "destalinsation") are read as the term they are nearest
         # to, before any phrase is matched, so they count like the word the student meant.
         corrections = self.speller.correct(doc, np.flatnonzero(unlisted & (length >= Speller.MIN_LEN)
-                                                                & ~_member(lemma_h, self.speller.english)), lemma_h)
+                                                                & ~member(lemma_h, self.speller.english)), lemma_h)
         idx_l, len_l = idx.tolist(), length.tolist()
         hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 3].astype(np.int64) == 1
@@ -515,7 +516,7 @@ class LexemeTable:
             keys, table = self._state
             new = np.setdiff1d(orths, keys)  # another thread may have added some meanwhile
             lexemes = [self.vocab[h] for h in new.tolist()]
-            listed = _member(np.array([lx.lower for lx in lexemes], dtype="uint64"), self.english).tolist()
+            listed = member(np.array([lx.lower for lx in lexemes], dtype="uint64"), self.english).tolist()
             rows = np.array([(len(lx.orth_), *(lx.check_flag(f) for f in (IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE,
                                                                               LIKE_NUM)), known,
                               lx.is_punct and lx.orth_ in _CLAUSE_BREAKS)
@@ -537,25 +538,7 @@ def _lexeme_table(nlp) -> LexemeTable:
     return t
 
 
-ENGLISH_WORDS_FILE = "english_words.txt"
-
-
-def english_word_list(nlp) -> list[str]:
-    """English word forms known to the pipeline: every lemma of its lookup table plus the stop list.
-
-    The table's keys are hashes of inflected forms, so its values (the lemmas) are what can be
-    listed; a token counts as English when it or its lemma is among them. Listing them takes a
-    couple of seconds, so build_pipeline saves the list beside the pipeline.
-    """
-    vals: set[str] = set(nlp.Defaults.stop_words)
-    for _name, pipe in nlp.pipeline:
-        lookups = getattr(pipe, "lookups", None)
-        if lookups is not None and lookups.has_table("lemma_lookup"):
-            vals.update(v for v in lookups.get_table("lemma_lookup").values() if isinstance(v, str))
-    return sorted(vals)
-
-
-def _member(values, sorted_array):
+def member(values, sorted_array):
     """Elementwise membership in a sorted array (np.isin is far slower on 64-bit hashes)."""
     import numpy as np
 
@@ -569,7 +552,7 @@ _ENGLISH_HASHES: dict[int, object] = {}
 
 
 def _english_hashes(nlp):
-    """The English word list as a sorted numpy array of string-store hashes (for _member).
+    """The English word list as a sorted numpy array of string-store hashes (for member).
 
     Read from the list build_pipeline saved beside the pipeline; listed afresh for any other one.
     """
@@ -578,7 +561,6 @@ def _english_hashes(nlp):
         import numpy as np
         from spacy.strings import hash_string
 
-        from .nlp import PIPELINE_DIR
 
         saved = PIPELINE_DIR / ENGLISH_WORDS_FILE
         if getattr(nlp, "_path", None) == PIPELINE_DIR and saved.is_file():

@@ -72,10 +72,27 @@ def build_pipeline(path: str | Path = PIPELINE_DIR):
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(path)
-    from .matching import ENGLISH_WORDS_FILE, english_word_list
-
     (path / ENGLISH_WORDS_FILE).write_text("\n".join(english_word_list(nlp)) + "\n", encoding="utf-8")
     return nlp
+
+
+ENGLISH_WORDS_FILE = "english_words.txt"
+
+
+def english_word_list(nlp) -> list[str]:
+    """English word forms known to the pipeline: every lemma of its lookup table plus the stop list.
+
+    The table's keys are hashes of inflected forms, so its values (the lemmas) are what can be
+    listed; a token counts as English when it or its lemma is among them. Listing them takes a
+    couple of seconds, so build_pipeline saves the list beside the pipeline.
+    """
+    vals: set[str] = set(nlp.Defaults.stop_words)
+    for _name, pipe in nlp.pipeline:
+        lookups = getattr(pipe, "lookups", None)
+        if lookups is not None and lookups.has_table("lemma_lookup"):
+            vals.update(v for v in lookups.get_table("lemma_lookup").values() if isinstance(v, str))
+    return sorted(vals)
+
 
 
 class PipelineMissing(RuntimeError):

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
 
-CRITERION_KINDS = ("factors", "evidence", "analysis", "balance", "judgement", "organisation")
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Phrase = Annotated[str, Field(min_length=1, max_length=120)]
@@ -43,16 +42,127 @@ class Level(_Strict):
         return self
 
 
-class Criterion(_Strict):
+# --- criteria: each kind with its params (the function that measures it is in criteria.py) ------
+class FactorsParams(_Strict):
+    """Range and depth of factors."""
+
+    target_developed: float = Field(7, gt=0)  # developed factors for full credit
+    mentioned_value: float = Field(0.25, ge=0, le=1)  # a mentioned factor counts as this much of a developed one
+
+
+class EvidenceParams(_Strict):
+    """Precise and accurate evidence."""
+
+    target: float = Field(14, gt=0)  # evidence value for full credit
+    date_value: float = Field(1.0, ge=0)  # a correctly dated event
+    person_value: float = Field(0.5, ge=0)  # a named person
+    figure_value: float = Field(0.6, ge=0)  # a figure (at most six count)
+    inaccuracy_penalty: float = Field(0.08, ge=0)  # share of the criterion lost per wrong date
+
+
+class AnalysisParams(_Strict):
+    """Analysis rather than narrative: claims on the question and the language of explanation."""
+
+    target_share: float = Field(0.45, gt=0, le=1)  # share of sentences with causal/evaluative language
+    target_links: float = Field(5, gt=0)  # sentences linking factors
+    target_variety: float = Field(16, gt=0)  # different words of explanation and evaluation
+    target_argued: float = Field(0.6, gt=0, le=1)  # share of body paragraphs opening with a point
+    narrative_free: float = Field(0.3, ge=0, le=1)  # share of story sentences that costs nothing
+    narrative_weight: float = Field(0.6, ge=0)  # credit lost per unit of story share above that
+    target_claims: float = Field(0.6, gt=0, le=1)  # share of sentences that are claims on the question
+    claims_weight: float = Field(0.5, ge=0, le=1)  # the claims' share of the criterion
+
+
+class BalanceParams(_Strict):
+    """Balance and counter-argument."""
+
+    target_paragraphs: float = Field(3, gt=0)  # paragraphs that weigh the other side
+    named_rivals: float = Field(3, gt=0)  # other factors a question's named factor is weighed against
+
+
+class JudgementParams(_Strict):
+    """Substantiated judgement (thesis and verdict are found in claims.py)."""
+
+
+class OrganisationParams(_Strict):
+    """Organisation and length."""
+
+    target_paragraphs: float = Field(5, gt=1)  # paragraphs for full credit
+
+
+# The one list of criterion kinds: a kind here needs a function registered in criteria.py (a test
+# checks both ways).
+CRITERION_PARAMS: dict[str, type[_Strict]] = {
+    "factors": FactorsParams, "evidence": EvidenceParams, "analysis": AnalysisParams,
+    "balance": BalanceParams, "judgement": JudgementParams, "organisation": OrganisationParams,
+}
+CRITERION_KINDS = tuple(CRITERION_PARAMS)
+
+
+class _CriterionBase(_Strict):
     """A criterion of the mark: its kind picks the function that measures it (criteria.py)."""
 
     id: NonEmptyStr
     name: NonEmptyStr
-    kind: Literal["factors", "evidence", "analysis", "balance", "judgement", "organisation"]
     weight: float = Field(gt=0, le=1)  # share of the total mark; weights sum to 1
     description: NonEmptyStr  # what it rewards, for the guidance page
-    # Kind-specific tuning; each criterion function documents the keys it reads.
-    params: dict[str, float] = Field(default_factory=dict)
+
+
+class FactorsCriterion(_CriterionBase):
+    kind: Literal["factors"]
+    params: FactorsParams = Field(default_factory=FactorsParams)
+
+
+class EvidenceCriterion(_CriterionBase):
+    kind: Literal["evidence"]
+    params: EvidenceParams = Field(default_factory=EvidenceParams)
+
+
+class AnalysisCriterion(_CriterionBase):
+    kind: Literal["analysis"]
+    params: AnalysisParams = Field(default_factory=AnalysisParams)
+
+
+class BalanceCriterion(_CriterionBase):
+    kind: Literal["balance"]
+    params: BalanceParams = Field(default_factory=BalanceParams)
+
+
+class JudgementCriterion(_CriterionBase):
+    kind: Literal["judgement"]
+    params: JudgementParams = Field(default_factory=JudgementParams)
+
+
+class OrganisationCriterion(_CriterionBase):
+    kind: Literal["organisation"]
+    params: OrganisationParams = Field(default_factory=OrganisationParams)
+
+
+# Discriminated on `kind`, so a misspelt param ("target_develped") is an error at
+# criteria[0].factors.params.target_develped, not a silent no-op.
+Criterion = Annotated[
+    FactorsCriterion | EvidenceCriterion | AnalysisCriterion | BalanceCriterion | JudgementCriterion
+    | OrganisationCriterion,
+    Field(discriminator="kind"),
+]
+
+
+class Detection(_Strict):
+    """Thresholds of the junk and structure checks (gaming.py), set against the marked essays and
+    the project's junk fixtures."""
+
+    off_topic_similarity: float = Field(0.15, ge=0, le=1)  # below this, with no factor developed: off topic
+    keyword_stop_ratio: float = Field(0.22, ge=0, le=1)  # prose runs at 40-50% function words, lists under 20%
+    keyword_fragment_share: float = Field(0.5, ge=0, le=1)  # share of lines that are fragments, for a list
+    not_english_known: float = Field(0.55, ge=0, le=1)  # share of words that are English words, below: not English
+    copied_share: float = Field(0.6, ge=0, le=1)  # share of content words from the question: copied question
+    copy_remainder_words: int = Field(60, ge=0)  # words left once the question is taken out
+    story_narrative_share: float = Field(0.4, ge=0, le=1)  # narrative_structure: share of story sentences...
+    story_argued_share: float = Field(0.15, ge=0, le=1)  # ...body paragraphs opening with a point under this...
+    story_analytic_share: float = Field(0.28, ge=0, le=1)  # ...analytic sentences under this...
+    story_claim_share: float = Field(0.18, ge=0, le=1)  # ...and claims on the question under this
+    analytic_floor: float = Field(0.25, ge=0, le=1)  # mostly_narrative needs analytic sentences under this share
+    irrelevant_share: float = Field(0.5, ge=0, le=1)  # under this share of sentences on the question: irrelevant
 
 
 class Factor(_Strict):
@@ -112,9 +222,16 @@ class Focus(_Strict):
     """The question's key concept: words that make a sentence about *this* question, not the topic.
 
     q1 asks about change and continuity, q2 about why Khrushchev fell; an essay on his rise or his
-    foreign policy uses the same period's facts but not these words."""
+    foreign policy uses the same period's facts but not these words. `yes` and `no` are the words
+    of a strong yes and of a qualified or negative answer, for checking that an introduction and
+    a conclusion take the same line."""
 
     terms: list[Phrase] = Field(min_length=5)
+    yes: list[Phrase] = Field(default_factory=lambda: ["transform", "fundamental", "great extent", "large extent",
+                                                        "genuine", "most significant", "most important",
+                                                        "main reason", "decisive"])
+    no: list[Phrase] = Field(default_factory=lambda: ["limited", "superficial", "little", "not transform", "partial",
+                                                       "less significant", "not the most", "some extent"])
 
 
 class OtherQuestion(_Strict):
@@ -220,6 +337,7 @@ class Rubric(_Strict):
     other_questions: list[OtherQuestion] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
     argument: ArgumentRules = Field(default_factory=ArgumentRules)
+    detection: Detection = Field(default_factory=Detection)
     # The weighted total (0-1 of max_mark) is raised to this power before it becomes a mark: the
     # criteria saturate well before a top answer, so the curve keeps middling essays in the middle.
     mark_curve: float = Field(1.0, ge=0.5, le=3.0)

@@ -1,0 +1,121 @@
+"""The engine's shape (issue 9): one list of criterion kinds, a validated rubric language, a
+declared calibrator feature schema, and imports that run one way."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from khrushchev_essays.scoring import criteria, parse_rubric
+from khrushchev_essays.scoring.calibrator import (
+    FEATURE_DETAILS,
+    FEATURES_SCHEMA_HASH,
+    FEATURES_VERSION,
+    feature_schema_hash,
+    features,
+)
+from khrushchev_essays.scoring.rubric import CRITERION_PARAMS, RubricError
+
+from conftest import read_fixture
+
+SCORING = Path(__file__).resolve().parents[1] / "khrushchev_essays" / "scoring"
+
+
+def test_every_criterion_kind_has_a_params_model_and_a_function():
+    assert set(CRITERION_PARAMS) == set(criteria.REGISTRY)
+
+
+def test_a_misspelt_criterion_param_is_refused_with_its_field_path(q1):
+    data = q1.model_dump()
+    data["criteria"][0]["params"] = {"target_develped": 6}
+    with pytest.raises(RubricError) as exc:
+        parse_rubric(data, "test.toml")
+    assert any("target_develped" in p and "criteria[0]" in p for p in exc.value.problems), exc.value.problems
+
+
+def test_criterion_params_have_defaults_and_can_be_tuned(q1):
+    data = q1.model_dump()
+    data["criteria"][0]["params"] = {"target_developed": 5}
+    tuned = parse_rubric(data, "test.toml")
+    assert tuned.criteria[0].params.target_developed == 5
+    assert tuned.criteria[0].params.mentioned_value == q1.criteria[0].params.mentioned_value
+
+
+def test_an_unknown_detection_threshold_is_refused(q1):
+    data = q1.model_dump()
+    data["detection"] = {**data["detection"], "off_topic_similarty": 0.1}
+    with pytest.raises(RubricError):
+        parse_rubric(data, "test.toml")
+
+
+def test_the_feature_schema_is_versioned():
+    assert feature_schema_hash() == FEATURES_SCHEMA_HASH, (
+        "the calibrator's feature schema changed: bump FEATURES_VERSION and set FEATURES_SCHEMA_HASH "
+        f"to {feature_schema_hash()} (version now {FEATURES_VERSION})")
+
+
+@pytest.mark.parametrize(("name", "q"), [("q1_strong.txt", "q1"), ("q2_medium.txt", "q2"), ("q2_notes.txt", "q2")])
+def test_every_numeric_detail_is_declared_or_left_out_on_purpose(name, q, rubrics):
+    from khrushchev_essays.scoring import score
+
+    r = score(read_fixture(name), q)
+    declared = {k for keys in FEATURE_DETAILS.values() for k in keys}
+    f = features(r)
+    for c in r.criteria:
+        for key in c.details:
+            assert (f"crit_{c.id}_{key}" in f) == (key in declared)
+        assert set(FEATURE_DETAILS[c.id]) <= set(c.details), f"{c.id} no longer reports a declared feature"
+
+
+def _imports(path: Path) -> list[tuple[str, list[str], int]]:
+    """(module imported relative to scoring, names, level) for each `from . import` in a file."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            out.append((node.module or "", [a.name for a in node.names], node.level))
+    return out
+
+
+def test_scoring_imports_no_private_name_from_another_module():
+    for path in SCORING.glob("*.py"):
+        for module, names, _level in _imports(path):
+            private = [n for n in names if n.startswith("_") and n != "__version__"]
+            assert not private, f"{path.name} imports {private} from .{module}"
+
+
+def test_scoring_has_no_import_cycles():
+    graph: dict[str, set[str]] = {}
+    for path in SCORING.glob("*.py"):
+        deps = set()
+        for module, names, _level in _imports(path):
+            if module:
+                deps.add(module.split(".")[0])
+            else:
+                deps.update(names)  # from . import criteria
+        graph[path.stem] = {d for d in deps if (SCORING / f"{d}.py").exists()} - {path.stem}
+    graph.pop("__init__", None)
+    seen: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        if seen.get(node) == 1:
+            raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(node):], node]))
+        if seen.get(node) == 2:
+            return
+        seen[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            visit(dep, [*stack, node])
+        seen[node] = 2
+
+    for node in sorted(graph):
+        visit(node, [])
+
+
+def test_importing_the_engine_loads_no_web_or_database_library():
+    code = ("import sys, khrushchev_essays.scoring; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'flask_sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -83,13 +83,12 @@ def main() -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from khrushchev_essays.scoring import get_nlp, load_rubric
-    from khrushchev_essays.scoring.claims import ORDER_FEATURES, ORDER_MODEL_FILE, OrderModel, read_argument
-    from khrushchev_essays.scoring.engine import _matcher
-    from khrushchev_essays.scoring.matching import normalise
+    from khrushchev_essays.scoring import load_rubric
+    from khrushchev_essays.scoring.claims import ORDER_FEATURES, ORDER_MODEL_FILE, OrderModel
+    from khrushchev_essays.scoring.engine import default_engine
 
     rng = random.Random(args.seed)
-    nlp = get_nlp()
+    engine = default_engine()
     essays = originals()
     if len(essays) < 20:
         print("too few essays to fit the order model", file=sys.stderr)
@@ -98,8 +97,7 @@ def main() -> int:
 
     def add(text: str, q: str, label: int, group: int) -> None:
         rubric = load_rubric(q)
-        a = _matcher(rubric, nlp).analyse(nlp(normalise(text)), text)
-        arg = read_argument(a, rubric)
+        a, arg, _f = engine.analyse_text(text, rubric)
         if len(a.real_sentences) < 8:
             return
         X.append([arg.order[k] for k in ORDER_FEATURES])
@@ -115,8 +113,7 @@ def main() -> int:
     X, y = np.array(X), np.array(y)
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     p = cross_val_predict(model, X, y, groups=groups, cv=GroupKFold(n_splits=6), method="predict_proba")[:, 1]
-    if "--show" in sys.argv:
-        i = 0
+    if args.show:
         for g in sorted(set(groups)):
             idx = [k for k in range(len(groups)) if groups[k] == g]
             print(essays[g][0], " ".join(f"{'S' if y[k] else 'o'}{p[k]:.2f}" for k in idx))

@@ -264,12 +264,10 @@ def test_lexeme_table_gives_each_token_the_flags_spacy_gives_it():
 
 def test_sentence_kinds_and_factors_follow_its_hits():
     """kinds() and factors() are worked out once per sentence: they must still be those of its hits."""
-    from khrushchev_essays.scoring import engine, load_rubric
+    from khrushchev_essays.scoring import default_engine
 
-    nlp = get_nlp()
-    rubric = load_rubric("q1")
     text = OPENING + "De-Stalinisation mattered because the Secret Speech of 1956 shocked the Party. However, little changed."
-    a = engine._matcher(rubric, nlp).analyse(nlp(text), text)
+    a, _argument, _findings = default_engine().analyse_text(text, "q1")
     assert any(s.factors() for s in a.sentences)
     for s in a.sentences:
         for _ in range(2):  # computed, then cached

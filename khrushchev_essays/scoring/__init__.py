@@ -3,16 +3,20 @@
 Pure Python + spaCy + scikit-learn; it imports no Flask and no database, so the CLI, the web app
 and other people's scripts can all use it alone.
 
-    from khrushchev_essays.scoring import load_rubric, score
-    report = score(text, load_rubric("q2"))
-    report.to_dict()   # the published JSON contract
+    from khrushchev_essays.scoring import Engine, score
+    report = score(text, "q2")          # the default Engine of this process
+    report.to_dict()                    # the published JSON contract
+    engine = Engine()                   # or one of your own (another pipeline, other rubrics)
+    engine.score(text, "q1")
 """
 
 from .engine import (
     MAX_CHARS,
     MAX_WORDS,
+    Engine,
     InputError,
     check_text,
+    default_engine,
     detect_question,
     score,
     score_many,
@@ -34,6 +38,7 @@ __all__ = [
     "MAX_WORDS",
     "SCHEMA_VERSION",
     "CriterionResult",
+    "Engine",
     "FactorResult",
     "InputError",
     "PipelineMissing",
@@ -43,6 +48,7 @@ __all__ = [
     "Span",
     "build_pipeline",
     "check_text",
+    "default_engine",
     "detect_question",
     "get_nlp",
     "load_all_rubrics",

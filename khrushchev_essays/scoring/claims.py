@@ -84,11 +84,12 @@ class Argument:
         return len(self.incoherent) / max(1, self.factor_sentences)
 
 
-def read_argument(analysis: Analysis, rubric: Rubric, copied=()) -> Argument:
+def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderModel | None = None) -> Argument:
     """Read the argument and mark copied, repeated and incoherent sentences as excluded from credit.
 
     `copied` are the passages found in registered sources (copying.Overlap, with start/end): a
-    sentence mostly inside them is the source's work, not the student's."""
+    sentence mostly inside them is the source's work, not the student's. `order`: the order model
+    (the Engine's; the shipped one when not given)."""
     rules = rubric.argument
     sents = analysis.sentences
     content_sets = _content_sets(analysis)
@@ -127,11 +128,11 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=()) -> Argument:
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
     verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
     other = _other_question(rubric, focus)
-    order = _order_features(analysis, real, content_sets, thesis, verdict)
+    order_feats = _order_features(analysis, real, content_sets, thesis, verdict)
     density = _term_density(analysis, real)
     stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
     return Argument(repeats, tuple(incoherent), focus, counts, thesis, verdict, other, factor_sentences,
-                    order, order_model().predict(order) if len(real) >= 8 else 0.0,
+                    order_feats, (order or order_model()).predict(order_feats) if len(real) >= 8 else 0.0,
                     round(sum(density) / len(density), 4) if density else 0.0, round(stuffed, 4))
 
 

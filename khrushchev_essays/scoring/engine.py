@@ -1,9 +1,8 @@
-"""score(text, rubric) -> ScoreReport: criteria, weighted total, the mark scheme's caps, level.
+"""The Engine: a text and a rubric in, one explained ScoreReport out.
 
-Order of work for one essay: check the text; run the spaCy pipeline; match the rubric's phrases
-(matching.py); read off factor coverage and dated evidence (findings.py); measure each criterion
-(criteria.py); raise flags for junk and gaming (gaming.py); total the weighted criteria; apply the
-caps; place the mark in its level's band; write the feedback (feedback.py).
+`Engine` owns everything an essay is scored with and runs the stages in one visible order (see
+its docstring). The module-level `score()`, `score_many()` and `detect_question()` use one
+default Engine per process.
 """
 
 from __future__ import annotations
@@ -13,16 +12,16 @@ from collections.abc import Iterable, Iterator
 
 from . import criteria as crit
 from .calibrator import apply_calibration
-from .claims import read_argument
+from .claims import Argument, order_model, read_argument
 from .copying import Overlap, SourceIndex, copied_from
 from .feedback import write_feedback
-from .findings import find
+from .findings import Findings, find
 from .gaming import TopicModel, gaming_flags
 from .mark_scheme import apply_mark_scheme, confidence, deductions, order_credit
-from .matching import Analysis, RubricMatcher, normalise
+from .matching import Analysis, LexemeTable, RubricMatcher, normalise
 from .nlp import get_nlp
 from .report import CriterionResult, FactorResult, ScoreReport, Span
-from .rubric import Rubric, load_all_rubrics, load_rubric
+from .rubric import Rubric, load_all_rubrics
 
 MAX_WORDS = 6000
 MAX_CHARS = 60_000
@@ -58,122 +57,143 @@ def check_text(text: object) -> str:
     return text
 
 
-# --- per-process caches --------------------------------------------------------------------------
-_lock = threading.Lock()
-_matchers: dict[tuple[int, str], RubricMatcher] = {}
-_topics: dict[tuple[int, str], TopicModel] = {}
+class Engine:
+    """The scoring engine: owns the spaCy pipeline, the rubrics compiled for it (phrase matchers
+    and topic models, built once per rubric), the word-form table they share and the order model,
+    as spaCy's Language owns its pipes. Build one per process and share it: it is thread-safe
+    (compiling a rubric is done under a lock; scoring reads only).
 
+    One essay goes through these stages, in this order (`_score_doc`):
 
-def _cached(cache: dict, rubric: Rubric, nlp, build):
-    """One compiled object per rubric and pipeline, built once per process even across threads."""
-    key = (id(nlp), rubric.fingerprint())
-    obj = cache.get(key)
-    if obj is None:
-        with _lock:
-            obj = cache.get(key)
-            if obj is None:
-                obj = cache[key] = build(rubric, nlp)
-    return obj
-
-
-def _matcher(rubric: Rubric, nlp) -> RubricMatcher:
-    return _cached(_matchers, rubric, nlp, RubricMatcher)
-
-
-def _topic_model(rubric: Rubric, nlp) -> TopicModel:
-    return _cached(_topics, rubric, nlp, TopicModel)
-
-
-def _resolve(rubric: Rubric | str, doc, text: str, nlp, copied=()) -> tuple[Rubric, float | None, tuple | None]:
-    """The rubric to score against, the confidence when it was picked automatically, and (when
-    it was) the analysis and findings already made for it, so they are not worked out twice."""
-    if isinstance(rubric, Rubric):
-        return rubric, None, None
-    if rubric == "auto":
-        rubrics = load_all_rubrics()
-        qid, conf, done = _detect(doc, text, nlp, rubrics, copied)
-        return rubrics[qid], conf, done[qid]
-    return load_rubric(rubric), None, None
-
-
-# --- public API ----------------------------------------------------------------------------------
-def score(text: str, rubric: Rubric | str, *, source: str = "", sources: SourceIndex | None = None) -> ScoreReport:
-    """Score one essay against a rubric, a rubric id ("q1"), or "auto" (the rubric it answers).
-
-    `sources` is the deployment's index of registered source texts (copying.py): passages copied
-    from them are marked and earn nothing. Input problems (empty, too long, binary) give a report
-    with status "error" and the reason; an unknown rubric id raises KeyError.
+    1. analyse (matching.py): sentences, paragraphs, every phrase hit, misspellings read as meant;
+    2. claims (claims.py): what earns nothing (copied, repeated, incoherent, background), focus,
+       thesis and verdict, the other question answered, the order;
+    3. findings (findings.py): factor statuses, dated evidence and its accuracy;
+    4. criteria (criteria.py): each criterion's score, comment, evidence and details;
+    5. mark scheme (gaming.py's flags and caps, then mark_scheme.py): raw mark -> mark and level;
+    6. calibration (calibrator.py): a trained correction, if one is installed and valid;
+    7. feedback (feedback.py): strengths and next steps for the final level.
     """
-    return next(score_many([(source, rubric, text)], sources=sources))
 
+    def __init__(self, nlp=None, rubrics: dict[str, Rubric] | None = None):
+        self.nlp = nlp if nlp is not None else get_nlp()
+        self.rubrics = dict(rubrics) if rubrics is not None else load_all_rubrics()
+        self.lexemes = LexemeTable(self.nlp)
+        self.order = order_model()
+        self._compiled: dict[str, tuple[RubricMatcher, TopicModel]] = {}
+        self._lock = threading.Lock()
 
-def score_many(items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: int = 64,
-               sources: SourceIndex | None = None) -> Iterator[ScoreReport]:
-    """Score (source, rubric or id or "auto", text) triples, in order, batching the NLP work."""
-    nlp = get_nlp()
-    pending: list[tuple[str, Rubric | str, str]] = []
+    # --- rubrics ----------------------------------------------------------------------------------
+    def rubric(self, rubric: Rubric | str) -> Rubric:
+        """A rubric given as itself or by id; KeyError for an unknown id."""
+        if isinstance(rubric, Rubric):
+            return rubric
+        if rubric not in self.rubrics:
+            raise KeyError(f"unknown question {rubric!r} (known: {', '.join(sorted(self.rubrics)) or 'none'})")
+        return self.rubrics[rubric]
 
-    def flush() -> Iterator[ScoreReport]:
-        ok = []
-        for src, rub, txt in pending:
-            try:
-                ok.append((src, rub, check_text(txt)))
-            except InputError as exc:
-                ok.append((src, rub, exc))
-        texts = [normalise(t) for _s, _r, t in ok if isinstance(t, str)]
-        docs = iter(nlp.pipe(texts, batch_size=batch_size))
-        for src, rub, txt in ok:
-            if isinstance(txt, InputError):
-                qid = rub.id if isinstance(rub, Rubric) else (None if rub == "auto" else rub)
-                yield ScoreReport.failed(src, str(txt), qid)
-                continue
-            yield _score_doc(next(docs), txt, rub, src, nlp, sources)
-        pending.clear()
+    def compiled(self, rubric: Rubric) -> tuple[RubricMatcher, TopicModel]:
+        """The rubric's phrase matcher and topic model for this pipeline, built once."""
+        key = rubric.fingerprint()
+        done = self._compiled.get(key)
+        if done is None:
+            with self._lock:
+                done = self._compiled.get(key)
+                if done is None:
+                    done = self._compiled[key] = (RubricMatcher(rubric, self.nlp, self.lexemes, self.rubrics),
+                                                  TopicModel(rubric, self.nlp))
+        return done
 
-    for item in items:
-        pending.append(item)
-        if len(pending) >= batch_size:
+    def read(self, doc, text: str, rubric: Rubric, copied=()) -> tuple[Analysis, Argument, Findings]:
+        """Stages 1-3 for one processed essay: its analysis, argument and findings."""
+        analysis = self.compiled(rubric)[0].analyse(doc, text)
+        argument = read_argument(analysis, rubric, copied, self.order)
+        return analysis, argument, find(analysis, rubric, argument)
+
+    def analyse_text(self, text: str, rubric: Rubric | str) -> tuple[Analysis, Argument, Findings]:
+        """Stages 1-3 for a text (for tools that study the engine, e.g. the order model's training)."""
+        return self.read(self.nlp(normalise(text)), text, self.rubric(rubric))
+
+    # --- scoring ----------------------------------------------------------------------------------
+    def score(self, text: str, rubric: Rubric | str, *, source: str = "",
+              sources: SourceIndex | None = None) -> ScoreReport:
+        """Score one essay against a rubric, a rubric id ("q1"), or "auto" (the rubric it answers).
+
+        `sources` is the deployment's index of registered source texts (copying.py): passages
+        copied from them are marked and earn nothing. Input problems (empty, too long, binary)
+        give a report with status "error" and the reason; an unknown rubric id raises KeyError.
+        """
+        return next(self.score_many([(source, rubric, text)], sources=sources))
+
+    def score_many(self, items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: int = 64,
+                   sources: SourceIndex | None = None) -> Iterator[ScoreReport]:
+        """Score (source, rubric or id or "auto", text) triples, in order, batching the NLP work."""
+        pending: list[tuple[str, Rubric | str, str]] = []
+
+        def flush() -> Iterator[ScoreReport]:
+            ok = []
+            for src, rub, txt in pending:
+                try:
+                    ok.append((src, rub, check_text(txt)))
+                except InputError as exc:
+                    ok.append((src, rub, exc))
+            texts = [normalise(t) for _s, _r, t in ok if isinstance(t, str)]
+            docs = iter(self.nlp.pipe(texts, batch_size=batch_size))
+            for src, rub, txt in ok:
+                if isinstance(txt, InputError):
+                    qid = rub.id if isinstance(rub, Rubric) else (None if rub == "auto" else rub)
+                    yield ScoreReport.failed(src, str(txt), qid)
+                    continue
+                yield self._score_doc(next(docs), txt, rub, src, sources)
+            pending.clear()
+
+        for item in items:
+            pending.append(item)
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
             yield from flush()
-    if pending:
-        yield from flush()
+
+    def detect_question(self, text: str) -> tuple[str, float]:
+        """Which rubric an essay answers, and how sure (0.5-1 for two questions)."""
+        text = check_text(text)
+        qid, conf, _done = self._detect(self.nlp(normalise(text)), text)
+        return qid, conf
+
+    def _detect(self, doc, text: str, copied=()) -> tuple[str, float, dict]:
+        """The best-fitting rubric, the confidence, and each rubric's (analysis, argument, findings)."""
+        fits, done = {}, {}
+        for qid, r in self.rubrics.items():
+            a, arg, f = done[qid] = self.read(doc, text, r, copied)
+            cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
+            judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
+            # Topic similarity weighs most: factor phrases overlap between the questions, vocabulary less.
+            fits[qid] = cover / max(1, len(r.factors)) + 0.05 * min(judge, 6) \
+                + 2 * self.compiled(r)[1].similarity(a.lemma_hashes)
+        total = sum(fits.values())
+        best = max(fits, key=fits.get)
+        conf = fits[best] / total if total > 0 else 1.0 / len(fits)
+        return best, round(conf, 3), done
+
+    def _score_doc(self, doc, text: str, rubric: Rubric | str, source: str,
+                   sources: SourceIndex | None = None) -> ScoreReport:
+        """The stages of the class docstring, in order, for one processed essay."""
+        copied = sources.overlaps(text) if sources else []
+        qconf = None
+        if rubric == "auto":  # the rubric it fits best; its reading is kept, not redone
+            qid, qconf, done = self._detect(doc, text, copied)
+            rubric = self.rubrics[qid]
+            analysis, argument, findings = done[qid]
+        else:
+            rubric = self.rubric(rubric)
+            analysis, argument, findings = self.read(doc, text, rubric, copied)
+        return _mark(rubric, analysis, argument, findings, self.compiled(rubric)[1], copied, source, qconf)
 
 
-def detect_question(text: str) -> tuple[str, float]:
-    """Which rubric an essay answers, and how sure (0.5-1 for two questions)."""
-    text = check_text(text)
-    nlp = get_nlp()
-    qid, conf, _done = _detect(nlp(normalise(text)), text, nlp, load_all_rubrics())
-    return qid, conf
-
-
-def _detect(doc, text: str, nlp, rubrics: dict[str, Rubric], copied=()) -> tuple[str, float, dict]:
-    """The best-fitting rubric, the confidence, and each rubric's (analysis, findings)."""
-    fits, done = {}, {}
-    for qid, r in rubrics.items():
-        a = _matcher(r, nlp).analyse(doc, text)
-        arg = read_argument(a, r, copied)
-        f = find(a, r, arg)
-        done[qid] = (a, arg, f)
-        cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
-        judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
-        # Topic similarity weighs most: factor phrases overlap between the questions, vocabulary less.
-        fits[qid] = cover / max(1, len(r.factors)) + 0.05 * min(judge, 6) + 2 * _topic_model(r, nlp).similarity(a.lemma_hashes)
-    total = sum(fits.values())
-    best = max(fits, key=fits.get)
-    conf = fits[best] / total if total > 0 else 1.0 / len(fits)
-    return best, round(conf, 3), done
-
-
-def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp, sources: SourceIndex | None = None) -> ScoreReport:
-    copied = sources.overlaps(text) if sources else []
-    rubric, qconf, done = _resolve(rubric, doc, text, nlp, copied)
-    analysis, argument, findings = done or (None, None, None)
-    if analysis is None:
-        analysis = _matcher(rubric, nlp).analyse(doc, text)
-        argument = read_argument(analysis, rubric, copied)
-        findings = find(analysis, rubric, argument)
+def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Findings, topic: TopicModel,
+          copied: list[Overlap], source: str, qconf: float | None) -> ScoreReport:
+    """Stages 4-7: criteria, mark scheme, calibration and feedback, into the one ScoreReport."""
     ctx = crit.Context(rubric, analysis, findings, argument)
-    topic = _topic_model(rubric, nlp)
 
     results: list[CriterionResult] = []
     raw = 0.0
@@ -210,6 +230,37 @@ def _score_doc(doc, text: str, rubric: Rubric | str, source: str, nlp, sources: 
     return report
 
 
+
+
+# --- the module-level API: a default Engine per process -------------------------------------------
+_default: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """This process's Engine (the pipeline from get_nlp() and the project's rubrics), built once."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Engine()
+    return _default
+
+
+def score(text: str, rubric: Rubric | str, *, source: str = "", sources: SourceIndex | None = None) -> ScoreReport:
+    """Score one essay with the default Engine (see Engine.score)."""
+    return default_engine().score(text, rubric, source=source, sources=sources)
+
+
+def score_many(items: Iterable[tuple[str, Rubric | str, str]], *, batch_size: int = 64,
+               sources: SourceIndex | None = None) -> Iterator[ScoreReport]:
+    """Score many essays with the default Engine (see Engine.score_many)."""
+    return default_engine().score_many(items, batch_size=batch_size, sources=sources)
+
+
+def detect_question(text: str) -> tuple[str, float]:
+    """Which rubric an essay answers, with the default Engine (see Engine.detect_question)."""
+    return default_engine().detect_question(text)
 
 
 def _argument_report(analysis: Analysis, argument, findings, copied: list[Overlap]) -> dict:

@@ -73,6 +73,18 @@ class TopicModel:
         self.question_lemmas = {t.lemma for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
         self.question_lemma_array = np.array(sorted(self.question_lemmas), dtype="uint64")  # for member
         self.question_norm = _squash(rubric.question)
+        self._log_table = None
+
+    def _logs(self, upto: int):
+        """math.log(c) for c up to at least `upto` as a numpy array (index 0 unused), grown as
+        needed; np.log may differ from math.log in the last bit. Replaced whole, never changed in
+        place, so a reader on another thread always sees a complete table."""
+        import numpy as np
+
+        table = self._log_table
+        if table is None or len(table) <= upto:
+            table = self._log_table = np.array([0.0] + [math.log(c) for c in range(1, 2 * upto + 64)])
+        return table
 
     def similarity(self, lemma_hashes) -> float:
         """Cosine similarity (0-1) between an essay's content lemmas (as hashes) and the topic."""
@@ -92,23 +104,12 @@ class TopicModel:
             idf, weight = np.where(known, self._idfs[pos], self._oov_idf), np.where(known, self._weights[pos], 0.0)
         else:
             idf, weight = np.full(len(values), self._oov_idf), np.zeros(len(values))
-        w = (1.0 + _logs(int(freq.max()))[freq]) * idf
+        w = (1.0 + self._logs(int(freq.max()))[freq]) * idf
         norm = float(np.cumsum(w * w)[-1])
         dot = float(np.cumsum(w * weight)[-1])
         return dot / math.sqrt(norm) if norm else 0.0
 
 
-_LOGS = None  # math.log(0..n) as a numpy array, grown as needed (index 0 unused)
-
-
-def _logs(upto: int):
-    """A table of math.log(c) for c up to at least `upto` (np.log may differ in the last bit)."""
-    global _LOGS
-    import numpy as np
-
-    if _LOGS is None or len(_LOGS) <= upto:
-        _LOGS = np.array([0.0] + [math.log(c) for c in range(1, 2 * upto + 64)])
-    return _LOGS
 
 
 def _identity(tokens: list[str]) -> list[str]:

@@ -191,11 +191,15 @@ def _line_breaks(text: str, idx_l: list[int], len_l: list[int], is_space) -> lis
 class RubricMatcher:
     """Every phrase of one rubric, compiled for one pipeline."""
 
-    def __init__(self, rubric: Rubric, nlp):
+    def __init__(self, rubric: Rubric, nlp, lexemes: LexemeTable | None = None,
+                 rubrics: dict[str, Rubric] | None = None):
+        """`lexemes`: the pipeline's LexemeTable (shared by every rubric of an Engine; a new one
+        when not given); `rubrics`: the rubrics an other question may borrow focus terms from."""
         from spacy.matcher import PhraseMatcher
 
         self.rubric = rubric
         self.nlp = nlp
+        self.lexemes = lexemes if lexemes is not None else LexemeTable(nlp)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._labels: dict[int, tuple[str, str]] = {}
         groups: dict[tuple[str, str], set[str]] = {}
@@ -206,7 +210,7 @@ class RubricMatcher:
             groups.setdefault(("event", str(i)), set()).update(*(variants(p) for p in ev.phrases))
         for kind in MARKER_KINDS:
             groups.setdefault((kind, kind), set()).update(*(variants(p) for p in getattr(rubric.markers, kind)))
-        for key, terms in focus_terms(rubric).items():
+        for key, terms in focus_terms(rubric, rubrics).items():
             groups.setdefault(("focus", key), set()).update(*(variants(p) for p in terms))
         for (kind, key), phrases in groups.items():
             if not phrases:
@@ -223,7 +227,7 @@ class RubricMatcher:
         self._max_opener = max((len(o) for o in self._opener_lemmas), default=0)
         # Names are evidence and must be spelt recognisably: "Lewis" is not the historian Lewin.
         self.speller = Speller(nlp, [p for (kind, _k), ps in groups.items() if kind not in ("people", "historians")
-                                     for p in ps])
+                                     for p in ps], self.lexemes.english)
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
         for o in self._opener_lemmas:
             if o:
@@ -272,7 +276,7 @@ class RubricMatcher:
         if n == 0:
             arr = np.zeros((0, 4), dtype="uint64")
         idx, lemma_h = arr[:, 0].astype(np.int64), arr[:, 2]
-        lex = _lexeme_table(self.nlp).rows(arr[:, 1])
+        lex = self.lexemes.rows(arr[:, 1])
         length = lex[:, _LEN]
         is_alpha, is_stop, is_punct, is_space, like_num, lower_known, is_break = (
             lex[:, k].astype(bool) for k in (_ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK))
@@ -284,7 +288,7 @@ class RubricMatcher:
         # are not themselves listed.
         unlisted = content & ~lower_known
         known_tokens = int(stop.sum()) + int((content & lower_known).sum()) \
-            + int(member(lemma_h[unlisted], _english_hashes(self.nlp)).sum())
+            + int(member(lemma_h[unlisted], self.lexemes.english).sum())
         topic_mask = content & (length > 2)
 
         # Misspelt key terms ("Kruschev", "destalinsation") are read as the term they are nearest
@@ -378,23 +382,18 @@ class RubricMatcher:
         return False
 
 
-def focus_terms(rubric: Rubric) -> dict[str, list[str]]:
+def focus_terms(rubric: Rubric, rubrics: dict[str, Rubric] | None = None) -> dict[str, list[str]]:
     """The focus terms of the rubric's own question ("own") and of each other question it names.
 
-    An other question may borrow another rubric's focus terms (`rubric = "q2"`); that rubric is
-    looked up among the project's rubrics, and its own terms are used when it cannot be found."""
+    An other question may borrow another rubric's focus terms (`rubric = "q2"`), looked up in
+    `rubrics` (the Engine's); its own terms are used when that rubric is not there."""
     out: dict[str, list[str]] = {}
     if rubric.focus is not None:
         out[OWN_FOCUS] = list(rubric.focus.terms)
     for oq in rubric.other_questions:
         terms = list(oq.terms)
         if oq.rubric:
-            from .rubric import load_rubric
-
-            try:
-                other = load_rubric(oq.rubric)
-            except (KeyError, ValueError):
-                other = None
+            other = (rubrics or {}).get(oq.rubric)
             if other is not None and other.focus is not None:
                 terms = list(other.focus.terms) + terms
         if terms:
@@ -413,9 +412,9 @@ class Speller:
 
     MIN_LEN = 5
 
-    def __init__(self, nlp, phrases):
+    def __init__(self, nlp, phrases, english):
         self.nlp = nlp
-        self.english = _english_hashes(nlp)
+        self.english = english
         lemma_of: dict[str, str] = {}
         for d in nlp.pipe(sorted(set(phrases))):
             for t in d:
@@ -486,7 +485,7 @@ class LexemeTable:
         import numpy as np
 
         self.vocab = nlp.vocab
-        self.english = _english_hashes(nlp)
+        self.english = english_hashes(nlp)
         # Sorted orth hashes and, row for row, their features: looking a whole essay up with one
         # np.searchsorted is cheaper than a dict lookup per token.
         # Kept as one (keys, table) pair so that a reader on another thread never sees the keys of
@@ -528,16 +527,6 @@ class LexemeTable:
             return keys, table
 
 
-_LEXEME_TABLES: dict[int, LexemeTable] = {}
-
-
-def _lexeme_table(nlp) -> LexemeTable:
-    t = _LEXEME_TABLES.get(id(nlp))
-    if t is None:
-        t = _LEXEME_TABLES[id(nlp)] = LexemeTable(nlp)
-    return t
-
-
 def member(values, sorted_array):
     """Elementwise membership in a sorted array (np.isin is far slower on 64-bit hashes)."""
     import numpy as np
@@ -548,24 +537,18 @@ def member(values, sorted_array):
     return sorted_array[pos] == values
 
 
-_ENGLISH_HASHES: dict[int, object] = {}
-
-
-def _english_hashes(nlp):
+def english_hashes(nlp):
     """The English word list as a sorted numpy array of string-store hashes (for member).
 
     Read from the list build_pipeline saved beside the pipeline; listed afresh for any other one.
+    Worked out once per LexemeTable, which the Engine owns.
     """
-    h = _ENGLISH_HASHES.get(id(nlp))
-    if h is None:
-        import numpy as np
-        from spacy.strings import hash_string
+    import numpy as np
+    from spacy.strings import hash_string
 
-
-        saved = PIPELINE_DIR / ENGLISH_WORDS_FILE
-        if getattr(nlp, "_path", None) == PIPELINE_DIR and saved.is_file():
-            words = saved.read_text(encoding="utf-8").split()
-        else:
-            words = english_word_list(nlp)
-        h = _ENGLISH_HASHES[id(nlp)] = np.array(sorted({hash_string(w) for w in words}), dtype="uint64")
-    return h
+    saved = PIPELINE_DIR / ENGLISH_WORDS_FILE
+    if getattr(nlp, "_path", None) == PIPELINE_DIR and saved.is_file():
+        words = saved.read_text(encoding="utf-8").split()
+    else:
+        words = english_word_list(nlp)
+    return np.array(sorted({hash_string(w) for w in words}), dtype="uint64")

@@ -128,6 +128,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
     verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
     other = _other_question(rubric, focus)
+    if other is None and not _names_outcome(rubric, analysis, intro, concl):
+        other = _closest_other(rubric, focus)
     order_feats = _order_features(analysis, real, content_sets, thesis, verdict)
     density = _term_density(analysis, real)
     stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
@@ -231,6 +233,26 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
     # writer's verdict: its counter-arguments do not count as claims of a conclusion.
     claims = sum(1 for s in concl if is_claim(s, focus) and not s.has("counter"))
     return dated <= 0.5 and (claims >= 2 or (len(factors) >= 3 and claims >= 1))
+
+
+ANOTHER_QUESTION = OtherQuestion(id="other", question="another question than the one set",
+                                  terms=["-", "-", "-", "-", "-"])
+
+
+def _names_outcome(rubric: Rubric, analysis: Analysis, intro: list[Sentence], concl: list[Sentence]) -> bool:
+    """Whether an essay with an introduction and a conclusion names the outcome the question asks
+    about ([focus] outcome: his fall, the USSR transformed) in either. An essay that never does,
+    at either end, is answering something else ("how did he emerge as leader by 1956?")."""
+    if rubric.focus is None or not rubric.focus.outcome or len(analysis.paragraphs) < 3 or not intro or not concl:
+        return True
+    return any(s.has("outcome") for s in (*intro, *concl))
+
+
+def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQuestion:
+    """The other question whose terms the essay uses most, or 'another question' when it uses none."""
+    counts = {oq.id: sum(1 for keys in focus.values() if oq.id in keys) for oq in rubric.other_questions}
+    best = max(rubric.other_questions, key=lambda oq: counts[oq.id], default=None)
+    return best if best is not None and counts[best.id] > 0 else ANOTHER_QUESTION
 
 
 def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQuestion | None:

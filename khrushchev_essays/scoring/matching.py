@@ -212,6 +212,8 @@ class RubricMatcher:
             groups.setdefault((kind, kind), set()).update(*(variants(p) for p in getattr(rubric.markers, kind)))
         for key, terms in focus_terms(rubric, rubrics).items():
             groups.setdefault(("focus", key), set()).update(*(variants(p) for p in terms))
+        if rubric.focus is not None and rubric.focus.outcome:
+            groups[("outcome", OWN_FOCUS)] = set().union(*(variants(p) for p in rubric.focus.outcome))
         for (kind, key), phrases in groups.items():
             if not phrases:
                 continue

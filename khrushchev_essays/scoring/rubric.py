@@ -227,6 +227,9 @@ class Focus(_Strict):
     a conclusion take the same line."""
 
     terms: list[Phrase] = Field(min_length=5)
+    # The outcome the question asks about (q2: his fall; q1: transformation): an answer to this
+    # question names it in its introduction or its conclusion. Empty: not checked.
+    outcome: list[Phrase] = Field(default_factory=list)
     yes: list[Phrase] = Field(default_factory=lambda: ["transform", "fundamental", "great extent", "large extent",
                                                         "genuine", "most significant", "most important",
                                                         "main reason", "decisive"])

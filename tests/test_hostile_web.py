@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, add_teacher, free_port, make_app, read_fixture, sign_in
+from conftest import ROOT, add_class, add_teacher, free_port, make_app, read_fixture, sign_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -296,16 +296,18 @@ def test_every_entry_point_keeps_the_instance_folder_private_under_a_loose_umask
 
 # --- 11 and 1 and 9 through the upload page --------------------------------------------------------------
 
-def _upload(client, files):
-    data = {"question": "auto", "class_code": "", "files": [(io.BytesIO(body), name) for name, body in files]}
+def _upload(client, files, class_code):
+    # Uploads go into one of the teacher's classes (issue 12): the code of a class made with add_class.
+    data = {"question": "auto", "class_code": class_code, "files": [(io.BytesIO(body), name) for name, body in files]}
     return client.post("/teacher/upload", data=data, content_type="multipart/form-data")
 
 
 def test_upload_names_keep_their_extension_and_lose_bidi_and_control_characters(app, teacher_client):
     essay = read_fixture("q1_medium.txt").encode()
     long_name = "Anna Petrova " + "very long title " * 10 + ".txt"
-    html = _upload(teacher_client, [(long_name, essay), ("essay\u202etxt.md", essay), ("tab\there.txt", essay)]
-                   ).get_data(as_text=True)
+    code = add_class(app)
+    html = _upload(teacher_client, [(long_name, essay), ("essay\u202etxt.md", essay), ("tab\there.txt", essay)],
+                   code).get_data(as_text=True)
     assert "3 of 3 essays marked and stored" in html
     assert "\u202e" not in html and "tab\there" not in html
     with app.app_context():
@@ -332,7 +334,9 @@ def test_an_uploaded_docx_bomb_and_a_header_only_csv_are_error_rows(app, teacher
         for info in source.infolist():
             out.writestr(info, source.read(info.filename))
         out.writestr("word/media/image1.png", bytes(64 * 1024 * 1024))  # 64 MB of zeros, ~64 KB packed
-    html = _upload(teacher_client, [("bomb.docx", bomb.getvalue()), ("good.docx", plain.getvalue())]).get_data(as_text=True)
+    code = add_class(app)
+    html = _upload(teacher_client, [("bomb.docx", bomb.getvalue()), ("good.docx", plain.getvalue())], code
+                   ).get_data(as_text=True)
     assert "1 of 2 essays marked and stored" in html and "unpacks to more than" in html
-    html = _upload(teacher_client, [("class.csv", b"student,essay\r\n")]).get_data(as_text=True)
+    html = _upload(teacher_client, [("class.csv", b"student,essay\r\n")], code).get_data(as_text=True)
     assert "header row but no essays" in html and "0 of 0" not in html

@@ -27,7 +27,7 @@ from conftest import ROOT, add_class, add_teacher, free_port, make_app, read_fix
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khrushchev_essays.storage import LoginAttempt, Submission, db, save_submission
+from khrushchev_essays.storage import LoginAttempt, SchoolClass, Submission, db, save_submission
 from khrushchev_essays.storage.accounts import MAX_FAILURES_PER_ACCOUNT
 from khrushchev_essays.web.teacher.upload import LARGE_BODY_ENDPOINTS
 
@@ -272,6 +272,11 @@ def test_every_entry_point_keeps_the_instance_folder_private_under_a_loose_umask
     assert graded.returncode == 0, graded.stderr
     _private(tmp_path / "graded")
 
+    # Issue 12's commands open the database the same way (cron runs purge, perhaps as the first thing).
+    purged = _run(["purge", "--dry-run"], tmp_path / "purged")
+    assert purged.returncode == 0, purged.stderr
+    _private(tmp_path / "purged")
+
     port = free_port()
     served = tmp_path / "served"
     log = open(tmp_path / "serve.log", "w")
@@ -320,6 +325,21 @@ def test_the_essay_form_refuses_a_name_with_a_tab_newline_or_bidi_override(clien
     for name in ("Anna\tPetrova", "Anna\nPetrova", "Anna\u202eavortep"):
         resp = client.post("/questions/q1", data={"student_name": name, "text": read_fixture("q1_medium.txt")})
         assert resp.status_code == 422 and "characters that cannot be stored" in resp.get_data(as_text=True)
+
+
+def test_class_names_and_a_named_student_lose_control_and_bidi_characters(app, teacher_client):
+    # Issue 12's class names and student requests are names too: cleaned like every other name.
+    resp = teacher_client.post("/teacher/classes", data={"name": "12C\u202e Histo\x00ry\t"})
+    assert resp.status_code == 303
+    with app.app_context():
+        klass = db.session.query(SchoolClass).one()
+        class_id, code = klass.id, klass.join_code
+    assert klass.name == "12C History"
+    resp = app.test_client().post("/questions/q1", data={"student_name": "Vera Petrova", "class_code": code,
+                                                         "text": read_fixture("q1_medium.txt")})
+    assert resp.status_code == 303
+    resp = teacher_client.get(f"/teacher/classes/{class_id}/student-data.json?student=Vera%00%E2%80%AE%20Petrova")
+    assert resp.status_code == 200 and json.loads(resp.get_data(as_text=True))["count"] == 1
 
 
 def test_an_uploaded_docx_bomb_and_a_header_only_csv_are_error_rows(app, teacher_client):

@@ -205,6 +205,40 @@ def test_a_session_cookie_copied_before_sign_out_no_longer_opens_teacher_pages(a
     assert teacher_client.get("/teacher/").status_code == 200
 
 
+def test_sign_out_and_deactivation_both_end_every_session_of_the_account(app, teacher_client):
+    """Issue 11's sign-out and issue 12's deactivation rotate the same session token: neither
+    undoes the other, and no cookie from before either one comes back to life."""
+    other = "b@school.example"
+    b_id = add_teacher(app, email=other)
+    laptop, phone = app.test_client(), app.test_client()
+    for device in (laptop, phone):
+        assert sign_in(device, other).status_code == 303
+    before_deactivation = phone.get_cookie("session").value
+    # Signing out on one device ends the other's session too (and the admin's own stays open).
+    assert laptop.post("/teacher/logout").status_code == 303
+    assert phone.get("/teacher/").status_code == 303
+    assert teacher_client.get("/admin/").status_code == 200
+
+    assert sign_in(phone, other).status_code == 303
+    signed_in_again = phone.get_cookie("session").value
+    assert teacher_client.post(f"/admin/teachers/{b_id}/active", data={"active": "0"}).status_code == 303
+    assert phone.get("/teacher/").status_code == 303
+    assert sign_in(app.test_client(), other).status_code == 401
+    assert teacher_client.post(f"/admin/teachers/{b_id}/active", data={"active": "1"}).status_code == 303
+    for copied in (before_deactivation, signed_in_again):  # reactivated: old cookies stay dead
+        replay = app.test_client()
+        replay.set_cookie("session", copied)
+        assert replay.get("/teacher/").status_code == 303
+    assert sign_in(phone, other).status_code == 303 and phone.get("/teacher/").status_code == 200
+    # The admin signing out ends only the admin's sessions.
+    admin_cookie = teacher_client.get_cookie("session").value
+    assert teacher_client.post("/teacher/logout").status_code == 303
+    replay = app.test_client()
+    replay.set_cookie("session", admin_cookie)
+    assert replay.get("/admin/").status_code == 303
+    assert phone.get("/teacher/").status_code == 200
+
+
 # --- 4. the sign-in throttle under concurrent requests through a real server ----------------------------
 
 def test_concurrent_wrong_passwords_get_exactly_the_allowed_tries(live_server):

@@ -105,7 +105,8 @@ def private_folder(path: str) -> None:
     """Create the instance folder readable by its owner only (0700), or tighten one we own.
 
     It holds the database (students' names, essays, password hashes) and the secret key; every
-    entry point (serve, create-teacher, grade --store, train --from-db) comes through here.
+    entry point (serve, create-teacher, teachers, classes, purge, grade --store, train --from-db)
+    comes through here (create_app).
     """
     os.makedirs(path, mode=0o700, exist_ok=True)
     info = os.stat(path)

@@ -377,6 +377,13 @@ def test_a_teacher_without_a_class_is_told_how_to_make_one(tmp_path):
 
 
 def test_the_class_column_sorts_by_the_name_it_shows(school):
+    # Unreviewed needs_review essays come first whatever the sort (queries.ordered), and which
+    # fixtures the engine flags changes with the engine: reviewed, every row is in the sort's order.
+    with school.app.app_context():
+        head = db.session.get(Teacher, school.ids["head"])
+        for sub in db.session.query(Submission).filter(~Submission.review.has()).all():
+            if "needs_review" in sub.flags:
+                save_review(sub, head, mark=sub.mark, level=sub.level, criteria={}, comment="")
     html = school.client("head").get("/teacher/?sort=class&order=asc").get_data(as_text=True)
     shown = re.findall(r'</th>\s*<td>([^<]*)</td>', html)
     assert shown == sorted(shown, key=lambda c: (c == "–", c.lower()))

@@ -23,11 +23,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, add_teacher, free_port, make_app, read_fixture, sign_in
+from conftest import ROOT, add_class, add_teacher, free_port, make_app, read_fixture, sign_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khrushchev_essays.storage import LoginAttempt, Submission, db, save_submission
+from khrushchev_essays.storage import LoginAttempt, SchoolClass, Submission, db, save_submission
 from khrushchev_essays.storage.accounts import MAX_FAILURES_PER_ACCOUNT
 from khrushchev_essays.web.teacher.upload import LARGE_BODY_ENDPOINTS
 
@@ -205,6 +205,40 @@ def test_a_session_cookie_copied_before_sign_out_no_longer_opens_teacher_pages(a
     assert teacher_client.get("/teacher/").status_code == 200
 
 
+def test_sign_out_and_deactivation_both_end_every_session_of_the_account(app, teacher_client):
+    """Issue 11's sign-out and issue 12's deactivation rotate the same session token: neither
+    undoes the other, and no cookie from before either one comes back to life."""
+    other = "b@school.example"
+    b_id = add_teacher(app, email=other)
+    laptop, phone = app.test_client(), app.test_client()
+    for device in (laptop, phone):
+        assert sign_in(device, other).status_code == 303
+    before_deactivation = phone.get_cookie("session").value
+    # Signing out on one device ends the other's session too (and the admin's own stays open).
+    assert laptop.post("/teacher/logout").status_code == 303
+    assert phone.get("/teacher/").status_code == 303
+    assert teacher_client.get("/admin/").status_code == 200
+
+    assert sign_in(phone, other).status_code == 303
+    signed_in_again = phone.get_cookie("session").value
+    assert teacher_client.post(f"/admin/teachers/{b_id}/active", data={"active": "0"}).status_code == 303
+    assert phone.get("/teacher/").status_code == 303
+    assert sign_in(app.test_client(), other).status_code == 401
+    assert teacher_client.post(f"/admin/teachers/{b_id}/active", data={"active": "1"}).status_code == 303
+    for copied in (before_deactivation, signed_in_again):  # reactivated: old cookies stay dead
+        replay = app.test_client()
+        replay.set_cookie("session", copied)
+        assert replay.get("/teacher/").status_code == 303
+    assert sign_in(phone, other).status_code == 303 and phone.get("/teacher/").status_code == 200
+    # The admin signing out ends only the admin's sessions.
+    admin_cookie = teacher_client.get_cookie("session").value
+    assert teacher_client.post("/teacher/logout").status_code == 303
+    replay = app.test_client()
+    replay.set_cookie("session", admin_cookie)
+    assert replay.get("/admin/").status_code == 303
+    assert phone.get("/teacher/").status_code == 200
+
+
 # --- 4. the sign-in throttle under concurrent requests through a real server ----------------------------
 
 def test_concurrent_wrong_passwords_get_exactly_the_allowed_tries(live_server):
@@ -272,6 +306,11 @@ def test_every_entry_point_keeps_the_instance_folder_private_under_a_loose_umask
     assert graded.returncode == 0, graded.stderr
     _private(tmp_path / "graded")
 
+    # Issue 12's commands open the database the same way (cron runs purge, perhaps as the first thing).
+    purged = _run(["purge", "--dry-run"], tmp_path / "purged")
+    assert purged.returncode == 0, purged.stderr
+    _private(tmp_path / "purged")
+
     port = free_port()
     served = tmp_path / "served"
     log = open(tmp_path / "serve.log", "w")
@@ -296,16 +335,18 @@ def test_every_entry_point_keeps_the_instance_folder_private_under_a_loose_umask
 
 # --- 11 and 1 and 9 through the upload page --------------------------------------------------------------
 
-def _upload(client, files):
-    data = {"question": "auto", "class_code": "", "files": [(io.BytesIO(body), name) for name, body in files]}
+def _upload(client, files, class_code):
+    # Uploads go into one of the teacher's classes (issue 12): the code of a class made with add_class.
+    data = {"question": "auto", "class_code": class_code, "files": [(io.BytesIO(body), name) for name, body in files]}
     return client.post("/teacher/upload", data=data, content_type="multipart/form-data")
 
 
 def test_upload_names_keep_their_extension_and_lose_bidi_and_control_characters(app, teacher_client):
     essay = read_fixture("q1_medium.txt").encode()
     long_name = "Anna Petrova " + "very long title " * 10 + ".txt"
-    html = _upload(teacher_client, [(long_name, essay), ("essay\u202etxt.md", essay), ("tab\there.txt", essay)]
-                   ).get_data(as_text=True)
+    code = add_class(app)
+    html = _upload(teacher_client, [(long_name, essay), ("essay\u202etxt.md", essay), ("tab\there.txt", essay)],
+                   code).get_data(as_text=True)
     assert "3 of 3 essays marked and stored" in html
     assert "\u202e" not in html and "tab\there" not in html
     with app.app_context():
@@ -320,6 +361,21 @@ def test_the_essay_form_refuses_a_name_with_a_tab_newline_or_bidi_override(clien
         assert resp.status_code == 422 and "characters that cannot be stored" in resp.get_data(as_text=True)
 
 
+def test_class_names_and_a_named_student_lose_control_and_bidi_characters(app, teacher_client):
+    # Issue 12's class names and student requests are names too: cleaned like every other name.
+    resp = teacher_client.post("/teacher/classes", data={"name": "12C\u202e Histo\x00ry\t"})
+    assert resp.status_code == 303
+    with app.app_context():
+        klass = db.session.query(SchoolClass).one()
+        class_id, code = klass.id, klass.join_code
+    assert klass.name == "12C History"
+    resp = app.test_client().post("/questions/q1", data={"student_name": "Vera Petrova", "class_code": code,
+                                                         "text": read_fixture("q1_medium.txt")})
+    assert resp.status_code == 303
+    resp = teacher_client.get(f"/teacher/classes/{class_id}/student-data.json?student=Vera%00%E2%80%AE%20Petrova")
+    assert resp.status_code == 200 and json.loads(resp.get_data(as_text=True))["count"] == 1
+
+
 def test_an_uploaded_docx_bomb_and_a_header_only_csv_are_error_rows(app, teacher_client):
     import docx
 
@@ -332,7 +388,9 @@ def test_an_uploaded_docx_bomb_and_a_header_only_csv_are_error_rows(app, teacher
         for info in source.infolist():
             out.writestr(info, source.read(info.filename))
         out.writestr("word/media/image1.png", bytes(64 * 1024 * 1024))  # 64 MB of zeros, ~64 KB packed
-    html = _upload(teacher_client, [("bomb.docx", bomb.getvalue()), ("good.docx", plain.getvalue())]).get_data(as_text=True)
+    code = add_class(app)
+    html = _upload(teacher_client, [("bomb.docx", bomb.getvalue()), ("good.docx", plain.getvalue())], code
+                   ).get_data(as_text=True)
     assert "1 of 2 essays marked and stored" in html and "unpacks to more than" in html
-    html = _upload(teacher_client, [("class.csv", b"student,essay\r\n")]).get_data(as_text=True)
+    html = _upload(teacher_client, [("class.csv", b"student,essay\r\n")], code).get_data(as_text=True)
     assert "header row but no essays" in html and "0 of 0" not in html

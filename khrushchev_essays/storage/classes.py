@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..batch import clean_name
 from .db import UTCDateTime, db, utcnow
 from .models import Submission
 from .teachers import Teacher
@@ -81,7 +82,10 @@ def new_join_code() -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    # As every name the site stores (batch.clean_name): no control characters (a NUL would reach
+    # the query) and no bidi overrides or other invisible characters that make a name display as
+    # something else, spaces collapsed.
+    name = clean_name(name or "")
     if not name:
         raise ClassError("give the class a name")
     if len(name) > NAME_MAX:

@@ -13,6 +13,7 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ...batch import clean_name
 from ...storage.classes import ClassError, SchoolClass, create_class, regenerate_code, rename_class
 from ...storage.privacy import class_students, delete_student, delete_submission, student_submissions, subject_access
 from . import bp, current_scope
@@ -86,7 +87,8 @@ def new_code(class_id: int):
 
 
 def _student_arg() -> str:
-    name = " ".join((request.values.get("student") or "").split())[:STUDENT_MAX]
+    # Cleaned as stored names are (batch.clean_name): a control character never reaches a query.
+    name = clean_name(request.values.get("student") or "")[:STUDENT_MAX]
     if not name:
         abort(404, description="Say which student: their name as it appears on their essays.")
     return name

@@ -381,7 +381,7 @@ def capped(rubric: Rubric, predicted: float, report: ScoreReport) -> tuple[int, 
     no judgement...), so no model can lift an essay past them; not English stays at 0.
     """
     return mark_scheme.apply_mark_scheme(rubric, predicted, report.caps,
-                                         credited=any(c.mark > 0 for c in report.criteria),
+                                         credited=mark_scheme.credited(rubric, report.criteria),
                                          deducted=report.deductions, flags=report.flags)
 
 

@@ -132,6 +132,18 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         other = _closest_other(rubric, focus)
     order_feats = _order_features(analysis, real, content_sets, thesis, verdict)
     density = _term_density(analysis, real)
+    if other is not None:
+        # An answer to another question earns credit only for what bears on the question set:
+        # the paragraphs that speak to its key concept somewhere.
+        on_question = {s.paragraph for s in real if OWN_FOCUS in focus.get(s.index, ())}
+        for s in real:
+            if s.paragraph not in on_question:
+                s.excluded, s.real = "other_question", False
+        focus = {i: keys for i, keys in focus.items() if sents[i].real}
+        counts = {}
+        for keys in focus.values():
+            for k in keys:
+                counts[k] = counts.get(k, 0) + 1
     stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
     return Argument(repeats, tuple(incoherent), focus, counts, thesis, verdict, other, factor_sentences,
                     order_feats, (order or order_model()).predict(order_feats) if len(real) >= 8 else 0.0,
@@ -235,7 +247,8 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
     return dated <= 0.5 and (claims >= 2 or (len(factors) >= 3 and claims >= 1))
 
 
-ANOTHER_QUESTION = OtherQuestion(id="other", question="another question than the one set",
+ANOTHER_QUESTION = OtherQuestion(id="other", question="a question other than the one set (neither the introduction "
+                                  "nor the conclusion speaks to what it asks)",
                                   terms=["-", "-", "-", "-", "-"])
 
 

@@ -17,7 +17,7 @@ from .copying import Overlap, SourceIndex, copied_from
 from .feedback import write_feedback
 from .findings import Findings, find
 from .gaming import TopicModel, gaming_flags
-from .mark_scheme import apply_mark_scheme, confidence, deductions, order_credit
+from .mark_scheme import apply_mark_scheme, confidence, credited, deductions, order_credit
 from .matching import Analysis, LexemeTable, RubricMatcher, normalise
 from .nlp import get_nlp
 from .report import CriterionResult, FactorResult, ScoreReport, Span
@@ -213,7 +213,7 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
     flags, caps = gaming_flags(ctx, topic)
     deducted = deductions(rubric, len(findings.inaccuracies))
-    mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=any(c.mark > 0 for c in results),
+    mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=credited(rubric, results),
                                           deducted=deducted, flags=flags)
     report = ScoreReport(
         source=source, question=rubric.id, mark=mark, max_mark=rubric.max_mark, level=level,

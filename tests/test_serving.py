@@ -1,0 +1,253 @@
+"""`khrushchev-essays serve` as production runs it, on loopback: waitress for one process, gunicorn
+for several. Idle connections do not shut a fresh client out (issue 11), two workers share the
+rate limits through a real Redis server and accept each other's sessions, and ProxyFix trusts
+X-Forwarded-* only when told to."""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, database_url, free_port, make_app, read_fixture
+
+pytestmark = pytest.mark.slow
+
+ESSAY = read_fixture("q1_medium.txt")
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+IDLE_CONNECTIONS = 150
+
+
+@contextmanager
+def serving(tmp: Path, *args: str, **env: str):
+    """`khrushchev-essays serve ARGS` on a free port and a fresh database; yields its base URL."""
+    port = free_port()
+    db_url = database_url(tmp / "serve.sqlite")
+    full_env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "serving-test-secret", **env}
+    log_path = tmp / f"serve-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "khrushchev_essays.cli", "serve", "--port", str(port), *args],
+                                cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=2).read()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"the server did not start:\n{log_path.read_text()}")
+                    time.sleep(0.3)
+            yield url, db_url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def fresh_get(url: str, timeout: float = 20, headers: dict | None = None) -> tuple[int, dict, str]:
+    """One GET on a new connection: (status, headers, body)."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def score_api(base: str, headers: dict | None = None) -> tuple[int, dict]:
+    body = json.dumps({"question": "q1", "text": ESSAY}).encode()
+    req = urllib.request.Request(base + "/api/v1/score", data=body, method="POST",
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, dict(resp.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers)
+
+
+# --- idle connections (issue 11, finding 2) ---------------------------------------------------------
+
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["waitress", "gunicorn-2-workers"])
+def test_150_idle_connections_do_not_shut_out_a_fresh_client(tmp_path, workers):
+    with serving(tmp_path, "--workers", workers, "--threads", "4", KHRUSHCHEV_RATELIMIT_ENABLED="false") as (url, _):
+        port = int(url.rsplit(":", 1)[1])
+        with ExitStack() as held:
+            # Half the connections connected and say nothing; the rest made one request and sit kept-alive.
+            for _ in range(IDLE_CONNECTIONS // 2):
+                held.callback(socket.create_connection(("127.0.0.1", port), timeout=20).close)
+            for _ in range(IDLE_CONNECTIONS - IDLE_CONNECTIONS // 2):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                conn.request("GET", "/healthz")
+                resp = conn.getresponse()
+                assert resp.status == 200 and resp.read() == b"ok\n"
+                assert resp.getheader("Connection", "").lower() != "close"
+                held.callback(conn.close)
+            # A student arriving now gets the form and can send an essay (within the client's
+            # 20-second timeout: under the old limits they waited for the idle ones to time out).
+            status, _, html = fresh_get(url + "/questions/q1")
+            assert status == 200 and "csrf_token" in html
+            assert score_api(url)[0] == 200
+
+
+# --- several workers ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real Redis server (Debian's redis-server, see scripts/ensure-redis.sh) on a free loopback port."""
+    binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.access("/usr/bin/redis-server", os.X_OK) else None)
+    if binary is None:
+        pytest.skip("redis-server is not installed (run scripts/ensure-redis.sh as root, or apt-get install redis-server)")
+    import redis
+
+    port, tmp = free_port(), tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp), "--protected-mode", "yes"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.1)
+    yield url
+    client.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def served_by(access_log: Path, path: str) -> dict[str, int]:
+    """How many requests for `path` each worker (by pid) answered, from the access log."""
+    counts: dict[str, int] = {}
+    for line in access_log.read_text().splitlines():
+        m = re.search(r'"[A-Z]+ (\S+) HTTP/[\d.]+" \d+ .* pid=<?(\d+)>?', line)
+        if m and m.group(1).split("?")[0] == path:
+            counts[m.group(2)] = counts.get(m.group(2), 0) + 1
+    return counts
+
+
+def test_two_workers_share_one_rate_limit_through_redis(tmp_path, redis_url):
+    log = tmp_path / "access.log"
+    limit, sent = 10, 48
+    with serving(tmp_path, "--workers", "2", "--threads", "4", "--access-log", str(log),
+                 KHRUSHCHEV_RATELIMIT_STORAGE_URI=redis_url, KHRUSHCHEV_API_RATE_LIMIT=f"{limit} per minute",
+                 KHRUSHCHEV_PROXY_FIX_X_FOR="1", KHRUSHCHEV_PROXY_FIX_X_PROTO="1") as (url, _):
+        client = {"X-Forwarded-For": "203.0.113.7"}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda _: score_api(url, client), range(sent)))
+        statuses = [status for status, _ in results]
+        # Both workers answered, yet the limit held for the pair: with counts in each worker's
+        # memory, each would have let `limit` through.
+        workers = served_by(log, "/api/v1/score")
+        assert len(workers) == 2, f"one worker took every request, so the test shows nothing: {workers}"
+        assert statuses.count(200) == limit and statuses.count(429) == sent - limit
+        assert all(int(h["Retry-After"]) > 0 for s, h in results if s == 429)
+        # ProxyFix: another address behind the same proxy has its own allowance, and the proxy's
+        # https shows in the answer (HSTS is sent only on secure requests).
+        status, headers = score_api(url, {"X-Forwarded-For": "203.0.113.8", "X-Forwarded-Proto": "https"})
+        assert status == 200 and headers.get("Strict-Transport-Security") == "max-age=31536000"
+        assert "Strict-Transport-Security" not in fresh_get(url + "/", headers=client)[1]
+
+
+def test_two_workers_accept_each_others_sessions_and_csrf_tokens(tmp_path, redis_url):
+    log = tmp_path / "access.log"
+    with serving(tmp_path, "--workers", "2", "--threads", "4", "--access-log", str(log),
+                 KHRUSHCHEV_RATELIMIT_STORAGE_URI=redis_url) as (url, db_url):
+        subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", "create-teacher", TEACHER_EMAIL, "--password-stdin"],
+                       input=TEACHER_PASSWORD + "\n", text=True, cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "serving-test-secret"})
+
+        def signed_in_session() -> urllib.request.OpenerDirector:
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            form = opener.open(url + "/teacher/login", timeout=30).read().decode()
+            body = urllib.parse.urlencode({"csrf_token": CSRF.search(form).group(1), "email": TEACHER_EMAIL,
+                                           "password": TEACHER_PASSWORD}).encode()
+            page = opener.open(url + "/teacher/login", data=body, timeout=30)
+            assert page.url == url + "/teacher/" and "Submissions" in page.read().decode()
+            return opener
+
+        # Each request is a new connection, so the workers take turns at random; every sign-in
+        # (form from one worker, post to either) and every page after it must work on both.
+        openers = [signed_in_session() for _ in range(4)]
+        def dashboard(i: int) -> tuple[str, bool]:
+            with openers[i % 4].open(url + "/teacher/", timeout=30) as page:
+                return page.url, "Sign out" in page.read().decode()
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            pages = list(pool.map(dashboard, range(40)))
+        assert pages == [(url + "/teacher/", True)] * 40
+        assert len(served_by(log, "/teacher/")) == 2
+
+
+def test_several_workers_refuse_to_count_rate_limits_in_memory(tmp_path):
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path / "refuse.sqlite"), "SECRET_KEY": "k"}
+    env.pop("KHRUSHCHEV_RATELIMIT_STORAGE_URI", None)
+    result = subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", "serve", "--workers", "2", "--port",
+                             str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "set KHRUSHCHEV_RATELIMIT_STORAGE_URI to a shared store" in result.stderr
+
+
+# --- ProxyFix -------------------------------------------------------------------------------------------
+
+def test_forwarded_headers_are_ignored_unless_proxy_fix_is_configured(tmp_path):
+    ESSAY_JSON = {"question": "q1", "text": ESSAY}
+    plain = make_app(tmp_path / "plain.sqlite", API_RATE_LIMIT="1 per minute").test_client()
+    assert plain.post("/api/v1/score", json=ESSAY_JSON, headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
+    # Without ProxyFix the header is the client's own claim: changing it buys no new allowance.
+    again = plain.post("/api/v1/score", json=ESSAY_JSON, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert again.status_code == 429
+
+    proxied = make_app(tmp_path / "proxied.sqlite", API_RATE_LIMIT="1 per minute", PROXY_FIX_X_FOR=1,
+                       PROXY_FIX_X_PROTO=1).test_client()
+    behind = {"REMOTE_ADDR": "10.0.0.1"}  # the proxy
+    assert proxied.post("/api/v1/score", json=ESSAY_JSON, headers={"X-Forwarded-For": "198.51.100.1"},
+                        environ_base=behind).status_code == 200
+    assert proxied.post("/api/v1/score", json=ESSAY_JSON, headers={"X-Forwarded-For": "198.51.100.1"},
+                        environ_base=behind).status_code == 429
+    # One proxy trusted: only the address it added counts, not one the client put before it.
+    spoofed = proxied.post("/api/v1/score", json=ESSAY_JSON, environ_base=behind,
+                           headers={"X-Forwarded-For": "192.0.2.99, 198.51.100.1"})
+    assert spoofed.status_code == 429
+    other = proxied.post("/api/v1/score", json=ESSAY_JSON, environ_base=behind,
+                         headers={"X-Forwarded-For": "198.51.100.2", "X-Forwarded-Proto": "https"})
+    assert other.status_code == 200 and other.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_waitress_passes_forwarded_headers_to_proxy_fix(tmp_path):
+    with serving(tmp_path, KHRUSHCHEV_API_RATE_LIMIT="1 per minute", KHRUSHCHEV_PROXY_FIX_X_FOR="1",
+                 KHRUSHCHEV_PROXY_FIX_X_PROTO="1") as (url, _):
+        assert score_api(url, {"X-Forwarded-For": "198.51.100.1"})[0] == 200
+        assert score_api(url, {"X-Forwarded-For": "198.51.100.1"})[0] == 429
+        status, headers = score_api(url, {"X-Forwarded-For": "198.51.100.2", "X-Forwarded-Proto": "https"})
+        assert status == 200 and headers.get("Strict-Transport-Security") == "max-age=31536000"
+
+
+def test_healthz_is_plain_and_cheap(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200 and resp.get_data() == b"ok\n" and resp.mimetype == "text/plain"

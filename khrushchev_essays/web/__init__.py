@@ -8,7 +8,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from ..storage import configure_engine, db, restrict_sqlite_files
+from ..storage import configure_engine, db, json_dumps, restrict_sqlite_files
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
 
     request.init_app(app)  # before any route is added: it bounds the `int` converter
     _proxy_fix(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": json_dumps, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

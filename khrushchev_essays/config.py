@@ -46,6 +46,9 @@ SESSION_COOKIE_SECURE = False
 ESSAY_RATE_LIMIT = "120 per minute"
 API_RATE_LIMIT = "60 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
+# If the shared store (Redis) stops answering, count in this process's memory until it is back,
+# rather than answering every student with a 500.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
 
 # A teacher who leaves a school computer signed in is signed out after this long without a

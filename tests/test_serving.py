@@ -110,34 +110,41 @@ def test_150_idle_connections_do_not_shut_out_a_fresh_client(tmp_path, workers):
 
 # --- several workers ------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    """A real Redis server (Debian's redis-server, see scripts/ensure-redis.sh) on a free loopback port."""
+@contextmanager
+def redis_server(tmp: Path):
+    """A real Redis server (Debian's redis-server, see scripts/ensure-redis.sh) on a free loopback
+    port, nothing saved to disk; yields (its URL, its process)."""
     binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.access("/usr/bin/redis-server", os.X_OK) else None)
     if binary is None:
         pytest.skip("redis-server is not installed (run scripts/ensure-redis.sh as root, or apt-get install redis-server)")
     import redis
 
-    port, tmp = free_port(), tmp_path_factory.mktemp("redis")
+    port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp), "--protected-mode", "yes"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                             "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.1)
-    yield url
-    client.close()
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.1)
+        yield url, proc
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    with redis_server(tmp_path_factory.mktemp("redis")) as (url, _):
+        yield url
 
 
 def served_by(access_log: Path, path: str) -> dict[str, int]:
@@ -211,6 +218,31 @@ def test_several_workers_refuse_to_count_rate_limits_in_memory(tmp_path):
                              str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "set KHRUSHCHEV_RATELIMIT_STORAGE_URI to a shared store" in result.stderr
+
+
+def test_two_apps_on_one_redis_count_together_and_survive_it_going_away(tmp_path):
+    """Two app instances (as two worker processes hold) on one store; then the store stops."""
+    with redis_server(tmp_path) as (url, proc):
+        apps = [make_app(tmp_path / f"{name}.sqlite", RATELIMIT_STORAGE_URI=url, API_RATE_LIMIT="2 per minute")
+                for name in ("a", "b")]
+        one, two = (app.test_client() for app in apps)
+        body = {"question": "q1", "text": ESSAY}
+        assert [one.post("/api/v1/score", json=body).status_code for _ in range(2)] == [200, 200]
+        assert two.post("/api/v1/score", json=body).status_code == 429  # the other app's requests counted
+        proc.terminate()
+        proc.wait(timeout=10)
+        # Redis gone: marking goes on, each process counting in its own memory until the store is back.
+        fresh = make_app(tmp_path / "c.sqlite", RATELIMIT_STORAGE_URI=url, API_RATE_LIMIT="2 per minute").test_client()
+        assert [fresh.post("/api/v1/score", json=body).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_the_warm_up_essays_go_through_the_whole_engine(rubrics):
+    from khrushchev_essays.scoring import score
+    from khrushchev_essays.web.server import warm_up_text
+
+    for qid, rubric in rubrics.items():
+        report = score(warm_up_text(rubric), qid)
+        assert report.status == "scored" and report.word_count > 250, qid
 
 
 # --- ProxyFix -------------------------------------------------------------------------------------------

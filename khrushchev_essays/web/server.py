@@ -55,7 +55,7 @@ def prepare_app(workers: int = 1):
     from flask_migrate import upgrade
 
     from .. import create_app
-    from ..scoring import get_nlp
+    from ..scoring import get_nlp, score
     from ..storage import db, restrict_sqlite_files
     from .views import rubrics
 
@@ -69,12 +69,25 @@ def prepare_app(workers: int = 1):
     with app.app_context():
         upgrade()
         restrict_sqlite_files(db.engine)
-        # Read the rubrics and load spaCy now, so the first student does not wait for them.
-        rubrics()
+        # Read the rubrics, load spaCy and mark one essay a question now (building what the engine
+        # builds at its first score), so the first student does not wait, and forked workers share it.
         get_nlp()
+        for qid, rubric in rubrics().items():
+            score(warm_up_text(rubric), qid)
         # Forked workers must not share the migration's connections: each opens its own.
         db.engine.dispose()
     return app
+
+
+def warm_up_text(rubric) -> str:
+    """A made-up essay of a few hundred words on the rubric's own factors (never stored or shown)."""
+    paragraphs = [f"{rubric.question} This essay argues that {rubric.factors[0].name.lower()} mattered most."]
+    for factor in rubric.factors:
+        paragraphs.append(f"{factor.name} was important because it changed how the USSR was governed. However, "
+                          f"historians disagree about how far it mattered, which suggests that its effect was limited. "
+                          f"For example, in 1956 and again in 1961 the results were mixed.")
+    paragraphs.append("In conclusion, the changes were significant but they did not transform the USSR by 1964.")
+    return "\n\n".join(paragraphs)
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000, threads: int = 8, workers: int = 1,

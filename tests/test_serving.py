@@ -245,6 +245,40 @@ def test_the_warm_up_essays_go_through_the_whole_engine(rubrics):
         assert report.status == "scored" and report.word_count > 250, qid
 
 
+def referer_a_browser_sends(policy: str, page_url: str, target_url: str) -> str | None:
+    """The Referer a browser puts on a request from `page_url` to `target_url` under `policy` (the cases used here)."""
+    same_origin = urllib.parse.urlsplit(page_url)[:2] == urllib.parse.urlsplit(target_url)[:2]
+    if policy == "no-referrer" or (policy == "same-origin" and not same_origin):
+        return None
+    if policy == "same-origin":
+        return page_url
+    raise AssertionError(f"referrer policy {policy!r} is not modelled here")
+
+
+def test_behind_an_https_proxy_essays_and_sign_ins_go_through(tmp_path):
+    """Flask-WTF refuses a form post over HTTPS without a Referer from this site, so the pages'
+    own Referrer-Policy decides whether any essay or sign-in gets through behind an HTTPS proxy."""
+    app = make_app(tmp_path / "https.sqlite", WTF_CSRF_ENABLED=True, PROXY_FIX_X_PROTO=1, PROXY_FIX_X_HOST=1)
+    from conftest import add_teacher
+
+    add_teacher(app)
+    client = app.test_client()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "essays.school.example"}
+    for form_url, data, expected in (
+        ("https://essays.school.example/questions/q1", {"text": ESSAY}, 303),
+        ("https://essays.school.example/teacher/login", {"email": TEACHER_EMAIL, "password": TEACHER_PASSWORD}, 303),
+    ):
+        page = client.get(urllib.parse.urlsplit(form_url).path, headers=https)
+        assert page.status_code == 200 and page.headers["Strict-Transport-Security"]
+        token = CSRF.search(page.get_data(as_text=True)).group(1)
+        referer = referer_a_browser_sends(page.headers["Referrer-Policy"], form_url, form_url)
+        resp = client.post(urllib.parse.urlsplit(form_url).path, data={"csrf_token": token, **data},
+                           headers={**https, **({"Referer": referer} if referer else {})})
+        assert resp.status_code == expected, (form_url, resp.get_data(as_text=True)[:2000])
+    # And the feedback page's address (its token) is never sent to another site.
+    assert referer_a_browser_sends(page.headers["Referrer-Policy"], form_url, "https://elsewhere.example/") is None
+
+
 # --- ProxyFix -------------------------------------------------------------------------------------------
 
 def test_forwarded_headers_are_ignored_unless_proxy_fix_is_configured(tmp_path):

@@ -3,10 +3,11 @@
     make bench-web                      # 6 s a cell: 1, 8, 32 clients x 3 routes x 1, 2 workers
     make bench-web ARGS="--quick"       # 2 s a cell
     .venv/bin/python benchmarks/bench_web.py --workers 2 --clients 8 --seconds 10
+    bash scripts/with-postgres.sh sh -c '.venv/bin/python benchmarks/bench_web.py --database "$KHRUSHCHEV_TEST_DATABASE_URL"'
 
 For each number of workers it starts `khrushchev-essays serve` (waitress for one, gunicorn for
-more) on a free 127.0.0.1 port and a throwaway SQLite database (or $DATABASE_URL), with rate
-limits off, then drives three routes in turn at each number of concurrent clients:
+more) on a free 127.0.0.1 port and a throwaway SQLite database (or --database URL, e.g. the
+throwaway PostgreSQL cluster of scripts/with-postgres.sh), with rate limits off, then drives three routes in turn at each number of concurrent clients:
 
 - `healthz`: GET /healthz, which does nothing; the floor of server, HTTP and client overhead.
 - `api`: POST /api/v1/score with an essay of about 1,160 words (scored, nothing stored).
@@ -65,10 +66,10 @@ def free_port() -> int:
 class Server:
     """`khrushchev-essays serve --workers N` in its own process group, stopped on exit."""
 
-    def __init__(self, workers: int, threads: int, tmp: Path):
+    def __init__(self, workers: int, threads: int, tmp: Path, database: str | None):
         self.port = free_port()
-        env = {**os.environ, "SECRET_KEY": "bench-web-secret", "KHRUSHCHEV_RATELIMIT_ENABLED": "false"}
-        env.setdefault("DATABASE_URL", f"sqlite:///{tmp / f'bench-{workers}.sqlite'}")
+        env = {**os.environ, "SECRET_KEY": "bench-web-secret", "KHRUSHCHEV_RATELIMIT_ENABLED": "false",
+               "DATABASE_URL": database or f"sqlite:///{tmp / f'bench-{workers}.sqlite'}"}
         self.log = open(tmp / f"serve-{workers}.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "khrushchev_essays.cli", "serve", "--port", str(self.port),
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=6.0, help="how long each cell runs (at most)")
     ap.add_argument("--max-requests", type=int, default=5000, help="requests per cell (at most)")
     ap.add_argument("--quick", action="store_true", help="2 s a cell")
+    ap.add_argument("--database", default=None, help="database URL (default: a throwaway SQLite file per run)")
     args = ap.parse_args(argv)
     if args.quick:
         args.seconds = 2.0
@@ -240,11 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     bodies = {"healthz": b"", "api": json.dumps({"question": "q1", "text": text}).encode(),
               "form": text.encode()}
     print(f"essay: {len(text.split())} words; {args.seconds:g} s or {args.max_requests} requests a cell; "
-          f"{args.threads} threads a worker; {os.cpu_count()} CPUs; 127.0.0.1 only", flush=True)
+          f"{args.threads} threads a worker; {os.cpu_count()} CPUs; 127.0.0.1 only; "
+          f"{(args.database or 'sqlite').split(':', 1)[0]}", flush=True)
     header = f"{'workers':>7} {'route':<8} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors"
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         for workers in args.workers:
-            server = Server(workers, args.threads, Path(tmp))
+            server = Server(workers, args.threads, Path(tmp), args.database)
             try:
                 print(f"\n{header}", flush=True)
                 for route in args.routes:

@@ -211,6 +211,24 @@ def test_two_workers_accept_each_others_sessions_and_csrf_tokens(tmp_path, redis
         assert len(served_by(log, "/teacher/")) == 2
 
 
+def test_forty_essays_at_once_across_two_workers_are_each_stored_once(tmp_path):
+    """Exactly-once storage when two processes write to the database at the same time."""
+    from conftest import query
+    from test_live import submit_like_a_browser
+
+    with serving(tmp_path, "--workers", "2", "--threads", "4", "--access-log", str(tmp_path / "access.log"),
+                 KHRUSHCHEV_RATELIMIT_ENABLED="false") as (url, db_url):
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            results = list(pool.map(lambda n: submit_like_a_browser(url, n), range(40)))
+        assert [status for status, _ in results] == [303] * 40
+        assert len(served_by(tmp_path / "access.log", "/questions/q1")) == 2
+    tokens = {location.rsplit("/", 1)[-1] for _, location in results}
+    rows = query(db_url, "SELECT token, student_name, text FROM submissions WHERE class_code = 'LOAD50'")
+    assert len(rows) == 40 and {r[0] for r in rows} == tokens
+    for _, name, text in rows:
+        assert text.endswith(f"essay number {name.split()[-1]} of the load test.")
+
+
 def test_several_workers_refuse_to_count_rate_limits_in_memory(tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url(tmp_path / "refuse.sqlite"), "SECRET_KEY": "k"}
     env.pop("KHRUSHCHEV_RATELIMIT_STORAGE_URI", None)

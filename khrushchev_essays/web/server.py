@@ -14,8 +14,9 @@ and idle connections are closed soon.
 
 Two workers share nothing in memory, so nothing that must agree between them lives there:
 sessions are signed cookies under one SECRET_KEY (generated once into the instance folder by the
-master, before the fork), teacher sign-outs and the sign-in throttle are database rows, the
-retraining lock is a file lock and a retrained calibrator is noticed by its file's mtime. Only the
+master, before the fork) and a teacher's is checked against a token in the database, the sign-in
+throttle is database rows, the retraining lock is a file lock, and a retrained calibrator or a
+newly registered source is noticed by its file's mtime. Only the
 rate-limit counts would live in each worker's memory, so several workers refuse to start unless
 `RATELIMIT_STORAGE_URI` names a shared store (Redis) or rate limiting is turned off.
 """

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ON_POSTGRES, ROOT, database_url, make_app, read_fixture, sqlite_only
+from conftest import ON_POSTGRES, ROOT, database_url, read_fixture, sqlite_only
 from markupsafe import Markup
 
 from khrushchev_essays import config

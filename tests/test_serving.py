@@ -108,6 +108,24 @@ def test_150_idle_connections_do_not_shut_out_a_fresh_client(tmp_path, workers):
             assert score_api(url)[0] == 200
 
 
+@pytest.mark.parametrize(("soft", "hard", "limit"), [(256, 20000, 1000), (256, 512, 440)])
+def test_waitress_raises_the_descriptor_limit_to_fit_its_connections(soft, hard, limit):
+    """In a process of its own, started with a low descriptor limit (as some systems start services)."""
+    code = ("import resource\n"
+            f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))\n"
+            "from khrushchev_essays.web.server import waitress_settings\n"
+            "s = waitress_settings(8)\n"
+            "print(s['connection_limit'], resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n")
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] not in (resource.RLIM_INFINITY,) and \
+            resource.getrlimit(resource.RLIMIT_NOFILE)[1] < hard:
+        pytest.skip(f"this machine's hard descriptor limit is under {hard}")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    connections, opened = map(int, out.split())
+    assert connections == limit and opened == min(hard, 1000 + 8 + 64)
+
+
 # --- several workers ------------------------------------------------------------------------------------
 
 @contextmanager

@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import sys
 from typing import Any
+
+try:
+    import resource  # POSIX only: the descriptor limit is raised where there is one to raise
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
 
 # --- waitress (one process) ---------------------------------------------------------------------
 CONNECTION_LIMIT = 1000  # open connections at once, idle ones included (waitress's default: 100)
@@ -121,9 +125,9 @@ def waitress_settings(threads: int, behind_proxy: bool = False) -> dict[str, Any
     PROXY_FIX_* setting) they are left for the app's ProxyFix, which trusts only as many as set.
     """
     limit = CONNECTION_LIMIT
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE) if resource else (-1, -1)
     wanted = limit + threads + 64  # the listener, the database, log files, spaCy's data
-    if soft != resource.RLIM_INFINITY and soft < wanted:
+    if resource and soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
         limit = min(limit, raised - threads - 64)

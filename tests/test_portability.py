@@ -1,6 +1,7 @@
 """What differs between SQLite and PostgreSQL, held the same on both (`make test` runs these on
 SQLite, `make test-postgres` on PostgreSQL): NUL characters, which PostgreSQL cannot store or even
-compare with, and ids beyond a 32-bit INTEGER column, which it refuses to compare with."""
+compare with, ids beyond a 32-bit INTEGER column, which it refuses to compare with, and case in
+searches, which SQLite folded for ASCII letters only."""
 
 from __future__ import annotations
 
@@ -54,3 +55,12 @@ def test_ids_no_row_can_have_are_404s(teacher_client, app, scored_fixture):
         assert teacher_client.post(f"/teacher/submissions/{sid}/revert/{big}").status_code == 404
     with app.app_context():
         assert db.session.query(Submission).count() == 1 and db.session.query(ReviewChange).count() == 0
+
+
+def test_search_ignores_case_in_every_script(teacher_client, app, scored_fixture):
+    olga = store(app, scored_fixture, "q1_medium.txt", student_name="Ольга Иванова")
+    emile = store(app, scored_fixture, "q2_medium.txt", student_name="Émile Ärger")
+    for term, expected in (("ольга", {olga}), ("ИВАНОВА", {olga}), ("émile", {emile}), ("ÄRGER", {emile}), ("zzz", set())):
+        html = teacher_client.get("/teacher/", query_string={"search": term}).get_data(as_text=True)
+        found = {sid for sid in (olga, emile) if f"/teacher/submissions/{sid}\"" in html}
+        assert found == expected, term

@@ -5,8 +5,9 @@ NUL_REPLACEMENT), and ids beyond what an INTEGER column holds name no row (MAX_I
 
 SQLite is the embedded default, so every connection gets the pragmas that make it safe for a
 multi-threaded server: WAL (readers do not block the writer), a busy timeout (writers queue up
-instead of failing with "database is locked") and enforced foreign keys (SQLite ignores them
-unless told). PostgreSQL needs none of this.
+instead of failing with "database is locked"), enforced foreign keys (SQLite ignores them
+unless told) and a lower() that folds every script's case, as PostgreSQL's does. PostgreSQL
+needs none of this.
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+        # SQLite's lower() (and so ILIKE, which SQLAlchemy writes as lower() LIKE lower()) folds
+        # ASCII only: a search for "ольга" missed "Ольга" here but not on PostgreSQL. Python's
+        # str.lower folds every script, as PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def restrict_sqlite_files(engine: Engine) -> None:

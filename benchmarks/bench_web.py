@@ -153,7 +153,7 @@ class Client:
             if status != 200 or token is None:
                 raise RuntimeError(f"the essay form did not load ({status})")
             self.body = urllib.parse.urlencode({"csrf_token": token.group(1), "text": body.decode(),
-                                                "student_name": "Bench Mark", "class_code": "BENCH"}).encode()
+                                                "student_name": "Bench Mark"}).encode()
 
     def send(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int, list, bytes]:
         if self.conn is None:

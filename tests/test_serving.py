@@ -231,17 +231,18 @@ def test_two_workers_accept_each_others_sessions_and_csrf_tokens(tmp_path, redis
 
 def test_forty_essays_at_once_across_two_workers_are_each_stored_once(tmp_path):
     """Exactly-once storage when two processes write to the database at the same time."""
-    from conftest import query
+    from conftest import cli_class, query
     from test_live import submit_like_a_browser
 
     with serving(tmp_path, "--workers", "2", "--threads", "4", "--access-log", str(tmp_path / "access.log"),
                  KHRUSHCHEV_RATELIMIT_ENABLED="false") as (url, db_url):
+        code = cli_class(tmp_path / "serve.sqlite", "Load test")  # the server's database (see serving)
         with ThreadPoolExecutor(max_workers=20) as pool:
-            results = list(pool.map(lambda n: submit_like_a_browser(url, n), range(40)))
+            results = list(pool.map(lambda n: submit_like_a_browser(url, n, code), range(40)))
         assert [status for status, _ in results] == [303] * 40
         assert len(served_by(tmp_path / "access.log", "/questions/q1")) == 2
     tokens = {location.rsplit("/", 1)[-1] for _, location in results}
-    rows = query(db_url, "SELECT token, student_name, text FROM submissions WHERE class_code = 'LOAD50'")
+    rows = query(db_url, "SELECT token, student_name, text FROM submissions WHERE class_code = :code", code=code)
     assert len(rows) == 40 and {r[0] for r in rows} == tokens
     for _, name, text in rows:
         assert text.endswith(f"essay number {name.split()[-1]} of the load test.")

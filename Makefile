@@ -8,7 +8,7 @@ PIPELINE := models/pipeline/config.cfg
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install pipeline browser test test-fast run grade evaluate bench bench-copying robustness calibrate check-rubrics clean order-model
+.PHONY: install pipeline browser redis postgres test test-postgres test-fast run grade evaluate bench bench-web bench-copying robustness calibrate check-rubrics clean order-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,21 @@ pipeline: $(PIPELINE)
 browser:
 	@bash scripts/ensure-chromium.sh
 
-test: install pipeline browser
+# Debian's redis-server for the shared rate-limit tests (they start their own on loopback).
+redis:
+	@bash scripts/ensure-redis.sh
+
+# Debian's postgresql for test-postgres.
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+test: install pipeline browser redis
 	$(PY) -m pytest -n 2 --dist loadfile -q
+
+# The whole suite again on PostgreSQL: a throwaway cluster in a temporary folder (unix socket only),
+# a schema per test, removed when the run ends.
+test-postgres: install pipeline browser redis postgres
+	bash scripts/with-postgres.sh $(PY) -m pytest -n 2 --dist loadfile -q
 
 # Everything but the browser tests, for a quick loop.
 test-fast: install pipeline
@@ -64,6 +77,11 @@ robustness: install pipeline
 
 bench-copying: install
 	$(PY) benchmarks/bench_copying.py $(ARGS)
+
+# Loopback load on the API and the essay form at 1, 8 and 32 clients, one and two workers, beside
+# a trivial route (ARGS="--quick" for a short run). A benchmark, not a test.
+bench-web: install pipeline
+	$(PY) benchmarks/bench_web.py $(ARGS)
 
 # Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into
 # models/calibrators/; commit the .joblib and .json it writes. Re-run whenever the rubrics change.

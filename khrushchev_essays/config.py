@@ -24,10 +24,21 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 # SQLite waits this long (ms) for another writer instead of failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# Behind a reverse proxy (nginx, Caddy, a load balancer), how many proxies in front of the app set
+# each X-Forwarded-* header (werkzeug's ProxyFix). 0 ignores the header, right when clients reach
+# the server directly: trusting a header nobody strips would let anyone pick their own address.
+# With one proxy, KHRUSHCHEV_PROXY_FIX_X_FOR=1 (the rate limits and the sign-in throttle then see
+# the student's address, not the proxy's) and KHRUSHCHEV_PROXY_FIX_X_PROTO=1 (https links).
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+PROXY_FIX_X_PORT = 0
+PROXY_FIX_X_PREFIX = 0
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Off by default because `make run` serves plain HTTP on localhost; set
-# KHRUSHCHEV_SESSION_COOKIE_SECURE=true behind HTTPS.
+# KHRUSHCHEV_SESSION_COOKIE_SECURE=true behind HTTPS (the browser then sends the cookie over HTTPS only).
 SESSION_COOKIE_SECURE = False
 
 # Marking requests allowed per client address (see web/limits.py). A class behind one school
@@ -35,6 +46,9 @@ SESSION_COOKIE_SECURE = False
 ESSAY_RATE_LIMIT = "120 per minute"
 API_RATE_LIMIT = "60 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
+# If the shared store (Redis) stops answering, count in this process's memory until it is back,
+# rather than answering every student with a 500.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
 
 # A teacher who leaves a school computer signed in is signed out after this long without a

@@ -47,8 +47,74 @@ def read_fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+# --- the database under test ----------------------------------------------------------------------
+# SQLite by default: each test gets its own file. `make test-postgres` runs the same suite against a
+# throwaway PostgreSQL cluster (scripts/with-postgres.sh) and sets KHRUSHCHEV_TEST_DATABASE_URL to
+# one database in it; each test then gets its own new schema there (a search_path in the URL), so
+# tests and xdist workers never see each other's rows.
+
+TEST_DATABASE_URL = os.environ.get("KHRUSHCHEV_TEST_DATABASE_URL", "").strip()
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgres")
+_databases: dict[str, str] = {}
+_admin = None
+
+
+def database_url(db_path: Path) -> str:
+    """The URL of a fresh, empty database named by `db_path` (the same path, the same database).
+
+    Under SQLite that is the file itself; under PostgreSQL a new schema of the test database.
+    """
+    key = str(db_path)
+    if not ON_POSTGRES:
+        return f"sqlite:///{db_path}"
+    if key not in _databases:
+        import uuid
+        from urllib.parse import quote
+
+        global _admin
+        if _admin is None:
+            import psycopg
+
+            _admin = psycopg.connect(TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+        _admin.execute(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in TEST_DATABASE_URL else "?"
+        _databases[key] = f"{TEST_DATABASE_URL}{sep}options={quote(f'-csearch_path={schema}', safe='')}"
+    return _databases[key]
+
+
+def query(url: str, sql: str, **params) -> list[tuple]:
+    """Run one SQL statement on the database at `url` outside any app; return its rows."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="checks a property of SQLite files (this run is on PostgreSQL)")
+
+_apps: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_databases():
+    """After each test, close the connection pools of the apps it made (PostgreSQL counts connections)."""
+    yield
+    while _apps:
+        app = _apps.pop()
+        from khrushchev_essays.storage import db
+
+        with app.app_context():
+            db.engine.dispose()
+
+
 # --- web app (issue 3) -----------------------------------------------------------------------------
-# Each test gets its own migrated SQLite file, and each live server its own port, so the suite
+# Each test gets its own migrated database, and each live server its own port, so the suite
 # runs in parallel under xdist.
 
 CHROMIUM_ARGS = [
@@ -57,14 +123,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def database_url(db_path: Path) -> str:
-    """The URL of the test database named by `db_path` (the same path, the same database): the
-    SQLite file itself. Tests that run the CLI and the app on one database take the URL from here."""
-    return f"sqlite:///{db_path}"
-
-
 def make_app(db_path: Path, **config):
-    """A web app on its own SQLite file, with the migrations applied (CSRF off unless asked)."""
+    """A web app on its own database (see database_url), with the migrations applied (CSRF off unless asked)."""
     from flask_migrate import upgrade
 
     from khrushchev_essays import create_app
@@ -73,6 +133,7 @@ def make_app(db_path: Path, **config):
         {"TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
          "SQLALCHEMY_DATABASE_URI": database_url(db_path), **config}
     )
+    _apps.append(app)
     with app.app_context():
         upgrade()
     return app
@@ -116,7 +177,8 @@ def live_server(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("live")
     db_path, port = tmp / "live.sqlite", free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret",
+    db_url = database_url(db_path)
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret",
            "KHRUSHCHEV_INSTANCE_PATH": str(tmp / "instance")}
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(
@@ -134,7 +196,7 @@ def live_server(tmp_path_factory):
                 proc.kill()
                 pytest.fail(f"the server did not start:\n{(tmp / 'server.log').read_text()}")
             time.sleep(0.3)
-    yield SimpleNamespace(url=url, db_path=db_path, proc=proc, instance=tmp / "instance")
+    yield SimpleNamespace(url=url, db_path=db_path, db_url=db_url, proc=proc, instance=tmp / "instance")
     proc.terminate()
     try:
         proc.wait(timeout=10)

@@ -17,8 +17,8 @@ from khrushchev_essays import sources
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, base: str, db_path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
+def sign_in(page, base: str, db_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret"}
     subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", "create-teacher", TEACHER_EMAIL, "--password-stdin"],
                    input=TEACHER_PASSWORD + "\n", text=True, env=env, cwd=ROOT, check=True, capture_output=True)
     page.goto(f"{base}/teacher/login")
@@ -30,7 +30,7 @@ def sign_in(page, base: str, db_path) -> None:
 
 def test_add_list_and_remove_a_source_then_compare_a_class(page, live_server):
     base = live_server.url
-    sign_in(page, base, live_server.db_path)
+    sign_in(page, base, live_server.db_url)
     page.get_by_role("navigation", name="Teacher").get_by_role("link", name="Sources").click()
     expect(page.get_by_role("heading", name="Sources", exact=True)).to_be_visible()
     expect(page.get_by_text("No sources yet")).to_be_visible()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
-import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import cli_class, read_fixture
+from conftest import cli_class, query, read_fixture, sqlite_only
 
 pytestmark = pytest.mark.slow
 
@@ -46,8 +45,7 @@ def test_fifty_submissions_at_once_are_all_stored_with_their_own_tokens(live_ser
     tokens = [location.rsplit("/", 1)[-1] for _, location in results]
     assert len(set(tokens)) == 50 and all(len(t) >= 32 for t in tokens)
 
-    with sqlite3.connect(live_server.db_path) as conn:
-        rows = conn.execute("SELECT token, student_name, text FROM submissions WHERE class_code = ?", (code,)).fetchall()
+    rows = query(live_server.db_url, "SELECT token, student_name, text FROM submissions WHERE class_code = :code", code=code)
     assert len(rows) == 50
     assert {r[0] for r in rows} == set(tokens)
     for token, name, text in rows:  # each essay landed under its own token, not a neighbour's
@@ -56,6 +54,7 @@ def test_fifty_submissions_at_once_are_all_stored_with_their_own_tokens(live_ser
         assert urllib.request.urlopen(f"{live_server.url}/feedback/{token}", timeout=30).status == 200
 
 
+@sqlite_only
 def test_the_served_database_is_private_to_its_owner(live_server):
     import os
     import stat

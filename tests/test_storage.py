@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, make_app, read_fixture
+from conftest import ON_POSTGRES, ROOT, database_url, read_fixture, sqlite_only
 from markupsafe import Markup
 
 from khrushchev_essays import config
@@ -48,6 +48,7 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkey
     assert config.database_url(str(tmp_path)) == "postgresql+psycopg://u:p@db/essays"
 
 
+@sqlite_only
 def test_sqlite_connections_get_wal_busy_timeout_and_foreign_keys(app):
     with app.app_context():
         with db.engine.connect() as conn:
@@ -200,11 +201,10 @@ def test_charts_carry_text_alternatives():
     assert chart.count("<circle") == 2 and 'class="dot current"' in chart
 
 
-def test_postgresql_works_when_one_is_given(tmp_path, monkeypatch):
-    """Migrations, a submission and its revision on PostgreSQL (set KHRUSHCHEV_TEST_POSTGRES_URL to run)."""
-    url = os.environ.get("KHRUSHCHEV_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("no PostgreSQL to test against (set KHRUSHCHEV_TEST_POSTGRES_URL=postgres://...)")
+@pytest.mark.skipif(not ON_POSTGRES, reason="runs under make test-postgres (a throwaway PostgreSQL cluster)")
+def test_postgresql_migrations_go_down_and_up_and_keep_aware_times(tmp_path, monkeypatch):
+    """Migrations down to nothing and up again, a submission and its revision, through DATABASE_URL."""
+    url = database_url(tmp_path / "pg")
     from flask_migrate import downgrade, upgrade
 
     from khrushchev_essays import create_app

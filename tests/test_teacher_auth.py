@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from conftest import TEACHER_EMAIL, TEACHER_PASSWORD, add_teacher, make_app, sign_in
+from conftest import TEACHER_EMAIL, TEACHER_PASSWORD, add_teacher, database_url, make_app, sign_in
 
 from khrushchev_essays.cli import main
 from khrushchev_essays.storage import Teacher, db, save_submission
@@ -246,7 +246,7 @@ def invoke(args, env, stdin=None):
 
 
 def test_create_teacher_from_stdin_refuses_duplicates_and_resets_passwords(tmp_path, monkeypatch):
-    db_url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    db_url = database_url(tmp_path / "cli.sqlite")
     env = {"DATABASE_URL": db_url, "SECRET_KEY": "cli-secret"}
     result = invoke(["create-teacher", "Head@School.example", "--name", "Mr Head", "--password-stdin"], env, "a long password\n")
     assert result.exit_code == 0, result.output
@@ -275,7 +275,7 @@ def test_create_teacher_from_stdin_refuses_duplicates_and_resets_passwords(tmp_p
 
 
 def test_create_teacher_prompts_twice_for_the_password(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}", "SECRET_KEY": "k"}
+    env = {"DATABASE_URL": database_url(tmp_path / "p.sqlite"), "SECRET_KEY": "k"}
     result = invoke(["create-teacher", "p@school.example"], env, "too short\na long password\na long password\n")
     assert result.exit_code == 0, result.output
     assert "at least 10 characters" in result.output and "created admin p@school.example" in result.output

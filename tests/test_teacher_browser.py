@@ -21,8 +21,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 
 
-def create_teacher(db_path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "live-test-secret"}
+def create_teacher(db_url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "live-test-secret"}
     subprocess.run([sys.executable, "-m", "khrushchev_essays.cli", "create-teacher", TEACHER_EMAIL, "--name", "Ms Teacher",
                     "--password-stdin"], input=TEACHER_PASSWORD + "\n", text=True, env=env, cwd=ROOT, check=True,
                    capture_output=True)
@@ -40,7 +40,7 @@ def submit_as_student(page, base, qid, fixture, name, class_code) -> str:
 
 def test_sign_in_filter_review_override_and_export(page, live_server):
     base = live_server.url
-    create_teacher(live_server.db_path)
+    create_teacher(live_server.db_url)
     code_b, code_z = cli_class(live_server.db_path, "12B"), cli_class(live_server.db_path, "11Z")
     feedback_url = submit_as_student(page, base, "q1", "q1_medium.txt", "Nadia Browser", code_b)
     submit_as_student(page, base, "q2", "q2_medium.txt", "Someone Else", code_z)

@@ -212,7 +212,7 @@ def test_security_headers_and_cookie_flags(tmp_path):
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
-    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["Referrer-Policy"] == "same-origin"  # never to another site (see test_serving's HTTPS test)
     assert "no-store" not in resp.headers.get("Cache-Control", "")  # Back keeps a half-written essay
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -4,7 +4,7 @@ Imports run one way (scoring <- storage <- web, cli): this package uses the engi
 and never imports the web app.
 """
 
-from .db import Base, UTCDateTime, configure_engine, db, restrict_sqlite_files, utcnow
+from .db import Base, UTCDateTime, configure_engine, db, json_dumps, restrict_sqlite_files, utcnow
 from .models import SOURCES, Submission, SubmissionFlag
 from .submissions import attempt_history, get_by_token, new_token, save_submission
 from .calibration_runs import CalibrationRun, ReviewedEssay, recent_runs, record_run, reviewed_counts, reviewed_essays
@@ -33,6 +33,7 @@ __all__ = [
     "class_by_code",
     "configure_engine",
     "db",
+    "json_dumps",
     "get_by_token",
     "new_token",
     "recent_runs",

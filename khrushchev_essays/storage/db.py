@@ -1,13 +1,18 @@
 """The database handle and its per-connection set-up.
 
+Every backend: no NUL character reaches the database (PostgreSQL cannot store one; see
+NUL_REPLACEMENT), and ids beyond what an INTEGER column holds name no row (MAX_INTEGER).
+
 SQLite is the embedded default, so every connection gets the pragmas that make it safe for a
 multi-threaded server: WAL (readers do not block the writer), a busy timeout (writers queue up
-instead of failing with "database is locked") and enforced foreign keys (SQLite ignores them
-unless told). PostgreSQL needs none of this.
+instead of failing with "database is locked"), enforced foreign keys (SQLite ignores them
+unless told) and a lower() that folds every script's case, as PostgreSQL's does. PostgreSQL
+needs none of this.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,9 +42,10 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
-# The largest integer an id column holds on SQLite and PostgreSQL (BIGINT): a larger number from a
-# URL or a form cannot name a row, and binding it would raise OverflowError.
-MAX_INTEGER = 2**63 - 1
+# The largest id an INTEGER column holds on every backend: 32 bits on PostgreSQL (SQLite's hold 64).
+# A larger number from a URL or a form names no row; PostgreSQL refuses even to compare with one
+# ("integer out of range": a 500), and SQLite cannot bind 2**63 or more (OverflowError).
+MAX_INTEGER = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -70,8 +76,36 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# PostgreSQL cannot hold U+0000 in a text column, nor as \u0000 in JSONB, and refuses even to
+# compare with it: a NUL in a search box, an email or a comment was a 500 there and stored as it
+# was on SQLite. Every backend stores (and looks up) U+FFFD instead, one character for one, so
+# offsets into a stored text stay right.
+NUL, NUL_REPLACEMENT = "\x00", "\ufffd"
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with NUL replaced in every string it holds (dict keys, lists, tuples too)."""
+    if isinstance(value, str):
+        return value.replace(NUL, NUL_REPLACEMENT) if NUL in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_nul(v) for v in value)
+    return value
+
+
+def json_dumps(value: Any) -> str:
+    """The JSON columns' serialiser: json.dumps, without NUL (see NUL_REPLACEMENT)."""
+    return json.dumps(without_nul(value))
+
+
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
-    """Install the SQLite pragmas on every new connection of `engine` (no-op for other databases)."""
+    """Keep NUL out of every statement's parameters; install the SQLite pragmas on every new connection."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _replace_nul(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool):
+        return statement, [without_nul(p) for p in parameters] if executemany else without_nul(parameters)
+
     if engine.dialect.name != "sqlite":
         return
 
@@ -87,6 +121,14 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+        # SQLite's lower() (and so ILIKE, which SQLAlchemy writes as lower() LIKE lower()) folds
+        # ASCII only: a search for "ольга" missed "Ольга" here but not on PostgreSQL. Python's
+        # str.lower folds every script, as PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def restrict_sqlite_files(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from ..storage import configure_engine, db, restrict_sqlite_files
+from ..storage import configure_engine, db, json_dumps, restrict_sqlite_files
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     from . import admin, api, errors, limits, practice, request, security, teacher, views
 
     request.init_app(app)  # before any route is added: it bounds the `int` converter
+    _proxy_fix(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": json_dumps, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -35,7 +37,25 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api.bp)
     teacher.init_app(app)
     app.register_blueprint(admin.bp)
+    app.add_url_rule("/healthz", "healthz", healthz)
 
     views.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+
+
+def healthz():
+    """200 "ok" while the process serves requests, for a proxy's health check (no database, no marking)."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+PROXY_HEADERS = ("for", "proto", "host", "port", "prefix")
+
+
+def _proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from the number of proxies the PROXY_FIX_X_* settings name (none by default)."""
+    counts = {f"x_{name}": int(app.config.get(f"PROXY_FIX_X_{name.upper()}") or 0) for name in PROXY_HEADERS}
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]

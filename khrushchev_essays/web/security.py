@@ -2,7 +2,10 @@
 
 The Content Security Policy allows scripts and styles from this site only (no inline code, no
 CDN), so even if an essay's text escaped its escaping it could not run. Feedback pages carry a
-private token in their URL: they are never cached, indexed or leaked through the Referer header.
+private token in their URL: they are never cached, indexed or leaked through the Referer header
+to another site. Within the site the Referer is sent: over HTTPS, Flask-WTF refuses a form post
+without one from this site (WTF_CSRF_SSL_STRICT), so "no-referrer" made every essay and sign-in
+behind an HTTPS proxy a 400.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }

@@ -57,6 +57,8 @@ _HEDGES: list[tuple[re.Pattern[str], str]] = [
          "but we could not find where you explain how any of them mattered"),
         (r"but no sentence links one factor to another", "but we could not find a sentence that links one factor to another"),
         (r"The essay argues one side only: ", "We could not find a counter-argument: "),
+        (r"The essay argues one side only, with no counter-argument,",
+         "We could not find a counter-argument, so the essay seems to argue one side only,"),
         (r"There is no counter-argument\.", "We could not find a counter-argument."),
         (r"There is no clear overall judgement", "We could not find a clear overall judgement"),
         (r", and the essay does not deal with it,", ", and we could not find where the essay deals with it,"),

@@ -280,3 +280,15 @@ def test_an_old_zero_mark_with_credit_is_not_called_nothing_relevant(app, client
     rows = steps_table(doc)
     assert rows[-1][2].startswith("0 / 25")  # the table still ends at the mark shown
     assert any(label == "Adjusted when it was marked" for _, label, _ in rows)
+
+
+def test_the_revision_form_repeats_the_steps_as_the_feedback_page_words_them(app, client):
+    strong = post(client, "q1", read_fixture("q1_strong.txt"))
+    html = client.get(f"/feedback/{strong}/revise").get_data(as_text=True)
+    full = stored(app, strong).report["feedback"]["to_full_marks"]
+    assert "What separates it from full marks" in html and full and all(
+        line.replace("'", "&#39;") in html for line in full)
+    weak = post(client, "q1", read_fixture("q1_repetition.txt"))
+    html = client.get(f"/feedback/{weak}/revise").get_data(as_text=True)
+    steps = stored(app, weak).report["feedback"]["next_steps"]
+    assert "Your next steps" in html and all(s.replace("'", "&#39;") in html for s in steps)

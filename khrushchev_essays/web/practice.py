@@ -203,12 +203,20 @@ def _render_form(rubric: Rubric, form: EssayForm, parent: Submission | None, not
     if status is None:
         status = 422 if form.errors or any(f.errors for f in form) else 200
     previous = parent.score_report() if parent is not None else None
+    previous_steps: list[str] = []
+    if previous is not None:
+        previous_rubric = rubrics().get(previous.question or "") or rubric
+        full = previous.feedback.get("to_full_marks")
+        full = full if full is not None else to_full_marks(previous_rubric, previous)
+        # The steps as the feedback page words them: a strong essay's list is what stands between it and 25.
+        previous_steps = [hedge(s) for s in (full or previous.feedback.get("next_steps", []))]
     return render_template(
         "practice/question.html",
         rubric=rubric,
         form=form,
         parent=parent,
         previous=previous,
+        previous_steps=previous_steps,
         notice=notice,
         action=url_for(".revise", token=parent.token) if parent else url_for(".question", qid=rubric.id),
     ), status

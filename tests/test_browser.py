@@ -34,7 +34,7 @@ def test_write_submit_read_feedback_and_resubmit(page, live_server):
     expect(page.locator(".mark-max")).to_have_text("/25")
     expect(page.locator(".level-line")).to_contain_text("Level")
     assert page.locator("svg.bar").count() >= 5
-    expect(page.locator("#factors")).to_contain_text("Missing")
+    expect(page.locator("#argument .argument-map")).to_contain_text("Not found")
     expect(page.locator(".legend")).to_be_visible()
     assert page.locator(".essay-text mark").count() > 0
     expect(page.locator(".meta")).to_contain_text("Class 12C History")

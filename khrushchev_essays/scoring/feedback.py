@@ -1,23 +1,35 @@
-"""Strengths and the three most valuable next steps, in plain words a student can act on.
+"""Strengths, the three most valuable next steps, and what separates a strong essay from full marks.
 
 Next steps are ranked by what they would gain: a cap holding the mark down comes first (lifting
 it is worth most), then wrong dates, then the criteria with the most marks still to win.
+
+The wording is honest about what a marker can know. The engine finds paragraphs and claims by
+their words and their place; when it finds nothing on a factor, the student may still have
+written about it in words it did not recognise. So feedback never says "you left out X" or "X is
+missing": it says "we could not find a clear paragraph on X". `hedge` applies the same rule to
+wording written elsewhere (criterion comments, flag explanations, reports stored before this
+module changed), for the pages that show it.
 """
 
 from __future__ import annotations
 
+import re
+
 from .criteria import Context, join_names
 from .report import ScoreReport
+from .rubric import Rubric
+
+__all__ = ["CAP_ADVICE", "hedge", "to_full_marks", "write_feedback"]
 
 CAP_ADVICE = {
-    "no_judgement": "Finish with a conclusion that answers the question in its own words ({terms}) and says why, "
-    "and state that answer in your introduction too.",
+    "no_judgement": "We could not find a conclusion that answers the question. Finish with one that answers it "
+    "in its own words ({terms}) and says why, and state that answer in your introduction too.",
     "mostly_narrative": "Turn story into argument: after each event, add a sentence explaining what it shows "
     "about the question, using words such as 'because', 'this meant' or 'this was significant since'.",
-    "one_sided": "Add the other side: in at least two paragraphs, give a counter-argument (start with "
-    "'However' or 'On the other hand') and say why your view still stands.",
-    "ignores_named_factor": "The question names {named}: give it its own paragraph and weigh it against the "
-    "other factors.",
+    "one_sided": "We could not find a counter-argument. In at least two paragraphs, give the other side (for "
+    "example 'On the other hand...') and say why your view still stands.",
+    "ignores_named_factor": "The question names {named}, and we could not find a clear paragraph on it: give it "
+    "a paragraph of its own and weigh it against the other factors.",
     "only_named_factor": "Weigh {named} against at least three other factors, saying which mattered more and why.",
     "narrative_structure": "Organise by argument, not by date: open each paragraph with a point that "
     "answers the question, then use the events as evidence for it.",
@@ -27,11 +39,55 @@ CAP_ADVICE = {
     "off_topic": "Answer the question that was set: \u201c{question}\u201d",
     "copied_question": "Do not copy the question out: answer it in your own words with evidence and argument.",
     "too_short": "Write more: aim for at least {lo} words, with a paragraph for each factor you weigh.",
+    "incoherent": "Make every sentence say one thing that follows from the last: a cause, what it led to, and "
+    "why that matters for the question. Strings of key terms earn nothing.",
+    "answers_other_question": "Answer the question that was set, \u201c{question}\u201d: use what you know only "
+    "where it bears on that question.",
+    "repetition": "Make each point once, then move on to a new one: a point repeated earns nothing more.",
+    "copied_source": "Write in your own words: passages copied from notes or articles earn nothing.",
 }
+
+# Wording that states as fact what the marker could only fail to find, and how to say it honestly.
+# Applied in order, case-sensitively, to whole phrases of the engine's (and older reports') text.
+_HEDGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), r) for p, r in [
+        (r"None of the question's main factors is discussed yet\.",
+         "We could not find a clear paragraph on any of the question's main factors yet."),
+        (r"but do not yet explain how any of them mattered",
+         "but we could not find where you explain how any of them mattered"),
+        (r"but no sentence links one factor to another", "but we could not find a sentence that links one factor to another"),
+        (r"The essay argues one side only: ", "We could not find a counter-argument: "),
+        (r"The essay argues one side only, with no counter-argument,",
+         "We could not find a counter-argument, so the essay seems to argue one side only,"),
+        (r"There is no counter-argument\.", "We could not find a counter-argument."),
+        (r"There is no clear overall judgement", "We could not find a clear overall judgement"),
+        (r", and the essay does not deal with it,", ", and we could not find where the essay deals with it,"),
+        (r"but the essay does not deal with it\.", "but we could not find a clear paragraph on it."),
+        (r"It needs a concluding paragraph\.", "We could not find a concluding paragraph."),
+        (r"to the points that have none\.", "to the points where we could not find any."),
+        (r"There is little precise evidence", "We found little precise evidence"),
+        (r"you name (them|it) but do not explain the consequences",
+         r"we found \1 named, but could not find where you explain the consequences"),
+        (r"(?<![\w-])[Mm]issing(?![\w-])", "not found"),
+        (r"you left out ", "we could not find "),
+    ]
+]
+
+
+def hedge(text: str) -> str:
+    """`text` with certain-sounding absences ("missing", "there is no counter-argument") worded as
+    what they are: things the marker could not find."""
+    for pattern, replacement in _HEDGES:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
-    """The report's feedback: {"strengths": [...], "next_steps": [...]} (at most three steps)."""
+    """The report's feedback: {"strengths", "next_steps" (at most three), "to_full_marks"}.
+
+    `to_full_marks` is filled for Level 4 and 5: each criterion with marks still to win, in plain
+    words, so a strong essay learns what separates it from 25 rather than "keep going".
+    """
     r = ctx.rubric
     fmt = {
         "terms": ", ".join(f"\u2018{t}\u2019" for t in r.markers.judgement[:2]),
@@ -40,7 +96,8 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
         "lo": r.suggested_words[0],
     }
     if "not_english" in report.flags:
-        return {"strengths": [], "next_steps": ["Write your answer in English so that it can be marked."]}
+        return {"strengths": [], "next_steps": ["Write your answer in English so that it can be marked."],
+                "to_full_marks": []}
 
     strengths: list[str] = []
     by_kind = {c.kind: res for c, res in zip(r.criteria, report.criteria)}
@@ -66,43 +123,92 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
         advice = CAP_ADVICE.get(c["rule"])
         if advice:
             steps.append((100 - c["max_level"] + 0.5 * bool(c.get("applied")), advice.format(**fmt)))
+    for flag in ("repetition", "copied_source"):
+        if flag in report.flags and not any(c["rule"] == flag for c in report.caps):
+            steps.append((50, CAP_ADVICE[flag]))
     for sp in report.inaccuracies[:2]:
         steps.append((40, f"Check your facts: {sp.note}"))
     for c, res in zip(r.criteria, report.criteria):
         gain = res.max_mark - res.mark
         if gain <= 0.25 * res.max_mark:
             continue
-        advice = _criterion_advice(c.kind, ctx, report)
+        advice = _criterion_advice(c.kind, r, report)
         if advice:
             steps.append((gain, advice))
+    full = to_full_marks(r, report)
+    next_steps = _top_three(steps)
+    if not next_steps and full:
+        # A strong essay: every criterion is close to its maximum, so the steps are the last marks.
+        next_steps = [_advice_of(line) for line in full[:3]]
+    return {"strengths": strengths[:4], "next_steps": next_steps, "to_full_marks": full}
+
+
+def to_full_marks(rubric: Rubric, report: ScoreReport) -> list[str]:
+    """For Level 4-5: each criterion with marks still to win, most first, in plain words, e.g.
+    "Analysis rather than narrative: 0.5 of 5 marks still to win. Link ...". Empty below Level 4.
+
+    Works from the report alone (and its rubric), so reports stored before this existed get it too.
+    """
+    if report.status != "scored" or (report.level or 0) < 4:
+        return []
+    kinds = {c.id: c.kind for c in rubric.criteria}
+    gaps = [(res.max_mark - res.mark, res) for res in report.criteria if res.max_mark - res.mark > 0]
+    out = []
+    for gain, res in sorted(gaps, key=lambda g: -g[0]):
+        advice = _criterion_advice(kinds.get(res.id, res.id), rubric, report, strong=True) or hedge(res.comment)
+        out.append(f"{res.name}: {_marks(gain)} of {_marks(res.max_mark)} mark{'s' if res.max_mark != 1 else ''} "
+                   f"still to win. {advice}")
+    if report.inaccuracies:
+        out.append(f"Accuracy: correct the {len(report.inaccuracies)} date{'s' if len(report.inaccuracies) != 1 else ''} "
+                   "marked in your essay; a wrong date can cost a mark of its own.")
+    return out
+
+
+def _advice_of(line: str) -> str:
+    """The advice part of a to_full_marks line (after "... still to win. ")."""
+    head, sep, advice = line.partition(" still to win. ")
+    return advice if sep else line
+
+
+def _marks(x: float) -> str:
+    return f"{x:g}"
+
+
+def _top_three(steps: list[tuple[float, str]]) -> list[str]:
     seen: set[str] = set()
-    next_steps = []
+    out = []
     for _gain, text in sorted(steps, key=lambda s: -s[0]):
         if text not in seen:
             seen.add(text)
-            next_steps.append(text)
-        if len(next_steps) == 3:
+            out.append(text)
+        if len(out) == 3:
             break
-    return {"strengths": strengths[:4], "next_steps": next_steps}
+    return out
 
 
-def _criterion_advice(kind: str, ctx: Context, report: ScoreReport) -> str | None:
-    r = ctx.rubric
+def _criterion_advice(kind: str, r: Rubric, report: ScoreReport, strong: bool = False) -> str | None:
+    """What to do about one criterion, worded for what the marker found (or could not find)."""
     if kind == "factors":
-        missing = [f for f in report.factors if f.status == "missing"]
+        not_found = [f for f in report.factors if f.status == "missing"]
         mentioned = [f for f in report.factors if f.status == "mentioned"]
         if mentioned:
             names = join_names([f.name for f in mentioned[:2]])
-            return (f"Develop {names}: you name {'them' if len(mentioned) > 1 else 'it'} but do not explain "
-                    "the consequences. Add a reason and a precise example for each.")
-        if missing:
-            f = missing[0]
-            return f"Bring in {f.name}. {f.hint}"
-        return None
+            them = "them" if len(mentioned) > 1 else "it"
+            return (f"Develop {names}: we found {them} named, but could not find where you explain the "
+                    f"consequences. Add a reason and a precise example for each.")
+        if not_found:
+            f = not_found[0]
+            return (f"We could not find a clear paragraph on {f.name}. If you wrote about it, make the link to "
+                    f"the question explicit; if not, consider adding it. {f.hint or ''}").strip()
+        return ("Give each factor a paragraph that says how it bore on the question, with a precise example."
+                if strong else None)
     if kind == "evidence":
         return ("Support each point with precise evidence: the year of the event, the people involved and a "
                 "figure where you know one.")
     if kind == "analysis":
+        if strong:
+            return ("Link more of your factors to each other: say how one led to another, and which mattered "
+                    "more, in the same sentence.")
         return ("Link factors together and explain causes: say how one development led to another, and which "
                 "mattered more.")
     if kind == "balance":
@@ -111,6 +217,9 @@ def _criterion_advice(kind: str, ctx: Context, report: ScoreReport) -> str | Non
                     "saying which was more significant and why.")
         return "Give counter-arguments in more of your paragraphs, and explain why your view still holds."
     if kind == "judgement":
+        if strong:
+            return ("Make the verdict follow from the body: state it in the introduction, come back to it at "
+                    "the end of each paragraph, and say in the conclusion why the other view is weaker.")
         return ("Say what you will argue in the introduction, and end with a conclusion that answers "
                 f"\u201c{r.question}\u201d directly, with your reasons.")
     if kind == "organisation":

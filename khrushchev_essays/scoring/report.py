@@ -212,7 +212,7 @@ class ScoreReport:
         )
 
 
-_SPAN_LISTS = ("thesis", "verdict", "excluded")
+_SPAN_LISTS = ("thesis", "verdict", "excluded", "copied")
 
 
 def _argument_dict(arg: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -4,6 +4,11 @@ Every piece of the student's text goes through `markupsafe.escape` on its own, a
 tags this module writes are markup, so nothing an essay contains can become HTML. Spans may
 overlap (a sentence can be evidence for two factors and hold a wrong date): the text is cut at
 every span boundary and each piece is wrapped once, with the classes of all spans covering it.
+
+With the argument the engine read (feedback_view.ArgumentView), the essay also shows the thesis and
+verdict, each credited claim (numbered, anchored so the argument map can link to it, with a link
+back), the sentences that earned nothing (numbered, linked to why) and passages copied from a
+registered source.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from ..scoring.report import ScoreReport
+from .feedback_view import ArgumentView
 
 PALETTE_SIZE = 10  # colour classes f1..f10 in app.css; numbers repeat the colour past that
 
@@ -21,7 +27,7 @@ PALETTE_SIZE = 10  # colour classes f1..f10 in app.css; numbers repeat the colou
 class _Mark:
     start: int
     end: int
-    kind: str  # "factor" | "inaccuracy"
+    kind: str  # "factor" | "inaccuracy" | "thesis" | "verdict" | "claim" | "excluded" | "copied"
     number: int  # the factor's number in the legend, or the inaccuracy's note number
     label: str  # the factor's name, or the inaccuracy's note
 
@@ -40,7 +46,8 @@ def colour_class(number: int) -> str:
     return f"f{(number - 1) % PALETTE_SIZE + 1}"
 
 
-def _collect(text: str, report: ScoreReport) -> tuple[list[_Mark], list[dict], list[dict]]:
+def _collect(text: str, report: ScoreReport, argument: ArgumentView | None = None
+             ) -> tuple[list[_Mark], list[dict], list[dict]]:
     """Every usable span, clamped to the text; spans that fall outside it or are empty are dropped."""
     n = len(text)
     marks: list[_Mark] = []
@@ -69,11 +76,43 @@ def _collect(text: str, report: ScoreReport) -> tuple[list[_Mark], list[dict], l
         note = span.note or "This date or fact looks wrong: check it."
         if add(span.start, span.end, "inaccuracy", number, note):
             notes.append({"number": number, "text": text[max(0, span.start):span.end], "note": note})
+    if argument is not None:
+        for kind, spans in (("thesis", argument.thesis), ("verdict", argument.verdict)):
+            for i, sp in enumerate(spans, 1):
+                add(sp.start, sp.end, kind, i, kind.capitalize())
+        for claim in argument.claims:
+            add(claim.start, claim.end, "claim", claim.number, f"Claim {claim.number}")
+        for ex in argument.excluded:
+            add(ex["start"], ex["end"], "excluded", ex["number"], ex["title"])
+        for i, sp in enumerate(argument.copied, 1):
+            add(sp.start, sp.end, "copied", i, sp.note or "Copied from a registered source")
     return marks, legend, notes
+
+
+# Where several spans start at one place, their tags come in this order.
+_TAG_ORDER = {"thesis": 0, "verdict": 0, "claim": 1, "excluded": 1, "copied": 2, "factor": 3, "inaccuracy": 4}
+# The class a piece of text gets for each sentence-level kind covering it.
+_SENTENCE_CLASS = {"thesis": "hl-thesis", "verdict": "hl-thesis", "claim": "hl-claim", "excluded": "hl-excl",
+                   "copied": "hl-copied"}
 
 
 def _tag(mark: _Mark) -> Markup:
     """The number shown where a span starts: the cue that does not rely on colour."""
+    if mark.kind in ("thesis", "verdict"):
+        return Markup('<a class="tag tag-thesis" id="{k}-{n}" href="#{k}">{label}</a>').format(
+            k=mark.kind, n=mark.number, label=mark.label)
+    if mark.kind == "claim":
+        return Markup(
+            '<a class="tag tag-claim" id="claim-{n}" href="#map-claim-{n}">'
+            '<span class="visually-hidden">Claim </span>C{n}</a>'
+        ).format(n=mark.number)
+    if mark.kind == "excluded":
+        return Markup(
+            '<a class="tag tag-excl" id="excl-{n}" href="#excl-note-{n}">'
+            '<span class="visually-hidden">No credit, note </span>\u2715{n}</a>'
+        ).format(n=mark.number)
+    if mark.kind == "copied":
+        return Markup("")
     if mark.kind == "inaccuracy":
         return Markup(
             '<a class="tag tag-inacc" href="#inacc-{n}" id="inacc-ref-{n}">'
@@ -84,15 +123,16 @@ def _tag(mark: _Mark) -> Markup:
     ).format(c=colour_class(mark.number), n=mark.number)
 
 
-def highlight(text: str, report: ScoreReport) -> HighlightedEssay:
-    """Build the highlighted essay from the text exactly as submitted and the report's spans."""
-    marks, legend, notes = _collect(text, report)
+def highlight(text: str, report: ScoreReport, argument: ArgumentView | None = None) -> HighlightedEssay:
+    """Build the highlighted essay from the text exactly as submitted and the report's spans
+    (and, when given, the argument the engine read)."""
+    marks, legend, notes = _collect(text, report, argument)
     if not marks:
         return HighlightedEssay(escape(text), legend, notes)
 
     cuts = sorted({0, len(text), *(m.start for m in marks), *(m.end for m in marks)})
     starts: dict[int, list[_Mark]] = {}
-    for m in sorted(marks, key=lambda m: (m.kind != "factor", m.number)):
+    for m in sorted(marks, key=lambda m: (_TAG_ORDER[m.kind], m.number)):
         starts.setdefault(m.start, []).append(m)
 
     out: list[Markup] = []
@@ -105,6 +145,14 @@ def highlight(text: str, report: ScoreReport) -> HighlightedEssay:
             continue
         factors = sorted({m.number for m in covering if m.kind == "factor"})
         wrong = [m for m in covering if m.kind == "inaccuracy"]
+        sentence = [m for m in covering if m.kind in _SENTENCE_CLASS]
+        extra = sorted({_SENTENCE_CLASS[m.kind] for m in sentence})
+        about = [m.label if m.kind != "excluded" else f"No credit: {m.label}" for m in
+                 sorted(sentence, key=lambda m: _TAG_ORDER[m.kind])]
+        if not factors and not wrong:
+            out.append(Markup('<span class="{c}" title="{t}">{p}</span>').format(
+                c=" ".join(extra), t="; ".join(about), p=piece))
+            continue
         classes = ["hl"]
         if factors:
             classes.append(colour_class(factors[0]))
@@ -112,9 +160,10 @@ def highlight(text: str, report: ScoreReport) -> HighlightedEssay:
             classes.append("hl-overlap")
         if wrong:
             classes.append("hl-inacc")
+        classes.extend(extra)
         names = {m.number: m.label for m in covering if m.kind == "factor"}
         title = "; ".join(
-            [f"Factor {num}: {names[num]}" for num in factors] + [f"Inaccuracy: {m.label}" for m in wrong]
+            about + [f"Factor {num}: {names[num]}" for num in factors] + [f"Inaccuracy: {m.label}" for m in wrong]
         )
         out.append(Markup('<mark class="{c}" title="{t}">{p}</mark>').format(c=" ".join(classes), t=title, p=piece))
     return HighlightedEssay(Markup("").join(out), legend, notes)

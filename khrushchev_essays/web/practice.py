@@ -8,11 +8,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_wtf.csrf import CSRFError
 
 from ..scoring import FLAG_EXPLANATIONS, Rubric, score
+from ..scoring.feedback import hedge, to_full_marks
 from ..sources import marking_index
 from ..storage import SchoolClass, Submission, attempt_history, class_by_code, get_by_token, save_submission
 from ..storage.privacy import DEFAULT_RETENTION_DAYS
 from ..storage.reviews import current_review
 from . import charts
+from .feedback_view import argument_view, cap_text, mark_steps, status_word
 from .forms import EssayForm
 from .highlight import highlight
 from .limits import essay_limit, limiter
@@ -20,7 +22,6 @@ from .views import rubric_or_404, rubrics
 
 bp = Blueprint("practice", __name__)
 
-STATUSES = ("developed", "mentioned", "missing")
 # Shown for a flag the engine adds before this page learns its wording.
 FALLBACK_FLAG_TEXT = "The marker noticed something unusual about this essay; your teacher may want to look at it."
 
@@ -47,24 +48,43 @@ def privacy():
 
 @bp.get("/feedback/<token>")
 def feedback(token: str):
-    """Everything the marker concluded about one submission, explained."""
+    """Everything the marker concluded about one submission, explained: the mark and what to do
+    next first, then how the mark was made, the argument as the engine read it, and the essay."""
     sub = _submission_or_404(token)
     report = sub.score_report()
     rubric = rubric_or_404(sub.question)
     history = attempt_history(sub)
-    hints = {f.id: f.hint for f in rubric.factors}
-    factors = {status: [f for f in report.factors if f.status == status] for status in STATUSES}
+    argument = argument_view(sub.text, report, rubric)
+    feedback = report.feedback or {}
+    full = feedback.get("to_full_marks")
+    credited = any(c.mark > 0 for c in report.criteria)
+    to_full = [hedge(s) for s in (full if full is not None else to_full_marks(rubric, report))]
+    # A strong essay's next steps are the advice in its "to full marks" lines: shown once.
+    next_steps = [s for s in (hedge(s) for s in feedback.get("next_steps", [])) if not any(s in line for line in to_full)]
     return render_template(
         "practice/feedback.html",
         sub=sub,
         report=report,
         rubric=rubric,
         band=_band(rubric, report.level),
-        essay=highlight(sub.text, report),
-        factors=factors,
-        hints=hints,
+        # A stored report from before the Level-1 floor can hold 0 although criteria gave credit:
+        # it is never described as "nothing relevant".
+        credited_zero=report.mark == 0 and credited and "not_english" not in report.flags,
+        essay=highlight(sub.text, report, argument),
+        argument=argument,
+        steps=mark_steps(report, rubric),
+        cap_text=cap_text,
+        status_word=status_word,
+        # Reports stored before these wordings changed are shown with the same honest wording.
+        next_steps=next_steps,
+        strengths=list(feedback.get("strengths", [])),
+        to_full=to_full,
+        comments={c.id: hedge(c.comment) for c in report.criteria},
+        caps_applied=[c for c in report.caps if c.get("applied", True)],  # older reports list only caps that applied
+        caps_other=[c for c in report.caps if not c.get("applied", True)],
         # needs_review is about the marker, not the essay: it is explained beside the mark instead.
-        flags=[(flag, FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT)) for flag in report.flags if flag != "needs_review"],
+        flags=[(flag, hedge(FLAG_EXPLANATIONS.get(flag, FALLBACK_FLAG_TEXT))) for flag in report.flags
+               if flag != "needs_review"],
         review_note=FLAG_EXPLANATIONS.get("needs_review") if "needs_review" in report.flags else None,
         teacher_review=current_review(sub),  # the teacher's mark and comment, shown beside the automatic one
         history=history,
@@ -183,12 +203,20 @@ def _render_form(rubric: Rubric, form: EssayForm, parent: Submission | None, not
     if status is None:
         status = 422 if form.errors or any(f.errors for f in form) else 200
     previous = parent.score_report() if parent is not None else None
+    previous_steps: list[str] = []
+    if previous is not None:
+        previous_rubric = rubrics().get(previous.question or "") or rubric
+        full = previous.feedback.get("to_full_marks")
+        full = full if full is not None else to_full_marks(previous_rubric, previous)
+        # The steps as the feedback page words them: a strong essay's list is what stands between it and 25.
+        previous_steps = [hedge(s) for s in (full or previous.feedback.get("next_steps", []))]
     return render_template(
         "practice/question.html",
         rubric=rubric,
         form=form,
         parent=parent,
         previous=previous,
+        previous_steps=previous_steps,
         notice=notice,
         action=url_for(".revise", token=parent.token) if parent else url_for(".question", qid=rubric.id),
     ), status

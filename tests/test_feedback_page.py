@@ -22,6 +22,9 @@ from khrushchev_essays.storage import Submission, db, save_submission
 TOKEN_URL = re.compile(r"/feedback/([A-Za-z0-9_-]{32,})$")
 CERTAIN = re.compile(r"left out|\bmissing\b|there is no\b|does not deal with|argues one side only|"
                      r"keep doing what you are doing|nothing relevant", re.I)
+# An essay no criterion gave anything to (an essay on photosynthesis) may be told Level 0's own
+# words, "nothing relevant"; every other certainty is still out.
+CERTAIN_WITHOUT_CREDIT = re.compile(CERTAIN.pattern.replace("|nothing relevant", ""), re.I)
 
 
 def post(client, qid: str, text: str) -> str:
@@ -133,7 +136,8 @@ def test_every_page_shows_the_argument_and_a_table_that_adds_up_to_the_mark(app,
         spoken = spoken.replace(text_of(doc.xpath(f"//div[{C('essay-text')}]")[0]), "")  # the student's own words
         for q in doc.xpath("//*[@id='argument']//q | //*[@id='argument']//blockquote | //*[@id='essay']//q"):
             spoken = spoken.replace(text_of(q), "")
-        assert not CERTAIN.search(spoken), (section, CERTAIN.search(spoken).group())
+        certain = CERTAIN if any(c["mark"] > 0 for c in report["criteria"]) else CERTAIN_WITHOUT_CREDIT
+        assert not certain.search(spoken), (section, certain.search(spoken).group())
     # The essay is shown in full, exactly as submitted.
     essay = doc.xpath(f"//div[{C('essay-text')}]")[0]
     for tag in essay.xpath(f".//*[{C('tag')}]"):
@@ -174,10 +178,16 @@ def test_keyword_salad_shows_its_incoherent_sentences_and_the_cap_that_set_the_m
     notes = [text_of(li) for li in doc.xpath(f"//ol[{C('excl-notes')}]/li")]
     assert len(notes) == sum(sp["note"] == "incoherent" for sp in report["argument"]["excluded"]) > 5
     assert all("We could not find a clear connection between the ideas" in n for n in notes)
+    # The salad's stuffed sentences earn nothing, so its mark comes down through them; the
+    # incoherent cap is there too, and where it is what lowered the mark the table says so.
+    assert any(c["rule"] == "incoherent" and c["max_level"] == 1 for c in report["caps"])
     cap = [r for r in steps_table(doc) if r[0] == "step-cap"]
-    assert cap and cap[0][1] == "Held at Level 1 at most" and cap[0][2] == "5"
-    why = text_of(doc.xpath(f"//tr[{C('step-cap')}]//span[{C('step-note')}]")[0])
-    assert "many sentences join ideas that have no clear connection" in why
+    if any(c["rule"] == "incoherent" and c.get("applied") for c in report["caps"]):
+        assert cap and cap[0][1] == "Held at Level 1 at most" and cap[0][2] == "5"
+        why = text_of(doc.xpath(f"//tr[{C('step-cap')}]//span[{C('step-note')}]")[0])
+        assert "many sentences join ideas that have no clear connection" in why
+    else:
+        assert report["raw_mark"] <= 5.5 and not cap
 
 
 def test_a_sincere_short_answer_is_never_presented_as_nothing_relevant(app, client):

@@ -74,6 +74,7 @@ class Argument:
     disorder: float = 0.0  # probability that the sentences are not in the writer's order
     term_density: float = 0.0  # mean share of a sentence's content words that are the rubric's terms
     stuffed_share: float = 0.0  # share of sentences made almost wholly of the rubric's terms
+    dense: bool = False  # the essay is mostly key terms strung together (its stuffed sentences excluded)
 
     @property
     def repeated_share(self) -> float:
@@ -119,6 +120,22 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         if s.real and s.paragraph in background:
             s.excluded, s.real = "background", False
     real = [s for s in sents if s.real]
+    scored = _term_density(analysis, real)
+    density = [d for _s, d in scored]
+    mean_density = sum(density) / len(density) if density else 0.0
+    stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
+    # Judged only on an essay's worth of sentences: a note of three dense sentences is not salad.
+    dense = len(density) >= rules.incoherent_min * 2 and (
+        mean_density >= rules.term_density or stuffed >= rules.stuffed_share
+        or (mean_density >= rules.term_density - rules.dense_margin
+            and len(incoherent) / max(1, factor_sentences) >= rules.dense_incoherent_share))
+    if dense:
+        # Key terms strung together: the sentences made of them earn nothing either.
+        for s, d in scored:
+            if d >= rules.stuffed_sentence:
+                s.excluded, s.real = "incoherent", False
+                incoherent.append(s.index)
+        real = [s for s in sents if s.real]
     focus = {s.index: frozenset(h.key for h in s.hits if h.kind == "focus") for s in real if s.has("focus")}
     counts: dict[str, int] = {}
     for keys in focus.values():
@@ -131,7 +148,6 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
     order_feats = _order_features(analysis, real, content_sets, thesis, verdict)
-    density = _term_density(analysis, real)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -144,13 +160,12 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         for keys in focus.values():
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
-    stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
-    return Argument(repeats, tuple(incoherent), focus, counts, thesis, verdict, other, factor_sentences,
+    return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
                     order_feats, (order or order_model()).predict(order_feats) if len(real) >= 8 else 0.0,
-                    round(sum(density) / len(density), 4) if density else 0.0, round(stuffed, 4))
+                    round(mean_density, 4), round(stuffed, 4), dense)
 
 
-def _term_density(analysis: Analysis, real: list[Sentence]) -> list[float]:
+def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:
     """For each sentence with four or more content words, the share of them inside a phrase of the
     rubric (a factor, a cue, an event, a marker, a focus term).
 
@@ -169,7 +184,7 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[float]:
         for h in s.hits:
             if h.kind != "stance":  # "but", "not", "only": the words of any prose
                 covered.update(range(h.tok_start, h.tok_end))
-        out.append(sum(1 for i in words if i in covered) / len(words))
+        out.append((s, sum(1 for i in words if i in covered) / len(words)))
     return out
 
 
@@ -265,7 +280,7 @@ def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQue
     """The other question whose terms the essay uses most, or 'another question' when it uses none."""
     counts = {oq.id: sum(1 for keys in focus.values() if oq.id in keys) for oq in rubric.other_questions}
     best = max(rubric.other_questions, key=lambda oq: counts[oq.id], default=None)
-    return best if best is not None and counts[best.id] > 0 else ANOTHER_QUESTION
+    return best if best is not None and counts[best.id] >= 2 else ANOTHER_QUESTION
 
 
 def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQuestion | None:

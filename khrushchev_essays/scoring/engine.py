@@ -211,7 +211,7 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         results.append(CriterionResult(c.id, c.name, mark, max_mark, m.comment, m.evidence, m.details))
 
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
-    flags, caps = gaming_flags(ctx, topic)
+    flags, caps = gaming_flags(ctx, topic, credited(rubric, results))
     deducted = deductions(rubric, len(findings.inaccuracies))
     mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=credited(rubric, results),
                                           deducted=deducted, flags=flags)

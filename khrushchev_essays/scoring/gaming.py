@@ -120,7 +120,7 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]]:
+def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tuple[list[str], list[dict]]:
     """Flags raised for the essay, and the caps (max levels) they and the mark scheme impose."""
     a, f, r = ctx.analysis, ctx.findings, ctx.rubric
     d = r.detection
@@ -172,7 +172,8 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     sim = topic.similarity(a.lemma_hashes)
     developed = [x for x in covered if x.status == "developed"]
     if not developed and len(covered) <= 2 and sim < d.off_topic_similarity and "copied_question" not in flags:
-        cap("off_topic", 0 if not covered and sim < d.off_topic_similarity / 2 else r.caps.off_topic,
+        # Level 0 only for an essay nothing was credited in: the mark is never 0 when a criterion gave credit.
+        cap("off_topic", 0 if not covered and sim < d.off_topic_similarity / 2 and not credited else r.caps.off_topic,
             f"little to do with the question (topic similarity {sim:.2f})")
     a.topic_similarity = round(sim, 3)
 
@@ -180,10 +181,7 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
     # question answered, repeats.
     arg = ctx.argument
     rules = r.argument
-    dense = arg.term_density >= rules.term_density or arg.stuffed_share >= rules.stuffed_share or (
-        arg.term_density >= rules.term_density - rules.dense_margin
-        and arg.incoherent_share >= rules.dense_incoherent_share)
-    if dense:
+    if arg.dense:
         cap("incoherent", r.caps.incoherent,
             f"most sentences string the mark scheme's terms together ({round(100 * arg.term_density)}% of their "
             "words) instead of explaining them")
@@ -192,7 +190,7 @@ def gaming_flags(ctx: Context, topic: TopicModel) -> tuple[list[str], list[dict]
             f"{len(arg.incoherent)} of {arg.factor_sentences} sentences join ideas that have no connection")
     elif arg.disorder >= rules.disorder_threshold + 0.4:
         cap("incoherent", r.caps.incoherent, "the sentences do not follow on from one another")
-    if arg.other_question is not None:
+    if arg.other_question is not None and "off_topic" not in flags:  # off topic says it better
         cap("answers_other_question", r.caps.answers_other_question,
             f"answers another question: \u201c{arg.other_question.question}\u201d")
     if arg.repeated_share >= rules.repetition_share and len(arg.repeats) >= 2:

@@ -21,15 +21,9 @@ from .rubric import Rubric
 
 __all__ = ["apply_mark_scheme", "confidence", "credited", "deductions", "order_credit"]
 
-# The criteria whose credit is knowledge of the question's topic: an essay with any is worth a mark.
-# (An essay on photosynthesis can earn "analysis" credit for its connectives; that is not credit.)
-KNOWLEDGE_KINDS = frozenset({"factors", "evidence"})
-
-
 def credited(rubric: Rubric, criteria) -> bool:
-    """Whether a criterion of knowledge (factors, evidence) gave the essay any credit."""
-    kinds = {c.id: c.kind for c in rubric.criteria}
-    return any(c.mark > 0 and kinds.get(c.id) in KNOWLEDGE_KINDS for c in criteria)
+    """Whether any criterion gave the essay credit: then its mark is never 0 ("nothing relevant")."""
+    return any(c.mark > 0 for c in criteria)
 
 
 def deductions(rubric: Rubric, n_inaccuracies: int) -> list[dict[str, Any]]:
@@ -55,8 +49,8 @@ def apply_mark_scheme(rubric: Rubric, raw: float, caps: list[dict], *, credited:
     taken = int(sum(d["marks"] for d in deducted))  # whole marks: the total rounded down
     if taken and mark > 1:
         mark = max(1, mark - taken)
-    # The Level-1 floor: any knowledge credited earns a mark; a raw mark of 1 or more does too,
-    # unless a cap holds the essay at 0 (off topic, nothing of the question in it).
+    # The Level-1 floor: any credit earns a mark; a raw mark of 1 or more does too, unless a cap
+    # holds the essay at 0 (gaming.py sets such a cap only when no criterion gave credit).
     zero_cap = any(c["max_level"] == 0 for c in caps)
     if mark == 0 and not any(c["rule"] == "not_english" for c in caps) and (credited or (raw >= 1.0 and not zero_cap)):
         mark = 1

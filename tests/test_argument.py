@@ -54,7 +54,8 @@ def spans_of(report):
 def test_keyword_salad_fixture_is_incoherent_and_held_at_level_1(q):
     r = score(read_fixture(f"keyword_salad_{q}.txt"), q)
     assert "incoherent" in r.flags
-    assert r.level == 1
+    assert r.level <= 1  # at most Level 1; with every sentence excluded nothing is left to credit
+    assert not r.feedback["strengths"]
     assert any(c["rule"] == "incoherent" and c["max_level"] == 1 for c in r.caps)
 
 

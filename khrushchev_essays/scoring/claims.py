@@ -124,8 +124,10 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     density = [d for _s, d in scored]
     mean_density = sum(density) / len(density) if density else 0.0
     stuffed = sum(1 for d in density if d >= rules.stuffed_sentence) / len(density) if density else 0.0
-    # Judged only on an essay's worth of sentences: a note of three dense sentences is not salad.
-    dense = len(density) >= rules.incoherent_min * 2 and (
+    # Judged only on an essay's worth of sentences (counting those already found incoherent): a
+    # note of three dense sentences is not salad.
+    judged = len(density) + len(incoherent)
+    dense = judged >= rules.incoherent_min * 2 and (
         mean_density >= rules.term_density or stuffed >= rules.stuffed_share
         or (mean_density >= rules.term_density - rules.dense_margin
             and len(incoherent) / max(1, factor_sentences) >= rules.dense_incoherent_share))

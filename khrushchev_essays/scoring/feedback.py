@@ -115,6 +115,9 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
         res = by_kind.get(kind)
         if res and res.max_mark and res.mark / res.max_mark >= 0.7:
             strengths.append(text)
+    if "incoherent" in report.flags:
+        # Praise for analysis or judgement would be untrue of sentences that do not hold together.
+        strengths = []
 
     steps: list[tuple[float, str]] = []
     # A rule of the mark scheme that the essay breaks comes first, whether or not it is the one

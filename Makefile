@@ -61,7 +61,8 @@ evaluate: install pipeline
 	  else echo "../shared/$$set not found: skipped"; fi; \
 	done
 
-# The order model (claims.py): which essays' sentences are not in the writer's order.
+# The order model (claims.py): which essays' sentences are not in the writer's order; writes the
+# package data khrushchev_essays/models/order_model.json.
 order-model: install pipeline
 	$(PY) scripts/train_order_model.py
 
@@ -83,10 +84,12 @@ bench-copying: install
 bench-web: install pipeline
 	$(PY) benchmarks/bench_web.py $(ARGS)
 
-# Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into
-# models/calibrators/; commit the .joblib and .json it writes. Re-run whenever the rubrics change.
+# Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into the
+# package data, khrushchev_essays/models/calibrators/; commit the .joblib and .json it writes. Re-run
+# whenever the rubrics change. (Retraining at run time writes instance/calibrators/ instead.)
+SHIPPED_CALIBRATORS := khrushchev_essays/models/calibrators
 calibrate: install pipeline
-	$(CLI) train --labels ../shared/calibration/labels.tsv --labels ../shared/calibration2/labels.tsv --out models/calibrators
+	$(CLI) train --labels ../shared/calibration/labels.tsv --labels ../shared/calibration2/labels.tsv --out $(SHIPPED_CALIBRATORS)
 
 check-rubrics: install
 	$(CLI) rubric check

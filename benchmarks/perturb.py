@@ -116,17 +116,21 @@ def _merge(into: list[str], items) -> None:
             into.append(item.strip())
 
 
-def load_vocabulary(rubric_dir: Path, keywords: Path | None = None, corpus: list[str] = ()) -> Vocabulary:
+def load_vocabulary(rubric_dir: Path | None = None, keywords: Path | None = None, corpus: list[str] = ()) -> Vocabulary:
     """Terms, markers and dated events from the rubric TOMLs (and keywords.json when given).
+
+    `rubric_dir` None reads the shipped rubrics (package data, khrushchev_essays/rubrics).
 
     Read defensively (`.get` everywhere): the rubric format may gain or rename sections, and a
     missing section only makes the generated text less varied. `corpus` (essay texts) teaches the
     capitalisation of names that the data lists in lower case.
     """
+    from khrushchev_essays.scoring.rubric import rubric_paths
+
     voc = Vocabulary()
-    for path in sorted(rubric_dir.glob("*.toml")):
+    for path in rubric_paths(rubric_dir):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        qid = data.get("id") or path.stem
+        qid = data.get("id") or path.name.removesuffix(".toml")
         voc.questions[qid] = data.get("question", "")
         terms = voc.terms.setdefault(qid, [])
         for factor in data.get("factors", []):

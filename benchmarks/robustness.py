@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> Results:
     keywords = shared / "reference" / "keywords.json"
     if not keywords.is_file():
         res.notes.append(f"{keywords} not found: vocabulary from the rubrics only")
-    voc = perturb.load_vocabulary(ROOT / "rubrics", keywords, [o.text for o in originals])
+    voc = perturb.load_vocabulary(None, keywords, [o.text for o in originals])
     for o, rep in zip(originals, score_all([(o.source, o.question, o.text) for o in originals], 1), strict=True):
         o.report = rep
         if rep.status != "scored":

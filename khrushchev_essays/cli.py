@@ -22,7 +22,9 @@ def main() -> None:
 
 
 @main.command("build-pipeline")
-@click.option("--path", type=click.Path(file_okay=False), default=None, help="Where to save it (default: models/pipeline).")
+@click.option("--path", type=click.Path(file_okay=False), default=None,
+              help="Where to save it (default: $KHRUSHCHEV_PIPELINE_DIR, else models/pipeline in a source checkout, "
+              "else pipeline/ in the instance folder).")
 def build_pipeline_cmd(path: str | None) -> None:
     """Build the spaCy pipeline (blank English + sentencizer + lookup lemmatizer) and save it."""
     from .scoring.nlp import PIPELINE_DIR, build_pipeline
@@ -40,10 +42,10 @@ def rubric_group() -> None:
 @rubric_group.command("check")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 def rubric_check(files: tuple[str, ...]) -> None:
-    """Validate rubric files (default: every file in rubrics/); list every problem found."""
+    """Validate rubric files (default: the shipped rubrics, khrushchev_essays/rubrics/); list every problem found."""
     from .scoring.rubric import RubricError, load_rubric_file, rubric_paths
 
-    paths = list(files) or [str(p) for p in rubric_paths()]
+    paths = list(files) or rubric_paths()
     if not paths:
         click.echo("no rubric files found", err=True)
         sys.exit(EXIT_USAGE)
@@ -79,7 +81,7 @@ def rubric_check(files: tuple[str, ...]) -> None:
 
 
 def _rubric_ids() -> list[str]:
-    """The ids of the rubrics in rubrics/; exit 2 listing every problem of every broken file."""
+    """The ids of the rubrics shipped (khrushchev_essays/rubrics/); exit 2 listing every problem of every broken file."""
     from .scoring.rubric import RubricError, load_rubric_file, rubric_paths
 
     ids, problems = [], []
@@ -253,7 +255,8 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
               help="Retrain from teachers' reviewed submissions in the database (10+ a question); the new model "
               "replaces the one in use only if it agrees better with the reviews.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Where to write <question>.joblib and .json (default: models/calibrators).")
+              help="Where to write <question>.joblib and .json (default: calibrators/ in the instance folder, "
+              "used before the shipped ones; `make calibrate` writes the shipped ones).")
 @click.option("--always-apply", is_flag=True,
               help="Mark the models for use even where they do not beat the rules in cross-validation.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes to score with (as for grade).")
@@ -275,19 +278,20 @@ def train_cmd(paths: tuple[str, ...], labels_file: tuple[str, ...], from_db: boo
     """
     from .evaluation import EvaluationError
     from .scoring import PipelineMissing
-    from .scoring.calibrator import CALIBRATORS_DIR
+    from .scoring.calibrator import instance_calibrators_dir
     from .training import TrainingError, format_retraining, format_training, train_from_db, train_from_labels
 
     if bool(labels_file) == from_db:
         raise click.UsageError("give either --labels FILE [PATH...] or --from-db")
     _rubric_ids()
-    target = out_dir or str(CALIBRATORS_DIR)
+    target = out_dir or str(instance_calibrators_dir())
     if from_db:
         # The database the web app uses: instance config, DATABASE_URL, or the instance SQLite file.
         database_app().app_context().push()
     try:
         if from_db:
-            click.echo(format_retraining(train_from_db(target, always_apply=always_apply)))
+            # No --out: the instance folder, measured against whatever the engine uses now.
+            click.echo(format_retraining(train_from_db(out_dir, always_apply=always_apply)))
         else:
             results = train_from_labels(list(labels_file), paths, target, jobs=jobs, always_apply=always_apply)
             click.echo(format_training(results, target))

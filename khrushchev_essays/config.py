@@ -94,10 +94,32 @@ def instance_path_override() -> str | None:
 
 
 def instance_path() -> str:
-    """The instance folder the web app uses (without building the app)."""
-    from flask import Flask
+    """The instance folder the web app uses (without building the app, or importing Flask)."""
+    return instance_path_override() or default_instance_path()
 
-    return instance_path_override() or Flask("khrushchev_essays").instance_path
+
+def default_instance_path() -> str:
+    """Flask's default instance folder for this package, found by Flask's own rule without importing
+    Flask (the engine looks here for retrained calibrators): `instance/` beside the package in a
+    source checkout, `<prefix>/var/khrushchev_essays-instance` when installed (a venv or the system).
+    A test checks it against Flask("khrushchev_essays").instance_path."""
+    import sys
+
+    package_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    prefix = os.path.abspath(sys.prefix)
+    if Path(package_path).is_relative_to(prefix):
+        return os.path.join(prefix, "var", "khrushchev_essays-instance")
+    site_parent, site_folder = os.path.split(package_path)
+    if site_folder.lower() == "site-packages":
+        parent, folder = os.path.split(site_parent)
+        if folder.lower() == "lib":
+            root = parent
+        elif os.path.basename(parent).lower() == "lib":
+            root = os.path.dirname(parent)
+        else:
+            root = site_parent
+        return os.path.join(root, "var", "khrushchev_essays-instance")
+    return os.path.join(package_path, "instance")
 
 
 def database_url(instance_path: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .batch import score_items
+from .config import private_folder
 from .evaluation import EvaluationError, agreement, evaluate, labelled_items
 from .scoring.calibrator import (
     CALIBRATORS_DIR,
@@ -33,6 +34,7 @@ from .scoring.calibrator import (
     confidence,
     feature_matrix,
     features,
+    instance_calibrators_dir,
     new_estimator,
     rule_mark_level,
     save_calibrator,
@@ -189,12 +191,14 @@ def _f(x: float | None) -> str:
 
 
 def train_from_labels(labels_file: str | Path | Sequence[str | Path], paths: Sequence[str | Path] = (),
-                      out_dir: str | Path = CALIBRATORS_DIR, jobs: int | None = None,
+                      out_dir: str | Path | None = None, jobs: int | None = None,
                       always_apply: bool = False) -> dict[str, dict[str, Any]]:
     """Train every question in one or more labels TSVs (essays under PATH/<question>/<file>;
     default: each labels file's folder); return {question: sidecar}. Several sets are pooled, so
     the model learns from formulaic and realistic scripts alike. Raises TrainingError or
-    EvaluationError."""
+    EvaluationError. `out_dir` defaults to the instance folder's calibrators/ (used before the
+    shipped ones); `make calibrate` names the package's models/calibrators to renew the shipped ones."""
+    out_dir = instance_calibrators_dir() if out_dir is None else out_dir
     files = [labels_file] if isinstance(labels_file, (str, Path)) else list(labels_file)
     if len(files) > 1 and paths:
         raise TrainingError(["give essay folders only with a single labels file"])
@@ -237,16 +241,41 @@ LOCK_TIMEOUT = 30.0  # seconds a retraining waits for another one writing the sa
 
 @contextmanager
 def calibrators_lock(out_dir: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """One retraining at a time per calibrators folder, across threads and processes."""
+    """One retraining at a time per calibrators folder, across threads and processes.
+
+    Any folder but the package's shipped one is private, like the rest of the instance folder:
+    created 0700, and every file in it left 0600 (the sidecars list reviewed submissions).
+    """
     from filelock import FileLock, Timeout
 
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    private = not _is_shipped(folder)
+    if private:
+        private_folder(str(folder))
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
     try:
-        with FileLock(folder / ".lock", timeout=timeout):
-            yield
+        lock = FileLock(folder / ".lock", timeout=timeout, mode=0o600 if private else 0o644)
+        lock.acquire()
     except Timeout:
         raise TrainingError(["another retraining is writing the calibrators just now; try again in a minute"]) from None
+    try:
+        yield
+    finally:
+        try:
+            if private:
+                for f in folder.iterdir():
+                    if f.is_file() and not f.is_symlink():
+                        os.chmod(f, 0o600)
+        finally:
+            lock.release()
+
+
+def _is_shipped(folder: Path) -> bool:
+    try:
+        return folder.resolve() == CALIBRATORS_DIR.resolve()
+    except OSError:
+        return False
 
 
 def rule_reports(rubric: Rubric, texts: Sequence[str]) -> list[ScoreReport]:
@@ -266,7 +295,7 @@ def rule_reports(rubric: Rubric, texts: Sequence[str]) -> list[ScoreReport]:
     return reports
 
 
-def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path = CALIBRATORS_DIR, *,
+def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path | None = None, *,
                      always_apply: bool = False, trained_by: str = "command line",
                      lock_timeout: float = LOCK_TIMEOUT) -> Retraining:
     """Retrain one question's calibrator from reviewed essays (storage.ReviewedEssay) and decide.
@@ -274,8 +303,15 @@ def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path 
     The new model replaces the one in use only if, in leave-one-out cross-validation over the
     reviews, it agrees with the teachers better (QWK) than the rules and than the engine as it is
     now on the same essays; `always_apply` installs it regardless. Otherwise no file changes.
+
+    By default (`out_dir` None) the model is written to the instance folder's calibrators/ and
+    the incumbent is the calibrator the engine uses now (retrained or shipped); the shipped files
+    are never written. A folder given instead is written, and its own model is the incumbent.
     """
     from .scoring.calibrator import relevel
+
+    incumbent_dir = out_dir
+    out_dir = instance_calibrators_dir() if out_dir is None else out_dir
 
     essays = list(essays)
     if len(essays) < MIN_ESSAYS:
@@ -289,7 +325,7 @@ def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path 
                                  f"(not: {', '.join(map(str, unscored))}), at least {MIN_ESSAYS} are needed"])
         essays, reports = [e for e, _r in pairs], [r for _e, r in pairs]
         levels, marks = [e.level for e in essays], [e.mark for e in essays]
-        now, status = relevel(rubric, reports, directory=out_dir)
+        now, status = relevel(rubric, reports, directory=incumbent_dir)
         before = _group(agreement(levels, [lv for _m, lv in now], marks, [m for m, _lv in now]))
         incumbent = status.calibrator
         before_by = incumbent.model_id if incumbent else "rules"
@@ -317,7 +353,7 @@ def retrain_question(rubric: Rubric, essays: Sequence[Any], out_dir: str | Path 
                       f"{rubric.id}: installed {side['model_id']} ({figures})", side)
 
 
-def retrain_from_reviews(question: str | Rubric, out_dir: str | Path = CALIBRATORS_DIR, *, always_apply: bool = False,
+def retrain_from_reviews(question: str | Rubric, out_dir: str | Path | None = None, *, always_apply: bool = False,
                          teacher: Any = None, lock_timeout: float = LOCK_TIMEOUT) -> Retraining:
     """Retrain a question (id or rubric) from its reviewed submissions and record the run in the database.
 
@@ -337,7 +373,7 @@ def retrain_from_reviews(question: str | Rubric, out_dir: str | Path = CALIBRATO
     return result
 
 
-def train_from_db(out_dir: str | Path = CALIBRATORS_DIR, always_apply: bool = False) -> dict[str, Retraining]:
+def train_from_db(out_dir: str | Path | None = None, always_apply: bool = False) -> dict[str, Retraining]:
     """Retrain each question that has at least MIN_ESSAYS teacher-reviewed submissions.
 
     Raises TrainingError when no question has enough. Needs an application context.

@@ -4,7 +4,7 @@ Originals are the marked practice essays (../shared/calibration and ../shared/ca
 present) and the project's own fixtures; each is shuffled several ways (sentences across the
 essay with the paragraph count kept, and sentences within each paragraph). A logistic regression
 over claims.ORDER_FEATURES is cross-validated with every version of one essay in the same fold,
-and the fitted coefficients are written as plain JSON (no pickle) to models/order_model.json.
+and the fitted coefficients are written as plain JSON (no pickle) to khrushchev_essays/models/order_model.json (package data).
 
     .venv/bin/python scripts/train_order_model.py            # fit, report, write
     .venv/bin/python scripts/train_order_model.py --dry-run  # fit and report only
@@ -134,8 +134,10 @@ def main() -> int:
     for k, c in out.coef.items():
         print(f"  {k:22s} {c:+.3f}")
     if not args.dry_run:
-        ORDER_MODEL_FILE.write_text(json.dumps(out.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {ORDER_MODEL_FILE.relative_to(ROOT)}")
+        # The shipped copy in the source tree (package data), not wherever the package is imported from.
+        target = ROOT / "khrushchev_essays" / "models" / ORDER_MODEL_FILE.name
+        target.write_text(json.dumps(out.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}")
     return 0
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, ON_POSTGRES, add_teacher, database_url, make_app, query, read_fixture
 
 from khrushchev_essays.cli import main
+from khrushchev_essays.resources import data_path
 from khrushchev_essays.storage import CalibrationRun, Submission, Teacher, db, save_submission
 from khrushchev_essays.storage.reviews import save_review
 
@@ -81,7 +82,8 @@ def test_grade_without_store_touches_no_database_and_class_code_needs_store(tmp_
     assert result.exit_code == 2 and "only used with --store" in result.output
 
 
-def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path, monkeypatch, scored_fixture):
+def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path, monkeypatch, scored_fixture,
+                                                                         private_instance):
     db_path = tmp_path / "train.sqlite"
     env = {"DATABASE_URL": database_url(db_path), "SECRET_KEY": "k"}
     monkeypatch.setenv("DATABASE_URL", env["DATABASE_URL"])
@@ -121,6 +123,13 @@ def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path
     assert (out / "q1.joblib").is_file() and not (out / "q2.joblib").exists()
     side = (out / "q1.json").read_text()
     assert '"source": "database:teacher-reviews"' in side and '"trained_by": "command line"' in side
+    # Without --out: the instance folder (KHRUSHCHEV_INSTANCE_PATH), never the package's shipped models.
+    package = data_path("models", "calibrators")
+    shipped = {p.name: p.read_bytes() for p in package.iterdir()}
+    default = run(["train", "--from-db", "--always-apply"], env)
+    assert default.exit_code == 0 and "q1: installed q1-" in default.output
+    assert (private_instance / "calibrators" / "q1.joblib").is_file()
+    assert {p.name: p.read_bytes() for p in package.iterdir()} == shipped
 
 
 def _level(mark: int) -> int:

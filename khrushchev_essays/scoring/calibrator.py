@@ -11,8 +11,14 @@ leave-one-out inside the training data. With two dozen essays a question the hon
 or take a constant", and a heavy penalty says exactly that: the model falls back towards the rules
 instead of chasing noise. More labelled essays (teachers' reviews) let it learn more.
 
-Trust. Unpickling runs code, so a calibrator is loaded only from the project's models/calibrators
-folder (or a folder a caller names in code), only with a JSON sidecar that records the sha256 of
+Where. A calibrator retrained on this installation (the teachers' Retrain button, `train
+--from-db`) lives in the instance folder, `instance/calibrators/` (0700, files 0600), and is tried
+first; the ones shipped in the package (`khrushchev_essays/models/calibrators`, package data) come
+next. A retrained model that fails any check below is passed over for the shipped one, and the
+status says why (`CalibratorStatus.passed_over`).
+
+Trust. Unpickling runs code, so a calibrator is loaded only from those two folders (or a folder a
+caller names in code), only with a JSON sidecar that records the sha256 of
 the .joblib file, and only when the scikit-learn major version, FEATURES_VERSION, the feature names
 and the rubric fingerprint all match. A model whose cross-validated agreement did not beat the
 rules' is saved (so the figures can be read) but marked not to be used unless trained with
@@ -36,19 +42,23 @@ import math
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import mark_scheme
-from .nlp import MODELS_DIR
+from ..resources import data_path
 from .report import ScoreReport
 from .rubric import Rubric
 
 log = logging.getLogger(__name__)
 
-CALIBRATORS_DIR = MODELS_DIR / "calibrators"
+# The shipped calibrators, package data written only by `make calibrate` (developers, from the
+# marked sets). Retrained ones (the Retrain button, `train --from-db`) go to instance/calibrators
+# and are tried first; the shipped folder is never written at run time.
+CALIBRATORS_DIR = data_path("models", "calibrators")
+INSTANCE_CALIBRATORS = "calibrators"
 ENV_SWITCH = "KHRUSHCHEV_CALIBRATION"
 # The model's inputs, declared in one place. Per criterion, the `details` keys that become
 # features (a details key not listed here is a diagnostic for people, never a model input); every
@@ -263,6 +273,9 @@ class CalibratorStatus:
     calibrator: Calibrator | None
     reason: str  # "using <model id>" or why the rules decide
     serious: bool = False  # a damaged or mismatched file (logged as a warning), not just "none yet"
+    origin: str = ""  # where the answer came from: "instance" (retrained here), "shipped", or "" (a folder given)
+    folder: str = ""
+    passed_over: str | None = None  # why a retrained calibrator in the instance folder is not the one used
 
     @property
     def active(self) -> bool:
@@ -288,16 +301,42 @@ def calibrator_status(rubric: Rubric, *, directory: str | Path | None = None, en
     """
     if not calibration_enabled(enabled):
         return CalibratorStatus(rubric.id, None, f"calibration is turned off ({ENV_SWITCH}=off or enabled=False)")
-    folder = Path(directory) if directory is not None else CALIBRATORS_DIR
-    key = (str(folder), rubric.id, rubric.fingerprint(), *_stat(folder, rubric.id))
-    status = _cache.get(key)
-    if status is None:
-        with _cache_lock:
-            status = _cache.get(key) or _cache.setdefault(key, _load(rubric, folder))
+    if directory is not None:
+        status = _status_in(rubric, Path(directory), "")
+    else:
+        local = _status_in(rubric, instance_calibrators_dir(), "instance")
+        if local.active:
+            status = local
+        else:
+            found = _stat(instance_calibrators_dir(), rubric.id)[0] is not None
+            status = _status_in(rubric, CALIBRATORS_DIR, "shipped")
+            if found:  # a retrained model is there but refused: the shipped one (or the rules) decide
+                status = replace(status, passed_over=local.reason)
+                if (rubric.id, local.reason) not in _logged:
+                    _logged.add((rubric.id, local.reason))
+                    log.warning("calibration for %s: the retrained calibrator in %s is not used: %s; falling back to "
+                                "the shipped one", rubric.id, local.folder, local.reason)
     if not status.active and (rubric.id, status.reason) not in _logged:
         _logged.add((rubric.id, status.reason))
         log.log(logging.WARNING if status.serious else logging.INFO,
                 "calibration for %s: %s; the rules decide the level", rubric.id, status.reason)
+    return status
+
+
+def instance_calibrators_dir(instance: str | Path | None = None) -> Path:
+    """The folder of calibrators retrained on this installation: `calibrators/` in the instance folder."""
+    from ..config import instance_path
+
+    return Path(instance if instance is not None else instance_path()) / INSTANCE_CALIBRATORS
+
+
+def _status_in(rubric: Rubric, folder: Path, origin: str) -> CalibratorStatus:
+    key = (str(folder), origin, rubric.id, rubric.fingerprint(), *_stat(folder, rubric.id))
+    status = _cache.get(key)
+    if status is None:
+        with _cache_lock:
+            status = _cache.get(key) or _cache.setdefault(key, replace(_load(rubric, folder), origin=origin,
+                                                                      folder=str(folder)))
     return status
 
 

@@ -16,7 +16,7 @@ sentences can earn credit at all and finds the argument's skeleton:
   and in the conclusion (verdict). Stock phrases are not needed: "the way the USSR was ruled
   changed; what ruled it did not" is a verdict.
 - **Order.** Whether the sentences follow on from one another as written (an essay's paragraphs
-  hold together; shuffled sentences do not), measured by a small model in models/order_model.json.
+  hold together; shuffled sentences do not), measured by a small model in khrushchev_essays/models/order_model.json.
 
 Sentences that earn nothing are marked `excluded` (with the reason) and stop being `real`, so
 every later stage credits them nowhere; the report explains each exclusion.
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..resources import data
 from .matching import OWN_FOCUS, Analysis, Sentence
 from .rubric import OtherQuestion, Rubric
 
@@ -47,7 +48,8 @@ ANAPHORIC_OPENERS = frozenset({
     "yet", "instead", "nevertheless", "therefore", "thus", "moreover", "furthermore", "similarly", "likewise",
     "even", "and", "then", "here", "both", "again", "consequently",
 })
-ORDER_MODEL_FILE = Path(__file__).resolve().parents[2] / "models" / "order_model.json"
+# Package data; `make order-model` (scripts/train_order_model.py) writes it, nothing at run time.
+ORDER_MODEL_FILE = data("models", "order_model.json")
 ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
                   "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced")
 # Sentence openings that belong at one end of an essay: a conclusion's opening anywhere but the

@@ -1,4 +1,4 @@
-"""The spaCy pipeline: built once into models/pipeline, loaded from there once per process.
+"""The spaCy pipeline: built once into `pipeline_dir()`, loaded from there once per process.
 
 The pipeline is `spacy.blank("en")` + a sentencizer + a lookup lemmatizer whose table comes from
 the official spacy-lookups-data package. The lemmatizer looks up the lower-cased token, so
@@ -7,6 +7,8 @@ token's text as written). Nothing is downloaded at run time.
 
 A user with another pipeline installed (say en_core_web_sm) can name it in the environment
 variable KHRUSHCHEV_SPACY_PIPELINE, or in the app's SPACY_PIPELINE setting, instead.
+KHRUSHCHEV_PIPELINE_DIR moves the built pipeline itself (default: models/pipeline in a source
+checkout, `pipeline/` in the instance folder for an installed wheel).
 """
 
 from __future__ import annotations
@@ -15,9 +17,29 @@ import os
 import threading
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-PIPELINE_DIR = MODELS_DIR / "pipeline"
 PIPELINE_ENV = "KHRUSHCHEV_SPACY_PIPELINE"
+PIPELINE_DIR_ENV = "KHRUSHCHEV_PIPELINE_DIR"
+
+
+def pipeline_dir() -> Path:
+    """Where the built pipeline lives (and `build-pipeline` writes it).
+
+    $KHRUSHCHEV_PIPELINE_DIR if set; in a source checkout, models/pipeline; otherwise (an
+    installed wheel, whose package folder is not ours to write) `pipeline/` in the instance folder.
+    """
+    from ..config import instance_path
+    from ..resources import source_checkout
+
+    env = os.environ.get(PIPELINE_DIR_ENV, "").strip()
+    if env:
+        return Path(os.path.abspath(os.path.expanduser(env)))
+    root = source_checkout()
+    if root is not None:
+        return root / "models" / "pipeline"
+    return Path(instance_path()) / "pipeline"
+
+
+PIPELINE_DIR = pipeline_dir()  # read once, at import (spawned batch workers inherit the environment)
 LEMMATIZER_NAME = "lowercase_lemmatizer"
 
 _lock = threading.Lock()
@@ -103,7 +125,7 @@ def get_nlp(name: str | None = None):
     """The pipeline for this process, loaded once.
 
     `name` (or $KHRUSHCHEV_SPACY_PIPELINE) may name an installed spaCy package or a folder;
-    by default the pipeline saved under models/pipeline is used.
+    by default the pipeline saved in PIPELINE_DIR (see pipeline_dir()) is used.
     """
     name = name or os.environ.get(PIPELINE_ENV) or str(PIPELINE_DIR)
     nlp = _loaded.get(name)

@@ -1,6 +1,6 @@
 """Rubric files: pydantic models of the TOML format, loading, and validation that lists every problem.
 
-A rubric is data (rubrics/*.toml). Everything the engine rewards is named here: the factors and
+A rubric is data (khrushchev_essays/rubrics/*.toml, package data). Everything the engine rewards is named here: the factors and
 their phrases, the event-year pairs it checks, the language of analysis and judgement, the
 criterion weights, the level bands and the caps. `load_rubric` raises `RubricError` carrying
 every problem found, each as "[file] field.path: message", not just the first.
@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-RUBRICS_DIR = Path(__file__).resolve().parents[2] / "rubrics"
+from ..resources import data
+
+# The shipped rubrics, package data (khrushchev_essays/rubrics/*.toml): a Traversable, so an
+# installed wheel (even a zipped one) reads them as a source checkout does.
+RUBRICS_DIR = data("rubrics")
 
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
@@ -474,9 +479,9 @@ def parse_rubric(data: dict, source: str = "<rubric>") -> Rubric:
         raise RubricError(problems or [f"[{source}] (top level): not a valid rubric"]) from None
 
 
-def load_rubric_file(path: str | Path) -> Rubric:
-    """Read and validate one TOML rubric file."""
-    path = Path(path)
+def load_rubric_file(path: str | Path | Traversable) -> Rubric:
+    """Read and validate one TOML rubric file (a path, or a Traversable from importlib.resources)."""
+    path = path if isinstance(path, Traversable) else Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -493,9 +498,13 @@ def load_rubric_file(path: str | Path) -> Rubric:
 _CACHE: dict[str, Rubric] = {}
 
 
-def rubric_paths(directory: str | Path | None = None) -> list[Path]:
-    """The rubric files in a folder (the project's rubrics/ by default)."""
-    return sorted(Path(directory or RUBRICS_DIR).glob("*.toml"))
+def rubric_paths(directory: str | Path | None = None) -> list[Path | Traversable]:
+    """The rubric files in a folder (the shipped ones, package data, by default)."""
+    folder = RUBRICS_DIR if directory is None else directory
+    folder = folder if isinstance(folder, Traversable) else Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.name.endswith(".toml") and p.is_file()), key=lambda p: p.name)
 
 
 def load_rubric(question: str, directory: str | Path | None = None) -> Rubric:

@@ -40,6 +40,8 @@ def analytics():
             "heatmap": coverage_heatmap(fig.factors, fig.classes) if fig.n else None,
             "calibrator": status.calibrator.sidecar if status.active else None,
             "rules_reason": status.reason,
+            "calibrator_origin": status.origin,
+            "passed_over": status.passed_over,
             "runs": recent_runs(qid, scope),
             "all_reviews": reviews.get(qid, 0),
             "form": ActionForm(),
@@ -59,7 +61,8 @@ def retrain(qid: str):
     # The CSRF token is checked for every POST before any view runs (web.csrf).
     try:
         # A second teacher pressing the button meanwhile is told to wait rather than queued behind.
-        result = retrain_from_reviews(rubric, calibration.CALIBRATORS_DIR, teacher=current_user._get_current_object(),
+        # Written to instance/calibrators (tried before the shipped models, which are never overwritten).
+        result = retrain_from_reviews(rubric, teacher=current_user._get_current_object(),
                                       lock_timeout=1.0)
     except TrainingError as exc:
         flash("Cannot retrain: " + "; ".join(exc.problems), "error")

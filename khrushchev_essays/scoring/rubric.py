@@ -12,9 +12,9 @@ import hashlib
 import tomllib
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, field_validator, model_validator
 
 from ..resources import data
 
@@ -113,43 +113,18 @@ class _CriterionBase(_Strict):
     description: NonEmptyStr  # what it rewards, for the guidance page
 
 
-class FactorsCriterion(_CriterionBase):
-    kind: Literal["factors"]
-    params: FactorsParams = Field(default_factory=FactorsParams)
+def _criterion_model(kind: str, params: type[_Strict]) -> type[_CriterionBase]:
+    """The rubric model of one criterion kind: the common fields, `kind`, and its params."""
+    return create_model(f"{kind.capitalize()}Criterion", __base__=_CriterionBase,
+                        kind=(Literal[kind], ...), params=(params, Field(default_factory=params)))
 
 
-class EvidenceCriterion(_CriterionBase):
-    kind: Literal["evidence"]
-    params: EvidenceParams = Field(default_factory=EvidenceParams)
-
-
-class AnalysisCriterion(_CriterionBase):
-    kind: Literal["analysis"]
-    params: AnalysisParams = Field(default_factory=AnalysisParams)
-
-
-class BalanceCriterion(_CriterionBase):
-    kind: Literal["balance"]
-    params: BalanceParams = Field(default_factory=BalanceParams)
-
-
-class JudgementCriterion(_CriterionBase):
-    kind: Literal["judgement"]
-    params: JudgementParams = Field(default_factory=JudgementParams)
-
-
-class OrganisationCriterion(_CriterionBase):
-    kind: Literal["organisation"]
-    params: OrganisationParams = Field(default_factory=OrganisationParams)
+CRITERION_MODELS = tuple(_criterion_model(kind, params) for kind, params in CRITERION_PARAMS.items())
 
 
 # Discriminated on `kind`, so a misspelt param ("target_develped") is an error at
 # criteria[0].factors.params.target_develped, not a silent no-op.
-Criterion = Annotated[
-    FactorsCriterion | EvidenceCriterion | AnalysisCriterion | BalanceCriterion | JudgementCriterion
-    | OrganisationCriterion,
-    Field(discriminator="kind"),
-]
+Criterion = Annotated[Union[CRITERION_MODELS], Field(discriminator="kind")]  # noqa: UP007 (a tuple of types)
 
 
 class Detection(_Strict):

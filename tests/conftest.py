@@ -47,6 +47,20 @@ def read_fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+def docx_bytes(text: str) -> bytes:
+    """A real .docx (python-docx) holding the text, a paragraph per blank-line-separated block."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for para in text.split("\n\n"):
+        document.add_paragraph(para)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 # --- the database under test ----------------------------------------------------------------------
 # SQLite by default: each test gets its own file. `make test-postgres` runs the same suite against a
 # throwaway PostgreSQL cluster (scripts/with-postgres.sh) and sets KHRUSHCHEV_TEST_DATABASE_URL to

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, read_fixture
+from conftest import ROOT, docx_bytes, read_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,17 +31,6 @@ from khrushchev_essays.cli import main
 from khrushchev_essays.scoring import score
 
 KNOWN = ("q1", "q2")
-
-
-def docx_bytes(text: str) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for para in text.split("\n\n"):
-        document.add_paragraph(para)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def rebuilt_docx(extra: dict[str, bytes] | None = None, body_xml: bytes = b"", copies: int = 0) -> bytes:

@@ -8,7 +8,7 @@ import io
 import re
 
 import pytest
-from conftest import add_teacher, make_app, read_fixture, sign_in
+from conftest import add_teacher, docx_bytes, make_app, read_fixture, sign_in
 
 from khrushchev_essays import sources
 from khrushchev_essays.scoring import score
@@ -31,17 +31,6 @@ def app(tmp_path, monkeypatch):
 def upload(client, filename: str, body: bytes, **fields):
     data = {"name": "", **fields, "file": (io.BytesIO(body), filename)}
     return client.post("/teacher/sources", data=data, content_type="multipart/form-data")
-
-
-def docx_bytes(text: str) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for para in text.split("\n\n"):
-        document.add_paragraph(para)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def test_the_sources_page_is_in_the_teacher_navigation_and_says_how_to_add_one(teacher_client):

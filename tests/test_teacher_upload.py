@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import make_app, read_fixture
+from conftest import docx_bytes, make_app, read_fixture
 
 from khrushchev_essays.storage import SchoolClass, Submission, Teacher, db
 from khrushchev_essays.storage.classes import create_class
@@ -24,17 +24,6 @@ def codes(app, teacher_client) -> dict[str, str]:
 def first_code(client) -> str:
     with client.application.app_context():
         return db.session.query(SchoolClass).order_by(SchoolClass.id).first().join_code
-
-
-def docx_bytes(text: str) -> bytes:
-    import docx
-
-    document = docx.Document()
-    for para in text.split("\n\n"):
-        document.add_paragraph(para)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def post(client, files, **fields):

@@ -23,6 +23,7 @@ from .teachers import Review
 SORTS = ("date", "student", "class", "question", "mark", "level", "flags", "reviewed")
 DEFAULT_SORT = "date"
 PER_PAGE = 25
+PAGE_SIZES = (25, 50, 100)  # what the dashboard offers; a class of 30 fits on one page of 50
 SEARCH_MAX = 80
 
 
@@ -224,6 +225,12 @@ def find_page(f: Filters, scope: Scope, page: int = 1, per_page: int = PER_PAGE)
         ordered(stmt, f).options(selectinload(Submission.review)).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page(list(rows), page, per_page, total)
+
+
+def ordered_ids(f: Filters, scope: Scope) -> list[int]:
+    """The ids of `scope`'s submissions matching `f`, in dashboard order: what "next" and "previous"
+    walk through on the review page (ids only, so a long list stays cheap)."""
+    return list(db.session.scalars(ordered(filtered(f, scope), f).with_only_columns(Submission.id)).all())
 
 
 def find_all(f: Filters, scope: Scope) -> list[Submission]:

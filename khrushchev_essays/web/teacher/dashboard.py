@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from dataclasses import dataclass, replace
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ...scoring import FLAG_EXPLANATIONS
-from ...storage.queries import DEFAULT_SORT, Filters, filter_choices, find_page, parse_int
+from ...storage.queries import DEFAULT_SORT, PAGE_SIZES, PER_PAGE, Filters, filter_choices, find_page, parse_int
+from ...storage.reviews import agree_with_automatic
 from ..views import rubrics
 from . import bp, current_scope
+from .forms import ActionForm
+
+BULK_MAX = max(PAGE_SIZES)  # a bulk action names at most one page of rows
+
+
+@dataclass(frozen=True, slots=True)
+class ListState:
+    """Where a teacher is in the submissions list: the filters and sort, the page and its size.
+
+    It rides in the query string of the dashboard and of every review page reached from it, and of
+    every form those pages post, so a save, an undo or the breadcrumb back lands on the same list.
+    """
+
+    filters: Filters
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @classmethod
+    def from_args(cls, args) -> ListState:
+        size = parse_int(args.get("per_page"))
+        return cls(Filters.from_args(args), parse_int(args.get("page"), 1) or 1,
+                   size if size in PAGE_SIZES else PER_PAGE)
+
+    def args(self, **changes) -> dict[str, str]:
+        """The query string (empty and default values left out)."""
+        state = replace(self, **changes) if changes else self
+        out = state.filters.to_args()
+        if state.page > 1:
+            out["page"] = str(state.page)
+        if state.per_page != PER_PAGE:
+            out["per_page"] = str(state.per_page)
+        return out
+
+    def list_url(self, **changes) -> str:
+        return url_for("teacher.dashboard", **self.args(**changes))
+
+    def review_url(self, sub_id: int, **changes) -> str:
+        return url_for("teacher.review", sub_id=sub_id, **self.args(**changes))
 
 # The sort a column starts with when first clicked: newest dates and highest marks first, names A-Z.
 FIRST_ORDER = {"date": "desc", "mark": "desc", "level": "desc", "flags": "desc", "reviewed": "asc"}
@@ -15,25 +57,57 @@ COLUMNS = (("student", "Student"), ("class", "Class"), ("question", "Question"),
            ("mark", "Mark"), ("level", "Level"), ("flags", "Flags"), ("reviewed", "Reviewed"))
 
 
-def sort_link(f: Filters, column: str) -> str:
-    """The URL that sorts by `column`; on the column already sorted by, the opposite order."""
+def sort_link(state: ListState, column: str) -> str:
+    """The URL that sorts by `column` (from page 1, the page size kept); on the column already
+    sorted by, the opposite order."""
+    f = state.filters
     if f.sort == column:
         order = "asc" if f.order == "desc" else "desc"
     else:
         order = FIRST_ORDER.get(column, "asc")
-    return url_for("teacher.dashboard", **f.to_args(sort=column, order=order))
+    return state.list_url(filters=replace(f, sort=column, order=order), page=1)
 
 
 @bp.get("/")
 def dashboard():
     """The submissions table with its filters; unreviewed needs_review essays come first."""
-    f = Filters.from_args(request.args)
-    scope = current_scope()
-    page = find_page(f, scope, parse_int(request.args.get("page"), 1) or 1)
+    state = ListState.from_args(request.args)
+    f, scope = state.filters, current_scope()
+    page = find_page(f, scope, state.page, state.per_page)
+    state = replace(state, page=page.number)  # past the end reads as the last page
     choices = filter_choices(scope)
     flags = sorted({*FLAG_EXPLANATIONS, *choices["flags"]})
     return render_template(
-        "teacher/dashboard.html", f=f, page=page, classes=choices["classes"], flags=flags,
+        "teacher/dashboard.html", f=f, page=page, classes=choices["classes"], flags=flags, state=state,
         questions=list(rubrics().values()), columns=COLUMNS, sort_link=sort_link, default_sort=DEFAULT_SORT,
-        page_url=lambda n: url_for("teacher.dashboard", **f.to_args(), page=n),
+        page_url=lambda n: state.list_url(page=n), page_sizes=PAGE_SIZES, bulk_form=ActionForm(formdata=None),
     )
+
+
+@bp.post("/agree")
+def bulk_agree():
+    """Agree with the automatic mark of every selected row, recorded per essay like a single review.
+
+    All or nothing: a row the teacher may not see (another class's, or none at all) refuses the
+    whole request with the same 404 as a review page, and nothing is recorded.
+    """
+    state = ListState.from_args(request.args)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form had expired: reload the page and try again.")
+    wanted = [parse_int(v) for v in request.form.getlist("ids")]
+    if any(v is None for v in wanted) or len(wanted) > BULK_MAX:
+        abort(400, description="The selection was not understood: reload the page and try again.")
+    if not wanted:
+        flash("Tick the essays whose automatic mark you agree with first.", "error")
+        return redirect(state.list_url(), code=303)
+    scope = current_scope()
+    subs = [scope.get(v) for v in dict.fromkeys(wanted)]
+    if any(s is None for s in subs):
+        abort(404, description="There is no submission with that number.")
+    recorded = 0
+    for sub in subs:
+        recorded += agree_with_automatic(sub, current_user) is not None
+    same = len(subs) - recorded
+    flash(f"Agreed with the automatic mark on {recorded} essay{'' if recorded == 1 else 's'}"
+          + (f" ({same} already had {'it' if same == 1 else 'them'})." if same else "."), "info")
+    return redirect(state.list_url(), code=303)

@@ -19,14 +19,16 @@ from khrushchev_essays.storage.reviews import curved_mark
 
 OTHER_EMAIL = "other@school.example"
 ROW = re.compile(r'<th scope="row" class="col-student" id="name-\d+"><a href="/teacher/submissions/(\d+)(?:\?[^"]*)?">')
+AT = 4102444800000  # "the list as shown then" (1 Jan 2100): every review below counts as made before it
 FIXTURES = ("q1_strong.txt", "q1_medium.txt", "q1_narrative.txt", "q2_medium.txt", "q2_strong.txt")
 
 
 def store(app, scored_fixture, code: str, name: str, fixture: str = "q1_medium.txt", days_ago: int = 0,
-          when: datetime | None = None) -> int:
+          when: datetime | None = None, needs_review: bool = False) -> int:
     text, report = scored_fixture(fixture)
     report = ScoreReport.from_dict(report.to_dict())
-    report.flags = [f for f in report.flags if f != "needs_review"]  # the order is the chosen sort only
+    # Set on purpose: the order is the chosen sort, with needs_review first only where asked.
+    report.flags = [f for f in report.flags if f != "needs_review"] + (["needs_review"] if needs_review else [])
     with app.app_context():
         sub = save_submission(text, report, student_name=name, klass=class_by_code(code), commit=False)
         sub.created_at = when or datetime(2026, 11, 20, 12, tzinfo=timezone.utc) - timedelta(days=days_ago)
@@ -79,7 +81,7 @@ def reviews(app) -> dict[int, Review]:
 
 def test_the_list_state_survives_the_review_page_save_undo_and_breadcrumb(app, school):
     client, subs = school["client"], school["subs"]
-    state = f"class={school['mine']}&sort=student&order=asc&per_page=50"
+    state = f"class={school['mine']}&sort=student&order=asc&per_page=50&at={AT}"
     dash = client.get(f"/teacher/?{state}").get_data(as_text=True)
     first = list_ids(client, f"/teacher/?{state}")
     assert set(first) == set(subs)  # the other class's essays are not there
@@ -122,14 +124,14 @@ def test_a_page_size_of_50_holds_a_class_of_30_and_bad_sizes_read_as_25(app, sco
     # An essay on page 2 knows its page: its breadcrumb goes back there.
     second_page = list_ids(client, f"/teacher/?class={code}&page=2")
     page = client.get(f"/teacher/submissions/{second_page[0]}?class={code}").get_data(as_text=True)
-    assert f'href="/teacher/?class={code}&amp;page=2" id="back-to-list"' in page and "Essay 26 of 30" in page
+    assert re.search(rf'href="/teacher/\?class={code}&amp;page=2&amp;at=\d+" id="back-to-list"', page) and "Essay 26 of 30" in page
 
 
 # --- moving through the list -------------------------------------------------------------------------
 
 def test_save_and_next_walks_the_filtered_list_and_stops_at_its_end(app, school):
     client = school["client"]
-    state = f"class={school['mine']}&reviewed=no&sort=student&order=asc"
+    state = f"class={school['mine']}&reviewed=no&sort=student&order=asc&at={AT}"
     order = list_ids(client, f"/teacher/?{state}")
     assert len(order) == 6
     visited, url = [], f"/teacher/submissions/{order[0]}?{state}"
@@ -151,9 +153,30 @@ def test_save_and_next_walks_the_filtered_list_and_stops_at_its_end(app, school)
     assert list_ids(client, f"/teacher/?{state}") == []
 
 
+def test_the_walk_keeps_the_order_the_list_had_when_it_was_shown(app, school, scored_fixture):
+    """An unsure essay leads the list until reviewed; reviewing it must not move it under the
+    teacher's feet, or "next" would bring it back."""
+    client, mine = school["client"], school["mine"]
+    unsure = store(app, scored_fixture, mine, "Zoe Unsure", needs_review=True)
+    dash = client.get(f"/teacher/?class={mine}&sort=student&order=asc").get_data(as_text=True)
+    order = [int(i) for i in ROW.findall(dash)]
+    assert order[0] == unsure and len(order) == 7
+    url = re.search(rf'href="(/teacher/submissions/{unsure}\?[^"]+)"', dash).group(1).replace("&amp;", "&")
+    assert "at=" in url
+    visited = []
+    while urlsplit(url).path != "/teacher/":
+        sub_id = int(urlsplit(url).path.rsplit("/", 1)[1])
+        assert sub_id not in visited
+        visited.append(sub_id)
+        url = client.post(url, data=form_of(app, sub_id, do="agree_next")).headers["Location"]
+    assert visited == order
+    # A fresh look at the list: the reviewed unsure essay now sits in its place by name.
+    assert list_ids(client, f"/teacher/?class={mine}&sort=student&order=asc")[-1] == unsure
+
+
 def test_agree_and_next_and_the_next_and_previous_links(app, school):
     client = school["client"]
-    state = f"class={school['mine']}&sort=student&order=asc"
+    state = f"class={school['mine']}&sort=student&order=asc&at={AT}"
     order = list_ids(client, f"/teacher/?{state}")
     page = client.get(f"/teacher/submissions/{order[2]}?{state}").get_data(as_text=True)
     amp = state.replace("&", "&amp;")
@@ -186,7 +209,7 @@ def test_an_essay_outside_the_list_has_no_next_and_other_classes_essays_are_404(
 
 def test_bulk_agree_records_one_review_per_ticked_essay(app, school):
     client, subs = school["client"], school["subs"]
-    state = f"class={school['mine']}&per_page=50"
+    state = f"class={school['mine']}&per_page=50&at={AT}"
     # One essay already has a teacher's mark: bulk agree puts it back to the automatic one, recorded.
     client.post(f"/teacher/submissions/{subs[0]}", data=form_of(app, subs[0], mark=1, comment="Keep this."))
     resp = client.post(f"/teacher/agree?{state}", data={"ids": [str(s) for s in subs[:4]]})

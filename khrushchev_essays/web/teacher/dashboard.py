@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,6 +15,10 @@ from ...storage.reviews import agree_with_automatic
 from ..views import rubrics
 from . import bp, current_scope
 from .forms import ActionForm
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
 
 BULK_MAX = max(PAGE_SIZES)  # a bulk action names at most one page of rows
 
@@ -28,12 +34,18 @@ class ListState:
     filters: Filters
     page: int = 1
     per_page: int = PER_PAGE
+    at: int | None = None  # when the list was shown (epoch milliseconds): its order holds while reviewing
 
     @classmethod
     def from_args(cls, args) -> ListState:
         size = parse_int(args.get("per_page"))
+        at = parse_int(args.get("at"), 0, 253402300799999)  # up to the year 9999
         return cls(Filters.from_args(args), parse_int(args.get("page"), 1) or 1,
-                   size if size in PAGE_SIZES else PER_PAGE)
+                   size if size in PAGE_SIZES else PER_PAGE, at)
+
+    @property
+    def as_of(self) -> datetime | None:
+        return datetime.fromtimestamp(self.at / 1000, timezone.utc) if self.at is not None else None
 
     def args(self, **changes) -> dict[str, str]:
         """The query string (empty and default values left out)."""
@@ -43,6 +55,8 @@ class ListState:
             out["page"] = str(state.page)
         if state.per_page != PER_PAGE:
             out["per_page"] = str(state.per_page)
+        if state.at is not None:
+            out["at"] = str(state.at)
         return out
 
     def list_url(self, **changes) -> str:
@@ -65,7 +79,7 @@ def sort_link(state: ListState, column: str) -> str:
         order = "asc" if f.order == "desc" else "desc"
     else:
         order = FIRST_ORDER.get(column, "asc")
-    return state.list_url(filters=replace(f, sort=column, order=order), page=1)
+    return state.list_url(filters=replace(f, sort=column, order=order), page=1, at=None)
 
 
 @bp.get("/")
@@ -73,7 +87,9 @@ def dashboard():
     """The submissions table with its filters; unreviewed needs_review essays come first."""
     state = ListState.from_args(request.args)
     f, scope = state.filters, current_scope()
-    page = find_page(f, scope, state.page, state.per_page)
+    if state.at is None:  # a fresh look at the list: its order is as of now, for the pages it links to
+        state = replace(state, at=now_ms())
+    page = find_page(f, scope, state.page, state.per_page, state.as_of)
     state = replace(state, page=page.number)  # past the end reads as the last page
     choices = filter_choices(scope)
     flags = sorted({*FLAG_EXPLANATIONS, *choices["flags"]})

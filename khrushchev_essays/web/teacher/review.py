@@ -40,7 +40,7 @@ from .. import charts
 from ..highlight import highlight
 from ..views import format_mark, rubric_or_404
 from . import bp, current_scope
-from .dashboard import ListState
+from .dashboard import ListState, now_ms
 from .forms import ActionForm, review_form
 
 ACTIONS = ("save", "save_next", "agree_next")
@@ -66,7 +66,7 @@ class Place:
 
 
 def place_in_list(sub: Submission, state: ListState) -> Place:
-    ids = ordered_ids(state.filters, current_scope())
+    ids = ordered_ids(state.filters, current_scope(), state.as_of)
     if sub.id not in ids:
         return Place(state, None, len(ids), None, None)
     i = ids.index(sub.id)
@@ -114,7 +114,10 @@ def review(sub_id: int):
     report = sub.score_report()
     rubric = rubric_or_404(sub.question)
     form = review_form(report, rubric.max_mark)
-    place = place_in_list(sub, ListState.from_args(request.args))
+    state = ListState.from_args(request.args)
+    if state.at is None:  # opened on its own: the list it walks through is as of now
+        state = replace(state, at=now_ms())
+    place = place_in_list(sub, state)
     if request.method == "GET":
         _prefill(form, sub)
         return _render(sub, report, rubric, form, place)

@@ -300,7 +300,7 @@ def test_criterion_and_final_marks_that_disagree_are_refused_with_a_message(app,
 def test_the_review_form_carries_the_curve_for_the_live_check(app, school, q1):
     page = school["client"].get(f"/teacher/submissions/{school['subs'][0]}").get_data(as_text=True)
     assert f'data-curve-max="25" data-curve-power="{q1.mark_curve}"' in page
-    assert 'name="own_mark"' in page and "I set the final mark myself" in page
+    assert 'name="own_mark"' in page and "I set this mark myself" in page
     assert '<p class="key-legend" id="key-legend" hidden>' in page  # shown by the script only
 
 

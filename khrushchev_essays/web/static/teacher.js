@@ -2,7 +2,7 @@
  * - review page: keys j/k (next/previous essay), a (agree and next), s (save and next), never
  *   while typing in a field or with a modifier held; the key legend is shown only when they work
  * - review page: the final mark follows the criterion marks through the scheme's curve as they
- *   are typed (unless "I set the final mark myself" is ticked), and a disagreement is said at once;
+ *   are typed (unless "I set this mark myself" is ticked), and a disagreement is said at once;
  *   the server checks the same thing on saving
  * - dashboard: a "select all" box for the bulk agree
  * Served from /static under a CSP that forbids inline scripts, so nothing here is inline. */

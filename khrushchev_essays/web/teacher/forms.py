@@ -99,7 +99,7 @@ def review_form(report: ScoreReport, max_mark: int, formdata=_AUTO) -> FlaskForm
             render_kw={"rows": 5, "maxlength": COMMENT_MAX},
         )
         own_mark = BooleanField(
-            "I set the final mark myself",
+            "I set this mark myself",
             description="Leave unticked and the final mark follows your criterion marks through the scheme’s curve.",
         )
         based_on = HiddenField()

@@ -102,7 +102,7 @@ def final_mark(form, sub: Submission, rubric) -> int | None:
     if mark != int(before["mark"]) and mark != curved:
         form.mark.errors = [*form.mark.errors, (
             f"Your criterion marks come to {curved} after the scheme’s curve, but the final mark says {mark}. "
-            f"Change one of them, or tick “I set the final mark myself” to keep {mark}.")]
+            f"Change one of them, or tick “I set this mark myself” to keep {mark}.")]
         return None
     return curved
 

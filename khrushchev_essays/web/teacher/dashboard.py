@@ -39,7 +39,9 @@ class ListState:
     @classmethod
     def from_args(cls, args) -> ListState:
         size = parse_int(args.get("per_page"))
-        at = parse_int(args.get("at"), 0, 253402300799999)  # up to the year 9999
+        raw = (args.get("at") or "").strip()
+        # Milliseconds up to the year 9999 (15 digits at most); anything else reads as "now".
+        at = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 15 and int(raw) <= 253402300799999 else None
         return cls(Filters.from_args(args), parse_int(args.get("page"), 1) or 1,
                    size if size in PAGE_SIZES else PER_PAGE, at)
 

@@ -55,7 +55,6 @@ def test_three_essays_reviewed_with_the_keyboard_only(page, live_server):
     # Both the essay and the automatic report start on screen at 1280 px.
     for selector in (".review-essay .essay-text", ".review-auto .level-line", "#save-next"):
         box = page.locator(selector).bounding_box()
-        page.screenshot(path=str(ROOT / "test-artifacts" / "debug.png")) if box["y"] > 900 else None
         assert box is not None and 0 <= box["y"] < 900 and box["x"] + box["width"] <= 1280, selector
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "teacher-review-1280.png"))
@@ -70,7 +69,7 @@ def test_three_essays_reviewed_with_the_keyboard_only(page, live_server):
     expect(page.locator("h1")).to_have_text(two)
 
     # Typing in a field never fires a key: "jaks" lands in the comment, the page stays.
-    second_url = page.url
+    second_url, second = page.url, essay_id(page)
     page.locator("#comment").focus()
     page.keyboard.type("jaks: weigh the factors.")
     assert page.url == second_url
@@ -96,7 +95,27 @@ def test_three_essays_reviewed_with_the_keyboard_only(page, live_server):
 
     page.goto(f"{base}/teacher/submissions/{first}")
     expect(page.locator("#history")).to_contain_text("Agreed with the automatic marks")
-    page.get_by_role("link", name="Next ›").click()
+    page.goto(f"{base}/teacher/submissions/{second}")
     expect(page.locator("h1")).to_have_text(two)
     expect(page.locator(".marks-compare .teacher .big")).to_have_text(followed)
     expect(page.locator("#comment")).to_have_value("jaks: weigh the factors.")
+
+
+def test_bulk_agree_from_the_dashboard_with_select_all(page, live_server):
+    base = live_server.url
+    code = cli_class(live_server.db_path, "13M History")
+    for fixture, name in (("q1_medium.txt", "Mira Bulk"), ("q1_strong.txt", "Oleg Bulk")):
+        submit(page, base, fixture, name, code)
+    page.goto(f"{base}/teacher/login")
+    page.get_by_label("Email").fill(TEACHER_EMAIL)
+    page.get_by_label("Password").fill(TEACHER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}/teacher/?class={code}&per_page=50")
+    expect(page.locator("table.submissions tbody tr")).to_have_count(2)
+    expect(page.locator("table.submissions tbody")).not_to_contain_text("✓ Reviewed")
+    page.get_by_label("Tick every essay on this page").check()  # shown by the script
+    expect(page.locator("input.pick:checked")).to_have_count(2)
+    page.get_by_role("button", name="Agree with the automatic mark for the ticked essays").click()
+    expect(page.locator(".alert-ok")).to_contain_text("Agreed with the automatic mark on 2 essays.")
+    assert f"class={code}" in page.url and "per_page=50" in page.url
+    expect(page.locator("table.submissions tbody tr", has_text="✓ Reviewed")).to_have_count(2)

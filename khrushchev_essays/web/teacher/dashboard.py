@@ -1,4 +1,6 @@
-"""The dashboard: every submission in a table, filtered, searched, sorted and paged."""
+"""The dashboard: every submission in a table, filtered, searched, sorted and paged, with a bulk
+"agree with the automatic mark" for ticked rows. `ListState` is the list's place (filters, sort,
+page, page size, and when it was shown) that the review pages carry along."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ from ..views import rubrics
 from . import bp, current_scope
 from .forms import ActionForm
 
+
 def now_ms() -> int:
+    """Now, in epoch milliseconds: the `at=` a list carries (reviews are timed to the microsecond)."""
     return time.time_ns() // 1_000_000
 
 
@@ -66,6 +70,7 @@ class ListState:
 
     def review_url(self, sub_id: int, **changes) -> str:
         return url_for("teacher.review", sub_id=sub_id, **self.args(**changes))
+
 
 # The sort a column starts with when first clicked: newest dates and highest marks first, names A-Z.
 FIRST_ORDER = {"date": "desc", "mark": "desc", "level": "desc", "flags": "desc", "reviewed": "asc"}

@@ -79,6 +79,12 @@ def test_three_essays_reviewed_with_the_keyboard_only(page, live_server):
     live = page.locator("#mark-live")
     expect(live).to_contain_text("The final mark follows your criterion marks")
     followed = page.locator("input[name=mark]").input_value()
+    # A final mark typed against them is said at once (the server refuses it too), until put back.
+    mark_box = page.locator("input[name=mark]")
+    mark_box.fill("24" if followed != "24" else "23")
+    expect(live).to_contain_text(f"Your criterion marks come to {followed} after the curve")
+    mark_box.fill(followed)
+    expect(live).to_contain_text("The final mark follows your criterion marks")
     page.keyboard.press("Tab")  # out of the field: keys work again
     page.keyboard.press("Escape")
     page.locator("h1").click()  # a click on plain text leaves no field focused

@@ -71,6 +71,22 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 TRUSTED_HOSTS = None
 
 
+# The school's time zone (an IANA name, KHRUSHCHEV_TIMEZONE="Europe/Paris"): every time the pages
+# show is in it, with its abbreviation (GMT or BST in London). Times are stored in UTC.
+TIMEZONE = "Europe/London"
+
+
+def timezone_setting(value: object):
+    """TIMEZONE as a ZoneInfo; an unknown name stops the app with a message naming the setting."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(value or "").strip() or "Europe/London"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"KHRUSHCHEV_TIMEZONE={name!r} is not a time zone; use a name such as Europe/London") from exc
+
+
 def trusted_hosts(value: object) -> list[str] | None:
     """TRUSTED_HOSTS as Flask wants it: a list of host names, or None for any host.
 

@@ -24,7 +24,7 @@ def test_csv_carries_automatic_and_teacher_marks_factors_and_flags(app, teacher_
     anna = store(app, scored_fixture, "q1_strong.txt", 1, student_name="Anna", class_code="12C")
     boris = store(app, scored_fixture, "q2_medium.txt", 2, needs_review=True, student_name="Boris", class_code="12C")
     store(app, scored_fixture, "q1_medium.txt", 3, student_name="Other class", class_code="12D")
-    review(teacher_client, app, anna, mark=20, crit_factors=7, comment="Well argued, Anna.")
+    review(teacher_client, app, anna, mark=20, crit_factors=7, own_mark="y", comment="Well argued, Anna.")
 
     resp = teacher_client.get("/teacher/export.csv?class=12C")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"

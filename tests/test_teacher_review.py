@@ -12,7 +12,8 @@ from khrushchev_essays.scoring import ScoreReport
 from khrushchev_essays.storage import Review, ReviewChange, Submission, db, save_submission
 from khrushchev_essays.storage.queries import PER_PAGE
 
-ROW = re.compile(r'<tr(?: class="needs-review")?>\s*<th scope="row" class="col-student"><a href="/teacher/submissions/(\d+)">')
+ROW = re.compile(r'<tr(?: class="needs-review")?>\s*<td class="col-pick">.*?</td>\s*<th scope="row" class="col-student" id="name-\d+">'
+                 r'<a href="/teacher/submissions/(\d+)(?:\?[^"]*)?">')
 
 
 def store(app, scored_fixture, name="q1_medium.txt", days_ago=0, needs_review=False, **kw) -> int:
@@ -113,7 +114,7 @@ def test_pagination(app, teacher_client, scored_fixture):
     assert len(ids(first)) == PER_PAGE and len(ids(second)) == 3
     assert not set(ids(first)) & set(ids(second))
     html = first.get_data(as_text=True)
-    assert "Page 1 of 2" in html and 'href="/teacher/?class=11A&amp;page=2"' in html
+    assert "Page 1 of 2" in html and re.search(r'href="/teacher/\?class=11A&amp;page=2&amp;at=\d+" rel="next"', html)
     assert len(ids(teacher_client.get("/teacher/?class=11A&page=99"))) == 3  # past the end: the last page
     assert len(ids(teacher_client.get("/teacher/?class=11A&page=x"))) == PER_PAGE
 
@@ -187,7 +188,7 @@ def test_an_override_is_kept_beside_the_automatic_score_with_its_history_and_can
         sub = db.session.get(Submission, sid)
         auto_report, auto_mark, auto_level, token = dict(sub.report), sub.mark, sub.level, sub.token
     new_mark = 21 if auto_mark != 21 else 20
-    review(teacher_client, app, sid, mark=new_mark, crit_factors=7.5, comment="Strong range of factors.\nNow weigh them.")
+    review(teacher_client, app, sid, mark=new_mark, crit_factors=7.5, own_mark="y", comment="Strong range of factors.\nNow weigh them.")
     with app.app_context():
         sub = db.session.get(Submission, sid)
         assert (sub.mark, sub.level, sub.report) == (auto_mark, auto_level, auto_report)  # never overwritten
@@ -206,7 +207,7 @@ def test_an_override_is_kept_beside_the_automatic_score_with_its_history_and_can
     assert "Strong range of factors.<br>Now weigh them." in student and "by Ms Teacher" in student
 
     # A second change, then undo it: back to the first override, and both steps stay in the history.
-    review(teacher_client, app, sid, mark=new_mark, crit_factors=7.5, comment="<b>Rewritten</b>")
+    review(teacher_client, app, sid, mark=new_mark, crit_factors=7.5, own_mark="y", comment="<b>Rewritten</b>")
     with app.app_context():
         second = db.session.query(ReviewChange).order_by(ReviewChange.id.desc()).first()
         assert second.before["comment"].startswith("Strong") and second.after["comment"] == "<b>Rewritten</b>"

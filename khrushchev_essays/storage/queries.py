@@ -18,11 +18,12 @@ from .classes import SchoolClass, class_by_code
 from .db import MAX_INTEGER, db
 from .models import Submission, SubmissionFlag
 from .scope import Scope
-from .teachers import Review
+from .teachers import Review, ReviewChange
 
 SORTS = ("date", "student", "class", "question", "mark", "level", "flags", "reviewed")
 DEFAULT_SORT = "date"
 PER_PAGE = 25
+PAGE_SIZES = (25, 50, 100)  # what the dashboard offers; a class of 30 fits on one page of 50
 SEARCH_MAX = 80
 
 
@@ -175,8 +176,17 @@ def filtered(f: Filters, scope: Scope) -> Select:
     return stmt
 
 
-def ordered(stmt: Select, f: Filters) -> Select:
-    """Unreviewed essays flagged needs_review first (the marker is unsure of them), then the chosen sort."""
+def reviewed_as_of(moment: datetime):
+    """Reviewed now and already before `moment` (a change to its review dates from then or earlier)."""
+    return and_(REVIEWED, exists().where(ReviewChange.submission_id == Submission.id, ReviewChange.created_at <= moment))
+
+
+def ordered(stmt: Select, f: Filters, as_of: datetime | None = None) -> Select:
+    """Unreviewed essays flagged needs_review first (the marker is unsure of them), then the chosen sort.
+
+    With `as_of` (when the list was shown), "unreviewed" means as it was then: an essay reviewed
+    since keeps its place, so walking the list with "Save and next" never meets it twice.
+    """
     column = {
         "date": Submission.created_at,
         "student": func.lower(func.coalesce(Submission.student_name, Submission.source_ref)),
@@ -188,7 +198,8 @@ def ordered(stmt: Select, f: Filters) -> Select:
         "reviewed": case((REVIEWED, 1), else_=0),
     }[f.sort]
     key = column.asc() if f.order == "asc" else column.desc()
-    first = case((and_(NEEDS_REVIEW, ~REVIEWED), 0), else_=1)
+    done = REVIEWED if as_of is None else reviewed_as_of(as_of)
+    first = case((and_(NEEDS_REVIEW, ~done), 0), else_=1)
     return stmt.order_by(first, key.nulls_last(), Submission.id.desc())
 
 
@@ -214,16 +225,22 @@ class Page:
         return min(self.total, self.number * self.per_page)
 
 
-def find_page(f: Filters, scope: Scope, page: int = 1, per_page: int = PER_PAGE) -> Page:
+def find_page(f: Filters, scope: Scope, page: int = 1, per_page: int = PER_PAGE, as_of: datetime | None = None) -> Page:
     """The page `page` (clamped to the pages there are) of `scope`'s submissions matching `f`, in order."""
     stmt = filtered(f, scope)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = db.session.scalars(
-        ordered(stmt, f).options(selectinload(Submission.review)).limit(per_page).offset((page - 1) * per_page)
+        ordered(stmt, f, as_of).options(selectinload(Submission.review)).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page(list(rows), page, per_page, total)
+
+
+def ordered_ids(f: Filters, scope: Scope, as_of: datetime | None = None) -> list[int]:
+    """The ids of `scope`'s submissions matching `f`, in dashboard order: what "next" and "previous"
+    walk through on the review page (ids only, so a long list stays cheap)."""
+    return list(db.session.scalars(ordered(filtered(f, scope), f, as_of).with_only_columns(Submission.id)).all())
 
 
 def find_all(f: Filters, scope: Scope) -> list[Submission]:

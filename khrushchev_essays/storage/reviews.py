@@ -58,6 +58,26 @@ def differences(before: dict[str, Any] | None, after: dict[str, Any] | None, aut
     return out
 
 
+def curved_mark(rubric: Any, criteria: dict[str, float]) -> int:
+    """The final mark criterion marks come to, as the engine turns its criteria into a mark: their
+    sum over the rubric's maximum, raised to the rubric's `mark_curve`, rounded to a whole mark.
+    (The engine's caps and deductions are its own judgement; a teacher's criterion marks replace it.)"""
+    top = rubric.max_mark
+    total = max(0.0, min(float(sum(criteria.values())), float(top)))
+    return int(round(top * (total / top) ** rubric.mark_curve)) if top else 0
+
+
+def agree_with_automatic(sub: Submission, teacher: Teacher, comment: str | None = None) -> ReviewChange | None:
+    """Record that `teacher` agrees with the automatic marks, with `comment` (None: keep any comment
+    already written): the same change a review form saved unchanged records; None when the review
+    already says so."""
+    if comment is None:
+        current = db.session.get(Review, sub.id)
+        comment = current.comment if current is not None else ""
+    auto = automatic_state(sub)
+    return save_review(sub, teacher, mark=auto["mark"], level=auto["level"], criteria=auto["criteria"], comment=comment)
+
+
 def latest_change_id(sub: Submission) -> int:
     """The id of the newest change to `sub`'s review, 0 when it has none."""
     return db.session.scalar(select(func.max(ReviewChange.id)).where(ReviewChange.submission_id == sub.id)) or 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import Flask, abort, current_app
 
@@ -35,8 +35,14 @@ def format_mark(value: float | int | None) -> str:
 
 
 def format_date(value: datetime | None) -> str:
-    """A UTC timestamp as "22 Nov 2026, 13:05 UTC" (no local-time guessing on the server)."""
-    return value.strftime("%-d %b %Y, %H:%M UTC") if value else ""
+    """A stored (UTC) timestamp in the school's time zone (the TIMEZONE setting), as
+    "22 Nov 2026, 13:05 GMT" or, in summer, "22 Jun 2026, 14:05 BST"."""
+    if not value:
+        return ""
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
+        value = value.replace(tzinfo=timezone.utc)
+    zone = current_app.config.get("TIMEZONE_INFO") or timezone.utc
+    return value.astimezone(zone).strftime("%-d %b %Y, %H:%M %Z")
 
 
 def init_app(app: Flask) -> None:

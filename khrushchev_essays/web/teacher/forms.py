@@ -98,6 +98,10 @@ def review_form(report: ScoreReport, max_mark: int, formdata=_AUTO) -> FlaskForm
             description="Shown on the student’s feedback page beside the automatic feedback.",
             render_kw={"rows": 5, "maxlength": COMMENT_MAX},
         )
+        own_mark = BooleanField(
+            "I set this mark myself",
+            description="Leave unticked and the final mark follows your criterion marks through the scheme’s curve.",
+        )
         based_on = HiddenField()
         submit = SubmitField("Save review")
 

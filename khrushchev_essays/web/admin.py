@@ -113,17 +113,10 @@ def add_teacher():
     return redirect(url_for(".index"), code=303)
 
 
-def _teacher_or_404(teacher_id: int) -> Teacher:
-    teacher = db.session.get(Teacher, teacher_id)
-    if teacher is None:
-        abort(404)
-    return teacher
-
-
 @bp.post("/teachers/<int:teacher_id>/active")
 def set_teacher_active(teacher_id: int):
     """Deactivate (signs them out everywhere; their reviews keep their name) or reactivate an account."""
-    teacher = _teacher_or_404(teacher_id)
+    teacher = db.get_or_404(Teacher, teacher_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     active = request.form.get("active") == "1"
@@ -177,23 +170,16 @@ def add_class():
     return redirect(url_for(".classes"), code=303)
 
 
-def _class_or_404(class_id: int) -> SchoolClass:
-    klass = db.session.get(SchoolClass, class_id)
-    if klass is None:
-        abort(404)
-    return klass
-
-
 @bp.post("/classes/<int:class_id>/teachers")
 def add_class_teacher(class_id: int):
     """Another teacher for a class."""
-    klass = _class_or_404(class_id)
+    klass = db.get_or_404(SchoolClass, class_id)
     form = AddTeacherForm(prefix=f"k{klass.id}")
     form.teacher.choices = _teacher_choices()
     if not form.validate_on_submit():
         flash("Choose a teacher to add.", "error")
         return redirect(url_for(".classes"), code=303)
-    add_teacher_to_class(klass, _teacher_or_404(form.teacher.data))
+    add_teacher_to_class(klass, db.get_or_404(Teacher, form.teacher.data))
     flash(f"{klass.name} now has {len(klass.teachers)} teacher(s).", "info")
     return redirect(url_for(".classes"), code=303)
 
@@ -206,7 +192,7 @@ def attach_code():
     if not form.validate_on_submit():
         flash("Choose a class to attach those essays to.", "error")
         return redirect(url_for(".classes"), code=303)
-    klass = _class_or_404(form.class_id.data)
+    klass = db.get_or_404(SchoolClass, form.class_id.data)
     moved = attach_legacy_code(form.code.data, klass)
     record_event("attach_code", current_user, count=moved, class_id=klass.id)
     flash(f"{moved} essay(s) with the code {form.code.data} are now in {klass.name}.", "info")

@@ -111,7 +111,10 @@ def test_thesis_and_verdict_in_own_words_are_found_without_stock_phrases(q):
     assert r.argument["thesis"] and r.argument["verdict"]
     assert "no_judgement" not in r.flags
     judgement = next(c for c in r.criteria if c.id == "judgement")
-    assert judgement.mark == judgement.max_mark
+    # Found and consistent; the rest of the criterion follows how far the body argues for it.
+    assert judgement.details["intro_position"] and judgement.details["conclusion_judgement"]
+    assert judgement.details["consistent"]
+    assert judgement.mark >= 0.8 * judgement.max_mark
     # The verdict is found where it stands: in the last paragraph.
     last = paragraphs(text)[-1]
     assert all(v.text in last for v in r.argument["verdict"])
@@ -131,8 +134,13 @@ def test_a_final_paragraph_that_reports_another_view_is_not_a_verdict():
 def test_shuffled_sentences_lose_at_least_two_levels_in_most_shuffles(q):
     text = read_fixture(f"{q}_strong.txt")
     before = score(text, q).level
-    after = [score(shuffled(text, seed), q).level for seed in range(6)]
+    reports = [score(shuffled(text, seed), q) for seed in range(6)]
+    after = [r.level for r in reports]
     assert sum(before - a >= 2 for a in after) >= 4, (before, after)
+    # The order model is a judgement of probability: an essay it marked down goes to a teacher.
+    for r in reports:
+        if r.argument["disorder"] > 0.5:
+            assert "needs_review" in r.flags, r.argument["disorder"]
 
 
 @pytest.mark.parametrize("q", ["q1", "q2"])
@@ -283,3 +291,70 @@ def test_another_question_needs_a_rubric_or_terms(q1_data):
     with pytest.raises(RubricError) as exc:
         parse_rubric(data, "test.toml")
     assert any("other_questions[0]" in p for p in exc.value.problems)
+
+
+# --- paragraphs that argue, and a verdict they substantiate ---------------------------------------
+_ARGUED_Q1 = """Khrushchev changed how the Soviet state treated its people far more than he changed who ruled them.
+
+Fear was what changed most. Between 1953 and 1956 several million prisoners came home from the camps, and in 1954 the secret police was placed under a new committee answerable to the party. People who spoke out in the 1960s lost jobs rather than lives, but the one-party state that sent them away was still in charge.
+
+The economy is where the old system survived. The ministries were broken up in 1957 into regional councils, yet output was still set by targets from Moscow. Heavy industry and defence still came first in the Seven-Year Plan of 1959, whatever was promised about consumer goods.
+
+Overall, the USSR of 1964 was a less frightening country, but not a differently governed one, because the party kept every lever of power."""
+
+_DESCRIBED_Q1 = """Khrushchev changed the Soviet Union a great deal between 1953 and 1964.
+
+Between 1953 and 1956 several million prisoners came home from the camps. In 1954 the secret police was placed under a new committee. Solzhenitsyn published a story about a labour camp in 1962.
+
+The ministries were broken up in 1957 into regional councils. The Seven-Year Plan began in 1959. Sputnik was launched in 1957 and Gagarin flew in 1961.
+
+Overall, Khrushchev transformed the USSR because so much was different by 1964."""
+
+
+def _criterion(report, cid):
+    return next(c for c in report.criteria if c.id == cid)
+
+
+def test_body_paragraphs_that_weigh_a_specific_claim_count_as_argued_and_facts_alone_do_not():
+    argued, described = score(_ARGUED_Q1, "q1"), score(_DESCRIBED_Q1, "q1")
+    assert _criterion(argued, "analysis").details["body_argued"] == 1.0
+    assert _criterion(described, "analysis").details["body_argued"] == 0.0
+
+
+def test_a_verdict_over_a_description_is_less_substantiated_than_one_the_body_argues_for():
+    argued, described = score(_ARGUED_Q1, "q1"), score(_DESCRIBED_Q1, "q1")
+    a, d = _criterion(argued, "judgement"), _criterion(described, "judgement")
+    assert a.details["support"] > d.details["support"]
+    assert a.mark > d.mark
+    if d.details["conclusion_judgement"]:
+        assert "asserted more than earned" in d.comment
+
+
+def test_the_strong_fixtures_argue_in_most_body_paragraphs_and_the_narratives_do_not():
+    for q in ("q1", "q2"):
+        strong = _criterion(score(read_fixture(f"{q}_strong.txt"), q), "analysis").details["body_argued"]
+        narrative = _criterion(score(read_fixture(f"{q}_narrative.txt"), q), "analysis").details["body_argued"]
+        assert strong >= 0.6 and narrative < strong, (q, strong, narrative)
+
+
+# --- evidence in the student's own words ------------------------------------------------------------
+def test_a_year_beside_a_factor_in_own_words_is_dated_evidence_and_never_called_wrong():
+    text = ("Khrushchev's 1956 attack on Stalin shocked the party, because it admitted that the leader had "
+            "killed loyal communists. His 1959 attack on Stalin was imaginary, so that year earns nothing.")
+    r = score(OPENING_Q1 + text, "q1")
+    evidence = next(c for c in r.criteria if c.id == "evidence")
+    assert evidence.details["factor_dates"] == 1
+    dated = [sp for sp in evidence.evidence if sp.label == "date"]
+    assert [sp.text for sp in dated] == ["1956 attack on Stalin"]
+    assert not r.inaccuracies  # the event is not named, so a year that fits none is left alone
+
+
+def test_a_range_between_an_event_and_a_later_year_is_not_a_wrong_date():
+    r = score(OPENING_Q1 + "Between Stalin's death and October 1964 the Soviet Union stopped killing its own "
+              "citizens in large numbers, because the terror was ended.", "q1")
+    assert not r.inaccuracies
+    wrong = score(OPENING_Q1 + "Stalin's death in 1964 ended the terror, because his heirs feared one another.", "q1")
+    assert [sp.note for sp in wrong.inaccuracies] == ["Stalin's death: 1953, not 1964."]
+
+
+OPENING_Q1 = "Khrushchev changed many things in the Soviet Union during his time as leader of the country. "

@@ -232,8 +232,10 @@ def test_other_wrong_dates_are_caught(sentence, event, right):
 
 
 def test_a_wrong_date_costs_evidence_marks():
-    right = score(OPENING + "The Secret Speech in 1956 was significant because it attacked Stalin's cult of personality.", "q1")
-    wrong = score(OPENING + "The Secret Speech in 1953 was significant because it attacked Stalin's cult of personality.", "q1")
+    # Enough other dated evidence that one date moves the criterion by at least half a mark.
+    dated = " Sputnik was launched in 1957, and Gagarin flew in 1961. The Virgin Lands scheme began in 1954. "
+    right = score(OPENING + dated + "The Secret Speech in 1956 was significant because it attacked Stalin's cult of personality.", "q1")
+    wrong = score(OPENING + dated + "The Secret Speech in 1953 was significant because it attacked Stalin's cult of personality.", "q1")
     ev = {r is right: next(c for c in r.criteria if c.id == "evidence") for r in (right, wrong)}
     assert ev[False].mark < ev[True].mark
     assert ev[False].details["inaccuracies"] == 1

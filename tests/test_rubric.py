@@ -119,7 +119,7 @@ def test_invalid_toml_is_a_clear_rubric_error(tmp_path):
 def test_file_problems_name_the_file(tmp_path, q1_data):
     text = (RUBRICS_DIR / "q1_transformation.toml").read_text(encoding="utf-8")
     path = tmp_path / "weights.toml"
-    path.write_text(text.replace("weight = 0.30", "weight = 0.50", 1), encoding="utf-8")
+    path.write_text(text.replace("weight = 0.26", "weight = 0.50", 1), encoding="utf-8")
     with pytest.raises(RubricError) as exc:
         load_rubric_file(path)
     assert all(p.startswith(f"[{path}]") for p in exc.value.problems)

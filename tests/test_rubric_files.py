@@ -13,9 +13,9 @@ QUESTIONS = {
     "q2": "How far was de-Stalinisation the most significant factor in Khrushchev's fall from power in 1964?",
 }
 WEIGHTS = {
-    "factors": 0.30,
+    "factors": 0.26,
     "evidence": 0.16,
-    "analysis": 0.20,
+    "analysis": 0.24,
     "balance": 0.12,
     "judgement": 0.14,
     "organisation": 0.08,

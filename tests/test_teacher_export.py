@@ -24,7 +24,7 @@ def test_csv_carries_automatic_and_teacher_marks_factors_and_flags(app, teacher_
     anna = store(app, scored_fixture, "q1_strong.txt", 1, student_name="Anna", class_code="12C")
     boris = store(app, scored_fixture, "q2_medium.txt", 2, needs_review=True, student_name="Boris", class_code="12C")
     store(app, scored_fixture, "q1_medium.txt", 3, student_name="Other class", class_code="12D")
-    review(teacher_client, app, anna, mark=20, crit_factors=7, own_mark="y", comment="Well argued, Anna.")
+    review(teacher_client, app, anna, mark=20, crit_factors=6, own_mark="y", comment="Well argued, Anna.")
 
     resp = teacher_client.get("/teacher/export.csv?class=12C")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
@@ -40,7 +40,7 @@ def test_csv_carries_automatic_and_teacher_marks_factors_and_flags(app, teacher_
     assert (ra["auto_mark"], ra["teacher_mark"], ra["final_mark"], ra["reviewed"]) == (str(a.mark), "20", "20", "yes")
     assert ra["teacher_level"] == "4" and ra["reviewed_by"] == "teacher@school.example"
     assert ra["teacher_comment"] == "Well argued, Anna."
-    assert ra["teacher_factors"] == "7" and ra["auto_factors"] == f"{a_report['criteria'][0]['mark']:g}"
+    assert ra["teacher_factors"] == "6" and ra["auto_factors"] == f"{a_report['criteria'][0]['mark']:g}"
     for c in a_report["criteria"]:
         assert f"auto_{c['id']}" in ra and f"teacher_{c['id']}" in ra
     for f in a_report["factors"] + b_report["factors"]:  # both questions' factors are columns

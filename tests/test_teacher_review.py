@@ -166,8 +166,8 @@ def test_the_review_page_shows_the_essay_the_report_and_a_prefilled_form(app, te
     ({"mark": -1}, "from 0 to 25"),
     ({"mark": "12.5"}, "from 0 to 25"),
     ({"mark": ""}, "Give a final mark"),
-    ({"crit_factors": 8}, "from 0 to 7.5"),
-    ({"crit_factors": -0.5}, "from 0 to 7.5"),
+    ({"crit_factors": 8}, "from 0 to 6.5"),
+    ({"crit_factors": -0.5}, "from 0 to 6.5"),
     ({"crit_factors": "4.3"}, "whole or half marks"),
     ({"crit_evidence": "lots"}, "Not a valid decimal value"),
     ({"crit_evidence": ""}, "Give a mark for"),
@@ -188,17 +188,17 @@ def test_an_override_is_kept_beside_the_automatic_score_with_its_history_and_can
         sub = db.session.get(Submission, sid)
         auto_report, auto_mark, auto_level, token = dict(sub.report), sub.mark, sub.level, sub.token
     new_mark = 21 if auto_mark != 21 else 20
-    review(teacher_client, app, sid, mark=new_mark, crit_factors=7.5, own_mark="y", comment="Strong range of factors.\nNow weigh them.")
+    review(teacher_client, app, sid, mark=new_mark, crit_factors=6.5, own_mark="y", comment="Strong range of factors.\nNow weigh them.")
     with app.app_context():
         sub = db.session.get(Submission, sid)
         assert (sub.mark, sub.level, sub.report) == (auto_mark, auto_level, auto_report)  # never overwritten
         rv = db.session.get(Review, sid)
-        assert (rv.mark, rv.level, rv.criteria["factors"]) == (new_mark, 5 if new_mark >= 21 else 4, 7.5)
+        assert (rv.mark, rv.level, rv.criteria["factors"]) == (new_mark, 5 if new_mark >= 21 else 4, 6.5)
         first = db.session.query(ReviewChange).one()
         assert first.teacher_email == "teacher@school.example" and first.before is None and first.after["mark"] == new_mark
     page = teacher_client.get(f"/teacher/submissions/{sid}").get_data(as_text=True)
     assert "Reviewed</strong>" in page and "by teacher@school.example" in page
-    assert f"Final mark: {auto_mark} → {new_mark}" in page and "→ 7.5" in page
+    assert f"Final mark: {auto_mark} → {new_mark}" in page and "→ 6.5" in page
 
     # The student sees it beside the automatic mark; the comment is escaped text.
     student = app.test_client().get(f"/feedback/{token}").get_data(as_text=True)
@@ -207,7 +207,7 @@ def test_an_override_is_kept_beside_the_automatic_score_with_its_history_and_can
     assert "Strong range of factors.<br>Now weigh them." in student and "by Ms Teacher" in student
 
     # A second change, then undo it: back to the first override, and both steps stay in the history.
-    review(teacher_client, app, sid, mark=new_mark, crit_factors=7.5, own_mark="y", comment="<b>Rewritten</b>")
+    review(teacher_client, app, sid, mark=new_mark, crit_factors=6.5, own_mark="y", comment="<b>Rewritten</b>")
     with app.app_context():
         second = db.session.query(ReviewChange).order_by(ReviewChange.id.desc()).first()
         assert second.before["comment"].startswith("Strong") and second.after["comment"] == "<b>Rewritten</b>"

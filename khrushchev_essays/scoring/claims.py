@@ -36,7 +36,7 @@ from .rubric import OtherQuestion, Rubric
 
 # What makes a sentence on the question's key concept a claim: it takes a position (stance,
 # judgement, evaluation, comparison), concludes, or gives a reason ("he fell because...").
-_POSITION = frozenset({"stance", "judgement", "evaluative", "comparison", "conclusion", "causal"})
+_POSITION = frozenset({"stance", "judgement", "evaluative", "comparison", "conclusion", "causal", "counter"})
 _WEIGHING = frozenset({"comparison", "judgement"})
 # Language that asserts a relation between the things a sentence names ("undermined", "because",
 # "more significant than"): only a sentence that relates factors can relate unconnected ones.
@@ -51,7 +51,8 @@ ANAPHORIC_OPENERS = frozenset({
 # Package data; `make order-model` (scripts/train_order_model.py) writes it, nothing at run time.
 ORDER_MODEL_FILE = data("models", "order_model.json")
 ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
-                  "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced")
+                  "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced",
+                  "factor_dominance", "year_spread")
 # Sentence openings that belong at one end of an essay: a conclusion's opening anywhere but the
 # last paragraph, or an introduction's anywhere but the first, means the order is not the writer's.
 _CLOSING_OPENERS = ("in conclusion", "to conclude", "to sum up", "in summary", "overall", "all in all", "ultimately",
@@ -151,6 +152,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     other = _other_question(rubric, focus)
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
+    order = order or order_model()
     order_feats = _order_features(analysis, real, content_sets, thesis, verdict)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
@@ -165,7 +167,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
-                    order_feats, (order or order_model()).predict(order_feats) if len(real) >= 8 else 0.0,
+                    order_feats, order.predict(order_feats) if len(real) >= 8 else 0.0,
                     round(mean_density, 4), round(stuffed, 4), dense)
 
 
@@ -395,6 +397,31 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
             if fsets[k] and fsets[k - 1]:
                 unity_den += 1
                 unity_num += bool(fsets[k] & fsets[k - 1])
+    # ...measured against chance: how often any two of the essay's factor sentences share one.
+    named = [s.factors() for s in real if s.factors()]
+    chance_pairs = [bool(named[i] & named[j]) for i in range(len(named)) for j in range(i + 1, len(named))]
+    chance = sum(chance_pairs) / len(chance_pairs) if chance_pairs else 0.5
+    # A paragraph is about one thing: most of its factor sentences share its commonest factor. Shuffled,
+    # a paragraph mixes them. Only paragraphs with three or more factor sentences say anything.
+    dominance = []
+    for fsets in by_para.values():
+        named = [f for f in fsets if f]
+        if len(named) >= 3:
+            counts: dict[str, int] = {}
+            for f in named:
+                for x in f:
+                    counts[x] = counts.get(x, 0) + 1
+            dominance.append(max(counts.values()) / len(named))
+    # A paragraph's dates sit closer together than the essay's: the spread of years inside
+    # paragraphs over the spread across the essay (about 1 when shuffled).
+    by_years: dict[int, list[int]] = {}
+    for s in real:
+        by_years.setdefault(s.paragraph, []).extend(y[0] for y in s.years)
+    every = [y for ys in by_years.values() for y in ys]
+    within = [abs(y - sum(ys) / len(ys)) for ys in by_years.values() if len(ys) >= 2 for y in ys]
+    overall = [abs(y - sum(every) / len(every)) for y in every] if len(every) >= 4 else []
+    spread = (sum(within) / len(within)) / (sum(overall) / len(overall)) \
+        if within and overall and sum(overall) > 0 else 0.7
     first_para, last_para = (real[0].paragraph, real[-1].paragraph) if real else (0, 0)
     misplaced = 0
     for s in real:
@@ -416,7 +443,9 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
         "years_forward": round(forward, 4),
         "opening_frames": frames,
         "topic_sentences": round(topic, 4),
-        "factor_unity": round(unity_num / unity_den, 4) if unity_den else 0.5,
+        "factor_unity": round(unity_num / unity_den - chance, 4) if unity_den else 0.0,
+        "factor_dominance": round(sum(dominance) / len(dominance), 4) if dominance else 0.6,
+        "year_spread": round(min(spread, 2.0), 4),
     }
 
 

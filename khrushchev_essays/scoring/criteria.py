@@ -8,6 +8,7 @@ returns are exactly what counted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,12 +118,16 @@ def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
     """Correct event-year pairs, named people and figures; wrong dates cost marks."""
     f = ctx.findings
     dates = distinct(f.correct_dates, lambda sp: sp.note)
-    value = (p["date_value"] * len(dates) + p["person_value"] * len(f.people)
+    value = (p["date_value"] * len(dates) + p["factor_date_value"] * len(f.factor_dates)
+             + p["person_value"] * len(f.people)
              + p["figure_value"] * min(len(f.figures), 6))
     score = _clip(value / p["target"] - p["inaccuracy_penalty"] * len(f.inaccuracies))
     parts = []
     if dates:
         parts.append(f"{len(dates)} correctly dated event{'s' if len(dates) != 1 else ''}")
+    if f.factor_dates and p["factor_date_value"]:
+        n = len(f.factor_dates)
+        parts.append(f"{n} more date{'s' if n != 1 else ''} that fit{'' if n != 1 else 's'} the developments you describe")
     if f.people:
         parts.append(f"{len(f.people)} named {'people' if len(f.people) != 1 else 'person'}")
     if f.figures:
@@ -133,8 +138,9 @@ def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
         comment += f" {len(f.inaccuracies)} date{'s are' if len(f.inaccuracies) != 1 else ' is'} wrong (marked in the essay)."
     elif parts and score < 0.7:
         comment += " Add more specific evidence to the points that have none."
-    evidence = dates + f.people + f.figures[:6]
-    return Measure(score, comment, evidence, {"dates": len(dates), "people": len(f.people),
+    evidence = dates + (f.factor_dates if p["factor_date_value"] else []) + f.people + f.figures[:6]
+    return Measure(score, comment, evidence, {"dates": len(dates), "factor_dates": len(f.factor_dates),
+                                              "people": len(f.people),
                                               "figures": len(f.figures), "inaccuracies": len(f.inaccuracies),
                                               "historians": len(f.historians)})
 
@@ -198,7 +204,10 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     claims = claim_sentences(ctx)
     signs = (0.3 * _clip(share / p["target_share"]) + 0.2 * _clip(len(links) / p["target_links"])
              + 0.3 * _clip(variety / p["target_variety"]) + 0.2 * _clip(argued / p["target_argued"]))
-    base = (1 - p["claims_weight"]) * signs + p["claims_weight"] * _clip(len(claims) / n / p["target_claims"])
+    body = body_argument_share(ctx)
+    base = ((1 - p["claims_weight"] - p["body_weight"]) * signs
+            + p["claims_weight"] * _clip(len(claims) / n / p["target_claims"])
+            + p["body_weight"] * _clip(body / p["target_body"]))
     penalty = p["narrative_weight"] * max(0.0, narr_share - p["narrative_free"])
     score = _clip(base - penalty)
     if share >= 0.4:
@@ -218,7 +227,67 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
                                               "claims": len(claims),
                                               "narrative": len(narr), "narrative_share": round(narr_share, 3),
                                               "variety": variety, "relevance": round(relevance(ctx), 3),
-                                              "argued_paragraphs": round(argued, 3)})
+                                              "argued_paragraphs": round(argued, 3),
+                                              "body_argued": round(body, 3)})
+
+
+_SPECIFIC = frozenset({"factor", "dev", "event", "people"})
+
+
+def specific(s: Sentence) -> bool:
+    """A sentence that says something particular: a factor, an event, a person, a date or a figure."""
+    return bool(s.years or s.figures) or not s.kinds().isdisjoint(_SPECIFIC)
+
+
+@per_essay
+def qualifier_pattern(ctx: Context) -> re.Pattern:
+    words = sorted(ctx.rubric.argument.qualifiers, key=len, reverse=True)
+    return re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|n't\b)", re.IGNORECASE)
+
+
+@per_essay
+def body_arguments(ctx: Context) -> dict[int, tuple[str, list[Sentence]]]:
+    """What each body paragraph does for the argument, with the claims that do it:
+
+    - "argued": a claim on the question that is itself specific (names a factor, an event, a date),
+      in a paragraph with more specific evidence, and weighed (qualified in plain words, "but",
+      "still", "not", or set against a counter-argument);
+    - "explained": a claim on the question with specific evidence around it, not weighed;
+    - "described": evidence with no claim on the question; "other": neither.
+
+    The introduction and the conclusion are not body paragraphs (an essay of one or two paragraphs
+    is all body). Only credited sentences count (claims.py took out repeats, copies, background)."""
+    focus = ctx.argument.focus
+    text = ctx.analysis.text
+    qual = qualifier_pattern(ctx)
+    paras: dict[int, list[Sentence]] = {}
+    for s in ctx.real:
+        paras.setdefault(s.paragraph, []).append(s)
+    keys = sorted(paras)
+    body = keys[1:-1] if len(keys) >= 3 else keys
+    out: dict[int, tuple[str, list[Sentence]]] = {}
+    for k in body:
+        ss = paras[k]
+        claims = [s for s in ss if is_claim(s, focus)]
+        evidence = sum(1 for s in ss if specific(s))
+        weighed = [s for s in claims if specific(s) and (s.has("counter") or qual.search(text, s.start, s.end))]
+        if weighed and evidence >= 2:
+            out[k] = ("argued", weighed)
+        elif claims and evidence >= 1:
+            out[k] = ("explained", claims)
+        elif evidence:
+            out[k] = ("described", [])
+        else:
+            out[k] = ("other", [])
+    return out
+
+
+def body_argument_share(ctx: Context) -> float:
+    """Share of body paragraphs that argue (an explained paragraph counts half)."""
+    roles = body_arguments(ctx)
+    if not roles:
+        return 0.0
+    return sum(1.0 if r == "argued" else 0.5 if r == "explained" else 0.0 for r, _ in roles.values()) / len(roles)
 
 
 @per_essay
@@ -359,14 +428,20 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
     a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos), ctx.rubric)
     b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge), ctx.rubric)
     consistent = not (a and b and a != b)
-    score = (0.3 * bool(intro_pos) + 0.2 * concl_marked + 0.3 * bool(concl_judge)
-             + 0.2 * _clip(len(supported) / 2)) * (1.0 if consistent else 0.75)
+    # A verdict the body has argued for is substantiated; one asserted over a description is not.
+    support = _clip(body_argument_share(ctx) / p["target_support"]) if concl_judge else 0.0
+    score = ((1 - p["support_weight"]) * (0.3 * bool(intro_pos) + 0.2 * concl_marked + 0.3 * bool(concl_judge)
+                                          + 0.2 * _clip(len(supported) / 2))
+             + p["support_weight"] * support) * (1.0 if consistent else 0.75)
     bits = []
     bits.append("Your introduction sets out a clear position." if intro_pos else
                 "We could not find a clear position on the question in your introduction.")
     if concl_judge:
         bits.append("The conclusion answers the question directly" +
                     (" and gives reasons." if supported else ", but without reasons."))
+        if support < 0.5:
+            bits.append("It looks asserted more than earned: few body paragraphs make a specific claim about "
+                        "the question and weigh it, so the verdict has little argument to rest on.")
     elif concl_marked:
         bits.append("There is a conclusion, but we could not find where it answers the question itself.")
     else:
@@ -377,7 +452,7 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
     evidence += [_sent_span(ctx, s, "judgement", "verdict") for s in concl_judge[:2]]
     return Measure(_clip(score), " ".join(bits), evidence, {
         "intro_position": bool(intro_pos), "conclusion": concl_marked, "conclusion_judgement": bool(concl_judge),
-        "consistent": consistent})
+        "consistent": consistent, "support": round(support, 3)})
 
 
 @per_essay
@@ -400,7 +475,7 @@ def organisation(ctx: Context, p: dict[str, float]) -> Measure:
     words = ctx.analysis.words - sum(s.words for s in ctx.analysis.sentences if s.excluded)
     lo, _hi = ctx.rubric.suggested_words
     intro, concl = intro_and_conclusion(ctx)
-    has_concl = any(s.has("conclusion") or s.has("judgement") for s in concl)
+    has_concl = bool(ctx.argument.verdict) or any(s.has("conclusion") or s.has("judgement") for s in concl)
     score = (0.35 * _clip((paras - 1) / (p["target_paragraphs"] - 1)) + 0.45 * _clip(words / lo)
              + 0.2 * has_concl)
     comment = f"{words} words in {paras} paragraph{'s' if paras != 1 else ''}."

@@ -223,6 +223,10 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         question_confidence=qconf,
     )
     report.confidence = confidence(rubric, raw, mark, caps, flags)
+    if kept < 1.0:
+        # The order model, a judgement of probability and not a rule, took credit away: route the
+        # essay to a teacher rather than let it stand unseen.
+        report.confidence = min(report.confidence, DISORDER_CONFIDENCE)
     # A matching trained calibrator may move the level; the caps still hold, and low confidence
     # routes the essay to a teacher (needs_review). The feedback then speaks of the final level.
     apply_calibration(report, rubric)
@@ -287,7 +291,8 @@ def _argument_report(analysis: Analysis, argument, findings, copied: list[Overla
     }
 
 
-ORDER_DEPENDENT = frozenset({"analysis", "judgement", "organisation"})
+ORDER_DEPENDENT = frozenset({"analysis", "balance", "judgement", "organisation"})
+DISORDER_CONFIDENCE = 0.55  # below the calibrator's needs_review threshold (0.6)
 
 
 

@@ -6,6 +6,7 @@ gaming checks, so they are worked out once per essay here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .claims import Argument, is_claim
@@ -13,6 +14,9 @@ from .matching import Analysis, Hit, Sentence
 from .report import Span
 from .rubric import Rubric
 
+# A word between an event's name and a later year that hands the year to something else: a range
+# ("between Stalin's death and October 1964") or a list ("the Secret Speech and the 1957 crisis").
+_JOINED = re.compile(r"\b(?:and|or|to|until|till|than|while|before|after|since)\b", re.IGNORECASE)
 # How far (in tokens) a year may stand from an event's name to be read as that event's date.
 YEAR_WINDOW = 6
 # A year after an event's name, in the same clause and this close, is read as its date and can be
@@ -43,6 +47,9 @@ class Findings:
     historians: list[Span]
     list_lines: int  # non-empty lines that are fragments rather than sentences
     fragment_share: float
+    # Years of a factor's events written beside the factor without the event's name ("the 1956
+    # speech", "the 1961 congress"): credited, never called wrong (the event is not named).
+    factor_dates: list[Span] = field(default_factory=list)
 
     def with_status(self, *statuses: str) -> list[FactorFinding]:
         return [f for f in self.factors.values() if f.status in statuses]
@@ -96,7 +103,8 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
             ff.claims = [s.index for s in sents if s.real and s.paragraph in paras and is_claim(s, argument.focus)]
         ff.status = "developed" if developed else "mentioned"
 
-    correct, wrong = _check_dates(analysis, rubric)
+    correct, wrong, used = _check_dates(analysis, rubric)
+    factor_dates = _factor_dates(analysis, rubric, used, correct)
     people = _spans(analysis, (h for s in sents if s.real and "people" in s.kinds()
                                for h in s.hits if h.kind == "people"), "person")
     historians = _spans(analysis, (h for s in sents if "historians" in s.kinds()
@@ -113,6 +121,7 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
         historians=distinct(historians, lambda sp: sp.text.lower()),
         list_lines=fragments,
         fragment_share=fragments / max(1, len(analysis.lines)),
+        factor_dates=factor_dates,
     )
 
 
@@ -127,7 +136,7 @@ def _zone(sents: list[Sentence], idxs: list[int]) -> list[Sentence]:
     return [out[k] for k in sorted(out)]
 
 
-def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[Span]]:
+def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[Span], set[int]]:
     """Pair each year with the event it dates; a year that is wrong for its event is an inaccuracy.
 
     A year dates an event when it stands close to the event's name in the same sentence: just
@@ -139,6 +148,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
     """
     correct: list[Span] = []
     wrong: list[Span] = []
+    used: set[int] = set()  # start offsets of the years paired with an event
     text = analysis.text
     breaks = analysis.breaks
     for s in analysis.sentences:
@@ -162,14 +172,46 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
             candidates.sort(key=lambda c: c[:3])
             _unclean, d, _before, best, clean, after = candidates[0]
             ev = rubric.events[int(best.key)]
+            used.add(ys)
             lo, hi = min(best.start, ys), max(best.end, ye)
             if year in ev.years:
                 correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
-            elif clean and ((after and d <= WRONG_AFTER) or (not after and d <= 1)) \
+            elif clean and ((after and d <= WRONG_AFTER and not _JOINED.search(text, best.end, ys))
+                            or (not after and d <= 1)) \
                     and not _year_fits_other_event(year, events, best, rubric):
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))
-    return correct, wrong
+    return correct, wrong, used
+
+
+def _factor_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: list[Span]) -> list[Span]:
+    """Years beside a factor's name that belong to one of the factor's events, in sentences where
+    no event is named for them: the span runs from the factor's phrase to the year. One per
+    factor and year, and none for a year already credited through a named event."""
+    years_of = rubric.factor_years()
+    text = analysis.text
+    names = {f.id: f.name for f in rubric.factors}
+    credited = {sp.note.rsplit(", ", 1)[-1] for sp in correct if sp.note}
+    seen: set[tuple[str, int]] = set()
+    out: list[Span] = []
+    for s in analysis.sentences:
+        if not s.real or not s.years or "factor" not in s.kinds():
+            continue
+        hits = [h for h in s.hits if h.kind == "factor"]
+        for year, ys, ye, yi in s.years:
+            if ys in used or str(year) in credited:
+                continue
+            near = [h for h in hits if year in years_of.get(h.key, ()) and
+                    min(abs(h.tok_start - yi), abs(yi - h.tok_end)) <= YEAR_WINDOW * 2]
+            if not near:
+                continue
+            h = min(near, key=lambda h: min(abs(h.tok_start - yi), abs(yi - h.tok_end)))
+            if (h.key, year) in seen:
+                continue
+            seen.add((h.key, year))
+            lo, hi = min(h.start, ys), max(h.end, ye)
+            out.append(Span(lo, hi, text[lo:hi], "date", f"{names[h.key]}, {year}"))
+    return out
 
 
 def _year_fits_other_event(year: int, events: list[Hit], chosen: Hit, rubric: Rubric) -> bool:

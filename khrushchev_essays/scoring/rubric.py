@@ -58,11 +58,12 @@ class FactorsParams(_Strict):
 class EvidenceParams(_Strict):
     """Precise and accurate evidence."""
 
-    target: float = Field(14, gt=0)  # evidence value for full credit
+    target: float = Field(16, gt=0)  # evidence value for full credit
     date_value: float = Field(1.0, ge=0)  # a correctly dated event
     person_value: float = Field(0.5, ge=0)  # a named person
     figure_value: float = Field(0.6, ge=0)  # a figure (at most six count)
     inaccuracy_penalty: float = Field(0.08, ge=0)  # share of the criterion lost per wrong date
+    factor_date_value: float = Field(0.6, ge=0)  # a year of a factor's events beside the factor, in own words
 
 
 class AnalysisParams(_Strict):
@@ -76,6 +77,10 @@ class AnalysisParams(_Strict):
     narrative_weight: float = Field(0.6, ge=0)  # credit lost per unit of story share above that
     target_claims: float = Field(0.6, gt=0, le=1)  # share of sentences that are claims on the question
     claims_weight: float = Field(0.5, ge=0, le=1)  # the claims' share of the criterion
+    # Body paragraphs that argue (a claim on the question, backed by specific evidence, and weighed):
+    # their share of the criterion, and the share of body paragraphs for full credit.
+    body_weight: float = Field(0.0, ge=0, le=1)
+    target_body: float = Field(0.7, gt=0, le=1)
 
 
 class BalanceParams(_Strict):
@@ -87,6 +92,11 @@ class BalanceParams(_Strict):
 
 class JudgementParams(_Strict):
     """Substantiated judgement (thesis and verdict are found in claims.py)."""
+
+    # A verdict is substantiated by the body: the share of the criterion that follows the share of
+    # body paragraphs that argue (target_support of them for full credit).
+    support_weight: float = Field(0.6, ge=0, le=1)
+    target_support: float = Field(0.7, gt=0, le=1)
 
 
 class OrganisationParams(_Strict):
@@ -171,6 +181,10 @@ class Event(_Strict):
     name: NonEmptyStr
     phrases: list[Phrase] = Field(min_length=1)
     years: list[int] = Field(min_length=1)
+    # The factors the event belongs to; when left out, those whose phrases share one of the
+    # event's (e.g. "secret speech" under De-Stalinisation). A year of one of a factor's events,
+    # written beside the factor in the student's own words ("the 1956 speech"), is dated evidence.
+    factors: list[str] = Field(default_factory=list)
 
     @field_validator("years")
     @classmethod
@@ -263,6 +277,7 @@ class ArgumentRules(_Strict):
     # essay is held as incoherent.
     disorder_threshold: float = Field(0.5, gt=0, lt=1)
     disorder_window: float = Field(0.3, gt=0, le=1)
+    disorder_incoherent: float = Field(0.8, gt=0, le=1)  # from this probability the essay is held as incoherent
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)
@@ -270,6 +285,10 @@ class ArgumentRules(_Strict):
     # concept, is background and earns nothing.
     period_start: int = Field(1953, ge=1800, le=2100)
     copied_share: float = Field(0.1, gt=0, le=1)
+    # Words that qualify or weigh a claim ("it changed how people lived, but not who ruled"): a
+    # body paragraph whose claim carries one (or a counter-argument marker) weighs its point.
+    qualifiers: list[str] = Field(default_factory=lambda: ["but", "not", "only", "still", "yet", "never",
+                                                           "no longer", "rather than", "more than", "less than"])
 
 
 class LengthCap(_Strict):
@@ -325,6 +344,7 @@ class Rubric(_Strict):
     # criteria saturate well before a top answer, so the curve keeps middling essays in the middle.
     mark_curve: float = Field(1.0, ge=0.5, le=3.0)
     _fingerprint: str | None = PrivateAttr(default=None)
+    _factor_years: dict[str, frozenset[int]] | None = PrivateAttr(default=None)
     # Text that describes the topic, besides the factors, for recognising off-topic essays.
     topic_text: str = ""
 
@@ -361,6 +381,23 @@ class Rubric(_Strict):
 
     def factor(self, factor_id: str) -> Factor:
         return next(f for f in self.factors if f.id == factor_id)
+
+    def event_factors(self, event: Event) -> list[str]:
+        """The factors an event belongs to: as listed, or those sharing one of its phrases."""
+        if event.factors:
+            return list(event.factors)
+        mine = {p.lower() for p in event.phrases}
+        return [f.id for f in self.factors if mine & {p.lower() for p in f.phrases}]
+
+    def factor_years(self) -> dict[str, frozenset[int]]:
+        """Each factor's years: those of the events that belong to it."""
+        if self._factor_years is None:  # frozen model: worked out once
+            out: dict[str, set[int]] = {}
+            for e in self.events:
+                for fid in self.event_factors(e):
+                    out.setdefault(fid, set()).update(e.years)
+            self._factor_years = {k: frozenset(v) for k, v in out.items()}
+        return self._factor_years
 
     def fingerprint(self) -> str:
         """A stable hash of the rubric's content (trained models record the rubric they fit)."""
@@ -411,6 +448,12 @@ def consistency_problems(data: dict) -> list[tuple[str, str]]:
             unknown = [str(x) for x in pair if x not in factor_ids]
             if unknown:
                 problems.append((f"links[{i}].factors", f"unknown factor id(s): {', '.join(unknown)}"))
+    for i, event in enumerate(data.get("events") or []):
+        ids = event.get("factors") if isinstance(event, dict) else None
+        if isinstance(ids, (list, tuple)):
+            unknown = [str(x) for x in ids if x not in factor_ids]
+            if unknown:
+                problems.append((f"events[{i}].factors", f"unknown factor id(s): {', '.join(unknown)}"))
     if sum(1 for f in factors if f.get("named") is True) > 1:
         problems.append(("factors", "at most one factor can be the question's named factor"))
     words = data.get("suggested_words")

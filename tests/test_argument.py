@@ -358,3 +358,25 @@ def test_a_range_between_an_event_and_a_later_year_is_not_a_wrong_date():
 
 
 OPENING_Q1 = "Khrushchev changed many things in the Soviet Union during his time as leader of the country. "
+
+
+def test_an_emoji_before_a_paragraph_break_leaves_the_paragraphs_and_the_verdict_alone():
+    text = read_fixture("q2_strong.txt").strip()
+    decorated = "\r\n\r\n".join(p + " \U0001F1F7\U0001F1FA" for p in paragraphs(text))
+    before, after = score(text, "q2"), score(decorated, "q2")
+    assert after.level == before.level and after.argument["verdict"]
+    # The conclusion's first sentence starts at its paragraph, not at the emoji before the break.
+    first_of_last = after.argument["verdict"][0]
+    assert not first_of_last.text.startswith("\U0001F1F7")
+
+
+def test_a_background_paragraph_with_one_word_of_the_key_concept_is_still_background():
+    background = ("Before any of this, the empire had been ruled by one family for three centuries. In 1905 a "
+                  "revolution forced Nicholas II to promise a parliament. In 1917 the monarchy fell, and new "
+                  "rulers seized power in October. The civil war that followed went on until 1921, and millions died.")
+    ps = paragraphs(read_fixture("q1_medium.txt"))
+    padded = "\n\n".join(ps[:1] + [background] + ps[1:])
+    before, after = score("\n\n".join(ps), "q1"), score(padded, "q1")
+    excluded = [sp for sp in after.argument["excluded"] if sp.note == "background"]
+    assert len(excluded) == 4
+    assert after.level <= before.level and after.mark <= before.mark

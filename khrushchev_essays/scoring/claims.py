@@ -52,7 +52,7 @@ ANAPHORIC_OPENERS = frozenset({
 ORDER_MODEL_FILE = data("models", "order_model.json")
 ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
                   "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced",
-                  "factor_dominance", "year_spread")
+                  "factor_dominance", "year_spread", "ends_dated", "ends_claims")
 # Sentence openings that belong at one end of an essay: a conclusion's opening anywhere but the
 # last paragraph, or an introduction's anywhere but the first, means the order is not the writer's.
 _CLOSING_OPENERS = ("in conclusion", "to conclude", "to sum up", "in summary", "overall", "all in all", "ultimately",
@@ -153,7 +153,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
     order = order or order_model()
-    order_feats = _order_features(analysis, real, content_sets, thesis, verdict)
+    order_feats = _order_features(analysis, real, content_sets, thesis, verdict, focus)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -201,15 +201,20 @@ def _background(analysis: Analysis, rubric: Rubric) -> set[int]:
     that contrasts the period with what came before uses the question's terms and stays."""
     start = rubric.argument.period_start
     years: dict[int, list[int]] = {}
-    focused: set[int] = set()
+    focused: dict[int, int] = {}
+    sentences: dict[int, int] = {}
     for s in analysis.sentences:
         if not s.real:
             continue
         years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
+        sentences[s.paragraph] = sentences.get(s.paragraph, 0) + 1
         if any(h.kind == "focus" and h.key == OWN_FOCUS for h in s.hits):
-            focused.add(s.paragraph)
+            focused[s.paragraph] = focused.get(s.paragraph, 0) + 1
+    # A word of the key concept in one sentence ("new industrial towns") does not make a paragraph
+    # about the question; a paragraph that contrasts then and now uses it throughout.
+    share = rubric.argument.background_focus_share
     return {p for p, ys in years.items()
-            if len(ys) >= 2 and p not in focused and sum(y < start for y in ys) >= 0.6 * len(ys)}
+            if len(ys) >= 2 and focused.get(p, 0) < share * sentences[p] and sum(y < start for y in ys) >= 0.6 * len(ys)}
 
 
 def _covered(sents: list[Sentence], passages) -> dict[int, int]:
@@ -346,7 +351,8 @@ def _overlap(a: frozenset, b: frozenset) -> float:
 
 
 def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozenset[int]],
-                    thesis: tuple[int, ...], verdict: tuple[int, ...]) -> dict[str, float]:
+                    thesis: tuple[int, ...], verdict: tuple[int, ...],
+                    focus: dict[int, frozenset[str]] | None = None) -> dict[str, float]:
     """Figures that tell an essay's own order from a shuffled one, each self-normalised so that
     essays of any style compare: how much more sentences of one paragraph (and neighbours) share
     their words than any two sentences of the essay do, and how often a sentence that points back
@@ -423,9 +429,23 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
     spread = (sum(within) / len(within)) / (sum(overall) / len(overall)) \
         if within and overall and sum(overall) > 0 else 0.7
     first_para, last_para = (real[0].paragraph, real[-1].paragraph) if real else (0, 0)
+    # An introduction and a conclusion argue more and date less than the paragraphs between them;
+    # shuffled, they are like any other paragraph.
+    ends = [s for s in real if s.paragraph in (first_para, last_para)]
+    middle = [s for s in real if s.paragraph not in (first_para, last_para)]
+
+    def share(group, test) -> float:
+        return sum(1 for s in group if test(s)) / len(group) if group else 0.0
+
+    if ends and middle and first_para != last_para:
+        ends_dated = share(ends, lambda s: bool(s.years or s.figures)) - share(middle, lambda s: bool(s.years or s.figures))
+        claim = (lambda s: is_claim(s, focus)) if focus is not None else (lambda s: False)
+        ends_claims = share(ends, claim) - share(middle, claim)
+    else:
+        ends_dated, ends_claims = 0.0, 0.0
     misplaced = 0
     for s in real:
-        head = text[s.start:s.start + 40].lower().lstrip("\"'([ ")
+        head = _head(text, s, 40).lower()
         if s.paragraph != last_para and head.startswith(_CLOSING_OPENERS):
             misplaced += 1
         elif s.paragraph != first_para and head.startswith(_OPENING_OPENERS[:5]):
@@ -446,11 +466,22 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
         "factor_unity": round(unity_num / unity_den - chance, 4) if unity_den else 0.0,
         "factor_dominance": round(sum(dominance) / len(dominance), 4) if dominance else 0.6,
         "year_spread": round(min(spread, 2.0), 4),
+        "ends_dated": round(ends_dated, 4),
+        "ends_claims": round(ends_claims, 4),
     }
 
 
+def _head(text: str, s: Sentence, n: int) -> str:
+    """The first n characters of a sentence from its first letter or digit (past quotes, brackets,
+    bullets and emoji)."""
+    i, end = s.start, min(s.end, len(text))
+    while i < end and not text[i].isalnum():
+        i += 1
+    return text[i:i + n]
+
+
 def _first_word(text: str, s: Sentence) -> str:
-    head = text[s.start:s.start + 24].lstrip("\"'([ ")
+    head = _head(text, s, 24)
     word = ""
     for ch in head:
         if not ch.isalpha():

@@ -162,7 +162,7 @@ _BULLET = re.compile(r"\s*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)]|[a-z][.)])\s")
 
 
 def _line_breaks(text: str, idx_l: list[int], len_l: list[int], is_space) -> list[int]:
-    """Token indexes that should start a sentence because a line break ends a list item.
+    """Token indexes that should start a sentence because a line break ends a paragraph or a list item.
 
     The sentencizer splits on punctuation only, so "- Virgin Lands scheme" on one line and
     "- sovnarkhozy" on the next would merge into one long "sentence" and pass as prose. A line
@@ -176,6 +176,9 @@ def _line_breaks(text: str, idx_l: list[int], len_l: list[int], is_space) -> lis
     for i in np.flatnonzero(is_space).tolist():
         tok = text[idx_l[i]:idx_l[i] + len_l[i]]
         if "\n" not in tok or i + 1 >= len(idx_l):
+            continue
+        if tok.count("\n") >= 2:  # a blank line ends a paragraph, and so its last sentence
+            out.append(i + 1)
             continue
         line_start = text.rfind("\n", 0, idx_l[i]) + 1
         prev = text[line_start:idx_l[i]].strip()

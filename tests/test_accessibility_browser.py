@@ -162,6 +162,11 @@ def test_the_dashboard_on_a_phone_shows_cards_with_mark_and_level_and_folds_its_
     page.goto(site.base + "/teacher/")
     expect(page.get_by_label("Student name")).to_be_visible()
     assert page.locator("table.submissions thead").is_visible()
+    head = page.locator("table.submissions thead th.col-mark").bounding_box()
+    row = page.locator("table.submissions tbody tr").first
+    name, mark = row.locator(".col-student").bounding_box(), row.locator(".col-mark").bounding_box()
+    assert abs(name["y"] - mark["y"]) < 2 and mark["x"] > name["x"]  # one row, cells side by side
+    assert abs(mark["x"] - head["x"]) < 2  # under its column's header
     context.close()
 
 

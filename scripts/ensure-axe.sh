@@ -17,4 +17,6 @@ if ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 echo "installing axe-core $want for the accessibility tests..." >&2
-npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+if ! npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null; then
+  echo "could not install axe-core (npm ci failed): the accessibility tests will be skipped" >&2
+fi

@@ -175,3 +175,6 @@ def test_full_labels_and_every_cell_and_missing_line_lead_to_those_students(app,
         # The dashboard says what it is filtered on, and keeps it when the other filters change.
         page = client.get(unescape(href)).get_data(as_text=True)
         assert f'<input type="hidden" name="misses" value="{fid}">' in page and "Only essays where we could not find" in page
+    # An unknown factor lists nothing and is shown escaped, never run.
+    odd = client.get("/teacher/?misses=%3Cb%3Eodd").get_data(as_text=True)
+    assert ids(client.get("/teacher/?misses=%3Cb%3Eodd")) == [] and "<b>odd" not in odd and "&lt;b&gt;odd" in odd

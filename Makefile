@@ -8,7 +8,7 @@ PIPELINE := models/pipeline/config.cfg
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install pipeline browser redis postgres test test-postgres test-fast run grade evaluate bench bench-web bench-copying robustness calibrate check-rubrics clean order-model
+.PHONY: install pipeline browser axe redis postgres test test-postgres test-fast run grade evaluate bench bench-web bench-copying robustness calibrate check-rubrics clean order-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ pipeline: $(PIPELINE)
 browser:
 	@bash scripts/ensure-chromium.sh
 
+# axe-core from npm (pinned in package-lock.json) for the accessibility browser tests.
+axe:
+	@bash scripts/ensure-axe.sh
+
 # Debian's redis-server for the shared rate-limit tests (they start their own on loopback).
 redis:
 	@bash scripts/ensure-redis.sh
@@ -35,12 +39,12 @@ redis:
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: install pipeline browser redis
+test: install pipeline browser axe redis
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 # The whole suite again on PostgreSQL: a throwaway cluster in a temporary folder (unix socket only),
 # a schema per test, removed when the run ends.
-test-postgres: install pipeline browser redis postgres
+test-postgres: install pipeline browser axe redis postgres
 	bash scripts/with-postgres.sh $(PY) -m pytest -n 2 --dist loadfile -q
 
 # Everything but the browser tests, for a quick loop.
@@ -95,4 +99,4 @@ check-rubrics: install
 	$(CLI) rubric check
 
 clean:
-	rm -rf $(VENV) models/pipeline .pytest_cache .hypothesis
+	rm -rf $(VENV) models/pipeline .pytest_cache .hypothesis node_modules

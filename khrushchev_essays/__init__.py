@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None):  # -> flask.Flask
         app.config.from_mapping(test_config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", config.database_url(app.instance_path))
     app.config["TRUSTED_HOSTS"] = config.trusted_hosts(app.config.get("TRUSTED_HOSTS"))
+    app.config["PUBLIC_URL"] = config.public_url(app.config.get("PUBLIC_URL"))
     app.config["TIMEZONE_INFO"] = config.timezone_setting(app.config.get("TIMEZONE"))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key(app.instance_path)

@@ -70,6 +70,12 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 # way (web/security.py makes them relative).
 TRUSTED_HOSTS = None
 
+# The address students reach this site at (KHRUSHCHEV_PUBLIC_URL="https://essays.school.example"),
+# for the feedback links a teacher exports or prints: a link made on a teacher's laptop at
+# http://localhost must still open on a student's phone. Unset, links use the address the
+# teacher's request came in on (the Host header, checked against TRUSTED_HOSTS when that is set).
+PUBLIC_URL = None
+
 
 # The school's time zone (an IANA name, KHRUSHCHEV_TIMEZONE="Europe/Paris"): every time the pages
 # show is in it, with its abbreviation (GMT or BST in London). Times are stored in UTC.
@@ -85,6 +91,20 @@ def timezone_setting(value: object):
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise RuntimeError(f"KHRUSHCHEV_TIMEZONE={name!r} is not a time zone; use a name such as Europe/London") from exc
+
+
+def public_url(value: object) -> str | None:
+    """PUBLIC_URL as "scheme://host[:port][/prefix]" without a trailing slash, or None when unset;
+    anything else (no scheme, a query, another scheme) stops the app with a message naming the setting."""
+    from urllib.parse import urlsplit
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or parts.username:
+        raise RuntimeError(f"KHRUSHCHEV_PUBLIC_URL={text!r} is not a web address; use one such as https://essays.school.example")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def trusted_hosts(value: object) -> list[str] | None:

@@ -148,6 +148,7 @@ def test_the_analytics_page_shows_agreement_before_and_after_retraining(app, tea
     resp = teacher_client.post("/teacher/analytics/retrain/q1", follow_redirects=True)
     page = resp.get_data(as_text=True)
     assert "Retrained: the new model is now used." in page
+    assert f"It gives your level on {len(ESSAYS)} of your {len(ESSAYS)} reviewed essays" in page
     assert f"Agreement with {len(ESSAYS)} reviews (QWK): 1.00 for the new model" in page
     section = page[page.index('id="q1"'):page.index('id="q2"')]
     with app.app_context():

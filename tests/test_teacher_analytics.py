@@ -12,7 +12,7 @@ from khrushchev_essays.storage import Scope
 from khrushchev_essays.storage.queries import Filters, find_all
 from khrushchev_essays.storage.reviews import save_review
 from khrushchev_essays.web.teacher.figures import question_figures
-from khrushchev_essays.web.teacher.svg import coverage_heatmap, heat_class, level_distribution
+from khrushchev_essays.web.teacher.svg import heat_class, level_distribution
 
 
 def crafted(base: ScoreReport, level: int, mark: int, statuses: dict[str, str], flags: list[str]) -> ScoreReport:
@@ -72,11 +72,16 @@ def test_the_analytics_page_shows_the_figures_and_charts(teacher_client, known):
     q1 = html[html.index('id="q1"'):html.index('id="q2"')]
     assert "<strong>3</strong> essays" in q1 and "<strong>2</strong> reviewed" in q1
     assert "<strong>2</strong> flagged needs review" in q1 and "(1 to do)" in q1
-    assert "<strong>50%</strong> same level" in q1 and "<strong>100%</strong> within one level" in q1
-    assert "<strong>2.0</strong> marks apart on average" in q1
-    assert q1.count('<svg class="dist"') == 1 and q1.count('<svg class="heat"') == 1
+    # In plain words first; the statistics behind a toggle.
+    assert ("The marker agrees with you on the level of <strong>1 of 2</strong> essays you reviewed,\n"
+            "        and is within one level on <strong>all 2</strong>.") in q1
+    assert "Its marks are 2.0 marks from yours on average." in q1
+    tech = q1[q1.index('<details class="technical">'):]
+    assert "<strong>50%</strong> same level" in tech and "<strong>100%</strong> within one level" in tech
+    assert q1.index("QWK") > q1.index('<details class="technical">')
+    assert q1.count('<svg class="dist"') == 1 and q1.count('table class="data small heatmap"') == 1
     assert 'role="img"' in q1 and "Essays by automatic level: level 0 0, level 1 0, level 2 1, level 3 2" in q1
-    assert "missing from 3 of 3 essays (100%)" in q1
+    assert "not found in 3 of 3 essays (100%)" in q1
     assert 'href="/teacher/?q=q1&amp;flag=needs_review&amp;reviewed=no&amp;attempts=latest"' in q1
     filtered = teacher_client.get("/teacher/analytics?class=12D").get_data(as_text=True)
     q1 = filtered[filtered.index('id="q1"'):filtered.index('id="q2"')]
@@ -88,11 +93,7 @@ def test_an_empty_database_has_no_figures_but_a_friendly_page(teacher_client):
     assert html.count("No essays for this question yet") == 2
 
 
-def test_charts_escape_their_labels_and_bin_shares():
-    from khrushchev_essays.web.teacher.figures import FactorRow
-
-    svg = coverage_heatmap([FactorRow("x", "<b>Reform</b>", {"<i>12C</i>": 0.5})], ["<i>12C</i>"])
-    assert "<b>" not in svg and "&lt;b&gt;Reform&lt;/b&gt;" in svg and "&lt;i&gt;12C&lt;/i&gt;" in svg
+def test_charts_bin_shares():
     assert [heat_class(x) for x in (None, 0.0, 0.01, 0.2, 0.5, 0.99, 1.0)] == ["h0", "h0", "h1", "h2", "h3", "h5", "h5"]
     bars = level_distribution([0, 1, 2, 0, 0, 0], [0, 0, 1, 0, 0, 0])
     assert bars.count('class="bar-auto"') == 6 and bars.count('class="bar-teacher"') == 6
@@ -121,3 +122,59 @@ def test_analytics_count_each_essay_once_as_its_latest_attempt_unless_asked(app,
     dash = teacher_client.get("/teacher/?attempts=latest").get_data(as_text=True)
     assert "Showing 1–2 of 2 essays" in dash and 'value="latest" selected' in dash
     assert "Showing 1–4 of 4 essays" in teacher_client.get("/teacher/").get_data(as_text=True)
+
+
+def test_full_labels_and_every_cell_and_missing_line_lead_to_those_students(app, scored_fixture, q1):
+    """On real data (the engine's own reports, classes with join codes, a non-admin teacher): factor
+    names appear whole, and following a heatmap cell or a "most often missing" line lists exactly the
+    essays the figure counts."""
+    import re
+    from html import unescape
+
+    from conftest import add_class, sign_in
+    from test_teacher_review import ids
+
+    from khrushchev_essays.storage import SchoolClass
+
+    add_class(app, "Staff room", email="head@school.example")  # the first account is the admin: this one
+    code_c, code_d = add_class(app, "12C History"), add_class(app, "12D History")
+    with app.app_context():
+        kc = db.session.query(SchoolClass).filter_by(join_code=code_c).one()
+        kd = db.session.query(SchoolClass).filter_by(join_code=code_d).one()
+        made = {}
+        for name, fixture, klass in (("Anna", "q1_strong.txt", kc), ("Boris", "q1_medium.txt", kc),
+                                     ("Clara", "q1_narrative.txt", kc), ("Dmitri", "q1_medium.txt", kd),
+                                     ("Elena", "junk_keyword_list.txt", kd)):
+            text, report = scored_fixture(fixture, "q1")
+            made[name] = save_submission(text, report, student_name=name, klass=klass)
+        statuses = {n: {x.id: x.status for x in s.score_report().factors} for n, s in made.items()}
+        ids_of = {n: s.id for n, s in made.items()}
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    html = client.get("/teacher/analytics").get_data(as_text=True)
+    section = html[html.index('id="q1"'):html.index('id="q2"')]
+    for factor in q1.factors:  # whole names, never cut short
+        assert f'<th scope="row">{factor.name}</th>' in section
+    assert "…" not in section
+    cells = re.findall(r'<td class="num heat-cell (h\d)"><a href="([^"]+)">(\d+)%<span class="visually-hidden">: '
+                       r'(\d+) of (\d+) essays in ([^<]+) cover ([^<]+)</span></a></td>', section)
+    assert len(cells) == 2 * len(q1.factors)  # every cell of both classes links
+    for _h, href, pct, k, n, cls, fname in cells:
+        listed = set(ids(client.get(unescape(href))))
+        members = {"12C History": ("Anna", "Boris", "Clara"), "12D History": ("Dmitri", "Elena")}[cls]
+        fid = next(f.id for f in q1.factors if f.name == unescape(fname))
+        expected = {ids_of[m] for m in members if statuses[m][fid] in ("mentioned", "developed")}
+        assert listed == expected and int(k) == len(expected) and int(n) == len(members), (cls, fname)
+        assert int(pct) == round(100 * len(expected) / len(members))
+    lines = re.findall(r'<li><a href="([^"]+)"><strong>([^<]+)</strong>: not found in (\d+) of 5 essays', section)
+    assert lines
+    for href, fname, count in lines:
+        fid = next(f.id for f in q1.factors if f.name == unescape(fname))
+        expected = {ids_of[m] for m in ids_of if statuses[m][fid] == "missing"}
+        assert set(ids(client.get(unescape(href)))) == expected and int(count) == len(expected)
+        # The dashboard says what it is filtered on, and keeps it when the other filters change.
+        page = client.get(unescape(href)).get_data(as_text=True)
+        assert f'<input type="hidden" name="misses" value="{fid}">' in page and "Only essays where we could not find" in page
+    # An unknown factor lists nothing and is shown escaped, never run.
+    odd = client.get("/teacher/?misses=%3Cb%3Eodd").get_data(as_text=True)
+    assert ids(client.get("/teacher/?misses=%3Cb%3Eodd")) == [] and "<b>odd" not in odd and "&lt;b&gt;odd" in odd

@@ -7,9 +7,12 @@ import csv
 import io
 import json
 
+import pytest
+from conftest import make_app, sign_in
+from test_classes import school  # noqa: F401 - the fixture: two teachers' classes and an admin
 from test_teacher_review import review, store
 
-from khrushchev_essays.storage import Submission, db
+from khrushchev_essays.storage import Submission, Teacher, db
 
 
 def read_csv(resp) -> list[dict[str, str]]:
@@ -88,7 +91,11 @@ def test_json_export_matches_the_filters_and_keeps_the_automatic_score(app, teac
     assert rec["teacher"]["mark"] == 5 and rec["teacher"]["level"] == 1 and rec["teacher"]["comment"] == "See me."
     assert rec["final"] == {"mark": 5, "level": 1, "by": "teacher"}
     assert rec["factors"] == {f["id"]: f["status"] for f in auto["factors"]}
-    assert rec["flags"] == sub.flags and "token" not in json.dumps(rec)
+    assert rec["flags"] == sub.flags
+    # The student's feedback link, absolute (the request's host, no PUBLIC_URL set): the only place
+    # the token appears, since the teacher hands it on.
+    assert rec["feedback_link"] == f"http://localhost/feedback/{sub.token}"
+    assert json.dumps(rec).count(sub.token) == 1
     assert json.loads(teacher_client.get("/teacher/export.json?class=NOPE").get_data(as_text=True))["count"] == 0
 
 
@@ -96,3 +103,50 @@ def test_the_dashboard_links_to_the_export_with_its_filters(teacher_client):
     html = teacher_client.get("/teacher/?class=12C&level=3").get_data(as_text=True)
     assert 'href="/teacher/export.csv?class=12C&amp;level=3"' in html
     assert 'href="/teacher/export.json?class=12C&amp;level=3"' in html
+
+
+def test_the_export_carries_each_students_feedback_link_for_the_teachers_own_classes_only(school):  # noqa: F811
+    """Feedback reaches students through their teacher: each row has the absolute link to the
+    student's page. Teacher A's export holds the links of A's class and nothing else secret: no other
+    class's or independent essay's token, no account's password hash or session token."""
+    client = school.client("a")
+    csv_body = client.get("/teacher/export.csv").get_data(as_text=True)
+    json_body = client.get("/teacher/export.json").get_data(as_text=True)
+    rows = read_csv(client.get("/teacher/export.csv"))
+    mine = {k: school.tokens[k] for k in ("anna1", "anna2", "arkady")}
+    assert {r["feedback_link"] for r in rows} == {f"http://localhost/feedback/{t}" for t in mine.values()}
+    assert {r["feedback_link"] for r in json.loads(json_body)["submissions"]} == {r["feedback_link"] for r in rows}
+    assert list(rows[0])[:7] == ["id", "submitted_at", "student", "class", "class_code", "feedback_link", "question"]
+    with school.app.app_context():
+        accounts = db.session.query(Teacher).all()
+        secrets = [t.password_hash for t in accounts] + [t.session_token for t in accounts]
+        secrets += [s.token for s in db.session.query(Submission).all() if s.token not in mine.values()]
+    assert len(secrets) == 6 + 4  # three accounts; Boris, Bella, Ivan and Lena's essays
+    for body in (csv_body, json_body):
+        for secret in secrets:
+            assert secret not in body
+        assert "test-secret" not in body
+    # The link opens the student's page.
+    path = rows[0]["feedback_link"].removeprefix("http://localhost")
+    assert school.app.test_client().get(path).status_code == 200
+
+
+def test_feedback_links_use_the_public_address_when_one_is_set(tmp_path, scored_fixture):
+    app = make_app(tmp_path / "public.sqlite", PUBLIC_URL="https://essays.school.example/practice/")
+    assert app.config["PUBLIC_URL"] == "https://essays.school.example/practice"
+    from conftest import add_teacher
+
+    add_teacher(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    sid = store(app, scored_fixture, "q1_medium.txt", student_name="Pavel")
+    with app.app_context():
+        token = db.session.get(Submission, sid).token
+    (row,) = read_csv(client.get("/teacher/export.csv"))  # asked of http://localhost
+    assert row["feedback_link"] == f"https://essays.school.example/practice/feedback/{token}"
+
+
+@pytest.mark.parametrize("bad", ["essays.school.example", "ftp://essays.example", "https://x.example/?a=1", "https://"])
+def test_a_public_address_that_is_not_one_stops_the_app_with_a_message(tmp_path, bad):
+    with pytest.raises(RuntimeError, match="KHRUSHCHEV_PUBLIC_URL"):
+        make_app(tmp_path / "bad.sqlite", PUBLIC_URL=bad)

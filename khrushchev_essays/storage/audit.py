@@ -22,6 +22,7 @@ from .teachers import EMAIL_MAX
 ACTIONS = {
     "export_csv": "Exported submissions (CSV)",
     "export_json": "Exported submissions (JSON)",
+    "class_pack": "Printed a class pack of feedback links",
     "subject_access": "Exported a student's data (subject access)",
     "delete_submission": "Deleted an essay",
     "delete_student": "Deleted a student's essays in a class",

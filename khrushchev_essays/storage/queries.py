@@ -40,12 +40,15 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     search: str = ""
+    covers: str = ""  # a factor id: only essays that mention or develop it (the analytics' heatmap cells)
+    misses: str = ""  # a factor id: only essays where it was not found (the analytics' "most often missing")
     sort: str = DEFAULT_SORT
     order: str = "desc"  # "asc" | "desc"
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
-        """Read the dashboard's query string (q, class, level, flag, reviewed, attempts, from, to, search, sort, order)."""
+        """Read the dashboard's query string (q, class, level, flag, reviewed, attempts, from, to, search,
+        covers, misses, sort, order)."""
 
         def text(key: str, limit: int = 64) -> str:
             # Control characters (a NUL, which PostgreSQL refuses in any string) never filter anything.
@@ -63,6 +66,8 @@ class Filters:
             date_from=parse_date(args.get("from")),
             date_to=parse_date(args.get("to")),
             search=text("search", SEARCH_MAX),
+            covers=text("covers"),
+            misses=text("misses"),
             sort=sort if sort in SORTS else DEFAULT_SORT,
             order="asc" if text("order") == "asc" else "desc",
         )
@@ -173,7 +178,30 @@ def filtered(f: Filters, scope: Scope) -> Select:
         pattern = _like(f.search)
         stmt = stmt.where(or_(Submission.student_name.ilike(pattern, escape="\\"),
                               and_(Submission.student_name.is_(None), Submission.source_ref.ilike(pattern, escape="\\"))))
+    if f.covers or f.misses:
+        stmt = stmt.where(Submission.id.in_(_factor_matches(stmt, f)))
     return stmt
+
+
+COVERED_STATUSES = ("mentioned", "developed")
+
+
+def _factor_matches(stmt: Select, f: Filters) -> list[int]:
+    """The ids among `stmt`'s submissions whose stored report gives the factors the statuses asked for.
+
+    Factor statuses live in each report's JSON; reading them here, rather than with each database's
+    own JSON functions, keeps one query for SQLite and PostgreSQL. Only the essays the other filters
+    (and the scope) left are read.
+    """
+    out = []
+    for sub_id, report in db.session.execute(stmt.with_only_columns(Submission.id, Submission.report)):
+        status = {x.get("id"): x.get("status") for x in (report or {}).get("factors", []) if isinstance(x, dict)}
+        if f.covers and status.get(f.covers) not in COVERED_STATUSES:
+            continue
+        if f.misses and status.get(f.misses) != "missing":
+            continue
+        out.append(sub_id)
+    return out
 
 
 def reviewed_as_of(moment: datetime):

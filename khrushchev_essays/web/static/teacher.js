@@ -5,6 +5,8 @@
  *   are typed (unless "I set this mark myself" is ticked), and a disagreement is said at once;
  *   the server checks the same thing on saving
  * - dashboard: a "select all" box for the bulk agree
+ * - dashboard and analytics: the filters fold behind their summary on a phone
+ * - class pack: the Print button (the browser's own print works without it)
  * Served from /static under a CSP that forbids inline scripts, so nothing here is inline. */
 (function () {
   "use strict";
@@ -102,7 +104,22 @@
     });
   }
 
+  function printButtons() {
+    var buttons = document.querySelectorAll("[data-print]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].addEventListener("click", function () { window.print(); });
+    }
+  }
+
+  function foldFilters() {
+    if (!window.matchMedia || !window.matchMedia("(max-width: 600px)").matches) return;
+    var folds = document.querySelectorAll("details[data-fold-small]");
+    for (var i = 0; i < folds.length; i++) folds[i].open = false;
+  }
+
+  foldFilters();
   keys();
   followMark();
   selectAll();
+  printButtons();
 })();

@@ -72,7 +72,7 @@ def _load_user(user_id: str):
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and Flask-Login."""
-    from . import analytics, auth, classes, copying, dashboard, export, review, upload  # noqa: F401 - the modules add their routes to `bp`
+    from . import analytics, auth, classes, copying, dashboard, export, pack, review, upload  # noqa: F401 - the modules add their routes to `bp`
 
     # Uploaded files stay in memory (bounded by each request's size limit), never in temporary files.
     app.request_class = upload.InMemoryRequest

@@ -17,7 +17,7 @@ from ..views import rubrics
 from . import bp, current_scope
 from .figures import question_figures
 from .forms import ActionForm
-from .svg import coverage_heatmap, level_distribution
+from .svg import heat_class, level_distribution
 
 
 @bp.get("/analytics")
@@ -37,7 +37,6 @@ def analytics():
         sections.append({
             "fig": fig,
             "levels_svg": level_distribution(fig.auto_levels, fig.teacher_levels if fig.reviewed else None),
-            "heatmap": coverage_heatmap(fig.factors, fig.classes) if fig.n else None,
             "calibrator": status.calibrator.sidecar if status.active else None,
             "rules_reason": status.reason,
             "calibrator_origin": status.origin,
@@ -49,7 +48,8 @@ def analytics():
     # Narrowed by class or date (counting latest attempts is the default, not a narrowing).
     narrowed = any(base.to_args(attempts="").values())
     return render_template("teacher/analytics.html", f=base, narrowed=narrowed, sections=sections,
-                           classes=filter_choices(scope)["classes"], min_reviews=MIN_ESSAYS)
+                           classes=filter_choices(scope)["classes"], min_reviews=MIN_ESSAYS,
+                           heat_class=heat_class)
 
 
 @bp.post("/analytics/retrain/<qid>")
@@ -73,13 +73,21 @@ def retrain(qid: str):
 
 
 def _outcome_message(result) -> str:
+    """The outcome in plain words (how many of the reviewed essays each gets to the teacher's level),
+    then the technical figure."""
     after, before = _q(result.after.get("qwk")), _q(result.before.get("qwk"))
     then = "the rules" if result.before_by == "rules" else "the model in use"
     head = {"installed": "Retrained: the new model is now used",
             "kept": "Retrained, but the model in use was kept",
             "not_used": "Retrained, but the rules still set the level"}[result.outcome]
-    return (f"{head}. Agreement with {result.reviews} reviews (QWK): {after} for the new model "
-            f"(each essay left out of its own training) against {before} for {then}.")
+    n = result.reviews
+
+    def same(g) -> str:
+        return "n/a" if g.get("exact") is None else str(round(g["exact"] * n))
+
+    return (f"{head}. It gives your level on {same(result.after)} of your {n} reviewed essays (each judged without "
+            f"having seen it), against {same(result.before)} for {then}. Agreement with {n} reviews (QWK): {after} "
+            f"for the new model against {before} for {then}.")
 
 
 def _q(x) -> str:

@@ -100,10 +100,12 @@ def dashboard():
     state = replace(state, page=page.number)  # past the end reads as the last page
     choices = filter_choices(scope)
     flags = sorted({*FLAG_EXPLANATIONS, *choices["flags"]})
+    factor_names = {fa.id: fa.name for r in rubrics().values() for fa in r.factors}
     return render_template(
         "teacher/dashboard.html", f=f, page=page, classes=choices["classes"], flags=flags, state=state,
         questions=list(rubrics().values()), columns=COLUMNS, sort_link=sort_link, default_sort=DEFAULT_SORT,
         page_url=lambda n: state.list_url(page=n), page_sizes=PAGE_SIZES, bulk_form=ActionForm(formdata=None),
+        factor_names=factor_names,
     )
 
 

@@ -4,7 +4,9 @@ Both carry, per essay, the automatic and the teacher's marks per criterion, the 
 flags. The CSV is UTF-8 with a byte-order mark and CRLF line ends, which Excel, LibreOffice and
 Google Sheets all open without an import dialog, and every text cell that a spreadsheet would run
 as a formula (=, +, -, @, tab, CR) is neutralised with batch_output's helper, as `grade` does.
-Feedback links are left out: each is a student's key to their page.
+Each essay carries its student's feedback link (an absolute address, under PUBLIC_URL when set),
+so a teacher who uploaded a class's essays can mail-merge or post the links: the link is the
+student's key to their page, and an export holds only the essays of the teacher's own classes.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from ...batch_output import neutralise_cell
 from ...storage import Submission, record_event
 from ...storage.db import utcnow
 from ...storage.queries import Filters, find_all
+from ..links import feedback_link
 from . import bp, current_scope
 
 FIXED = (
-    "id", "submitted_at", "student", "class", "class_code", "question", "attempt", "source", "source_ref", "word_count",
+    "id", "submitted_at", "student", "class", "class_code", "feedback_link", "question", "attempt", "source", "source_ref", "word_count",
     "auto_mark", "auto_level", "teacher_mark", "teacher_level", "final_mark", "final_level", "max_mark",
     "reviewed", "reviewed_by", "reviewed_at", "teacher_comment", "flags", "confidence",
 )
@@ -53,6 +56,7 @@ def record(sub: Submission) -> dict[str, Any]:
     return {
         "id": sub.id, "submitted_at": _iso(sub.created_at), "student": sub.student_name,
         "class": sub.klass.name if sub.klass is not None else None, "class_code": sub.class_code,
+        "feedback_link": feedback_link(sub),
         "question": sub.question, "attempt": sub.attempt, "source": sub.source, "source_ref": sub.source_ref,
         "word_count": sub.word_count, "max_mark": sub.max_mark,
         "automatic": {
@@ -72,7 +76,7 @@ def csv_row(rec: dict[str, Any]) -> dict[str, Any]:
     """The JSON record flattened: fixed columns, then auto_/teacher_<criterion> and factor_<id>."""
     auto, teacher = rec["automatic"], rec["teacher"] or {}
     row = {
-        **{k: rec[k] for k in ("id", "submitted_at", "student", "class", "class_code", "question", "attempt", "source",
+        **{k: rec[k] for k in ("id", "submitted_at", "student", "class", "class_code", "feedback_link", "question", "attempt", "source",
                                "source_ref", "word_count", "max_mark")},
         "auto_mark": auto["mark"], "auto_level": auto["level"],
         "teacher_mark": teacher.get("mark"), "teacher_level": teacher.get("level"),

@@ -53,6 +53,7 @@ class QuestionFigures:
     n: int = 0
     classes: list[str] = field(default_factory=list)
     class_sizes: dict[str, int] = field(default_factory=dict)
+    class_codes: dict[str, str] = field(default_factory=dict)  # class label -> the dashboard's class filter
     auto_levels: list[int] = field(default_factory=lambda: [0] * len(LEVELS))
     teacher_levels: list[int] = field(default_factory=lambda: [0] * len(LEVELS))
     factors: list[FactorRow] = field(default_factory=list)
@@ -64,6 +65,20 @@ class QuestionFigures:
     agreement_rules: dict[str, Any] = field(default_factory=dict)  # the rules' level alone
     agreement_now: dict[str, Any] = field(default_factory=dict)  # re-levelled with the calibrator installed now
     now_by: str = "rules"  # the model id that agreement_now used, or "rules"
+
+    @property
+    def same_level(self) -> int:
+        """Reviewed essays where the automatic level (as marked at the time) is the teacher's."""
+        return round((self.agreement.get("exact") or 0) * self.reviewed)
+
+    @property
+    def within_one(self) -> int:
+        """Reviewed essays where the automatic level is at most one from the teacher's."""
+        return round((self.agreement.get("adjacent") or 0) * self.reviewed)
+
+    def covering(self, row: FactorRow, cls: str) -> int:
+        """How many of class `cls`'s essays mention or develop `row`'s factor."""
+        return round((row.by_class.get(cls) or 0) * self.class_sizes.get(cls, 0))
 
     @property
     def most_missing(self) -> list[FactorRow]:
@@ -79,6 +94,10 @@ def question_figures(rubric: Rubric, subs: Sequence[Submission]) -> QuestionFigu
     sizes = Counter(class_of)
     fig.classes = sorted(sizes, key=lambda c: (c == NO_CLASS, c))
     fig.class_sizes = dict(sizes)
+    for sub, cls in zip(subs, class_of):
+        code = sub.klass.join_code if sub.klass is not None else sub.class_code
+        if cls != NO_CLASS and code:
+            fig.class_codes.setdefault(cls, code)
     flags: Counter[str] = Counter()
     covered = {f.id: Counter() for f in rubric.factors}  # factor -> class -> essays covering it
     rows = {f.id: FactorRow(f.id, f.name, {}) for f in rubric.factors}

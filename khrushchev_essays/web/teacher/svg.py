@@ -1,4 +1,5 @@
-"""The analytics page's charts as server-rendered SVG, in the style of web/charts.py.
+"""The analytics page's level chart as server-rendered SVG, in the style of web/charts.py, and the
+colour bins of its coverage table (an HTML table, so full factor names wrap and every cell links).
 
 No inline styles (the CSP forbids them): geometry in attributes, colours from classes in
 teacher.css. Each chart has role="img", an aria-label and a <title>, and the page states the same
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from markupsafe import Markup
-
-from .figures import FactorRow
 
 HEAT_BINS = 5  # h1..h5 in teacher.css, h0 for none
 
@@ -56,36 +55,3 @@ def heat_class(share: float | None) -> str:
     if not share:
         return "h0"
     return f"h{min(HEAT_BINS, int(share * HEAT_BINS) + 1)}"
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def coverage_heatmap(factors: Sequence[FactorRow], classes: Sequence[str]) -> Markup:
-    """Rows of factors, columns of classes; each cell the share of the class's essays that cover the factor."""
-    label_w, cell_w, cell_h, head = 270, 64, 30, 34
-    w = label_w + cell_w * max(len(classes), 1) + 4
-    h = head + cell_h * len(factors) + 4
-    alt = "Factor coverage by class: " + "; ".join(
-        f"{f.name}: " + ", ".join(f"{c} {round((f.by_class.get(c) or 0) * 100)}%" for c in classes) for f in factors)
-    parts = [Markup('<svg class="heat" viewBox="0 0 {w} {h}" role="img" aria-label="{a}"><title>{a}</title>').format(w=w, h=h, a=alt)]
-    for j, cls in enumerate(classes):
-        parts.append(Markup('<text class="axis" x="{x:.1f}" y="{y}" text-anchor="middle">{t}</text>').format(
-            x=label_w + cell_w * j + cell_w / 2, y=head - 12, t=_short(cls, 9)))
-    for i, f in enumerate(factors):
-        y = head + cell_h * i
-        parts.append(Markup('<text class="axis" x="{x}" y="{y:.1f}" text-anchor="end"><title>{full}</title>{t}</text>').format(
-            x=label_w - 8, y=y + cell_h / 2 + 4, full=f.name, t=_short(f.name, 36)))
-        for j, cls in enumerate(classes):
-            share = f.by_class.get(cls)
-            x = label_w + cell_w * j
-            hc = heat_class(share)
-            parts.append(Markup('<rect class="{c}" x="{x}" y="{y}" width="{cw}" height="{ch}" rx="3"><title>{t}</title></rect>').format(
-                c=hc, x=x + 1, y=y + 1, cw=cell_w - 2, ch=cell_h - 2,
-                t=f"{cls}, {f.name}: {round((share or 0) * 100)}% of essays cover it"))
-            parts.append(Markup('<text class="cell-text {tc}" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{v}%</text>').format(
-                tc="t-dark" if hc in ("h4", "h5") else "t-light", x=x + cell_w / 2, y=y + cell_h / 2 + 4,
-                v=round((share or 0) * 100)))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)

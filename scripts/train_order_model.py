@@ -119,7 +119,7 @@ def main() -> int:
     def add(text: str, q: str, label: int, group: int) -> None:
         rubric = load_rubric(q)
         a, arg, _f = engine.analyse_text(text, rubric)
-        if len(a.real_sentences) < 8:
+        if len(arg.credited(a)) < 8:
             return
         X.append([arg.order[k] for k in ORDER_FEATURES])
         y.append(label)

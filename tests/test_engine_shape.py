@@ -119,3 +119,33 @@ def test_importing_the_engine_loads_no_web_or_database_library():
             "print(sorted(m for m in ('flask', 'sqlalchemy', 'flask_sqlalchemy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_stages_results_are_frozen_and_the_analysis_is_never_changed_by_later_stages():
+    """Analysis (stage 1), Argument (2) and Findings (3) cannot be changed once made; what the
+    argument stage decides about sentences lives in its own result, not on the Analysis."""
+    import dataclasses
+
+    from khrushchev_essays.scoring import default_engine
+
+    engine = default_engine()
+    text = read_fixture("q1_repetition.txt")  # has repeats: the argument stage excludes sentences
+    analysis, argument, findings = engine.analyse_text(text, "q1")
+    assert argument.excluded and set(argument.excluded.values()) <= {
+        "copied", "repeat", "incoherent", "background", "other_question"}
+    for result, name in ((analysis, "text"), (analysis.sentences[0], "real"), (argument, "thesis"),
+                         (findings, "people")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(result, name, None)
+    with pytest.raises(TypeError):
+        argument.excluded[0] = "repeat"  # a read-only mapping
+    # Excluded sentences keep their own reading: still `real` in the Analysis, not credited.
+    for i in argument.excluded:
+        s = analysis.sentences[i]
+        assert s.real and not argument.credits(s)
+    assert [s.index for s in argument.credited(analysis)] == [
+        s.index for s in analysis.sentences if s.real and s.index not in argument.excluded]
+    # Reading the same text again gives the same Analysis: nothing was left behind on shared state.
+    again, argument2, _ = engine.analyse_text(text, "q1")
+    assert [(s.start, s.end, s.real) for s in again.sentences] == [(s.start, s.end, s.real) for s in analysis.sentences]
+    assert dict(argument2.excluded) == dict(argument.excluded)

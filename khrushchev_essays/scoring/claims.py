@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from ..resources import data
 from .matching import OWN_FOCUS, Analysis, Sentence
@@ -78,6 +80,17 @@ class Argument:
     term_density: float = 0.0  # mean share of a sentence's content words that are the rubric's terms
     stuffed_share: float = 0.0  # share of sentences made almost wholly of the rubric's terms
     dense: bool = False  # the essay is mostly key terms strung together (its stuffed sentences excluded)
+    # Sentence index -> why it earns nothing ("copied", "repeat", "incoherent", "background",
+    # "other_question"). The Analysis is never changed: what is credited is read through here.
+    excluded: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def credits(self, s: Sentence) -> bool:
+        """Whether a sentence can earn credit: a real sentence (matching.py) not excluded here."""
+        return s.real and s.index not in self.excluded
+
+    def credited(self, analysis: Analysis) -> list[Sentence]:
+        """The essay's sentences that can earn credit, in order."""
+        return [s for s in analysis.sentences if s.real and s.index not in self.excluded]
 
     @property
     def repeated_share(self) -> float:
@@ -100,16 +113,17 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     repeats = _repeats(sents, content_sets, rules.repeat_similarity, rules.repeat_min_words)
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
+    excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
     factor_sentences = 0
     copied_chars = _covered(sents, copied)
     for s in sents:
         if not s.real:
             continue
         if copied_chars.get(s.index, 0) * 2 >= max(1, s.end - s.start):
-            s.excluded, s.real = "copied", False
+            excluded[s.index] = "copied"
             continue
         if s.index in repeats:
-            s.excluded, s.real = "repeat", False
+            excluded[s.index] = "repeat"
             continue
         fs = s.factors()
         if fs:
@@ -117,12 +131,12 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         if linked and len(fs) >= 2 and not s.kinds().isdisjoint(_RELATING) \
                 and not _coherent(fs, s, linked, rules.words_per_factor):
             incoherent.append(s.index)
-            s.excluded, s.real = "incoherent", False
-    background = _background(analysis, rubric)
+            excluded[s.index] = "incoherent"
+    background = _background(analysis, rubric, excluded)
     for s in sents:
-        if s.real and s.paragraph in background:
-            s.excluded, s.real = "background", False
-    real = [s for s in sents if s.real]
+        if s.real and s.index not in excluded and s.paragraph in background:
+            excluded[s.index] = "background"
+    real = [s for s in sents if s.real and s.index not in excluded]
     scored = _term_density(analysis, real)
     density = [d for _s, d in scored]
     mean_density = sum(density) / len(density) if density else 0.0
@@ -138,9 +152,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         # Key terms strung together: the sentences made of them earn nothing either.
         for s, d in scored:
             if d >= rules.stuffed_sentence:
-                s.excluded, s.real = "incoherent", False
+                excluded[s.index] = "incoherent"
                 incoherent.append(s.index)
-        real = [s for s in sents if s.real]
+        real = [s for s in sents if s.real and s.index not in excluded]
     focus = {s.index: frozenset(h.key for h in s.hits if h.kind == "focus") for s in real if s.has("focus")}
     counts: dict[str, int] = {}
     for keys in focus.values():
@@ -160,15 +174,15 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         on_question = {s.paragraph for s in real if OWN_FOCUS in focus.get(s.index, ())}
         for s in real:
             if s.paragraph not in on_question:
-                s.excluded, s.real = "other_question", False
-        focus = {i: keys for i, keys in focus.items() if sents[i].real}
+                excluded[s.index] = "other_question"
+        focus = {i: keys for i, keys in focus.items() if i not in excluded}
         counts = {}
         for keys in focus.values():
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
                     order_feats, order.predict(order_feats) if len(real) >= 8 else 0.0,
-                    round(mean_density, 4), round(stuffed, 4), dense)
+                    round(mean_density, 4), round(stuffed, 4), dense, MappingProxyType(dict(sorted(excluded.items()))))
 
 
 def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:
@@ -194,7 +208,7 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Senten
     return out
 
 
-def _background(analysis: Analysis, rubric: Rubric) -> set[int]:
+def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) -> set[int]:
     """Paragraphs of background from before the period: most of their dates fall before its
     start (Stalin's rule, the war, the Tsars), and none of their sentences speaks to the
     question's key concept. Such a paragraph earns nothing and counts as irrelevant; a paragraph
@@ -204,7 +218,7 @@ def _background(analysis: Analysis, rubric: Rubric) -> set[int]:
     focused: dict[int, int] = {}
     sentences: dict[int, int] = {}
     for s in analysis.sentences:
-        if not s.real:
+        if not s.real or s.index in excluded:
             continue
         years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
         sentences[s.paragraph] = sentences.get(s.paragraph, 0) + 1

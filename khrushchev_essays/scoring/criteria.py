@@ -30,7 +30,10 @@ class Context:
 
     @property
     def real(self) -> list[Sentence]:
-        return self.analysis.real_sentences
+        """The sentences that can earn credit: real ones the argument stage did not exclude."""
+        if "_real" not in self.memo:
+            self.memo["_real"] = self.argument.credited(self.analysis)
+        return self.memo["_real"]
 
 
 @dataclass
@@ -318,7 +321,7 @@ def relevance(ctx: Context) -> float:
     if not real:
         return 0.0
     # Background paragraphs (claims.py) were taken out of credit; they still count against relevance.
-    background = sum(1 for s in ctx.analysis.sentences if s.excluded == "background")
+    background = sum(1 for why in ctx.argument.excluded.values() if why == "background")
     relevant = sum(1 for s in real if s.factors() or not s.kinds().isdisjoint(_RELEVANT) or s.has("focus"))
     return relevant / (len(real) + background)
 
@@ -469,10 +472,11 @@ def has_judgement(ctx: Context) -> bool:
 def organisation(ctx: Context, p: dict[str, float]) -> Measure:
     """Paragraphing, an introduction and a conclusion, and a length that gives room to argue."""
     # Paragraphs that earn nothing (background, repeats, copies: claims.py) organise nothing.
-    excluded_only = {s.paragraph for s in ctx.analysis.sentences if s.excluded} - {s.paragraph for s in ctx.real}
+    sents, excluded = ctx.analysis.sentences, ctx.argument.excluded
+    excluded_only = {sents[i].paragraph for i in excluded} - {s.paragraph for s in ctx.real}
     paras = len(ctx.analysis.paragraphs) - len(excluded_only)
     # Repeated and incoherent sentences (claims.py) add words but no room to argue.
-    words = ctx.analysis.words - sum(s.words for s in ctx.analysis.sentences if s.excluded)
+    words = ctx.analysis.words - sum(sents[i].words for i in excluded)
     lo, _hi = ctx.rubric.suggested_words
     intro, concl = intro_and_conclusion(ctx)
     has_concl = bool(ctx.argument.verdict) or any(s.has("conclusion") or s.has("judgement") for s in concl)

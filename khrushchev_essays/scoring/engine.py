@@ -282,7 +282,7 @@ def _argument_report(analysis: Analysis, argument, findings, copied: list[Overla
         "verdict": [span(i, "verdict") for i in argument.verdict],
         "claims": {fid: [span(i, "claim", fid) for i in ff.claims[:4]] for fid, ff in findings.factors.items()
                    if ff.claims and ff.status != "missing"},
-        "excluded": [span(s.index, "excluded", s.excluded) for s in sents if s.excluded],
+        "excluded": [span(i, "excluded", why) for i, why in argument.excluded.items()],
         "other_question": {"id": other.id, "question": other.question} if other else None,
         "copied": [o.to_span(text) for o in copied],
         "copied_from": [{"source": name, "words": n} for name, n in copied_from(copied)],

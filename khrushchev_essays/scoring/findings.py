@@ -37,7 +37,7 @@ class FactorFinding:
     claims: list[int] = field(default_factory=list)  # claims on the question in its paragraphs (claims.py)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Findings:
     factors: dict[str, FactorFinding]
     correct_dates: list[Span]
@@ -67,9 +67,10 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
     claim for "developed" was tried and lowered agreement with the markers on both sets.)"""
     sents = analysis.sentences
     factors: dict[str, FactorFinding] = {f.id: FactorFinding(f.id, f.name, "missing") for f in rubric.factors}
+    ok = argument.credits if argument is not None else _is_real  # what can earn credit
 
     for s in sents:
-        if not s.real or "factor" not in s.kinds():
+        if not ok(s) or "factor" not in s.kinds():
             continue  # a phrase only counts where it stands in a sentence that argues
         for h in s.hits:
             if h.kind == "factor":
@@ -81,7 +82,7 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
     for ff in factors.values():
         if not ff.mentions:
             continue
-        zone = _zone(sents, ff.sentences)
+        zone = _zone(sents, ff.sentences, ok)
         for s in zone:
             kinds = s.kinds()
             cues = [h for h in s.hits if h.kind == "dev" and h.key == ff.id] if "dev" in kinds else []
@@ -100,16 +101,16 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
             paras = {sents[i].paragraph for i in ff.sentences}
             if len(analysis.paragraphs) >= 3 and len(paras) > 1:
                 paras -= {0, len(analysis.paragraphs) - 1}
-            ff.claims = [s.index for s in sents if s.real and s.paragraph in paras and is_claim(s, argument.focus)]
+            ff.claims = [s.index for s in sents if ok(s) and s.paragraph in paras and is_claim(s, argument.focus)]
         ff.status = "developed" if developed else "mentioned"
 
     correct, wrong, used = _check_dates(analysis, rubric)
-    factor_dates = _factor_dates(analysis, rubric, used, correct)
-    people = _spans(analysis, (h for s in sents if s.real and "people" in s.kinds()
+    factor_dates = _factor_dates(analysis, rubric, used, correct, ok)
+    people = _spans(analysis, (h for s in sents if ok(s) and "people" in s.kinds()
                                for h in s.hits if h.kind == "people"), "person")
     historians = _spans(analysis, (h for s in sents if "historians" in s.kinds()
                                    for h in s.hits if h.kind == "historians"), "historian")
-    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if s.real for a, b in s.figures]
+    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if ok(s) for a, b in s.figures]
 
     fragments = sum(1 for _a, _b, w in analysis.lines if w < 6)
     return Findings(
@@ -125,13 +126,17 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
     )
 
 
-def _zone(sents: list[Sentence], idxs: list[int]) -> list[Sentence]:
+def _is_real(s: Sentence) -> bool:
+    return s.real
+
+
+def _zone(sents: list[Sentence], idxs: list[int], ok) -> list[Sentence]:
     """The sentences that mention a factor and the one after each, within the same paragraph:
     an explanation often follows the sentence that names the factor."""
     out: dict[int, Sentence] = {}
     for i in idxs:
         out[i] = sents[i]
-        if i + 1 < len(sents) and sents[i + 1].paragraph == sents[i].paragraph and sents[i + 1].real:
+        if i + 1 < len(sents) and sents[i + 1].paragraph == sents[i].paragraph and ok(sents[i + 1]):
             out[i + 1] = sents[i + 1]
     return [out[k] for k in sorted(out)]
 
@@ -184,7 +189,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
     return correct, wrong, used
 
 
-def _factor_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: list[Span]) -> list[Span]:
+def _factor_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: list[Span], ok) -> list[Span]:
     """Years beside a factor's name that belong to one of the factor's events, in sentences where
     no event is named for them: the span runs from the factor's phrase to the year. One per
     factor and year, and none for a year already credited through a named event."""
@@ -195,7 +200,7 @@ def _factor_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: l
     seen: set[tuple[str, int]] = set()
     out: list[Span] = []
     for s in analysis.sentences:
-        if not s.real or not s.years or "factor" not in s.kinds():
+        if not ok(s) or not s.years or "factor" not in s.kinds():
             continue
         hits = [h for h in s.hits if h.kind == "factor"]
         for year, ys, ye, yi in s.years:

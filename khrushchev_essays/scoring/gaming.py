@@ -175,7 +175,6 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         # Level 0 only for an essay nothing was credited in: the mark is never 0 when a criterion gave credit.
         cap("off_topic", 0 if not covered and sim < d.off_topic_similarity / 2 and not credited else r.caps.off_topic,
             f"little to do with the question (topic similarity {sim:.2f})")
-    a.topic_similarity = round(sim, 3)
 
     # What the argument stage found (claims.py): sentences that join unconnected ideas, the other
     # question answered, repeats.
@@ -195,7 +194,7 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
             f"answers another question: \u201c{arg.other_question.question}\u201d")
     if arg.repeated_share >= rules.repetition_share and len(arg.repeats) >= 2:
         flags.append("repetition")
-    copied_words = sum(s.words for s in a.sentences if s.excluded == "copied")
+    copied_words = sum(a.sentences[i].words for i, why in ctx.argument.excluded.items() if why == "copied")
     if copied_words >= rules.copied_min_words or copied_words >= rules.copied_share * max(1, a.words):
         flags.append("copied_source")
 

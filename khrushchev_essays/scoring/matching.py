@@ -75,7 +75,7 @@ class Hit:
 _TOK_START = attrgetter("tok_start")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Sentence:
     """A sentence of the essay and everything the criteria need to know about it."""
 
@@ -91,30 +91,30 @@ class Sentence:
     years: list[tuple[int, int, int, int]] = field(default_factory=list)  # (year, start, end, token index)
     figures: list[tuple[int, int]] = field(default_factory=list)  # char spans of numbers that are not years
     narrative_opener: bool = False
-    excluded: str | None = None  # why the sentence earns nothing ("repeat", "incoherent"), set by claims.py
     # The criteria ask these of each sentence hundreds of times per essay, so each is worked out
     # once, on first asking; a sentence's hits are fixed once the essay has been analysed.
     _kinds: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
     _factors: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def kinds(self) -> frozenset[str]:
-        if self._kinds is None:
-            self._kinds = frozenset(h.kind for h in self.hits)
+        if self._kinds is None:  # a cache, not a change: frozen otherwise
+            object.__setattr__(self, "_kinds", frozenset(h.kind for h in self.hits))
         return self._kinds
 
     def factors(self) -> frozenset[str]:
         if self._factors is None:
-            self._factors = frozenset(h.key for h in self.hits if h.kind == "factor") \
-                if "factor" in self.kinds() else frozenset()
+            object.__setattr__(self, "_factors", frozenset(h.key for h in self.hits if h.kind == "factor")
+                               if "factor" in self.kinds() else frozenset())
         return self._factors
 
     def has(self, kind: str) -> bool:
         return kind in self.kinds()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analysis:
-    """A processed essay: the text, its paragraphs and sentences, and every hit."""
+    """A processed essay: the text, its paragraphs and sentences, and every hit. Frozen: the later
+    stages read it and record what they decide in their own results (claims.Argument.excluded)."""
 
     text: str
     sentences: list[Sentence]
@@ -125,7 +125,6 @@ class Analysis:
     known_tokens: int  # alphabetic tokens that are English words (in the lemma table or stop list)
     lemma_hashes: object  # numpy array: string-store hashes of the content lemmas, for TF-IDF
     lines: list[tuple[int, int, int]]  # (start, end, words) of non-empty lines
-    topic_similarity: float | None = None  # set by the off-topic check
     breaks: frozenset[int] = frozenset()  # token indexes of clause punctuation (, ; : and dashes)
     # Per token: lemma hash, and whether it is a content word (for sentence-by-sentence overlap).
     token_lemmas: object = None
@@ -134,6 +133,8 @@ class Analysis:
 
     @cached_property
     def real_sentences(self) -> list[Sentence]:
+        """Sentences with enough words to carry an argument. What can earn *credit* is decided
+        later, by the argument stage: `Argument.credited(analysis)`."""
         return [s for s in self.sentences if s.real]
 
 

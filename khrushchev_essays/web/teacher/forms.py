@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
+    SelectChoice,
     DecimalField,
     EmailField,
     HiddenField,
@@ -140,7 +141,8 @@ class ReleaseModeForm(FlaskForm):
     """When a class's students see their feedback."""
 
     mode = RadioField("When do students see their feedback?", choices=[
-        ("immediate", "At once: the automatic mark and feedback as soon as the essay is marked"),
-        ("after_review", "After review: held until a teacher has reviewed the essay and released the class’s feedback"),
+        SelectChoice("immediate", "At once: the automatic mark and feedback as soon as the essay is marked"),
+        SelectChoice("after_review",
+                     "After review: held until a teacher has reviewed the essay and released the class’s feedback"),
     ], validators=[InputRequired("Choose when students see their feedback.")])
     submit = SubmitField("Save")

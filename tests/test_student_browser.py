@@ -101,6 +101,7 @@ def test_a_request_to_look_again_round_trip_in_the_browser(browser, live_server)
         p.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         url = submit(student, base, "q1", "q1_medium.txt", "Lev Look-Again", code)
+        student.get_by_text("Write your request").click()
         student.get_by_label("What should your teacher look at again?").fill("My last paragraph weighs the factors.")
         student.get_by_role("button", name="Ask my teacher to look again").click()
         expect(student.locator("#look-again")).to_contain_text("They have not answered yet")

@@ -118,8 +118,8 @@ def held_back(report: ScoreReport, explanations: dict[str, str], fallback: str) 
             by_rule[flag] = item
     for cap in other:
         rule = str(cap.get("rule", ""))
-        note = (f"This limit (Level {cap.get('max_level')} at most) applies too, but did not lower your mark this "
-                "time; it will matter as the rest improves.")
+        note = (f"This limit (Level {cap.get('max_level')} at most) applies, but your mark is already within it, "
+                "so it did not lower it this time; it will matter as the rest improves.")
         if rule in by_rule:
             if by_rule[rule].kind == "flag":
                 by_rule[rule].note = note

@@ -66,11 +66,24 @@ def clauses(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _clause_of(units: list[tuple[int, int]], starts: list[int], start: int, end: int) -> tuple[int, int]:
-    """The clauses a span touches, from the first to the last, as one (start, end)."""
-    first = max(0, bisect_right(starts, start) - 1)
-    last = max(first, bisect_right(starts, max(start, end - 1)) - 1)
-    return min(units[first][0], start), max(units[last][1], end)
+def _clause_runs(text: str, units: list[tuple[int, int]], starts: list[int], spans: list[tuple[int, int]]
+                 ) -> tuple[list[tuple[int, int]], int]:
+    """One factor's evidence as runs of whole clauses: clauses next to each other in one paragraph make
+    one run (one number in the essay, not one per sentence). Returns the runs and how many clauses."""
+    touched: set[int] = set()
+    for a, b in spans:
+        first = max(0, bisect_right(starts, a) - 1)
+        last = max(first, bisect_right(starts, max(a, b - 1)) - 1)
+        touched.update(range(first, last + 1))
+    runs: list[tuple[int, int]] = []
+    previous = None
+    for i in sorted(touched):
+        if previous is not None and i == previous + 1 and "\n" not in text[units[previous][1]:units[i][0]]:
+            runs[-1] = (runs[-1][0], units[i][1])
+        else:
+            runs.append(units[i])
+        previous = i
+    return runs, len(touched)
 
 
 def _collect(text: str, report: ScoreReport, argument: ArgumentView | None = None, by_clause: bool = False
@@ -96,8 +109,11 @@ def _collect(text: str, report: ScoreReport, argument: ArgumentView | None = Non
     for number, factor in enumerate(report.factors, 1):
         spans = [(ev.start, ev.end) for ev in factor.evidence if 0 <= ev.start < ev.end <= n]
         if units:
-            spans = [_clause_of(units, unit_starts, a, b) for a, b in spans]
-        count = sum(add(a, b, "factor", number, factor.name) for a, b in spans)
+            spans, count = _clause_runs(text, units, unit_starts, spans)
+            for a, b in spans:
+                add(a, b, "factor", number, factor.name)
+        else:
+            count = sum(add(a, b, "factor", number, factor.name) for a, b in spans)
         if count:
             legend.append(
                 {"number": number, "name": factor.name, "status": factor.status, "count": count,

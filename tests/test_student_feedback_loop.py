@@ -404,3 +404,39 @@ def test_student_pages_show_times_in_the_schools_time_zone(app, client):
         db.session.commit()
     page = html_of(client, url)
     assert "Submitted 1 Jul 2026, 13:05 BST" in words(doc_of(page)) and "UTC" not in page
+
+
+def test_a_requests_reason_and_answer_are_in_subject_access_and_go_with_the_essay(app, school):
+    student, teacher = school["student"], school["teacher"]
+    url = send(student, school["code"], name="Dora Delete")
+    sub = sub_of(app, url)
+    assert student.post(f"{url}/look-again", data={"reason": "Please read my third paragraph."}).status_code == 303
+    teacher.post(f"/teacher/submissions/{sub.id}/look-again", data={"answer": "Read it: the mark stands."})
+    assert student.post(f"{url}/look-again", data={"reason": "And the conclusion, please."}).status_code == 303
+    data = teacher.get(f"/teacher/classes/{school['class_id']}/student-data.json?student=Dora Delete").get_json()
+    (essay,) = data["submissions"]
+    assert [(r["reason"], r["answer"]) for r in essay["look_again_requests"]] == [
+        ("Please read my third paragraph.", "Read it: the mark stands."), ("And the conclusion, please.", None)]
+    assert teacher.post(f"/teacher/submissions/{sub.id}/delete", data={"confirm": "y"}).status_code == 303
+    with app.app_context():
+        assert db.session.query(LookAgainRequest).count() == 0
+    assert student.get(url).status_code == 404
+
+
+def test_an_expired_form_keeps_the_reason_and_sends_nothing(tmp_path):
+    app = make_app(tmp_path / "csrf.sqlite", WTF_CSRF_ENABLED=True)
+    code = add_class(app)
+    student = app.test_client()
+    page = html_of(student, "/questions/q1")
+    token = doc_of(page).xpath("//input[@name='csrf_token']")[0].get("value")
+    resp = student.post("/questions/q1", data={"text": read_fixture("q1_medium.txt"), "class_code": code,
+                                               "csrf_token": token})
+    url = TOKEN_URL.search(resp.headers["Location"]).group(1)
+    resp = student.post(f"{url}/look-again", data={"reason": "Kept after an expired form."})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "This form had expired" in body and "Kept after an expired form." in body
+    fresh = doc_of(body).xpath("//form[contains(@class, 'look-again-form')]//input[@name='csrf_token']")[0].get("value")
+    assert student.post(f"{url}/look-again", data={"reason": "Kept after an expired form.",
+                                                   "csrf_token": fresh}).status_code == 303
+    with app.app_context():
+        assert db.session.query(LookAgainRequest).count() == 1

@@ -105,6 +105,9 @@ def test_a_request_to_look_again_round_trip_in_the_browser(browser, live_server)
         student.get_by_label("What should your teacher look at again?").fill("My last paragraph weighs the factors.")
         student.get_by_role("button", name="Ask my teacher to look again").click()
         expect(student.locator("#look-again")).to_contain_text("They have not answered yet")
+        student.set_viewport_size({"width": 320, "height": 700})
+        assert student.evaluate("() => document.documentElement.scrollWidth") <= 320
+        student.set_viewport_size({"width": 390, "height": 860})
 
         teacher.goto(f"{base}/teacher/login")
         teacher.get_by_label("Email").fill("look.again@school.example")
@@ -140,3 +143,10 @@ def test_a_request_to_look_again_round_trip_in_the_browser(browser, live_server)
         student_ctx.close()
         teacher_ctx.close()
     assert errors == []
+
+
+@pytest.mark.parametrize("fixture", ["keyword_salad_q1.txt", "q1_strong.txt"])
+def test_a_feedback_page_fits_a_320_px_phone(page, live_server, fixture):
+    page.set_viewport_size({"width": 320, "height": 700})
+    submit(page, live_server.url, "q1", fixture)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320

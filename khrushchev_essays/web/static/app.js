@@ -163,7 +163,7 @@
     if (!Array.isArray(list)) return [];
     // Only entries this page wrote, with a link on this site: never a link elsewhere.
     return list.filter(function (item) {
-      return item && typeof item.url === "string" && /^\/feedback\/[A-Za-z0-9_-]+$/.test(item.url);
+      return item && typeof item.url === "string" && /^\/(?![\/\\])(?:[^?#\\]*\/)?feedback\/[A-Za-z0-9_-]+$/.test(item.url);
     });
   }
 

@@ -131,7 +131,7 @@ class LookAgainAnswerForm(FlaskForm):
         "Your answer to the student", filters=[_strip_newlines],
         validators=[DataRequired("Write a short answer for the student."),
                     Length(max=ANSWER_MAX, message=f"Keep the answer under {ANSWER_MAX:,} characters.")],
-        description="Shown on the student’s feedback page. Change the mark above first if you want to.",
+        description="Shown on the student’s feedback page. To change the mark too, save your review below as well.",
         render_kw={"rows": 3, "maxlength": ANSWER_MAX},
     )
     submit = SubmitField("Send the answer and close the request")

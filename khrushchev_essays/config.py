@@ -45,6 +45,8 @@ SESSION_COOKIE_SECURE = False
 # address submits together, so these are generous; they stop floods, not students.
 ESSAY_RATE_LIMIT = "120 per minute"
 API_RATE_LIMIT = "60 per minute"
+# Students asking their teacher to look again at a mark (one open request per essay anyway).
+LOOK_AGAIN_RATE_LIMIT = "30 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
 # If the shared store (Redis) stops answering, count in this process's memory until it is back,
 # rather than answering every student with a 500.

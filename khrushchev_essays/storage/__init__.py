@@ -12,6 +12,8 @@ from .teachers import LoginAttempt, Review, ReviewChange, Teacher
 from .classes import ClassError, SchoolClass, class_by_code
 from .scope import Scope
 from .audit import AuditEvent, record_event
+from .release import feedback_visible
+from .look_again import LookAgainRequest
 
 __all__ = [
     "SOURCES",
@@ -20,6 +22,7 @@ __all__ = [
     "CalibrationRun",
     "ClassError",
     "LoginAttempt",
+    "LookAgainRequest",
     "Review",
     "ReviewChange",
     "ReviewedEssay",
@@ -33,6 +36,7 @@ __all__ = [
     "class_by_code",
     "configure_engine",
     "db",
+    "feedback_visible",
     "json_dumps",
     "get_by_token",
     "new_token",

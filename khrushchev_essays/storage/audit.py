@@ -1,7 +1,8 @@
 """The audit log: who exported or deleted students' data, and when.
 
 One `audit_events` row per export (CSV, JSON, a student's subject-access file), deletion (one
-essay, a student's essays in a class, a purge) and account or class change an admin makes. A row
+essay, a student's essays in a class, a purge), account or class change an admin makes, and
+release of a class's feedback (or a change of when it is released). A row
 says who (the account, and its email copied at the time), when, what, which class and how many
 essays; it never holds an essay's text or a student's name, so deleting a student's data on
 request leaves nothing of it behind in the log.
@@ -31,6 +32,8 @@ ACTIONS = {
     "deactivate": "Deactivated a teacher",
     "activate": "Reactivated a teacher",
     "create_teacher": "Created a teacher account",
+    "release_feedback": "Released a class's reviewed feedback to its students",
+    "release_mode": "Changed when a class's students see their feedback",
 }
 COMMAND_LINE = "command line"
 

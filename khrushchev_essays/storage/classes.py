@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, select, update
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..batch import clean_name
@@ -28,6 +28,9 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
 NAME_MAX = 80
 _SEPARATORS = re.compile(r"[\s_-]+")
+# When a class's students see their feedback: at once (the mark as soon as the essay is marked), or
+# held until a teacher has reviewed it and released the class's reviewed essays (storage.release).
+RELEASE_MODES = ("immediate", "after_review")
 
 class_teachers = Table(
     "class_teachers", db.metadata,
@@ -44,11 +47,13 @@ class SchoolClass(db.Model):  # type: ignore[name-defined,misc]
     """A teaching group: its name (unique only per teacher's view, not globally), teachers and join code."""
 
     __tablename__ = "classes"
+    __table_args__ = (CheckConstraint("release_mode IN ('immediate', 'after_review')", name="release_mode_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     join_code: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    release_mode: Mapped[str] = mapped_column(String(16), default="immediate", server_default="immediate")
 
     teachers: Mapped[list[Teacher]] = relationship(secondary=class_teachers, lazy="selectin", order_by=Teacher.email,
                                                    backref="classes")
@@ -57,6 +62,11 @@ class SchoolClass(db.Model):  # type: ignore[name-defined,misc]
     def label(self) -> str:
         """The name with the code, as menus show it: "12C History (KXR7DM)"."""
         return f"{self.name} ({self.join_code})"
+
+    @property
+    def holds_feedback(self) -> bool:
+        """Whether students wait for a teacher to release their feedback."""
+        return self.release_mode == "after_review"
 
     @property
     def spaced_code(self) -> str:

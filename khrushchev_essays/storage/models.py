@@ -63,6 +63,9 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), index=True)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
+    # When a teacher released this essay's feedback to the student; only read for a class that
+    # holds feedback until it is reviewed (storage.release). Null: not released (or never held).
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     flag_rows: Mapped[list[SubmissionFlag]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", lazy="selectin", order_by="SubmissionFlag.position"

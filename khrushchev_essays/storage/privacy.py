@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from .audit import record_event
 from .classes import SchoolClass
 from .db import db, utcnow
+from .look_again import LookAgainRequest
 from .models import Submission, SubmissionFlag
 from .scope import Scope
 from .teachers import Review, ReviewChange
@@ -76,7 +77,7 @@ def _delete_ids(ids: Sequence[int]) -> Deleted:
                        .values(parent_id=None).execution_options(synchronize_session=False))
     db.session.execute(update(ReviewChange).where(ReviewChange.submission_id.in_(ids))
                        .values(reverts_id=None).execution_options(synchronize_session=False))
-    for model in (ReviewChange, Review, SubmissionFlag):
+    for model in (ReviewChange, Review, SubmissionFlag, LookAgainRequest):
         db.session.execute(delete(model).where(model.submission_id.in_(ids)).execution_options(synchronize_session=False))
     db.session.execute(delete(Submission).where(Submission.id.in_(ids)).execution_options(synchronize_session=False))
     db.session.expire_all()
@@ -186,6 +187,11 @@ def subject_access(scope: Scope, klass: SchoolClass, name: str, teacher: Any) ->
             },
             "review_history": [{"at": _iso(ch.created_at), "by": ch.teacher_email, "action": ch.action,
                                 "before": ch.before, "after": ch.after} for ch in changes],
+            "released_at": _iso(sub.released_at),
+            "look_again_requests": [{"asked_at": _iso(r.created_at), "reason": r.reason, "answer": r.answer,
+                                     "answered_at": _iso(r.answered_at), "answered_by": r.teacher_email}
+                                    for r in db.session.scalars(select(LookAgainRequest).where(
+                                        LookAgainRequest.submission_id == sub.id).order_by(LookAgainRequest.id))],
         })
     record_event("subject_access", teacher, count=len(essays), class_id=klass.id)
     return {"exported_at": _iso(utcnow()), "student": " ".join(name.split()), "class": klass.name,

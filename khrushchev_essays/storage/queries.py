@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from .classes import SchoolClass, class_by_code
 from .db import MAX_INTEGER, db
+from .look_again import OPEN as LOOK_AGAIN_OPEN
 from .models import Submission, SubmissionFlag
 from .scope import Scope
 from .teachers import Review, ReviewChange
@@ -42,13 +43,14 @@ class Filters:
     search: str = ""
     covers: str = ""  # a factor id: only essays that mention or develop it (the analytics' heatmap cells)
     misses: str = ""  # a factor id: only essays where it was not found (the analytics' "most often missing")
+    asked: str = ""  # "" or "open": only essays whose student asked for a second look not yet answered
     sort: str = DEFAULT_SORT
     order: str = "desc"  # "asc" | "desc"
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> Filters:
         """Read the dashboard's query string (q, class, level, flag, reviewed, attempts, from, to, search,
-        covers, misses, sort, order)."""
+        covers, misses, asked, sort, order)."""
 
         def text(key: str, limit: int = 64) -> str:
             # Control characters (a NUL, which PostgreSQL refuses in any string) never filter anything.
@@ -68,6 +70,7 @@ class Filters:
             search=text("search", SEARCH_MAX),
             covers=text("covers"),
             misses=text("misses"),
+            asked="open" if text("asked") == "open" else "",
             sort=sort if sort in SORTS else DEFAULT_SORT,
             order="asc" if text("order") == "asc" else "desc",
         )
@@ -174,6 +177,8 @@ def filtered(f: Filters, scope: Scope) -> Select:
         stmt = stmt.where(Submission.created_at >= _start_of(f.date_from))
     if f.date_to:
         stmt = stmt.where(Submission.created_at < _start_of(f.date_to + timedelta(days=1)))
+    if f.asked == "open":
+        stmt = stmt.where(Submission.id.in_(LOOK_AGAIN_OPEN))
     if f.search:
         pattern = _like(f.search)
         stmt = stmt.where(or_(Submission.student_name.ilike(pattern, escape="\\"),

@@ -71,6 +71,66 @@ def cap_text(cap: dict) -> str:
 
 
 @dataclass(slots=True)
+class HeldBack:
+    """One entry of the single list of what held the mark back: a flag, a limit of the mark scheme, or both."""
+
+    name: str
+    text: str
+    kind: str  # "set": the limit that set the mark | "flag": a finding | "also": a limit that did not lower it
+    note: str = ""
+
+
+def held_back(report: ScoreReport, explanations: dict[str, str], fallback: str) -> list[HeldBack]:
+    """What held the mark back, as one list: a flag and the limit it triggers are one entry, not two.
+
+    The limit that set the mark comes first, then the other findings, then the limits that apply but
+    did not lower the mark this time (they will as the rest improves). `needs_review` is about the
+    marker, not the essay, and is left out.
+    """
+    flags = [f for f in report.flags if f != "needs_review"]
+    caps = report.caps or []
+    applied = [c for c in caps if c.get("applied", True)]  # older reports list only caps that applied
+    other = [c for c in caps if not c.get("applied", True)]
+    items: list[HeldBack] = []
+    by_rule: dict[str, HeldBack] = {}
+
+    def name_of(rule: str) -> str:
+        return rule.replace("_", " ").capitalize()
+
+    def explain(rule: str, cap: dict | None) -> str:
+        if rule in flags:
+            return hedge(explanations.get(rule, fallback))
+        return cap_text(cap) + "." if cap is not None else hedge(fallback)
+
+    for cap in applied:
+        rule = str(cap.get("rule", ""))
+        level = cap.get("max_level")
+        note = f"This set your mark: Level {level} at most." if level is not None else "This set your mark."
+        if rule in by_rule:
+            continue
+        item = HeldBack(name_of(rule), explain(rule, cap), "set", note)
+        items.append(item)
+        by_rule[rule] = item
+    for flag in flags:
+        if flag not in by_rule:
+            item = HeldBack(name_of(flag), explain(flag, None), "flag")
+            items.append(item)
+            by_rule[flag] = item
+    for cap in other:
+        rule = str(cap.get("rule", ""))
+        note = (f"This limit (Level {cap.get('max_level')} at most) applies, but your mark is already within it, "
+                "so it did not lower it this time; it will matter as the rest improves.")
+        if rule in by_rule:
+            if by_rule[rule].kind == "flag":
+                by_rule[rule].note = note
+            continue
+        item = HeldBack(name_of(rule), explain(rule, cap), "also", note)
+        items.append(item)
+        by_rule[rule] = item
+    return items
+
+
+@dataclass(slots=True)
 class Claim:
     number: int
     start: int

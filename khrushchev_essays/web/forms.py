@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..batch import STUDENT_NAME_MAX, name_problem
 from ..scoring import InputError, check_text
+from ..storage.look_again import REASON_MAX, REASON_MIN
 
 NAME_MAX, CLASS_CODE_MAX = STUDENT_NAME_MAX, 20
 
@@ -70,3 +71,27 @@ class EssayForm(FlaskForm):
             check_text(field.data)
         except InputError as exc:
             raise ValidationError(str(exc)) from None
+
+
+def _reason(value: str | None) -> str | None:
+    # One form of line break and no control characters but newlines (a NUL cannot be stored).
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(c for c in value if c == "\n" or (c >= " " and c != "\x7f")).strip()
+
+
+class LookAgainForm(FlaskForm):
+    """A student's request for their teacher to look again at the mark, with a short reason."""
+
+    reason = TextAreaField(
+        "What should your teacher look at again?",
+        filters=[_reason],
+        validators=[DataRequired("Say in a few words what you would like your teacher to look at."),
+                    Length(min=REASON_MIN, max=REASON_MAX,
+                           message=f"Say it in {REASON_MIN} to {REASON_MAX} characters.")],
+        description=f"A sentence or two, up to {REASON_MAX} characters: for example, which part you think "
+                    "the marker missed.",
+        render_kw={"rows": 3, "maxlength": REASON_MAX, "spellcheck": "true"},
+    )
+    submit = SubmitField("Ask my teacher to look again")

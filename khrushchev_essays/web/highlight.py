@@ -13,6 +13,8 @@ registered source.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -46,10 +48,51 @@ def colour_class(number: int) -> str:
     return f"f{(number - 1) % PALETTE_SIZE + 1}"
 
 
-def _collect(text: str, report: ScoreReport, argument: ArgumentView | None = None
+# Where a clause ends: after . ! ? or ; (and any closing quote or bracket) and a space, or at a line break.
+_CLAUSE_END = re.compile(r"(?<=[.!?;])[\"'\u201d\u2019)\]]*\s+|\n+")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """The essay cut into sentences and clauses (split at ; too), as (start, end) offsets without the
+    spaces between them: the units the student's page highlights, rather than single words."""
+    out, start = [], 0
+    for m in _CLAUSE_END.finditer(text):
+        end = m.start() if m.group().isspace() else m.start() + len(m.group().rstrip())
+        if text[start:end].strip():
+            out.append((start, end))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, len(text.rstrip())))
+    return out
+
+
+def _clause_runs(text: str, units: list[tuple[int, int]], starts: list[int], spans: list[tuple[int, int]]
+                 ) -> tuple[list[tuple[int, int]], int]:
+    """One factor's evidence as runs of whole clauses: clauses next to each other in one paragraph make
+    one run (one number in the essay, not one per sentence). Returns the runs and how many clauses."""
+    touched: set[int] = set()
+    for a, b in spans:
+        first = max(0, bisect_right(starts, a) - 1)
+        last = max(first, bisect_right(starts, max(a, b - 1)) - 1)
+        touched.update(range(first, last + 1))
+    runs: list[tuple[int, int]] = []
+    previous = None
+    for i in sorted(touched):
+        if previous is not None and i == previous + 1 and "\n" not in text[units[previous][1]:units[i][0]]:
+            runs[-1] = (runs[-1][0], units[i][1])
+        else:
+            runs.append(units[i])
+        previous = i
+    return runs, len(touched)
+
+
+def _collect(text: str, report: ScoreReport, argument: ArgumentView | None = None, by_clause: bool = False
              ) -> tuple[list[_Mark], list[dict], list[dict]]:
-    """Every usable span, clamped to the text; spans that fall outside it or are empty are dropped."""
+    """Every usable span, clamped to the text; spans that fall outside it or are empty are dropped.
+    With `by_clause`, a factor's evidence marks the whole clause or sentence it stands in."""
     n = len(text)
+    units = clauses(text) if by_clause else []
+    unit_starts = [u[0] for u in units]
     marks: list[_Mark] = []
     seen: set[tuple[int, int, str, int]] = set()
 
@@ -64,7 +107,13 @@ def _collect(text: str, report: ScoreReport, argument: ArgumentView | None = Non
 
     legend = []
     for number, factor in enumerate(report.factors, 1):
-        count = sum(add(ev.start, ev.end, "factor", number, factor.name) for ev in factor.evidence)
+        spans = [(ev.start, ev.end) for ev in factor.evidence if 0 <= ev.start < ev.end <= n]
+        if units:
+            spans, count = _clause_runs(text, units, unit_starts, spans)
+            for a, b in spans:
+                add(a, b, "factor", number, factor.name)
+        else:
+            count = sum(add(a, b, "factor", number, factor.name) for a, b in spans)
         if count:
             legend.append(
                 {"number": number, "name": factor.name, "status": factor.status, "count": count,
@@ -119,14 +168,17 @@ def _tag(mark: _Mark) -> Markup:
             '<span class="visually-hidden">Inaccuracy </span>!{n}</a>'
         ).format(n=mark.number)
     return Markup(
-        '<span class="tag {c}"><span class="visually-hidden">factor </span>{n}</span>'
+        '<span class="tag {c}" data-factor="{n}"><span class="visually-hidden">factor </span>{n}</span>'
     ).format(c=colour_class(mark.number), n=mark.number)
 
 
-def highlight(text: str, report: ScoreReport, argument: ArgumentView | None = None) -> HighlightedEssay:
+def highlight(text: str, report: ScoreReport, argument: ArgumentView | None = None,
+              by_clause: bool = False) -> HighlightedEssay:
     """Build the highlighted essay from the text exactly as submitted and the report's spans
-    (and, when given, the argument the engine read)."""
-    marks, legend, notes = _collect(text, report, argument)
+    (and, when given, the argument the engine read). With `by_clause` (the student's page), each
+    factor marks the clauses and sentences its evidence stands in, numbered once each, instead of
+    the single words the marker matched."""
+    marks, legend, notes = _collect(text, report, argument, by_clause)
     if not marks:
         return HighlightedEssay(escape(text), legend, notes)
 
@@ -165,5 +217,6 @@ def highlight(text: str, report: ScoreReport, argument: ArgumentView | None = No
         title = "; ".join(
             about + [f"Factor {num}: {names[num]}" for num in factors] + [f"Inaccuracy: {m.label}" for m in wrong]
         )
-        out.append(Markup('<mark class="{c}" title="{t}">{p}</mark>').format(c=" ".join(classes), t=title, p=piece))
+        out.append(Markup('<mark class="{c}" title="{t}" data-factors="{f}">{p}</mark>').format(
+            c=" ".join(classes), t=title, f=" ".join(map(str, factors)), p=piece))
     return HighlightedEssay(Markup("").join(out), legend, notes)

@@ -4,7 +4,8 @@ Marking costs real CPU (10-80 ms an essay), and the essay form and the JSON API 
 anyone: without a limit one script could keep the server busy for a whole school. Limits are per
 client address and generous, because a class behind one school network address submits together
 (`ESSAY_RATE_LIMIT`, default 120 a minute, shared by new essays and revisions; `API_RATE_LIMIT`,
-default 60 a minute). Only POSTs count: reading questions and feedback is never limited.
+default 60 a minute; `LOOK_AGAIN_RATE_LIMIT` for students' requests to look again at a mark,
+default 30 a minute). Only POSTs count: reading questions and feedback is never limited.
 
 Counts live in memory by default, which is right for one server process (`make run`); with several
 processes, point `RATELIMIT_STORAGE_URI` at a shared store such as Redis. Behind a reverse proxy,
@@ -28,6 +29,8 @@ def _config(name: str):
 # Decorators for the views: one shared bucket for essays (new and revised), one for the API.
 essay_limit = limiter.shared_limit(_config("ESSAY_RATE_LIMIT"), scope="essays", methods=["POST"])
 api_limit = limiter.shared_limit(_config("API_RATE_LIMIT"), scope="api", methods=["POST"])
+# Students' requests for a second look: a bucket of their own, so they never use up the essays'.
+look_again_limit = limiter.shared_limit(_config("LOOK_AGAIN_RATE_LIMIT"), scope="look_again", methods=["POST"])
 
 
 def init_app(app: Flask) -> None:

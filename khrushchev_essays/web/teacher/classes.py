@@ -16,8 +16,9 @@ from flask_login import current_user
 from ...batch import clean_name
 from ...storage.classes import ClassError, SchoolClass, create_class, regenerate_code, rename_class
 from ...storage.privacy import class_students, delete_student, delete_submission, student_submissions, subject_access
+from ...storage.release import release_reviewed, set_release_mode, waiting
 from . import bp, current_scope
-from .forms import ActionForm, ClassForm, ConfirmDeleteForm
+from .forms import ActionForm, ClassForm, ConfirmDeleteForm, ReleaseModeForm
 from .review import submission_or_404
 
 STUDENT_MAX = 80
@@ -54,9 +55,37 @@ def class_page(class_id: int):
     return _render_class(klass, ClassForm(formdata=None, data={"name": klass.name}))
 
 
-def _render_class(klass: SchoolClass, form: ClassForm, status: int = 200):
+def _render_class(klass: SchoolClass, form: ClassForm, status: int = 200, release_form: ReleaseModeForm | None = None):
     return render_template("teacher/class.html", klass=klass, form=form, action_form=ActionForm(formdata=None),
-                           students=class_students(current_scope(), klass)), status
+                           students=class_students(current_scope(), klass),
+                           release_form=release_form or ReleaseModeForm(formdata=None, data={"mode": klass.release_mode}),
+                           waiting=waiting(klass) if klass.holds_feedback else None), status
+
+
+@bp.post("/classes/<int:class_id>/release-mode")
+def release_mode(class_id: int):
+    """Choose when the class's students see their feedback: at once, or after review and release."""
+    klass = class_or_404(class_id)
+    form = ReleaseModeForm()
+    if not form.validate_on_submit():
+        return _render_class(klass, ClassForm(formdata=None, data={"name": klass.name}), 422, release_form=form)
+    if set_release_mode(klass, form.mode.data, current_user._get_current_object()):
+        flash("Students now see their feedback as soon as their essay is marked." if form.mode.data == "immediate" else
+              "Feedback is now held: students see it once a teacher has reviewed their essay and released the "
+              "class’s feedback. Essays already in the class stay visible.", "info")
+    return redirect(url_for(".class_page", class_id=klass.id) + "#release", code=303)
+
+
+@bp.post("/classes/<int:class_id>/release")
+def release(class_id: int):
+    """Release the feedback of every reviewed essay of the class that is still held."""
+    klass = class_or_404(class_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form had expired: reload the page and try again.")
+    count = release_reviewed(klass, current_user._get_current_object())
+    flash(f"Released the feedback of {count} reviewed essay{'' if count == 1 else 's'}." if count else
+          "There was no reviewed essay waiting to be released.", "info")
+    return redirect(url_for(".class_page", class_id=klass.id) + "#release", code=303)
 
 
 @bp.post("/classes/<int:class_id>/rename")

@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...scoring import FLAG_EXPLANATIONS
+from ...storage.look_again import open_count
 from ...storage.queries import DEFAULT_SORT, PAGE_SIZES, PER_PAGE, Filters, filter_choices, find_page, parse_int
 from ...storage.reviews import agree_with_automatic
 from ..views import rubrics
@@ -106,6 +107,7 @@ def dashboard():
         questions=list(rubrics().values()), columns=COLUMNS, sort_link=sort_link, default_sort=DEFAULT_SORT,
         page_url=lambda n: state.list_url(page=n), page_sizes=PAGE_SIZES, bulk_form=ActionForm(formdata=None),
         factor_names=factor_names,
+        asked_count=open_count(scope),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    RadioField,
+    SelectChoice,
     DecimalField,
     EmailField,
     HiddenField,
@@ -19,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...scoring.report import ScoreReport
 from ...storage.accounts import MAX_PASSWORD_LENGTH
 from ...storage.classes import NAME_MAX as CLASS_NAME_MAX
+from ...storage.look_again import ANSWER_MAX
 from ...storage.reviews import COMMENT_MAX
 from ...storage.teachers import EMAIL_MAX
 
@@ -119,3 +122,27 @@ def review_form(report: ScoreReport, max_mark: int, formdata=_AUTO) -> FlaskForm
     form = ReviewForm() if formdata is _AUTO else ReviewForm(formdata=formdata)
     form.criterion_fields = [(c, form[names[c.id]]) for c in report.criteria]
     return form
+
+
+class LookAgainAnswerForm(FlaskForm):
+    """The teacher's answer to a student's request to look again; sending it closes the request."""
+
+    answer = TextAreaField(
+        "Your answer to the student", filters=[_strip_newlines],
+        validators=[DataRequired("Write a short answer for the student."),
+                    Length(max=ANSWER_MAX, message=f"Keep the answer under {ANSWER_MAX:,} characters.")],
+        description="Shown on the student’s feedback page. To change the mark too, save your review below as well.",
+        render_kw={"rows": 3, "maxlength": ANSWER_MAX},
+    )
+    submit = SubmitField("Send the answer and close the request")
+
+
+class ReleaseModeForm(FlaskForm):
+    """When a class's students see their feedback."""
+
+    mode = RadioField("When do students see their feedback?", choices=[
+        SelectChoice("immediate", "At once: the automatic mark and feedback as soon as the essay is marked"),
+        SelectChoice("after_review",
+                     "After review: held until a teacher has reviewed the essay and released the class’s feedback"),
+    ], validators=[InputRequired("Choose when students see their feedback.")])
+    submit = SubmitField("Save")

@@ -23,6 +23,8 @@ from flask_login import current_user
 
 from ...scoring import FLAG_EXPLANATIONS
 from ...storage import Submission
+from ...storage.look_again import LookAgainError, answer, requests_for
+from ...storage.release import feedback_visible
 from ...storage.queries import ordered_ids, parse_int
 from ...storage.reviews import (
     StaleReview,
@@ -41,7 +43,7 @@ from ..highlight import highlight
 from ..views import format_mark, rubric_or_404
 from . import bp, current_scope
 from .dashboard import ListState, now_ms
-from .forms import ActionForm, review_form
+from .forms import ActionForm, LookAgainAnswerForm, review_form
 
 ACTIONS = ("save", "save_next", "agree_next")
 
@@ -147,7 +149,9 @@ def review(sub_id: int):
         )
     except StaleReview:
         return _stale(sub, place)
-    flash("Review saved: the student now sees your mark and comment." if change else "Nothing had changed.", "info")
+    saved = ("Review saved: the student now sees your mark and comment." if feedback_visible(sub) else
+             "Review saved. This class holds feedback: the student sees it once you release the class’s feedback.")
+    flash(saved if change else "Nothing had changed.", "info")
     return _onwards(sub, place, next_too=action == "save_next")
 
 
@@ -168,6 +172,29 @@ def _onwards(sub: Submission, place: Place, next_too: bool):
     return redirect(place.state.list_url(), code=303)
 
 
+@bp.post("/submissions/<int:sub_id>/look-again")
+def answer_look_again(sub_id: int):
+    """Answer the student's request to look again (which closes it); the answer shows on their page."""
+    sub = submission_or_404(sub_id)
+    form = LookAgainAnswerForm()
+    state = ListState.from_args(request.args)
+    if form.validate_on_submit():
+        try:
+            answer(sub, current_user._get_current_object(), form.answer.data)
+        except LookAgainError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Answer sent: the student sees it on their feedback page, and the request is closed.", "info")
+        return redirect(state.review_url(sub.id) + "#look-again", code=303)
+    report = sub.score_report()
+    rubric = rubric_or_404(sub.question)
+    review_f = review_form(report, rubric.max_mark, formdata=None)
+    _prefill(review_f, sub)
+    if state.at is None:
+        state = replace(state, at=now_ms())
+    return _render(sub, report, rubric, review_f, place_in_list(sub, state), status=422, answer_form=form)
+
+
 @bp.post("/submissions/<int:sub_id>/revert/<int:change_id>")
 def revert(sub_id: int, change_id: int):
     """Undo one change: the review goes back to how it was before it (recorded as a change itself)."""
@@ -182,8 +209,9 @@ def revert(sub_id: int, change_id: int):
     return redirect(ListState.from_args(request.args).review_url(sub.id) + "#history", code=303)
 
 
-def _render(sub, report, rubric, form, place: Place, status: int = 200):
+def _render(sub, report, rubric, form, place: Place, status: int = 200, answer_form=None):
     auto = automatic_state(sub)
+    asked = requests_for(sub)
     changes = [(ch, differences(ch.before, ch.after, auto)) for ch in history(sub)]
     names = {c.id: c.name for c in report.criteria}
     try:
@@ -198,4 +226,6 @@ def _render(sub, report, rubric, form, place: Place, status: int = 200):
         bars={c.id: charts.criterion_bar(c.name, c.mark, c.max_mark) for c in report.criteria},
         sum_criteria=sum(c.mark for c in report.criteria),
         curve={"max": rubric.max_mark, "power": rubric.mark_curve},
+        look_again=asked, open_request=next((r for r in asked if r.is_open), None),
+        answer_form=answer_form or LookAgainAnswerForm(formdata=None), released=feedback_visible(sub),
     ), status

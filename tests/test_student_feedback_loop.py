@@ -440,3 +440,22 @@ def test_an_expired_form_keeps_the_reason_and_sends_nothing(tmp_path):
                                                    "csrf_token": fresh}).status_code == 303
     with app.app_context():
         assert db.session.query(LookAgainRequest).count() == 1
+
+
+def test_the_class_pack_keeps_held_feedback_held_on_paper(app, school):
+    student, teacher = school["student"], school["teacher"]
+    assert teacher.post(f"/teacher/classes/{school['class_id']}/release-mode", data={"mode": "after_review"}).status_code == 303
+    url = send(student, school["code"], name="Held Student")
+    sub = sub_of(app, url)
+    pack = teacher.get(f"/teacher/pack?class={school['code']}").get_data(as_text=True)
+    sheet = re.search(rf'aria-labelledby="pack-{sub.id}">(.*?)</article>', pack, re.S).group(1)
+    assert "Your teacher will release your feedback" in sheet
+    assert "pack-big" not in sheet and "Level " not in sheet and "What to do next" not in sheet
+    assert sub.token in sheet  # the link is still there, for when it is released
+    # Once reviewed and released, the sheet carries the teacher's mark.
+    review(teacher, sub.id, 18, "Now weigh the causes against each other.")
+    assert teacher.post(f"/teacher/classes/{school['class_id']}/release").status_code == 303
+    pack = teacher.get(f"/teacher/pack?class={school['code']}").get_data(as_text=True)
+    sheet = re.search(rf'aria-labelledby="pack-{sub.id}">(.*?)</article>', pack, re.S).group(1)
+    assert '<span class="pack-big">18<span class="muted">/25</span></span>' in sheet
+    assert "Your teacher will release" not in sheet

@@ -16,6 +16,7 @@ from flask_login import current_user
 from ...scoring.feedback import hedge, to_full_marks
 from ...storage import Submission, record_event
 from ...storage.queries import Filters, find_all
+from ...storage.release import feedback_visible
 from ...storage.reviews import current_review
 from ..links import feedback_link, qr_svg
 from ..views import rubrics
@@ -35,6 +36,7 @@ class PackPage:
     next_steps: list[str]
     link: str
     qr: str
+    held: bool = False  # the class holds feedback and this essay is not released: no mark on paper either
 
 
 def _next_steps(sub: Submission) -> list[str]:
@@ -54,6 +56,10 @@ def pack_page(sub: Submission) -> PackPage:
     review = current_review(sub)
     name = sub.student_name or sub.source_ref or "Anonymous"
     link = feedback_link(sub)
+    if not feedback_visible(sub):
+        # Held feedback stays held on paper: the sheet carries the link, not the mark.
+        return PackPage(sub=sub, name=name, mark=None, level=None, reviewed=review is not None, comment="",
+                        next_steps=[], link=link, qr=qr_svg(link, f"QR code of {name}’s feedback link"), held=True)
     return PackPage(
         sub=sub, name=name,
         mark=review.mark if review else sub.mark, level=review.level if review else sub.level,

@@ -55,16 +55,37 @@ def site(live_server, browser):
     page.goto(f"{base}/teacher/classes")
     page.get_by_role("link", name="12A Accessibility").first.click()
     class_page = page.url
+    # A second class that holds feedback until review, with an essay waiting in it.
+    held_code = cli_class(live_server.db_path, "12B Held Back")
+    page.goto(f"{base}/teacher/classes")
+    page.get_by_role("link", name="12B Held Back").first.click()
+    held_class_page = page.url
+    page.get_by_label(re.compile("^After review")).check()
+    page.get_by_role("button", name="Save").first.click()
+    expect(page.get_by_text("Feedback is now held")).to_be_visible()
     state = context.storage_state()
     context.close()
+    student_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    spage = student_context.new_page()
+    held = submit_as_student(spage, base, "q2", "q2_medium.txt", "Oleg Waiting", held_code)
+    expect(spage.get_by_text("Your teacher will release your feedback")).to_be_visible()
+    # A request to look again on the reviewed essay: the page then shows it as asked.
+    spage.goto(feedback)
+    spage.get_by_text("Write your request").click()
+    spage.get_by_label("What should your teacher look at again?").fill("Please read my conclusion again.")
+    spage.get_by_role("button", name="Ask my teacher to look again").click()
+    expect(spage.locator("#look-again")).to_contain_text("They have not answered yet")
+    student_context.close()
     student = {
         "home": "/", "essay form": "/questions/q1", "feedback": feedback.removeprefix(base),
         "revise": feedback.removeprefix(base) + "/revise", "privacy": "/privacy",
+        "feedback held": held.removeprefix(base), "revise held": held.removeprefix(base) + "/revise",
         "error (404)": "/no-such-page", "feedback not found": "/feedback/" + "x" * 32,
         "teacher login": "/teacher/login",
     }
     teacher = {
         "dashboard": "/teacher/", "dashboard filtered": f"/teacher/?class={code}&q=q1",
+        "dashboard asked": "/teacher/?asked=open", "held class page": held_class_page.removeprefix(base),
         "review": review.removeprefix(base), "analytics": "/teacher/analytics", "sources": "/teacher/sources",
         "similar essays": f"/teacher/similar?class={code}", "classes": "/teacher/classes",
         "class page": class_page.removeprefix(base), "upload": "/teacher/upload", "class pack": f"/teacher/pack?class={code}",

@@ -54,7 +54,8 @@ ANAPHORIC_OPENERS = frozenset({
 ORDER_MODEL_FILE = data("models", "order_model.json")
 ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
                   "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced",
-                  "factor_dominance", "year_spread", "ends_dated", "ends_claims")
+                  "factor_dominance", "year_spread", "ends_dated", "ends_claims",
+                  "topic_claims")
 # Sentence openings that belong at one end of an essay: a conclusion's opening anywhere but the
 # last paragraph, or an introduction's anywhere but the first, means the order is not the writer's.
 _CLOSING_OPENERS = ("in conclusion", "to conclude", "to sum up", "in summary", "overall", "all in all", "ultimately",
@@ -457,11 +458,18 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
         ends_claims = share(ends, claim) - share(middle, claim)
     else:
         ends_dated, ends_claims = 0.0, 0.0
+    # A body paragraph opens with its point: its first sentence is a claim or names its factor
+    # more often than the sentences under it do.
+    body_firsts = [s for k, s in firsts.items() if k not in (first_para, last_para)]
+    body_rest = [s for s in middle if firsts.get(s.paragraph) is not s]
+    point = (lambda s: is_claim(s, focus) or (bool(s.factors()) and not s.years)) if focus is not None \
+        else (lambda s: bool(s.factors()) and not s.years)
+    topic_claims = share(body_firsts, point) - share(body_rest, point) if body_firsts and body_rest else 0.0
     misplaced = 0
     for s in real:
         head = _head(text, s, 40).lower()
-        if s.paragraph != last_para and head.startswith(_CLOSING_OPENERS):
-            misplaced += 1
+        if head.startswith(_CLOSING_OPENERS) and (s.paragraph != last_para or firsts.get(s.paragraph) is not s):
+            misplaced += 1  # "In conclusion" anywhere but at the start of the last paragraph
         elif s.paragraph != first_para and head.startswith(_OPENING_OPENERS[:5]):
             misplaced += 1
         elif head.startswith(_OPENING_OPENERS[5:]) and firsts.get(s.paragraph) is not s:
@@ -482,6 +490,7 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
         "year_spread": round(min(spread, 2.0), 4),
         "ends_dated": round(ends_dated, 4),
         "ends_claims": round(ends_claims, 4),
+        "topic_claims": round(topic_claims, 4),
     }
 
 

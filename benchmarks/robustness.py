@@ -265,7 +265,8 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, seed: int, v
 
 def score_all(triples: list[tuple[str, str, str]], jobs: int | None) -> list:
     """Reports for (source, question, text) triples, in order, on `jobs` processes (the batch runner's)."""
-    from khrushchev_essays.batch import Item, score_items
+    from khrushchev_essays.batch import score_items
+    from khrushchev_essays.inputs import Item
 
     return list(score_items([Item(src, q, text) for src, q, text in triples], jobs=jobs))
 

@@ -139,8 +139,8 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     """
     from contextlib import nullcontext
 
-    from .batch import AUTO, iter_items, score_items
-    from .batch_output import atomic_output, check_writable, format_for_output, write_reports
+    from .batch import atomic_output, check_writable, format_for_output, score_items, write_reports
+    from .inputs import AUTO, iter_items
     from .scoring import PipelineMissing
 
     if not paths:
@@ -228,7 +228,7 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
     """
     import json
 
-    from .evaluation import EvaluationError, evaluate, format_evaluation
+    from .calibration import EvaluationError, evaluate, format_evaluation
     from .scoring import PipelineMissing
 
     if not paths:
@@ -276,10 +276,16 @@ def train_cmd(paths: tuple[str, ...], labels_file: tuple[str, ...], from_db: boo
     Example:
       khrushchev-essays train --labels ../shared/calibration/labels.tsv ../shared/calibration
     """
-    from .evaluation import EvaluationError
     from .scoring import PipelineMissing
-    from .scoring.calibrator import instance_calibrators_dir
-    from .training import TrainingError, format_retraining, format_training, train_from_db, train_from_labels
+    from .calibration import (
+        EvaluationError,
+        TrainingError,
+        format_retraining,
+        format_training,
+        instance_calibrators_dir,
+        train_from_db,
+        train_from_labels,
+    )
 
     if bool(labels_file) == from_db:
         raise click.UsageError("give either --labels FILE [PATH...] or --from-db")

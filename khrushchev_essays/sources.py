@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
 
-from .batch import ReadError, read_bytes, read_data, size_limit
+from .inputs import ReadError, read_bytes, read_data, size_limit
 from .scoring.copying import DEFAULT_MIN_WORDS, SourceIndex, words
 
 try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from khrushchev_essays.batch import (
+from khrushchev_essays.inputs import (
     MAX_TEXT_BYTES,
     Item,
     ReadError,
@@ -18,7 +18,7 @@ from khrushchev_essays.batch import (
     iter_items,
     normalise_question,
 )
-from khrushchev_essays.batch_output import (
+from khrushchev_essays.batch import (
     atomic_output,
     check_writable,
     format_for_output,

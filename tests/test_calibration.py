@@ -12,7 +12,7 @@ QWK_FLOOR = 0.75  # about 0.84 when this was written
 
 @pytest.fixture(scope="module")
 def result(calibration_dir):
-    from khrushchev_essays.evaluation import evaluate
+    from khrushchev_essays.calibration import evaluate
 
     return evaluate([calibration_dir], calibration_dir / "labels.tsv")
 

@@ -18,8 +18,8 @@ import docx
 import pytest
 from click.testing import CliRunner, Result
 
-from khrushchev_essays.batch import MAX_TEXT_BYTES
-from khrushchev_essays.batch_output import FIXED_COLUMNS
+from khrushchev_essays.batch import FIXED_COLUMNS
+from khrushchev_essays.inputs import MAX_TEXT_BYTES
 from khrushchev_essays.cli import main
 
 CONTRACT_KEYS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from khrushchev_essays.scoring import criteria, parse_rubric
-from khrushchev_essays.scoring.calibrator import (
+from khrushchev_essays.calibration import (
     FEATURE_DETAILS,
     FEATURES_SCHEMA_HASH,
     FEATURES_VERSION,
@@ -149,3 +149,148 @@ def test_the_stages_results_are_frozen_and_the_analysis_is_never_changed_by_late
     again, argument2, _ = engine.analyse_text(text, "q1")
     assert [(s.start, s.end, s.real) for s in again.sentences] == [(s.start, s.end, s.real) for s in analysis.sentences]
     assert dict(argument2.excluded) == dict(argument.excluded)
+
+
+# --- packages along seams (issue 9): inputs/, batch/, calibration/ beside scoring/ -------------
+PACKAGE = SCORING.parent
+SEAMS = ("inputs", "batch", "calibration", "scoring")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_package(name: str) -> bool:
+    return (PACKAGE.parent.joinpath(*name.split(".")) / "__init__.py").is_file()
+
+
+def _is_module(name: str) -> bool:
+    return _is_package(name) or PACKAGE.parent.joinpath(*name.split(".")).with_suffix(".py").is_file()
+
+
+def _project_imports(path: Path, top_level_only: bool):
+    """(target module, names imported from it) for each import of the project's own code in a file.
+
+    `from X import y` where X.y is a module counts as importing X.y. With `top_level_only`, only the
+    imports that run when the module is imported (not those inside functions or `if TYPE_CHECKING`).
+    """
+    me = _module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    if top_level_only:
+        nodes = []
+        todo = list(tree.body)
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                nodes.append(node)
+            elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+                todo.extend(node.body + node.orelse)
+            elif isinstance(node, ast.Try):
+                todo.extend(node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body])
+    else:
+        nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == PACKAGE.name:
+                    yield alias.name, []
+            continue
+        if node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        if target.split(".")[0] != PACKAGE.name:
+            continue
+        names = [a.name for a in node.names]
+        modules = [n for n in names if _is_module(f"{target}.{n}")]
+        for n in modules:
+            yield f"{target}.{n}", []
+        rest = [n for n in names if n not in modules]
+        if rest or not modules:
+            yield target, rest
+
+
+def _project_files():
+    return sorted(p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts)
+
+
+def _seam(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and _is_package(".".join(parts[:2])) else ""
+
+
+@pytest.mark.parametrize("name", SEAMS)
+def test_each_package_has_a_docstring_and_a_complete_all(name):
+    import importlib
+
+    module = importlib.import_module(f"khrushchev_essays.{name}")
+    assert (module.__doc__ or "").strip(), f"{name}/__init__.py has no docstring"
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert not missing, f"{name}.__all__ names {missing}, which it does not define"
+    for path in (PACKAGE / name).glob("*.py"):
+        assert ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))), f"{name}/{path.name} has no docstring"
+
+
+def test_no_private_module_or_name_is_imported_across_packages():
+    problems = []
+    for path in _project_files():
+        me = _module_name(path)
+        for target, names in _project_imports(path, top_level_only=False):
+            if _seam(target) == _seam(me):
+                continue
+            if any(part.startswith("_") for part in target.split(".")):
+                problems.append(f"{me} imports the private module {target}")
+            problems += [f"{me} imports the private name {target}.{n}" for n in names if n.startswith("_")]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("layer", ["web", "storage"])
+def test_web_and_storage_use_only_the_public_names_of_inputs_batch_and_calibration(layer):
+    import importlib
+
+    problems = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for target, names in _project_imports(path, top_level_only=False):
+            seam = _seam(target)
+            if seam not in ("inputs", "batch", "calibration"):
+                continue
+            root = f"khrushchev_essays.{seam}"
+            if target != root:
+                problems.append(f"{_module_name(path)} imports from {target}, not from {root}")
+                continue
+            public = importlib.import_module(root).__all__
+            problems += [f"{_module_name(path)} imports {n}, not in {root}.__all__" for n in names if n not in public]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_project_has_no_import_cycles():
+    """Across every module of the project, the imports that run at import time never go round in a circle."""
+    graph = {_module_name(p): {t for t, _n in _project_imports(p, top_level_only=True)} - {_module_name(p)}
+             for p in _project_files()}
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        if state.get(node) == 1:
+            raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(node):], node]))
+        if state.get(node) == 2:
+            return
+        state[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            visit(dep, [*stack, node])
+        state[node] = 2
+
+    for node in sorted(graph):
+        visit(node, [])
+    assert "khrushchev_essays.calibration.apply" in graph["khrushchev_essays.scoring.engine"]
+
+
+@pytest.mark.parametrize("first", ["khrushchev_essays.calibration", "khrushchev_essays.batch", "khrushchev_essays.inputs",
+                                   "khrushchev_essays.scoring", "khrushchev_essays.calibration.store"])
+def test_each_package_imports_on_its_own_without_flask_or_a_database(first):
+    code = (f"import sys, {first}; "
+            "print(sorted(m for m in ('flask', 'sqlalchemy', 'flask_sqlalchemy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

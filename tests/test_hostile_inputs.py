@@ -20,7 +20,7 @@ from conftest import ROOT, docx_bytes, read_fixture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from khrushchev_essays.batch import (
+from khrushchev_essays.inputs import (
     MAX_DOCX_INFLATED,
     MAX_DOCX_MEMBERS,
     MAX_DOCX_XML_INFLATED,

@@ -23,11 +23,11 @@ from conftest import read_fixture
 from filelock import FileLock
 
 from khrushchev_essays.resources import data_path
-from khrushchev_essays.scoring import calibrator as cal
+from khrushchev_essays.calibration import store as cal
 from khrushchev_essays.scoring import score
 from khrushchev_essays.storage import CalibrationRun, Submission, Teacher, db, save_submission
 from khrushchev_essays.storage.reviews import save_review
-from khrushchev_essays.training import MIN_ESSAYS, TrainingError, retrain_from_reviews
+from khrushchev_essays.calibration import MIN_ESSAYS, TrainingError, retrain_from_reviews
 
 # (fixture, paragraphs dropped from the end): twelve q1 essays of Levels 1-4 whose caps would
 # not hold them down even 2 marks higher, so "the rules' mark + 2" is a level a model can reach.

@@ -71,7 +71,7 @@ def test_the_project_is_imported_from_the_venv_and_finds_its_data(installed):
     venv, work, env, tmp = installed
     code = ("import json, khrushchev_essays; from khrushchev_essays.scoring.rubric import rubric_paths; "
             "from khrushchev_essays.scoring.claims import order_model; "
-            "from khrushchev_essays.scoring.calibrator import CALIBRATORS_DIR; "
+            "from khrushchev_essays.calibration import CALIBRATORS_DIR; "
             "print(json.dumps({'file': khrushchev_essays.__file__, 'rubrics': [p.name for p in rubric_paths()], "
             "'order': len(order_model().coef), 'calibrators': str(CALIBRATORS_DIR)}))")
     out = json.loads(run([venv / "bin" / "python", "-c", code], work, env))

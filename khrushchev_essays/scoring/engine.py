@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 
 from . import criteria as crit
-from .calibrator import apply_calibration
+from ..calibration.apply import apply_calibration
 from .claims import Argument, order_model, read_argument
 from .copying import Overlap, SourceIndex, copied_from
 from .feedback import write_feedback

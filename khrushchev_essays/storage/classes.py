@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..batch import clean_name
+from ..inputs import clean_name
 from .db import UTCDateTime, db, utcnow
 from .models import Submission
 from .teachers import Teacher

@@ -1,6 +1,6 @@
 """Storing a graded batch (the CLI's `grade --store`, a teacher's upload) as submissions.
 
-The batch's readers and scorer stay in batch.py; this takes their Items and reports, in the same
+The readers (inputs/) and the scorer (batch/) stay there; this takes their Items and reports, in the same
 order, and stores every scored essay with `save_submission`, exactly as the web form does.
 """
 
@@ -16,7 +16,7 @@ from .models import Submission
 from .submissions import save_submission
 
 if TYPE_CHECKING:
-    from ..batch import Item
+    from ..inputs import Item
     from ..scoring.report import ScoreReport
 
 NAME_MAX, REF_MAX = 80, 255

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from ..batch import STUDENT_NAME_MAX, name_problem
+from ..inputs import STUDENT_NAME_MAX, name_problem
 from ..scoring import InputError, check_text
 from ..storage.look_again import REASON_MAX, REASON_MIN
 

@@ -9,10 +9,9 @@ from dataclasses import replace
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ...scoring import calibrator as calibration
+from ...calibration import MIN_ESSAYS, TrainingError, calibrator_status, retrain_from_reviews
 from ...storage import recent_runs, reviewed_counts
 from ...storage.queries import Filters, filter_choices, find_all
-from ...training import MIN_ESSAYS, TrainingError, retrain_from_reviews
 from ..views import rubrics
 from . import bp, current_scope
 from .figures import question_figures
@@ -33,7 +32,7 @@ def analytics():
     sections = []
     for qid, rubric in rubrics().items():
         fig = question_figures(rubric, find_all(replace(base, question=qid), scope))
-        status = calibration.calibrator_status(rubric)
+        status = calibrator_status(rubric)
         sections.append({
             "fig": fig,
             "levels_svg": level_distribution(fig.auto_levels, fig.teacher_levels if fig.reviewed else None),

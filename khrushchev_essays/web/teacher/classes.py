@@ -13,7 +13,7 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ...batch import clean_name
+from ...inputs import clean_name
 from ...storage.classes import ClassError, SchoolClass, create_class, regenerate_code, rename_class
 from ...storage.privacy import class_students, delete_student, delete_submission, student_submissions, subject_access
 from ...storage.release import release_reviewed, set_release_mode, waiting

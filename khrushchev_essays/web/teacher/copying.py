@@ -15,7 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
 
-from ...batch import size_limit
+from ...inputs import size_limit
 from ...scoring.copying import DEFAULT_PAIR_MIN_WORDS
 from ...sources import NAME_MAX, SUFFIXES, SourceError, add_source_data, find_source, list_sources, remove_source
 from ...storage.queries import filter_choices

@@ -3,7 +3,7 @@
 Both carry, per essay, the automatic and the teacher's marks per criterion, the factors and the
 flags. The CSV is UTF-8 with a byte-order mark and CRLF line ends, which Excel, LibreOffice and
 Google Sheets all open without an import dialog, and every text cell that a spreadsheet would run
-as a formula (=, +, -, @, tab, CR) is neutralised with batch_output's helper, as `grade` does.
+as a formula (=, +, -, @, tab, CR) is neutralised with the batch writers' helper, as `grade` does.
 Each essay carries its student's feedback link (an absolute address, under PUBLIC_URL when set),
 so a teacher who uploaded a class's essays can mail-merge or post the links: the link is the
 student's key to their page, and an export holds only the essays of the teacher's own classes.
@@ -20,7 +20,7 @@ from typing import Any
 from flask import Response, request
 from flask_login import current_user
 
-from ...batch_output import neutralise_cell
+from ...batch import neutralise_cell
 from ...storage import Submission, record_event
 from ...storage.db import utcnow
 from ...storage.queries import Filters, find_all

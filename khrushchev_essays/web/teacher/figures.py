@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...evaluation import LEVELS, agreement
-from ...scoring.calibrator import relevel, rule_mark_level
+from ...calibration import LEVELS, agreement, relevel, rule_mark_level
 from ...scoring.rubric import Rubric
 from ...storage import Submission
 

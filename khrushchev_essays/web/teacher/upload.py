@@ -19,7 +19,8 @@ from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, MultipleFileField, SelectField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ...batch import AUTO, Item, clean_name, read_data, score_items
+from ...batch import score_items
+from ...inputs import AUTO, Item, clean_name, read_data
 from ...sources import marking_index
 from ...storage.imports import resolve_classes, store_reports
 from ..errors import TOO_LARGE_VIEWS

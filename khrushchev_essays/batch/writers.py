@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .scoring.report import ScoreReport
+    from ..scoring import ScoreReport
 
 FORMATS = ("table", "csv", "json", "jsonl")
 FIXED_COLUMNS = (
@@ -198,3 +198,8 @@ def atomic_output(path: str) -> Iterator[TextIO]:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+__all__ = ["FIXED_COLUMNS", "FORMATS", "FORMULA_STARTS", "WRITERS", "Summary", "atomic_output", "check_writable", "csv_row",
+           "format_for_output", "neutralise_cell", "table_rows", "write_csv", "write_json", "write_jsonl", "write_reports",
+           "write_table"]

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .batch import Item, ReadError, read_text_file, score_items
+from ..batch import score_items
+from ..inputs import Item, ReadError, read_text_file
 
 LEVELS = list(range(6))
 REQUIRED_COLUMNS = ("question", "file", "consensus_level", "consensus_mark")
@@ -186,3 +187,7 @@ def format_evaluation(result: dict[str, Any]) -> str:
     if result["failed"]:
         lines += ["", "Could not be scored:"] + [f"  {f['error']}" for f in result["failed"]]
     return "\n".join(lines)
+
+
+__all__ = ["LEVELS", "REQUIRED_COLUMNS", "EvaluationError", "agreement", "evaluate", "find_essay", "format_evaluation",
+           "labelled_items", "read_labels"]

@@ -47,3 +47,11 @@ class RuleResidualRegressor(RegressorMixin, BaseEstimator):
         # checks in Pipeline.predict cost more than the arithmetic. Same numbers.
         z = (X - scaler.mean_) / scaler.scale_
         return X[:, self.base_index_] + z @ ridge.coef_ + ridge.intercept_
+
+
+def new_estimator(names: list[str]):
+    """The estimator `train` fits (see RuleResidualRegressor), so training and CV use the same one."""
+    return RuleResidualRegressor(feature_names=tuple(names))
+
+
+__all__ = ["ALPHAS", "RuleResidualRegressor", "new_estimator"]

@@ -89,8 +89,8 @@ bench-web: install pipeline
 	$(PY) benchmarks/bench_web.py $(ARGS)
 
 # Train the shipped calibrators from the marked essays (leave-one-out, fixed random state) into the
-# package data, khrushchev_essays/models/calibrators/; commit the .joblib and .json it writes. Re-run
-# whenever the rubrics change. (Retraining at run time writes instance/calibrators/ instead.)
+# package data, khrushchev_essays/models/calibrators/; commit the <question>.model.json (the model's
+# numbers) and <question>.json (its sidecar) it writes. Re-run whenever the rubrics change. (Retraining at run time writes instance/calibrators/ instead.)
 SHIPPED_CALIBRATORS := khrushchev_essays/models/calibrators
 calibrate: install pipeline
 	$(CLI) train --labels ../shared/calibration/labels.tsv --labels ../shared/calibration2/labels.tsv --out $(SHIPPED_CALIBRATORS)

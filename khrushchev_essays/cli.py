@@ -255,7 +255,7 @@ def evaluate_cmd(paths: tuple[str, ...], labels_file: str, fmt: str, jobs: int |
               help="Retrain from teachers' reviewed submissions in the database (10+ a question); the new model "
               "replaces the one in use only if it agrees better with the reviews.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Where to write <question>.joblib and .json (default: calibrators/ in the instance folder, "
+              help="Where to write <question>.model.json and .json (default: calibrators/ in the instance folder, "
               "used before the shipped ones; `make calibrate` writes the shipped ones).")
 @click.option("--always-apply", is_flag=True,
               help="Mark the models for use even where they do not beat the rules in cross-validation.")

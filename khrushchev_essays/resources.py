@@ -2,7 +2,7 @@
 with importlib.resources so that an installed wheel finds it as well as a source checkout does.
 
 `data(*parts)` is a Traversable: enough to list a folder and read a file. `data_path(*parts)` is a
-real folder or file on disk for the code that needs one (joblib.load, os.stat): the package's own
+real folder or file on disk for the code that needs one (os.stat): the package's own
 path when it is installed as plain files (a checkout, a wheel installed by pip), else a copy
 extracted once per process and removed at exit (a zipped install).
 

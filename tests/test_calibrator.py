@@ -143,7 +143,7 @@ def test_sidecar_records_what_loading_checks(trained, q1):
     assert side["features_version"] == cal.FEATURES_VERSION
     assert side["rubric_fingerprint"] == q1.fingerprint()
     assert side["training_size"] == 24 and side["random_state"] == cal.RANDOM_STATE
-    assert side["sha256"] == hashlib.sha256((trained / "q1.joblib").read_bytes()).hexdigest()
+    assert side["sha256"] == hashlib.sha256((trained / "q1.model.json").read_bytes()).hexdigest()
     assert side["model_id"].startswith("q1-") and side["model_id"].endswith(side["sha256"][:8])
     for who in ("model", "rules"):
         assert {"qwk", "exact", "adjacent", "mark_mae", "n"} <= set(side["cv"][who])
@@ -187,7 +187,9 @@ def test_engine_uses_a_calibrator_from_its_folder_and_can_be_turned_off(trained,
     [
         ("tamper", "sha256"),
         ("rubric", "rubric"),
-        ("sklearn", "major version"),
+        ("schema", "feature schema"),
+        ("pickle", "no longer loaded"),
+        ("not_numbers", "could not be read"),
         ("features_version", "features version"),
         ("feature_names", "not the calibrator its sidecar describes"),
         ("no_sidecar", "no calibrator"),
@@ -197,12 +199,18 @@ def test_engine_uses_a_calibrator_from_its_folder_and_can_be_turned_off(trained,
 def test_refused_calibrators_leave_the_rules_in_charge(trained, tmp_path, calibration_dir, q1, change, says):
     folder = copy_dir(trained, tmp_path / "cal")
     if change == "tamper":
-        with (folder / "q1.joblib").open("ab") as fh:
+        with (folder / "q1.model.json").open("ab") as fh:
             fh.write(b"\0")
     elif change == "rubric":
         edit_sidecar(folder, "q1", rubric_fingerprint="0" * 16)
-    elif change == "sklearn":
-        edit_sidecar(folder, "q1", sklearn_version="0.24.2")
+    elif change == "schema":
+        edit_sidecar(folder, "q1", features_schema_hash="0" * 16)
+    elif change == "pickle":  # what earlier versions wrote: a .joblib file, sidecar format 1
+        edit_sidecar(folder, "q1", format=1)
+    elif change == "not_numbers":  # hashes right, but a scale of 0 would divide by zero
+        model = json.loads((folder / "q1.model.json").read_text())
+        (folder / "q1.model.json").write_text(json.dumps({**model, "scale": [0.0] * len(model["scale"])}))
+        edit_sidecar(folder, "q1", sha256=hashlib.sha256((folder / "q1.model.json").read_bytes()).hexdigest())
     elif change == "features_version":
         edit_sidecar(folder, "q1", features_version=cal.FEATURES_VERSION + 1)
     elif change == "feature_names":
@@ -313,7 +321,7 @@ def test_shipped_calibrator_matches_the_current_rubric_and_features(qid, tmp_pat
     rubric = load_rubric(qid)
     folder = tmp_path / "shipped"
     folder.mkdir()
-    for suffix in (".json", ".joblib"):
+    for suffix in (".json", ".model.json"):
         shutil.copy2(CALIBRATORS_DIR / f"{qid}{suffix}", folder / f"{qid}{suffix}")
     edit_sidecar(folder, qid, apply=True)
     status = calibrator_status(rubric, directory=folder)
@@ -331,4 +339,4 @@ def test_train_command_prints_model_and_rules(calibration_dir, tmp_path):
     assert result.exit_code == 0, result.output
     for q in ("q1", "q2"):
         assert f"{q}  rules" in result.output and f"{q}  model" in result.output
-        assert (tmp_path / f"{q}.joblib").is_file() and (tmp_path / f"{q}.json").is_file()
+        assert (tmp_path / f"{q}.model.json").is_file() and (tmp_path / f"{q}.json").is_file()

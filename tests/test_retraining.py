@@ -201,7 +201,7 @@ def digest(folder: Path) -> dict[str, str]:
 def ship_the_real_q1(shipped: Path) -> str:
     """Stand the package's own q1 calibrator in as the shipped one, marked for use; its model id."""
     package = data_path("models", "calibrators")
-    shutil.copy2(package / "q1.joblib", shipped / "q1.joblib")
+    shutil.copy2(package / "q1.model.json", shipped / "q1.model.json")
     side = json.loads((package / "q1.json").read_text(encoding="utf-8"))
     (shipped / "q1.json").write_text(json.dumps({**side, "apply": True}), encoding="utf-8")
     return side["model_id"]
@@ -214,10 +214,10 @@ def test_the_retrain_button_writes_the_instance_folder_privately_and_never_the_p
     store_reviewed(app, q1)
     page = teacher_client.post("/teacher/analytics/retrain/q1", follow_redirects=True).get_data(as_text=True)
     assert "Retrained: the new model is now used." in page
-    assert sorted(p.name for p in folder.iterdir()) == [".lock", "q1.joblib", "q1.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "q1.json", "q1.model.json"]
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == dict.fromkeys(
-        [".lock", "q1.joblib", "q1.json"], 0o600)
+        [".lock", "q1.json", "q1.model.json"], 0o600)
     assert list(shipped.iterdir()) == [] and digest(package) == before
     status = cal.calibrator_status(q1)
     assert status.active and (status.origin, status.folder, status.passed_over) == ("instance", str(folder), None)
@@ -243,7 +243,7 @@ def test_the_retrained_model_is_preferred_to_the_shipped_one(app, teacher_client
 
 
 def _append_a_byte(folder: Path) -> None:
-    with (folder / "q1.joblib").open("ab") as fh:
+    with (folder / "q1.model.json").open("ab") as fh:
         fh.write(b"\0")
 
 
@@ -255,7 +255,7 @@ def _sidecar(**changes):
 
 
 @pytest.mark.parametrize(("breakage", "reason"), [
-    (_append_a_byte, "q1.joblib does not match the sha256 in its sidecar"),
+    (_append_a_byte, "q1.model.json does not match the sha256 in its sidecar"),
     (_sidecar(rubric_fingerprint="0" * 16), "trained for rubric 0000000000000000"),
     (_sidecar(features_version=0), "trained on features version 0"),
     (_sidecar(apply=False, apply_reason="worse than the rules"), "did not beat the rules in cross-validation"),

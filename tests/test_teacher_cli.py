@@ -117,10 +117,10 @@ def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path
         assert (first.question, first.trained_by, first.teacher_id, first.reviews) == ("q1", "command line", None, 10)
         # Installed only if it beat the rules in leave-one-out; either way the run says what happened.
         assert first.outcome in ("installed", "not_used") and first.message in trained.output
-        assert (out / "q1.joblib").is_file() == (first.outcome == "installed")
+        assert (out / "q1.model.json").is_file() == (first.outcome == "installed")
     forced = run(["train", "--from-db", "--out", str(out), "--always-apply"], env)
     assert forced.exit_code == 0 and "q1: installed q1-" in forced.output
-    assert (out / "q1.joblib").is_file() and not (out / "q2.joblib").exists()
+    assert (out / "q1.model.json").is_file() and not (out / "q2.model.json").exists()
     side = (out / "q1.json").read_text()
     assert '"source": "database:teacher-reviews"' in side and '"trained_by": "command line"' in side
     # Without --out: the instance folder (KHRUSHCHEV_INSTANCE_PATH), never the package's shipped models.
@@ -128,7 +128,7 @@ def test_train_from_db_needs_ten_reviewed_essays_a_question_then_trains(tmp_path
     shipped = {p.name: p.read_bytes() for p in package.iterdir()}
     default = run(["train", "--from-db", "--always-apply"], env)
     assert default.exit_code == 0 and "q1: installed q1-" in default.output
-    assert (private_instance / "calibrators" / "q1.joblib").is_file()
+    assert (private_instance / "calibrators" / "q1.model.json").is_file()
     assert {p.name: p.read_bytes() for p in package.iterdir()} == shipped
 
 

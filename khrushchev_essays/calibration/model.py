@@ -1,8 +1,7 @@
-"""The calibrator's estimator, in a module of its own so that scikit-learn (slow to import) is
-loaded only when a calibrator is trained or used, never just because the engine was imported.
+"""The calibrator's estimator, a scikit-learn regressor used to train (and cross-validate) only.
 
-Pickled calibrators name this class by its import path: moving or renaming it makes every
-shipped model unloadable (they are then refused and the rules decide) until `make calibrate`.
+What it learns is saved as plain numbers (linear.LinearCalibrator, JSON) and applied with numpy, so
+scoring never imports this module or scikit-learn, and nothing is ever unpickled.
 """
 
 from __future__ import annotations

@@ -6,11 +6,19 @@ shipped in the package (`khrushchev_essays/models/calibrators`, package data) co
 retrained model that fails any check is passed over for the shipped one, and the status says why
 (`CalibratorStatus.passed_over`).
 
-Trust. Unpickling runs code, so a calibrator is loaded only from those two folders (or a folder a
-caller names in code), only with a JSON sidecar that records the sha256 of the .joblib file, and
-only when the scikit-learn major version, FEATURES_VERSION, the feature names and the rubric
-fingerprint all match. A model whose cross-validated agreement did not beat the rules' is saved
-(so the figures can be read) but marked not to be used unless trained with `always_apply`.
+Files. `<qid>.model.json` holds the model as plain numbers (linear.LinearCalibrator: no pickle,
+nothing runs when it is read, and scoring needs no scikit-learn); `<qid>.json`, its sidecar,
+records the sha256 of the model file, the feature schema (FEATURES_VERSION and its hash), the
+feature names, the rubric's fingerprint and the training facts. A calibrator is used only from
+those two folders (or a folder a caller names in code), and only when the hash, the schema, the
+names and the fingerprint all match; the scikit-learn version that trained it is recorded, not
+checked (the file is numbers, not code). A sidecar of format 1 (the pickled .joblib models of
+earlier versions) is refused: retrain. A model whose cross-validated agreement did not beat the
+rules' is saved (so the figures can be read) but marked not to be used unless trained with
+`always_apply`.
+
+Changes on disk are noticed: each status is cached by the files' mtime and size, so a worker
+process picks up a model another process retrained on its next score, without a restart.
 
 Turning it off: the environment variable KHRUSHCHEV_CALIBRATION=off (read on every call, so it
 also reaches spawned batch workers), or `enabled=False`.
@@ -34,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 from ..config import private_folder
 from ..resources import data_path
 from .errors import TrainingError
-from .features import FEATURES_VERSION
+from .features import FEATURES_SCHEMA_HASH, FEATURES_VERSION
+from .linear import LinearCalibrator
 
 if TYPE_CHECKING:
     from ..scoring.rubric import Rubric
@@ -47,7 +56,8 @@ log = logging.getLogger(__name__)
 CALIBRATORS_DIR = data_path("models", "calibrators")
 INSTANCE_CALIBRATORS = "calibrators"
 ENV_SWITCH = "KHRUSHCHEV_CALIBRATION"
-SIDECAR_FORMAT = 1
+SIDECAR_FORMAT = 2  # 1: a pickled .joblib model (no longer loaded); 2: <qid>.model.json
+MODEL_SUFFIX = ".model.json"
 RANDOM_STATE = 0
 _QID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -60,31 +70,21 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _installed_sklearn() -> str:
-    """The installed scikit-learn version, read without importing it (that takes seconds)."""
-    from importlib.metadata import version
-
-    return version("scikit-learn")
-
-
-def _sklearn_major(version: str) -> int:
-    return int(str(version).split(".")[0])
-
-
 def save_calibrator(estimator, rubric: Rubric, out_dir: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write <qid>.joblib and its sidecar <qid>.json into out_dir; return the sidecar.
+    """Write a fitted model.RuleResidualRegressor as <qid>.model.json, and its sidecar <qid>.json,
+    into out_dir; return the sidecar.
 
-    `meta` adds the training facts (training_size, source, cv, residual_sd, apply...). The
-    joblib file is written first and hashed, so the sidecar vouches for exactly those bytes.
+    `meta` adds the training facts (training_size, source, cv, residual_sd, apply...). The model
+    file is written first and hashed, so the sidecar vouches for exactly those bytes; each file
+    is written beside its final name and renamed over it.
     """
-    import joblib
-    import sklearn
+    from importlib.metadata import version
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / f"{rubric.id}.joblib"
-    tmp = model_path.with_suffix(".joblib.tmp")
-    joblib.dump(estimator, tmp)
+    model_path = out / f"{rubric.id}{MODEL_SUFFIX}"
+    tmp = out / f".{model_path.name}.tmp"
+    tmp.write_text(LinearCalibrator.from_estimator(estimator).to_json(), encoding="utf-8")
     tmp.replace(model_path)
     sha = _sha256(model_path)
     date = meta.get("date") or datetime.now(timezone.utc).strftime("%Y-%m-%d")
@@ -92,8 +92,10 @@ def save_calibrator(estimator, rubric: Rubric, out_dir: str | Path, meta: dict[s
         "format": SIDECAR_FORMAT,
         "question": rubric.id,
         "model_id": f"{rubric.id}-{date.replace('-', '')}-{sha[:8]}",
-        "sklearn_version": sklearn.__version__,
+        "sklearn_version": version("scikit-learn"),
         "features_version": FEATURES_VERSION,
+        "features_schema_hash": FEATURES_SCHEMA_HASH,
+        "model_file": model_path.name,
         "feature_names": list(estimator.feature_names),
         "rubric_fingerprint": rubric.fingerprint(),
         "random_state": RANDOM_STATE,
@@ -104,7 +106,7 @@ def save_calibrator(estimator, rubric: Rubric, out_dir: str | Path, meta: dict[s
         **{k: v for k, v in meta.items() if k != "date"},
     }
     side_path = out / f"{rubric.id}.json"
-    side_tmp = side_path.with_suffix(".json.tmp")
+    side_tmp = out / f".{side_path.name}.tmp"
     side_tmp.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     side_tmp.replace(side_path)
     return sidecar
@@ -115,7 +117,7 @@ class Calibrator:
     """A loaded, checked calibrator and the facts from its sidecar."""
 
     model_id: str
-    estimator: Any  # a model.RuleResidualRegressor
+    estimator: LinearCalibrator  # predict(X) as the fitted model.RuleResidualRegressor did
     feature_names: list[str]
     sidecar: dict[str, Any]
 
@@ -197,7 +199,7 @@ def _status_in(rubric: Rubric, folder: Path, origin: str) -> CalibratorStatus:
 
 def _stat(folder: Path, qid: str) -> tuple:
     out = []
-    for suffix in (".json", ".joblib"):
+    for suffix in (".json", MODEL_SUFFIX):
         try:
             st = (folder / f"{qid}{suffix}").stat()
             out.append((st.st_mtime_ns, st.st_size))
@@ -207,16 +209,15 @@ def _stat(folder: Path, qid: str) -> tuple:
 
 
 def _load(rubric: Rubric, folder: Path) -> CalibratorStatus:
-    """Check the sidecar and the file's hash before anything is unpickled; refuse with a reason."""
+    """Check the sidecar, then the model file's hash, then read its numbers; refuse with a reason."""
     qid = rubric.id
-    running = _installed_sklearn()
 
     def refuse(reason: str, serious: bool = True) -> CalibratorStatus:
         return CalibratorStatus(qid, None, reason, serious)
 
     if not _QID.match(qid):
         return refuse(f"question id {qid!r} cannot name a calibrator file")
-    side_path, model_path = folder / f"{qid}.json", folder / f"{qid}.joblib"
+    side_path, model_path = folder / f"{qid}.json", folder / f"{qid}{MODEL_SUFFIX}"
     if not side_path.is_file():
         return refuse(f"no calibrator for {qid} in {folder} (train one with `make calibrate`)", serious=False)
     try:
@@ -225,7 +226,10 @@ def _load(rubric: Rubric, folder: Path) -> CalibratorStatus:
             raise ValueError("not an object")
     except (OSError, ValueError) as exc:
         return refuse(f"the sidecar {side_path.name} is not valid JSON ({exc})")
-    required = ("format", "question", "model_id", "sha256", "sklearn_version", "features_version",
+    if side.get("format") == 1:
+        return refuse(f"{side.get('model_id', qid)} is a pickled calibrator ({qid}.joblib, sidecar format 1), which is "
+                      "no longer loaded: retrain it (`make calibrate`, `train --from-db` or the Retrain button)")
+    required = ("format", "question", "model_id", "sha256", "features_version", "features_schema_hash",
                 "feature_names", "rubric_fingerprint", "apply")
     missing = [k for k in required if k not in side]
     if missing:
@@ -235,15 +239,11 @@ def _load(rubric: Rubric, folder: Path) -> CalibratorStatus:
     if not model_path.is_file() or model_path.is_symlink():
         return refuse(f"{model_path.name} is missing (or a link) next to its sidecar")
     if _sha256(model_path) != side["sha256"]:
-        return refuse(f"{model_path.name} does not match the sha256 in its sidecar: refusing to unpickle it")
-    try:
-        if _sklearn_major(side["sklearn_version"]) != _sklearn_major(running):
-            return refuse(f"trained with scikit-learn {side['sklearn_version']}, running {running} "
-                          "(another major version)")
-    except ValueError:
-        return refuse(f"unreadable scikit-learn version {side['sklearn_version']!r} in the sidecar")
+        return refuse(f"{model_path.name} does not match the sha256 in its sidecar: refusing to use it")
     if side["features_version"] != FEATURES_VERSION:
         return refuse(f"trained on features version {side['features_version']}, the engine computes {FEATURES_VERSION}")
+    if side["features_schema_hash"] != FEATURES_SCHEMA_HASH:
+        return refuse(f"trained on feature schema {side['features_schema_hash']}, the engine's is {FEATURES_SCHEMA_HASH}")
     if side["rubric_fingerprint"] != rubric.fingerprint():
         return refuse(f"trained for rubric {side['rubric_fingerprint']}, the rubric is now {rubric.fingerprint()} "
                       "(retrain with `make calibrate`)")
@@ -253,15 +253,11 @@ def _load(rubric: Rubric, folder: Path) -> CalibratorStatus:
     if not side["apply"]:
         return refuse(f"{side['model_id']} did not beat the rules in cross-validation "
                       f"({side.get('apply_reason', 'see its sidecar')})", serious=False)
-    import joblib
-
-    from .model import RuleResidualRegressor
-
     try:
-        est = joblib.load(model_path)
-    except Exception as exc:  # a file that hashes right but will not load is still refused
-        return refuse(f"{model_path.name} could not be loaded ({type(exc).__name__}: {exc})")
-    if not isinstance(est, RuleResidualRegressor) or list(est.feature_names) != names:
+        est = LinearCalibrator.from_json(model_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # a file that hashes right but does not read is still refused
+        return refuse(f"{model_path.name} could not be read ({type(exc).__name__}: {exc})")
+    if list(est.feature_names) != names:
         return refuse(f"{model_path.name} is not the calibrator its sidecar describes")
     cal = Calibrator(side["model_id"], est, names, side)
     return CalibratorStatus(qid, cal, f"using {cal.model_id}")
@@ -311,6 +307,6 @@ def _is_shipped(folder: Path) -> bool:
 
 
 
-__all__ = ["CALIBRATORS_DIR", "ENV_SWITCH", "INSTANCE_CALIBRATORS", "LOCK_TIMEOUT", "RANDOM_STATE", "SIDECAR_FORMAT",
+__all__ = ["CALIBRATORS_DIR", "ENV_SWITCH", "INSTANCE_CALIBRATORS", "LOCK_TIMEOUT", "MODEL_SUFFIX", "RANDOM_STATE", "SIDECAR_FORMAT",
            "Calibrator", "CalibratorStatus", "calibration_enabled", "calibrator_status", "calibrators_lock",
            "instance_calibrators_dir", "save_calibrator"]

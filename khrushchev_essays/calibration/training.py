@@ -27,7 +27,6 @@ from .apply import NEEDS_REVIEW_BELOW, capped, confidence
 from .errors import TrainingError
 from .evaluation import agreement, evaluate, labelled_items
 from .features import feature_matrix, features, rule_mark_level
-from .model import new_estimator
 from .store import ENV_SWITCH, calibrators_lock, instance_calibrators_dir, save_calibrator
 
 MIN_ESSAYS = 10  # fewer than this per question and leave-one-out figures mean nothing
@@ -79,6 +78,8 @@ def cross_validate(rubric: Rubric, reports: list[ScoreReport], levels: list[int]
     "rules"} agreement groups (n, qwk, exact, adjacent, mark_mae), the model's out-of-fold mark
     error (residual_sd), and for both how needs_review would route the essays.
     """
+    from .model import new_estimator  # scikit-learn: imported to train, never to score
+
     names = feature_names_of(reports)
     X, y = feature_matrix(reports, names), np.asarray(marks, dtype=float)
     predicted = np.empty(len(y))
@@ -152,6 +153,8 @@ def fit_and_save(rubric: Rubric, reports: list[ScoreReport], marks: list[int], c
                   out_dir: str | Path, meta: dict[str, Any]) -> dict[str, Any]:
     """Fit the calibrator on every essay and save it; the sidecar gets the training size, the
     cross-validated figures (`cv` from cross_validate) and `meta`. Returns the sidecar."""
+    from .model import new_estimator
+
     names = feature_names_of(reports)
     est = new_estimator(names).fit(feature_matrix(reports, names), np.asarray(marks, dtype=float))
     return save_calibrator(est, rubric, out_dir, {

@@ -1,7 +1,7 @@
 """Flags and caps: junk and gaming (keyword lists, off-topic text, copying the question, too short,
 not English) and the mark scheme's structural ceilings (no judgement, narrative, one-sided...).
 
-Off-topic detection uses scikit-learn: a TF-IDF model fitted on the rubric's own text (its topic
+Off-topic detection uses a TF-IDF model (tfidf.py) fitted on the rubric's own text (its topic
 description, question, factor phrases, cues and hints), with cosine similarity between an essay
 and that text, read together with how many of the rubric's factors the essay covers.
 """
@@ -24,6 +24,7 @@ from .criteria import (
 )
 from .matching import member
 from .rubric import Rubric
+from .tfidf import SublinearTfidf
 
 # Every threshold is the rubric's (`[detection]` and `[caps]`), so a department can tune them.
 
@@ -46,14 +47,12 @@ class TopicModel:
     """TF-IDF vocabulary of one rubric's topic, for similarity between an essay and the question."""
 
     def __init__(self, rubric: Rubric, nlp):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         docs = [rubric.topic_text + " " + rubric.question + " " + rubric.summary]
         docs += [" ".join([f.name, *f.phrases, *f.development, f.hint]) for f in rubric.factors]
         lemmatised = [[t.lemma_ for t in d if t.is_alpha and not t.is_stop and len(t) > 2] for d in nlp.pipe(docs)]
-        self.vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+        self.vectorizer = SublinearTfidf()
         matrix = self.vectorizer.fit_transform(lemmatised)
-        centroid = matrix.sum(axis=0).A1
+        centroid = matrix.sum(axis=0)
         norm = (centroid ** 2).sum() ** 0.5
         self.centroid = centroid / norm if norm else centroid
         # The fitted vocabulary as plain dicts, so one essay's similarity is a few dict lookups
@@ -110,10 +109,6 @@ class TopicModel:
         return dot / math.sqrt(norm) if norm else 0.0
 
 
-
-
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
 
 
 def _squash(text: str) -> str:

@@ -18,7 +18,9 @@ Each client keeps one HTTP/1.1 connection and sends its next request when the la
 answered. A cell stops after --seconds or --max-requests, whichever comes first; only 127.0.0.1
 is contacted. Printed per cell: requests, requests/s, p50/p95/p99 latency and errors; and per
 number of workers, each worker process's resident memory (RSS, and PSS, which splits the pages
-the workers share after the fork) once the load is over. The load generator runs in this
+the workers share after the fork) once the load is over. Before the load, the first request to each
+route against the median of the next five, each with an essay of its own: the app is warmed
+before it serves (web/server.py). The load generator runs in this
 process's threads, on the same two cores as the server, so the trivial route shows its ceiling.
 """
 
@@ -90,6 +92,13 @@ class Server:
                 self.stop()
                 sys.exit(f"the server did not start:\n{Path(self.log.name).read_text()}")
             time.sleep(0.3)
+        # gunicorn's workers warm up after the fork (web/server.py, warm_worker) and each logs it:
+        # wait for all of them, so that no measurement runs beside a worker still starting.
+        while workers > 1 and Path(self.log.name).read_text().count("warmed up in") < workers:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                sys.exit(f"the workers did not start:\n{Path(self.log.name).read_text()}")
+            time.sleep(0.1)
 
     def worker_pids(self) -> list[int]:
         """The processes that answer requests: gunicorn's workers (children of the master), or waitress itself."""
@@ -217,6 +226,31 @@ def run_cell(port: int, route: str, body: bytes, clients: int, seconds: float, m
     return cell
 
 
+def first_requests(port: int, route: str, later: int = 5) -> tuple[float, float]:
+    """(the first request's time, the median of the next `later`) on a server no one has used yet.
+
+    Each request comes from a new client on a new connection with an essay of its own (about 1,100
+    words, paragraphs of the fixtures recombined), as the first visitors would send; for the form,
+    the time is that of posting the essay (its page is fetched first, untimed)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_scoring import make_essays  # the sibling script
+
+    texts = [t for q, t in make_essays(4 * (1 + later), 1100, seed=1957) if q == "q1"][: 1 + later]
+    times = []
+    for text in texts:
+        body = json.dumps({"question": "q1", "text": text}).encode() if route == "api" else text.encode()
+        client = Client(port, route, body)
+        t0 = time.perf_counter()
+        status = client.one()
+        times.append(time.perf_counter() - t0)
+        if status != EXPECTED[route]:
+            raise RuntimeError(f"{route}: status {status}")
+        if client.conn is not None:
+            client.conn.close()
+    rest = sorted(times[1:])
+    return times[0], rest[len(rest) // 2]
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of already sorted values."""
     if not sorted_values:
@@ -249,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         for workers in args.workers:
             server = Server(workers, args.threads, Path(tmp), args.database)
             try:
+                # Before anything else reaches it (the start-up check asks only /healthz, which marks nothing).
+                for route in [r for r in args.routes if r != "healthz"]:
+                    first, then = first_requests(server.port, route)
+                    print(f"{workers} worker(s), {route}: first request {first * 1000:.0f} ms, the next ones "
+                          f"{then * 1000:.0f} ms (median): first/next x{first / then:.2f}", flush=True)
                 print(f"\n{header}", flush=True)
                 for route in args.routes:
                     run_cell(server.port, route, bodies[route], 1, min(1.0, args.seconds), 20)  # warm-up

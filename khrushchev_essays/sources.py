@@ -322,10 +322,12 @@ def marking_index(instance_path: str | os.PathLike[str]) -> SourceIndex | None:
 
     A damaged store is logged and marking goes on without the check, rather than refusing every
     essay because of one bad file."""
-    from .scoring import load_all_rubrics
+    from .scoring import default_engine
 
+    # The questions of the rubrics the engine marks with (read once per process; reading the rubric
+    # files again for every essay cost more than marking it against the index).
     try:
-        index = load_source_index(instance_path, common=[r.question for r in load_all_rubrics().values()])
+        index = load_source_index(instance_path, common=[r.question for r in default_engine().rubrics.values()])
     except SourceError as exc:
         logging.getLogger(__name__).warning("registered sources not checked: %s", exc)
         return None

@@ -137,3 +137,23 @@ def test_our_pipeline_loads_without_reading_its_saved_tokenizer_and_tokenises_th
     assert fast.tokenizer.to_bytes(exclude=["vocab"]) == full.tokenizer.to_bytes(exclude=["vocab"])
     text = (FIXTURES / "q1_strong.txt").read_text(encoding="utf-8") + " U.S.-backed e.g. 1950s can't £5.3bn :-)"
     assert [t.text for t in fast(text)] == [t.text for t in full(text)]
+
+
+def test_warming_the_app_compiles_every_template_and_writes_nothing(app):
+    """What serve does before the first request (web/server.py, warm_up): no student waits for it."""
+    from sqlalchemy import func, select
+
+    from khrushchev_essays.storage import Submission, db
+    from khrushchev_essays.web.server import warm_up
+
+    env = app.jinja_env
+    pages = env.list_templates(filter_func=lambda n: n.endswith(".html"))
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Submission))
+        warm_up(app)
+        after = db.session.scalar(select(func.count()).select_from(Submission))
+    assert before == after == 0
+    import weakref
+
+    missing = [name for name in pages if env.cache.get((weakref.ref(env.loader), name)) is None]
+    assert pages and not missing, f"not compiled: {missing}"

@@ -8,15 +8,29 @@ engine's time to the bare pipeline's time on the same texts (the machine is nois
 interleaved and each is the best of --repeat rounds). The texts are made from the project's own
 fixture essays (and the marked essays in ../shared/calibration when they are there), recombined
 paragraph by paragraph so that no two are the same.
+
+Then, whole processes as a user runs them, each against its baseline measured in the same run:
+- cold start: `khrushchev-essays grade one-essay.txt` against `python -c "import spacy;
+  spacy.blank('en')"` (aim: within 1.5x);
+- batch: `grade class.jsonl --jobs 2` on --batch-n essays of ~--batch-words words against a
+  process that tokenises and sentence-splits the same texts with bare spaCy (blank English and
+  a sentencizer, one process); printed as a speed ratio (aim: >= 0.5x), with the largest resident
+  memory of any grading process (aim: < 300 MB).
+Wall-clock time, best of --rounds interleaved runs; CPU time (user + system) beside it, which a
+busy machine disturbs less.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,6 +74,67 @@ def make_essays(n: int, words: int, seed: int) -> list[tuple[str, str]]:
     return essays
 
 
+BARE_SPACY = """
+import json, sys
+import spacy
+nlp = spacy.blank("en")
+nlp.add_pipe("sentencizer")
+texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8")]
+sentences = sum(len(list(doc.sents)) for doc in nlp.pipe(texts, batch_size=64))
+"""
+
+
+def run_process(cmd: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, max RSS in MB) of one command and the processes it waited for."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        sys.exit(f"failed: {' '.join(cmd)}")
+    # ru_maxrss: the largest of the process and its descendants (the pool's workers), in KB.
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def best_of(rounds: int, commands: dict[str, list[str]]) -> dict[str, tuple[float, float, float]]:
+    """Each command run `rounds` times, interleaved; the best wall and CPU time of each, and its largest RSS."""
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            runs[name].append(run_process(cmd))
+    return {name: (min(r[0] for r in rs), min(r[1] for r in rs), max(r[2] for r in rs)) for name, rs in runs.items()}
+
+
+def whole_process(args) -> None:
+    """Cold start and batch grading as a user runs them, against bare spaCy in the same run."""
+    python, cli = sys.executable, str(Path(sys.executable).parent / "khrushchev-essays")
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        one = Path(tmp) / "one-essay.txt"
+        one.write_text(make_essays(1, 890, args.seed)[0][1], encoding="utf-8")
+        cold = best_of(args.rounds, {
+            "grade": [cli, "grade", str(one), "-f", "json", "-o", str(Path(tmp) / "one.json")],
+            "blank": [python, "-c", "import spacy; spacy.blank('en')"],
+        })
+        (gw, gc, grss), (bw, bc, _brss) = cold["grade"], cold["blank"]
+        print(f"cold start, one essay: grade {gw:.2f} s (CPU {gc:.2f} s) against spacy.blank('en') {bw:.2f} s "
+              f"(CPU {bc:.2f} s): ratio {gw / bw:.2f} wall, {gc / bc:.2f} CPU (aim <= 1.5); max RSS {grss:.0f} MB")
+
+        table = Path(tmp) / "class.jsonl"
+        with table.open("w", encoding="utf-8") as fh:
+            for i, (q, text) in enumerate(make_essays(args.batch_n, args.batch_words, args.seed + 1)):
+                fh.write(json.dumps({"id": f"s{i}", "question": q, "text": text}) + "\n")
+        jobs = min(2, os.cpu_count() or 1)
+        batch = best_of(args.rounds, {
+            "grade": [cli, "grade", str(table), "--jobs", str(jobs), "-o", str(Path(tmp) / "out.jsonl")],
+            "bare": [python, "-c", BARE_SPACY, str(table)],
+        })
+        (gw, gc, grss), (bw, bc, brss) = batch["grade"], batch["bare"]
+        print(f"batch, {args.batch_n} essays x ~{args.batch_words} words: grade --jobs {jobs} {gw:.2f} s (CPU {gc:.2f} s) "
+              f"against bare spaCy (tokenise + sentences, one process) {bw:.2f} s (CPU {bc:.2f} s): "
+              f"speed {bw / gw:.2f}x bare (aim >= 0.5)")
+        print(f"resident memory: largest grading process (a pool worker) {grss:.0f} MB (aim < 300 MB); bare spaCy {brss:.0f} MB")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=3000, help="essays to score (default 3000)")
@@ -67,7 +142,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=2, help="interleaved rounds; the best is kept (default 2)")
     ap.add_argument("--latency-sample", type=int, default=300, help="essays timed one by one for p50/p95")
     ap.add_argument("--seed", type=int, default=1964)
+    ap.add_argument("--batch-n", type=int, default=1000, help="essays for the whole-process batch (default 1000)")
+    ap.add_argument("--batch-words", type=int, default=890, help="words per batch essay (default 890)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each whole process (default 3)")
+    ap.add_argument("--only-whole-process", action="store_true", help="skip the in-process throughput")
     args = ap.parse_args(argv)
+    if args.only_whole_process:
+        whole_process(args)
+        return
 
     from khrushchev_essays.scoring import get_nlp, load_all_rubrics, score, score_many
     from khrushchev_essays.scoring.matching import normalise
@@ -110,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"latency per essay, score() one at a time ({len(latencies)} essays): "
           f"p50 {statistics.median(latencies):.2f} ms  p95 {p95:.2f} ms")
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
+    whole_process(args)
 
 
 if __name__ == "__main__":

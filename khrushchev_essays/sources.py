@@ -322,12 +322,14 @@ def marking_index(instance_path: str | os.PathLike[str]) -> SourceIndex | None:
 
     A damaged store is logged and marking goes on without the check, rather than refusing every
     essay because of one bad file."""
-    from .scoring import default_engine
+    from .scoring import load_all_rubrics
 
-    # The questions of the rubrics the engine marks with (read once per process; reading the rubric
-    # files again for every essay cost more than marking it against the index).
+    if _state(folder(instance_path)) is None:
+        # No source was ever registered (most installations): one stat, without reading the rubric
+        # files for their questions, which cost more than marking an essay against an empty index.
+        return None
     try:
-        index = load_source_index(instance_path, common=[r.question for r in default_engine().rubrics.values()])
+        index = load_source_index(instance_path, common=[r.question for r in load_all_rubrics().values()])
     except SourceError as exc:
         logging.getLogger(__name__).warning("registered sources not checked: %s", exc)
         return None

@@ -217,3 +217,30 @@ def test_items_pickle_for_worker_processes() -> None:
     item = Item("a.txt", "q1", "text")
     assert pickle.loads(pickle.dumps(item)) == item
     assert json.dumps([item.source])  # sources are plain strings
+
+
+def test_a_report_survives_the_trip_back_from_a_pool_worker_unchanged() -> None:
+    """Workers send reports back as `to_dict()`; `from_dict` must rebuild exactly the same report."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.scoring import ScoreReport, score
+
+    for path in sorted(FIXTURES.glob("*.txt")):
+        report = score(path.read_text(encoding="utf-8"), "auto", source=path.name)
+        assert ScoreReport.from_dict(report.to_dict()) == report, path.name
+
+
+@pytest.mark.slow
+def test_the_parent_and_two_workers_share_a_batch_and_keep_its_order(tmp_path: Path) -> None:
+    """--jobs 3: two spawned workers take chunks from the front while this process scores from the back."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 17 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+             for i in range(5 * PARALLEL_CHUNK + 3)]
+    serial = [r.to_dict() for r in score_items(batch, jobs=1)]
+    shared = [r.to_dict() for r in score_items(batch, jobs=3)]
+    assert [r["source"] for r in shared] == [item.source for item in batch]
+    assert shared == serial

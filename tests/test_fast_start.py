@@ -157,3 +157,18 @@ def test_warming_the_app_compiles_every_template_and_writes_nothing(app):
 
     missing = [name for name in pages if env.cache.get((weakref.ref(env.loader), name)) is None]
     assert pages and not missing, f"not compiled: {missing}"
+
+
+def test_the_column_at_a_time_lemmatizer_gives_each_token_the_lemma_of_its_lookup_rule():
+    nlp = get_nlp()
+    lemmatizer = nlp.get_pipe("lowercase_lemmatizer")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))]
+    texts.append("REFORMS Reforms reforms were WERE Was, MICE mice's 1,000,000 £5bn Ünïcödé naïve ")
+    checked = 0
+    for doc in nlp.pipe(texts):
+        expected = [lemmatizer.lookup_lemmatize(t)[0] for t in doc]
+        assert [t.lemma_ for t in doc] == expected
+        checked += len(doc)
+    assert checked > 10_000
+    assert [t.lemma_ for t in nlp("Reforms REFORMS were")] == ["reform", "reform", "be"]
+    assert len(nlp("")) == 0

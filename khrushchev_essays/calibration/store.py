@@ -139,7 +139,7 @@ class CalibratorStatus:
         return self.calibrator is not None
 
 
-_cache: dict[tuple, CalibratorStatus] = {}
+_cache: dict[tuple, tuple[tuple, CalibratorStatus]] = {}
 _cache_lock = threading.Lock()
 _logged: set[tuple[str, str]] = set()
 
@@ -161,13 +161,14 @@ def calibrator_status(rubric: Rubric, *, directory: str | Path | None = None, en
     if directory is not None:
         status = _status_in(rubric, Path(directory), "")
     else:
-        local = _status_in(rubric, instance_calibrators_dir(), "instance")
+        local_dir = instance_calibrators_dir()
+        local_state = _stat(local_dir, rubric.id)
+        local = _status_in(rubric, local_dir, "instance", local_state)
         if local.active:
             status = local
         else:
-            found = _stat(instance_calibrators_dir(), rubric.id)[0] is not None
             status = _status_in(rubric, CALIBRATORS_DIR, "shipped")
-            if found:  # a retrained model is there but refused: the shipped one (or the rules) decide
+            if local_state[0] is not None:  # a retrained model is there but refused: the shipped one (or the rules) decide
                 status = replace(status, passed_over=local.reason)
                 if (rubric.id, local.reason) not in _logged:
                     _logged.add((rubric.id, local.reason))
@@ -187,14 +188,21 @@ def instance_calibrators_dir(instance: str | Path | None = None) -> Path:
     return Path(instance if instance is not None else instance_path()) / INSTANCE_CALIBRATORS
 
 
-def _status_in(rubric: Rubric, folder: Path, origin: str) -> CalibratorStatus:
-    key = (str(folder), origin, rubric.id, rubric.fingerprint(), *_stat(folder, rubric.id))
-    status = _cache.get(key)
-    if status is None:
+def _status_in(rubric: Rubric, folder: Path, origin: str, state: tuple | None = None) -> CalibratorStatus:
+    """The status of `folder`'s calibrator for the rubric, loaded again whenever its files change.
+
+    One entry per folder and rubric, keyed by the files' (mtime, size): a model written by another
+    process (a retraining in another worker) is read at this process's next score.
+    """
+    key = (str(folder), origin, rubric.id)
+    state = (rubric.fingerprint(), *(_stat(folder, rubric.id) if state is None else state))
+    cached = _cache.get(key)
+    if cached is None or cached[0] != state:
         with _cache_lock:
-            status = _cache.get(key) or _cache.setdefault(key, replace(_load(rubric, folder), origin=origin,
-                                                                      folder=str(folder)))
-    return status
+            cached = _cache.get(key)
+            if cached is None or cached[0] != state:
+                cached = _cache[key] = (state, replace(_load(rubric, folder), origin=origin, folder=str(folder)))
+    return cached[1]
 
 
 def _stat(folder: Path, qid: str) -> tuple:

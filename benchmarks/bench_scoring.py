@@ -84,16 +84,49 @@ sentences = sum(len(list(doc.sents)) for doc in nlp.pipe(texts, batch_size=64))
 """
 
 
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux /proc; just the process where that is missing)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """VmHWM, the most resident memory a process has had (its own, not its parent's before exec)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_process(cmd: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, max RSS in MB) of one command and the processes it waited for."""
+    """(wall seconds, CPU seconds, peak RSS in MB of the largest process) of one command and its children.
+
+    The peak is read from /proc while the command runs (each process of its tree, pool workers
+    included), since a forked child's ru_maxrss counts the parent it was forked from.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max([peak, *(_peak_rss_mb(p) for p in _tree(proc.pid))])
+        time.sleep(0.05)
     wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):
         sys.exit(f"failed: {' '.join(cmd)}")
-    # ru_maxrss: the largest of the process and its descendants (the pool's workers), in KB.
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peak
 
 
 def best_of(rounds: int, commands: dict[str, list[str]]) -> dict[str, tuple[float, float, float]]:

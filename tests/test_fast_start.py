@@ -4,6 +4,7 @@ stand-ins compute what scikit-learn computed, to the bit."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,7 +22,14 @@ HEAVY = ("sklearn", "scipy", "joblib", "flask", "sqlalchemy")
 
 
 def test_grading_an_essay_from_the_cli_imports_no_scikit_learn_and_still_calibrates(tmp_path):
-    """The CLI's own code path, in a fresh process: the shipped q2 calibrator applies to this essay."""
+    """The CLI's own code path, in a fresh process, with a calibrator that applies: the shipped q2
+    model, copied into the instance folder and marked for use (whether the shipped one beats the
+    rules depends on the latest `make calibrate`)."""
+    folder = tmp_path / "instance" / "calibrators"
+    folder.mkdir(parents=True)
+    side = json.loads((CALIBRATORS_DIR / "q2.json").read_text(encoding="utf-8"))
+    (folder / "q2.json").write_text(json.dumps({**side, "apply": True}), encoding="utf-8")
+    (folder / "q2.model.json").write_bytes((CALIBRATORS_DIR / "q2.model.json").read_bytes())
     code = (
         "import json, sys, io, contextlib\n"
         "from khrushchev_essays.cli import main\n"
@@ -35,10 +43,12 @@ def test_grading_an_essay_from_the_cli_imports_no_scikit_learn_and_still_calibra
         f"print(json.dumps({{'heavy': sorted(m for m in {HEAVY!r} if m in sys.modules), "
         "'calibration': report['calibration'], 'status': report['status']}))\n"
     )
-    env_out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
-    result = json.loads(env_out.stdout.strip().splitlines()[-1])
+    env = {**os.environ, "KHRUSHCHEV_INSTANCE_PATH": str(tmp_path / "instance")}
+    env.pop("KHRUSHCHEV_CALIBRATION", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path, env=env)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["status"] == "scored" and result["heavy"] == []
-    assert result["calibration"] and result["calibration"]["model"].startswith("q2-")
+    assert result["calibration"] and result["calibration"]["model"] == side["model_id"]
 
 
 def test_the_engine_scores_both_questions_without_scikit_learn():

@@ -142,8 +142,8 @@ def test_our_pipeline_loads_without_reading_its_saved_tokenizer_and_tokenises_th
     from khrushchev_essays.scoring.nlp import PIPELINE_DIR, _default_tokenizer
 
     assert _default_tokenizer(str(PIPELINE_DIR)) == ["tokenizer"]
+    fast = get_nlp()  # (also registers the lemmatizer's factory, which spacy.load needs)
     full = spacy.load(PIPELINE_DIR)
-    fast = get_nlp()
     assert fast.tokenizer.to_bytes(exclude=["vocab"]) == full.tokenizer.to_bytes(exclude=["vocab"])
     text = (FIXTURES / "q1_strong.txt").read_text(encoding="utf-8") + " U.S.-backed e.g. 1950s can't £5.3bn :-)"
     assert [t.text for t in fast(text)] == [t.text for t in full(text)]

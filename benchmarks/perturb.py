@@ -4,7 +4,7 @@ Every generator takes the essay text and a `random.Random` and returns the pertu
 when the perturbation does not apply to that essay (too few paragraphs, too few dated events).
 Each picks one of several strategies at random, so that a rule tuned to one shape of perturbation
 does not pass the benchmark by accident. Nothing here imports the scoring engine: the tests run
-these functions on fixtures and check their structure (tests/test_robustness_generators.py).
+these functions on fixtures and check their structure (tests/scoring/test_robustness_generators.py).
 
 The vocabulary (key terms, markers, people, dated events) is read at run time from the rubric
 TOML files and, when present, ../shared/reference/keywords.json (`load_vocabulary`).

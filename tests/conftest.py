@@ -1,14 +1,26 @@
-"""Shared fixtures. One conftest for the whole suite (see DESIGN.md)."""
+"""Shared fixtures. One conftest for the whole suite (see DESIGN.md).
+
+The tests mirror the code: tests/scoring/ (the engine), tests/calibration/, tests/inputs/,
+tests/batch/, tests/cli/, tests/storage/, tests/web/ (the student's side and serving),
+tests/teacher/; the essay fixtures are in tests/fixtures/ and the flag and cap cases in
+tests/scoring/cases/.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# A few test modules share helpers with others in another folder (`from test_classes import
+# school`): every folder of tests is importable whatever order pytest collects them in.
+for _folder in sorted(p for p in Path(__file__).resolve().parent.iterdir() if p.is_dir() and p.name != "fixtures"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
 
 def calibration_path() -> Path | None:

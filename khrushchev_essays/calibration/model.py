@@ -23,7 +23,7 @@ class RuleResidualRegressor(RegressorMixin, BaseEstimator):
     column is); the correction is a ridge regression on standardised features, its penalty picked
     from `alphas` by efficient leave-one-out. With few essays the penalty grows and the model stays
     close to the rules instead of chasing noise. A scikit-learn estimator in full: its
-    `check_estimator` checks pass (tests/test_calibrator.py).
+    `check_estimator` checks pass (tests/calibration/test_calibrator_estimator.py).
     """
 
     def __init__(self, feature_names: tuple[str, ...] = (), base_feature: str = "rule_mark", alphas: tuple[float, ...] = ALPHAS):

@@ -22,7 +22,7 @@ from khrushchev_essays.scoring.rubric import CRITERION_PARAMS, RubricError
 
 from conftest import read_fixture
 
-SCORING = Path(__file__).resolve().parents[1] / "khrushchev_essays" / "scoring"
+SCORING = Path(__file__).resolve().parents[2] / "khrushchev_essays" / "scoring"
 
 
 def test_every_criterion_kind_has_a_params_model_and_a_function():

@@ -1,4 +1,4 @@
-"""Every flag and cap of the mark scheme against its pass and fail cases (tests/cases/caps.toml)."""
+"""Every flag and cap of the mark scheme against its pass and fail cases (tests/scoring/cases/caps.toml)."""
 
 from __future__ import annotations
 

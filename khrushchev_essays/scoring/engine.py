@@ -14,7 +14,7 @@ from . import criteria as crit
 from ..calibration.apply import apply_calibration
 from .claims import Argument, order_model, read_argument
 from .copying import Overlap, SourceIndex, copied_from
-from .feedback import write_feedback
+from .feedback import hedge, write_feedback
 from .findings import Findings, find
 from .gaming import TopicModel, gaming_flags
 from .mark_scheme import apply_mark_scheme, confidence, credited, deductions, order_credit
@@ -208,10 +208,13 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         max_mark = round(c.weight * rubric.max_mark, 2)
         mark = round(m.score * max_mark * 2) / 2  # half marks, as examiners' annotations would
         raw += m.score * c.weight * rubric.max_mark
-        results.append(CriterionResult(c.id, c.name, mark, max_mark, m.comment, m.evidence, m.details))
+        # Worded as what the marker found or could not find, never as a fact about the essay
+        # ("we could not find a counter-argument", not "there is no counter-argument").
+        results.append(CriterionResult(c.id, c.name, mark, max_mark, hedge(m.comment), m.evidence, m.details))
 
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
     flags, caps = gaming_flags(ctx, topic, credited(rubric, results))
+    caps = [{**cap, "reason": hedge(cap["reason"])} for cap in caps]
     deducted = deductions(rubric, len(findings.inaccuracies))
     mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=credited(rubric, results),
                                           deducted=deducted, flags=flags)

@@ -212,7 +212,7 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     if r.named_factor is not None:
         covered_named, rivals, _w = named_factor_weighing(ctx)
         if not covered_named:
-            cap("ignores_named_factor", r.caps.ignores_named_factor, f"does not deal with {r.named_factor.name}")
+            cap("ignores_named_factor", r.caps.ignores_named_factor, f"we could not find where it deals with {r.named_factor.name}")
         elif rivals == 0:
             cap("only_named_factor", r.caps.one_sided, f"writes only about {r.named_factor.name}")
     return flags, caps

@@ -229,7 +229,7 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     if kept < 1.0:
         # The order model, a judgement of probability and not a rule, took credit away: route the
         # essay to a teacher rather than let it stand unseen.
-        report.confidence = min(report.confidence, DISORDER_CONFIDENCE)
+        report.confidence = min(report.confidence, rubric.argument.disorder_confidence)
     # A matching trained calibrator may move the level; the caps still hold, and low confidence
     # routes the essay to a teacher (needs_review). The feedback then speaks of the final level.
     apply_calibration(report, rubric)
@@ -295,7 +295,6 @@ def _argument_report(analysis: Analysis, argument, findings, copied: list[Overla
 
 
 ORDER_DEPENDENT = frozenset({"analysis", "balance", "judgement", "organisation"})
-DISORDER_CONFIDENCE = 0.55  # below the calibrator's needs_review threshold (0.6)
 
 
 

@@ -17,11 +17,6 @@ from .rubric import Rubric
 # A word between an event's name and a later year that hands the year to something else: a range
 # ("between Stalin's death and October 1964") or a list ("the Secret Speech and the 1957 crisis").
 _JOINED = re.compile(r"\b(?:and|or|to|until|till|than|while|before|after|since)\b", re.IGNORECASE)
-# How far (in tokens) a year may stand from an event's name to be read as that event's date.
-YEAR_WINDOW = 6
-# A year after an event's name, in the same clause and this close, is read as its date and can be
-# called wrong ("Gagarin became the first man in space in 1959").
-WRONG_AFTER = 6
 
 
 @dataclass
@@ -146,8 +141,8 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
 
     A year dates an event when it stands close to the event's name in the same sentence: just
     after it ("the Secret Speech in February 1956", "(1956)") or just before it ("the 1956 Secret
-    Speech", "In 1956 the Secret Speech..."). Credit is given generously (within YEAR_WINDOW
-    tokens), but a date is called wrong only when the pairing is unmistakable: the year right
+    Speech", "In 1956 the Secret Speech..."). Credit is given generously (within the rubric's
+    `detection.year_window` tokens), but a date is called wrong only when the pairing is unmistakable: the year right
     after the name with no comma or dash between, or right before it. A false accusation of error
     would teach a student the wrong fact, so doubtful pairs are left alone.
     """
@@ -155,6 +150,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
     wrong: list[Span] = []
     used: set[int] = set()  # start offsets of the years paired with an event
     text = analysis.text
+    window, wrong_after = rubric.detection.year_window, rubric.detection.wrong_after
     breaks = analysis.breaks
     for s in analysis.sentences:
         if not s.years or "event" not in s.kinds():
@@ -169,7 +165,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
                     d, between, after = h.tok_start - yi - 1, range(yi + 1, h.tok_start), False
                 else:
                     continue  # the year is part of the event's own name
-                if d <= YEAR_WINDOW:
+                if d <= window:
                     clean = not any(i in breaks for i in between)
                     candidates.append((not clean, d, not after, h, clean, after))
             if not candidates:
@@ -181,7 +177,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
             lo, hi = min(best.start, ys), max(best.end, ye)
             if year in ev.years:
                 correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
-            elif clean and ((after and d <= WRONG_AFTER and not _JOINED.search(text, best.end, ys))
+            elif clean and ((after and d <= wrong_after and not _JOINED.search(text, best.end, ys))
                             or (not after and d <= 1)) \
                     and not _year_fits_other_event(year, events, best, rubric):
                 right = " or ".join(str(y) for y in ev.years)
@@ -207,7 +203,7 @@ def _factor_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: l
             if ys in used or str(year) in credited:
                 continue
             near = [h for h in hits if year in years_of.get(h.key, ()) and
-                    min(abs(h.tok_start - yi), abs(yi - h.tok_end)) <= YEAR_WINDOW * 2]
+                    min(abs(h.tok_start - yi), abs(yi - h.tok_end)) <= rubric.detection.year_window * 2]
             if not near:
                 continue
             h = min(near, key=lambda h: min(abs(h.tok_start - yi), abs(yi - h.tok_end)))

@@ -142,6 +142,11 @@ class Detection(_Strict):
     the project's junk fixtures."""
 
     off_topic_similarity: float = Field(0.15, ge=0, le=1)  # below this, with no factor developed: off topic
+    # Dates (findings.py): how many tokens a year may stand from an event's name to be read as its
+    # date (and twice that from a factor's phrase), and how close after the name a wrong year must
+    # be to be called wrong.
+    year_window: int = Field(6, ge=1, le=30)
+    wrong_after: int = Field(6, ge=0, le=30)
     keyword_stop_ratio: float = Field(0.22, ge=0, le=1)  # prose runs at 40-50% function words, lists under 20%
     keyword_fragment_share: float = Field(0.5, ge=0, le=1)  # share of lines that are fragments, for a list
     not_english_known: float = Field(0.55, ge=0, le=1)  # share of words that are English words, below: not English
@@ -278,6 +283,9 @@ class ArgumentRules(_Strict):
     disorder_threshold: float = Field(0.5, gt=0, lt=1)
     disorder_window: float = Field(0.3, gt=0, le=1)
     disorder_incoherent: float = Field(0.8, gt=0, le=1)  # from this probability the essay is held as incoherent
+    # The confidence of an essay the order model took credit from: under the needs_review line
+    # (0.6), so a teacher looks at it.
+    disorder_confidence: float = Field(0.55, ge=0, le=1)
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

@@ -9,6 +9,7 @@ tests/scoring/cases/.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -341,3 +342,21 @@ def cli_class(db_path, name: str, email: str = TEACHER_EMAIL, password: str = TE
     if email not in cli(db_path, "teachers", "list"):
         cli(db_path, "create-teacher", email, "--name", teacher_name, "--password-stdin", stdin=password + "\n")
     return cli(db_path, "classes", "add", name, "--teacher", email).strip()
+
+
+# --- the browser tests' student ---------------------------------------------------------------------
+FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
+
+
+def submit_essay(page, base: str, qid: str, fixture: str, name: str = "", code: str = "") -> str:
+    """Send an essay fixture through the essay form in a browser page, as a student; the URL of
+    its feedback page."""
+    page.goto(f"{base}/questions/{qid}")
+    if name:
+        page.get_by_label("Your name").fill(name)
+    if code:
+        page.get_by_label("Class code").fill(code)
+    page.get_by_label("Your essay").fill(read_fixture(fixture))
+    page.get_by_role("button", name="Submit for feedback").click()
+    page.wait_for_url(FEEDBACK_URL)
+    return page.url

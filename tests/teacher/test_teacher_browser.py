@@ -12,13 +12,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, cli_class, read_fixture
+from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, cli_class, submit_essay
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
-FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 
 
 def create_teacher(db_url: str) -> None:
@@ -29,13 +28,7 @@ def create_teacher(db_url: str) -> None:
 
 
 def submit_as_student(page, base, qid, fixture, name, class_code) -> str:
-    page.goto(f"{base}/questions/{qid}")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("Class code").fill(class_code)
-    page.get_by_label("Your essay").fill(read_fixture(fixture))
-    page.get_by_role("button", name="Submit for feedback").click()
-    page.wait_for_url(FEEDBACK_URL)
-    return page.url
+    return submit_essay(page, base, qid, fixture, name, class_code)
 
 
 def test_sign_in_filter_review_override_and_export(page, live_server):

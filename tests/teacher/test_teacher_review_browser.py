@@ -8,23 +8,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, cli_class, read_fixture
+from conftest import ROOT, TEACHER_EMAIL, TEACHER_PASSWORD, cli_class, submit_essay
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
-FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 ESSAY_URL = re.compile(r"/teacher/submissions/(\d+)\?")
 
 
 def submit(page, base, fixture, name, code) -> None:
-    page.goto(f"{base}/questions/q1")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("Class code").fill(code)
-    page.get_by_label("Your essay").fill(read_fixture(fixture))
-    page.get_by_role("button", name="Submit for feedback").click()
-    page.wait_for_url(FEEDBACK_URL)
+    submit_essay(page, base, "q1", fixture, name, code)
 
 
 def essay_id(page) -> int:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT, cli_class, read_fixture
+from conftest import FEEDBACK_URL, ROOT, cli_class, read_fixture
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
-FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 
 
 def write_essay(page, base: str, qid: str, text: str, name: str = "") -> None:

@@ -5,16 +5,14 @@ test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
-from conftest import ROOT, read_fixture
+from conftest import FEEDBACK_URL, ROOT, read_fixture
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts" / "feedback"
-FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 ESSAYS = {"weak": ("q2", "q2_sincere_short.txt"), "strong": ("q1", "q1_strong.txt"),
           "gaming": ("q1", "keyword_salad_q1.txt")}
 

@@ -9,24 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import TEACHER_EMAIL, TEACHER_PASSWORD, cli_class, read_fixture
+from conftest import TEACHER_PASSWORD, cli_class, submit_essay
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-FEEDBACK_URL = re.compile(r"/feedback/[A-Za-z0-9_-]{32,}$")
 
 
-def submit(page, base: str, qid: str, fixture: str, name: str = "", code: str = "") -> str:
-    page.goto(f"{base}/questions/{qid}")
-    if name:
-        page.get_by_label("Your name").fill(name)
-    if code:
-        page.get_by_label("Class code").fill(code)
-    page.get_by_label("Your essay").fill(read_fixture(fixture))
-    page.get_by_role("button", name="Submit for feedback").click()
-    page.wait_for_url(FEEDBACK_URL)
-    return page.url
+submit = submit_essay
 
 
 def test_recent_feedback_is_listed_on_this_device_and_the_link_can_be_copied(browser, live_server):

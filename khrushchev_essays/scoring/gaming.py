@@ -135,9 +135,11 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         cap("not_english", 0, "the essay is not in English")
         return flags, caps
 
-    # Length.
+    # Length: of what can earn credit. Repeated, copied, incoherent and background sentences add
+    # words but no room to argue, so they cannot lift an essay over a length cap.
+    length = a.words - sum(a.sentences[i].words for i in ctx.argument.excluded)
     for rule in sorted(r.caps.length, key=lambda c: c.below_words):
-        if a.words < rule.below_words:
+        if length < rule.below_words:
             cap("too_short", rule.max_level, f"under {rule.below_words} words", flag=rule is min(
                 r.caps.length, key=lambda c: c.below_words))
             break

@@ -380,3 +380,13 @@ def test_a_background_paragraph_with_one_word_of_the_key_concept_is_still_backgr
     excluded = [sp for sp in after.argument["excluded"] if sp.note == "background"]
     assert len(excluded) == 4
     assert after.level <= before.level and after.mark <= before.mark
+
+
+def test_repeating_a_short_essay_does_not_lift_it_over_a_length_cap():
+    text = read_fixture("q1_wrong_dates.txt")  # under 250 words: held at Level 2
+    ps = paragraphs(text)
+    doubled = "\n\n".join(ps[:1] + ps[1:-1] * 2 + ps[-1:])
+    before, after = score(text, "q1"), score(doubled, "q1")
+    assert before.word_count < 250 < after.word_count
+    assert any(c["rule"] == "too_short" and c["max_level"] == 2 for c in after.caps)
+    assert after.level <= before.level and after.mark <= before.mark

@@ -110,8 +110,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     (the Engine's; the shipped one when not given)."""
     rules = rubric.argument
     sents = analysis.sentences
-    content_sets = _content_sets(analysis)
-    repeats = _repeats(sents, content_sets, rules.repeat_similarity, rules.repeat_min_words)
+    shared = _shared_words(analysis)
+    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words)
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
@@ -168,7 +168,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
     order = order or order_model()
-    order_feats = _order_features(analysis, real, content_sets, thesis, verdict, focus)
+    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -330,63 +330,108 @@ def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQu
     return best
 
 
-def _content_sets(analysis: Analysis) -> list[frozenset[int]]:
-    """Each sentence's content lemmas (as hashes), plus its factors, for overlap between sentences."""
+def _shared_words(analysis: Analysis):
+    """(sizes, common): how many distinct content lemmas and factors each sentence has, and for
+    each pair of sentences how many they have in common (numpy integer arrays indexed by sentence
+    index; common[i, i] is sizes[i]).
+
+    The repeats and the order features compare every pair of sentences, and Python set
+    intersections per pair cost most of the argument stage. Here each word shared by k sentences
+    adds one to the k x k pairs of them, all counted in one np.bincount (a matrix product would
+    hand the work to a multi-threaded BLAS, which is slower for matrices this small)."""
+    import numpy as np
+
+    sents = analysis.sentences
+    m = len(sents)
     lem, content = analysis.token_lemmas, analysis.token_content
-    out = []
-    for s in analysis.sentences:
-        if lem is None:
-            out.append(frozenset())
-            continue
-        words = lem[s.tok_start:s.tok_end][content[s.tok_start:s.tok_end]].tolist()
-        out.append(frozenset(words) | frozenset(hash(("factor", f)) for f in s.factors()))
-    return out
-
-
-def _repeats(sents: list[Sentence], sets: list[frozenset[int]], similarity: float, min_words: int) -> dict[int, int]:
-    """Sentences that repeat an earlier one: most of either's content words are the other's."""
-    out: dict[int, int] = {}
-    seen: list[int] = []
+    if lem is None or not m:  # no lemmas: every sentence has nothing to share, factors included
+        return np.zeros(m, dtype=np.int64), np.zeros((m, m), dtype=np.int64)
+    starts = np.array([s.tok_start for s in sents], dtype=np.int64)
+    ends = np.array([s.tok_end for s in sents], dtype=np.int64)
+    pos = np.arange(len(lem))
+    sent = np.searchsorted(starts, pos, side="right") - 1
+    take = content & (sent >= 0)
+    take[take] = pos[take] < ends[sent[take]]
+    words, cols = np.unique(lem[take], return_inverse=True)
+    # A sentence's factors count as words of it (one more column per factor the essay names).
+    factor_col: dict[str, int] = {}
+    f_rows, f_cols = [], []
     for s in sents:
-        a = sets[s.index]
-        if not s.real or len(a) < min_words:
+        for f in s.factors():
+            f_rows.append(s.index)
+            f_cols.append(factor_col.setdefault(f, len(words) + len(factor_col)))
+    # (column, sentence) of each distinct word of each sentence, sorted by column.
+    keys = np.unique(np.concatenate([cols.reshape(-1).astype(np.int64) * m + sent[take],
+                                     np.array(f_cols, dtype=np.int64) * m + np.array(f_rows, dtype=np.int64)]))
+    col_of, sent_of = keys // m, keys % m
+    sizes = np.bincount(sent_of, minlength=m)
+    _, g_start, g_size = np.unique(col_of, return_index=True, return_counts=True)
+    # Every entry is paired with every entry of its column: entry e of a column of k entries
+    # repeats k times, against the column's entries in turn.
+    k = np.repeat(g_size, g_size)
+    first = np.repeat(np.arange(len(keys)), k)
+    second = np.repeat(np.repeat(g_start, g_size), k) + np.arange(len(first)) - np.repeat(np.cumsum(k) - k, k)
+    common = np.bincount(sent_of[first] * m + sent_of[second], minlength=m * m).reshape(m, m)
+    return sizes, common
+
+
+def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int) -> dict[int, int]:
+    """Sentences that repeat an earlier one: most of either's content words are the other's."""
+    import numpy as np
+
+    sizes, common = shared
+    # close[i, j]: sentences i and j share enough words, whatever their order (as len(a & b) >=
+    # similarity * max(len(a), len(b)) on the sets).
+    close = common >= similarity * np.maximum.outer(sizes, sizes)
+    out: dict[int, int] = {}
+    seen = np.zeros(len(sents), dtype=bool)  # first appearances so far
+    size_l = sizes.tolist()
+    # Most sentences are close to no earlier sentence at all: those need no look at which are seen.
+    near_earlier = np.tril(close, -1).any(axis=1).tolist()
+    for s in sents:
+        if not s.real or size_l[s.index] < min_words:
             continue
-        for j in seen:
-            b = sets[j]
-            if len(a & b) >= similarity * max(len(a), len(b)):
-                out[s.index] = j
-                break
+        earlier = np.flatnonzero(close[s.index] & seen) if near_earlier[s.index] else ()
+        if len(earlier):
+            out[s.index] = int(earlier[0])  # the first of them, as a scan of the earlier ones finds
         else:
-            seen.append(s.index)
+            seen[s.index] = True
     return out
 
 
-def _overlap(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+def _running_sum(values) -> float:
+    """values summed left to right, as `total += v` in a loop would (np.sum adds pairwise, which
+    can differ in the last bit)."""
+    import numpy as np
+
+    return float(np.add.accumulate(values)[-1]) if len(values) else 0.0
 
 
-def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozenset[int]],
+def _order_features(analysis: Analysis, real: list[Sentence], shared,
                     thesis: tuple[int, ...], verdict: tuple[int, ...],
                     focus: dict[int, frozenset[str]] | None = None) -> dict[str, float]:
     """Figures that tell an essay's own order from a shuffled one, each self-normalised so that
     essays of any style compare: how much more sentences of one paragraph (and neighbours) share
     their words than any two sentences of the essay do, and how often a sentence that points back
     ("This meant...") opens a paragraph or follows a sentence it shares nothing with."""
+    import numpy as np
+
     n = len(real)
-    pairs = same = adj = 0.0
-    n_pairs = n_same = n_adj = 0
-    for i in range(n):
-        a = sets[real[i].index]
-        for j in range(i + 1, n):
-            o = _overlap(a, sets[real[j].index])
-            pairs += o
-            n_pairs += 1
-            if real[i].paragraph == real[j].paragraph:
-                same += o
-                n_same += 1
-                if j == i + 1:
-                    adj += o
-                    n_adj += 1
+    sizes, common = shared
+    at = np.array([s.index for s in real], dtype=np.intp)
+    # Each pair's overlap, the share of the smaller sentence's words the two have in common (0
+    # when either has none), for the pairs i < j in the order a double loop visits them.
+    size = sizes[at]
+    smaller = np.minimum.outer(size, size)
+    both = common[np.ix_(at, at)]
+    overlap = np.where(smaller > 0, both / np.maximum(smaller, 1), 0.0)
+    i_of, j_of = np.triu_indices(n, 1)
+    o = overlap[i_of, j_of]
+    paras = np.array([s.paragraph for s in real], dtype=np.int64)
+    in_para = paras[i_of] == paras[j_of]
+    next_to = in_para & (j_of == i_of + 1)
+    pairs, same, adj = _running_sum(o), _running_sum(o[in_para]), _running_sum(o[next_to])
+    n_pairs, n_same, n_adj = len(o), int(in_para.sum()), int(next_to.sum())
     base = pairs / n_pairs if n_pairs else 0.0
     ratio = (lambda t, k: math.log((t / k + 0.02) / (base + 0.02)) if k else 0.0)
     text = analysis.text
@@ -395,7 +440,7 @@ def _order_features(analysis: Analysis, real: list[Sentence], sets: list[frozens
         firsts.setdefault(s.paragraph, s)
     points_back = [_first_word(text, s) in ANAPHORIC_OPENERS for s in real]
     dangling = sum(1 for k in range(1, n) if points_back[k] and real[k].paragraph == real[k - 1].paragraph
-                   and not sets[real[k].index] & sets[real[k - 1].index])
+                   and not common[real[k].index, real[k - 1].index])
     para_first = sum(1 for s in firsts.values() if _first_word(text, s) in ANAPHORIC_OPENERS)
     # Within a paragraph a historian's dates mostly run forward; shuffled, half run back.
     steps = [b[0] - a[0] for k in range(1, n) if real[k].paragraph == real[k - 1].paragraph

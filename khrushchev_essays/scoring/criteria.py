@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .claims import Argument, is_claim
@@ -244,7 +245,13 @@ def specific(s: Sentence) -> bool:
 
 @per_essay
 def qualifier_pattern(ctx: Context) -> re.Pattern:
-    words = sorted(ctx.rubric.argument.qualifiers, key=len, reverse=True)
+    return _qualifier_regex(tuple(ctx.rubric.argument.qualifiers))
+
+
+@lru_cache(maxsize=32)
+def _qualifier_regex(qualifiers: tuple[str, ...]) -> re.Pattern:
+    # Depends on the rubric alone: built once per list of qualifiers, not once per essay.
+    words = sorted(qualifiers, key=len, reverse=True)
     return re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|n't\b)", re.IGNORECASE)
 
 

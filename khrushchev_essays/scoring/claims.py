@@ -412,6 +412,17 @@ def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int) -
     return out
 
 
+@lru_cache(maxsize=256)
+def _upper_pairs(n: int):
+    """(i, j) index arrays of the pairs i < j of n sentences, row by row (np.triu_indices, which
+    costs more than the rest of the pair arithmetic, kept per n). Read only."""
+    import numpy as np
+
+    i_of, j_of = np.triu_indices(n, 1)
+    i_of.flags.writeable = j_of.flags.writeable = False
+    return i_of, j_of
+
+
 def _running_sum(values) -> float:
     """values summed left to right, as `total += v` in a loop would (np.sum adds pairwise, which
     can differ in the last bit)."""
@@ -438,7 +449,7 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     smaller = np.minimum.outer(size, size)
     both = common[np.ix_(at, at)]
     overlap = np.where(smaller > 0, both / np.maximum(smaller, 1), 0.0)
-    i_of, j_of = np.triu_indices(n, 1)
+    i_of, j_of = _upper_pairs(n)
     o = overlap[i_of, j_of]
     paras = np.array([s.paragraph for s in real], dtype=np.int64)
     in_para = paras[i_of] == paras[j_of]
@@ -449,12 +460,16 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     ratio = (lambda t, k: math.log((t / k + 0.02) / (base + 0.02)) if k else 0.0)
     text = analysis.text
     firsts: dict[int, Sentence] = {}
-    for s in real:
+    first_at: dict[int, int] = {}  # paragraph -> position in real of its first sentence
+    for k, s in enumerate(real):
         firsts.setdefault(s.paragraph, s)
-    points_back = [_first_word(text, s) in ANAPHORIC_OPENERS for s in real]
+        first_at.setdefault(s.paragraph, k)
+    # Each sentence's opening, read once: its first word here, its opening phrase below.
+    heads = [_head(text, s, 40) for s in real]
+    points_back = [_word_at_start(h[:24]) in ANAPHORIC_OPENERS for h in heads]
     dangling = sum(1 for k in range(1, n) if points_back[k] and real[k].paragraph == real[k - 1].paragraph
                    and not common[real[k].index, real[k - 1].index])
-    para_first = sum(1 for s in firsts.values() if _first_word(text, s) in ANAPHORIC_OPENERS)
+    para_first = sum(1 for k in first_at.values() if points_back[k])
     # Within a paragraph a historian's dates mostly run forward; shuffled, half run back.
     steps = [b[0] - a[0] for k in range(1, n) if real[k].paragraph == real[k - 1].paragraph
              for a in real[k - 1].years[-1:] for b in real[k].years[:1] if b[0] != a[0]]
@@ -524,8 +539,8 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
         else (lambda s: bool(s.factors()) and not s.years)
     topic_claims = share(body_firsts, point) - share(body_rest, point) if body_firsts and body_rest else 0.0
     misplaced = 0
-    for s in real:
-        head = _head(text, s, 40).lower()
+    for s, head in zip(real, heads):
+        head = head.lower()
         if head.startswith(_CLOSING_OPENERS) and (s.paragraph != last_para or firsts.get(s.paragraph) is not s):
             misplaced += 1  # "In conclusion" anywhere but at the start of the last paragraph
         elif s.paragraph != first_para and head.startswith(_OPENING_OPENERS[:5]):
@@ -561,8 +576,8 @@ def _head(text: str, s: Sentence, n: int) -> str:
     return text[i:i + n]
 
 
-def _first_word(text: str, s: Sentence) -> str:
-    head = _head(text, s, 24)
+def _word_at_start(head: str) -> str:
+    """A sentence's first word, lower-cased: the letters its head (from _head) starts with."""
     word = ""
     for ch in head:
         if not ch.isalpha():

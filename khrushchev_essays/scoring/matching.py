@@ -299,8 +299,11 @@ class RubricMatcher:
 
         # Misspelt key terms ("Kruschev", "destalinsation") are read as the term they are nearest
         # to, before any phrase is matched, so they count like the word the student meant.
-        corrections = self.speller.correct(doc, np.flatnonzero(unlisted & (length >= Speller.MIN_LEN)
-                                                                & ~member(lemma_h, self.speller.english)), lemma_h)
+        # (Only the few unlisted long words are looked up in the speller's list: a search per
+        # token of the essay cost more than the spelling itself.)
+        candidates = np.flatnonzero(unlisted & (length >= Speller.MIN_LEN))
+        corrections = self.speller.correct(
+            doc, candidates[~member(lemma_h[candidates], self.speller.english)], lemma_h)
         idx_l, len_l = idx.tolist(), length.tolist()
         hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 3].astype(np.int64) == 1

@@ -378,7 +378,9 @@ def _shared_words(analysis: Analysis):
                                      np.array(f_cols, dtype=np.int64) * m + np.array(f_rows, dtype=np.int64)]))
     col_of, sent_of = keys // m, keys % m
     sizes = np.bincount(sent_of, minlength=m)
-    _, g_start, g_size = np.unique(col_of, return_index=True, return_counts=True)
+    # The columns' runs in the sorted keys: where each starts, and its length.
+    g_start = np.flatnonzero(np.concatenate(([True], col_of[1:] != col_of[:-1])))
+    g_size = np.diff(np.append(g_start, len(keys)))
     # Every entry is paired with every entry of its column: entry e of a column of k entries
     # repeats k times, against the column's entries in turn.
     k = np.repeat(g_size, g_size)
@@ -400,7 +402,9 @@ def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int) -
     seen = np.zeros(len(sents), dtype=bool)  # first appearances so far
     size_l = sizes.tolist()
     # Most sentences are close to no earlier sentence at all: those need no look at which are seen.
-    near_earlier = np.tril(close, -1).any(axis=1).tolist()
+    # (A comparison of positions, not np.tril: that looks integer limits up, slowly, every call.)
+    pos = np.arange(len(sents))
+    near_earlier = (close & (pos[:, None] > pos[None, :])).any(axis=1).tolist()
     for s in sents:
         if not s.real or size_l[s.index] < min_words:
             continue

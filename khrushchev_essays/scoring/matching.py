@@ -218,11 +218,14 @@ class RubricMatcher:
             groups.setdefault(("focus", key), set()).update(*(variants(p) for p in terms))
         if rubric.focus is not None and rubric.focus.outcome:
             groups[("outcome", OWN_FOCUS)] = set().union(*(variants(p) for p in rubric.focus.outcome))
+        phrase_docs: dict[str, object] = {}  # each phrase processed once, for the matcher and the speller
         for (kind, key), phrases in groups.items():
             if not phrases:
                 continue
             label = f"{kind}:{key}"
-            docs = list(nlp.pipe(sorted(phrases)))
+            todo = sorted(p for p in phrases if p not in phrase_docs)
+            phrase_docs.update(zip(todo, nlp.pipe(todo)))
+            docs = [phrase_docs[p] for p in sorted(phrases)]
             self.matcher.add(label, docs)
             self._labels[nlp.vocab.strings[label]] = (kind, key)
         # Lemmas of the opening words of narrative openers ("then", "after this", "in 1957").
@@ -233,7 +236,7 @@ class RubricMatcher:
         self._max_opener = max((len(o) for o in self._opener_lemmas), default=0)
         # Names are evidence and must be spelt recognisably: "Lewis" is not the historian Lewin.
         self.speller = Speller(nlp, [p for (kind, _k), ps in groups.items() if kind not in ("people", "historians")
-                                     for p in ps], self.lexemes.english)
+                                     for p in ps], self.lexemes.english, phrase_docs)
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
         for o in self._opener_lemmas:
             if o:
@@ -421,11 +424,17 @@ class Speller:
 
     MIN_LEN = 5
 
-    def __init__(self, nlp, phrases, english):
+    def __init__(self, nlp, phrases, english, docs: dict | None = None):
+        """`docs`: phrases already processed by `nlp` (phrase -> Doc), not processed again."""
         self.nlp = nlp
         self.english = english
         lemma_of: dict[str, str] = {}
-        for d in nlp.pipe(sorted(set(phrases))):
+        phrases = sorted(set(phrases))
+        known = docs if docs is not None else {}
+        todo = [p for p in phrases if p not in known]
+        made = dict(zip(todo, nlp.pipe(todo)))
+        for p in phrases:
+            d = known[p] if p in known else made[p]
             for t in d:
                 if t.is_alpha and len(t) >= self.MIN_LEN:
                     lemma_of.setdefault(t.lower_, t.lemma_)

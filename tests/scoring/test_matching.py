@@ -276,3 +276,21 @@ def test_sentence_kinds_and_factors_follow_its_hits():
             assert s.kinds() == {h.kind for h in s.hits}
             assert s.factors() == {h.key for h in s.hits if h.kind == "factor"}
             assert all(s.has(h.kind) for h in s.hits) and not s.has("no such kind")
+
+
+def test_speller_given_the_phrase_docs_already_made_reads_slips_as_one_built_from_scratch():
+    """The rubric matcher hands the speller the phrases it has already processed: the words it
+    corrects to and what it makes of a slip must be those of a speller that processes them itself,
+    including phrases it was not given a Doc for."""
+    from khrushchev_essays.scoring.matching import Speller, english_hashes
+
+    nlp = get_nlp()
+    phrases = ["Secret Speech", "Virgin Lands scheme", "de-Stalinisation", "sovnarkhozy", "Novocherkassk"]
+    english = english_hashes(nlp)
+    own = Speller(nlp, phrases, english)
+    given = Speller(nlp, phrases, english, {p: nlp(p) for p in phrases[:3]})
+    assert given.lemma_of == own.lemma_of and given.words == own.words
+    assert "novocherkassk" in given.words
+    for slip in ("sovnarkozy", "novocherkask", "destalinsation"):
+        assert given.nearest(slip) == own.nearest(slip)
+    assert given.nearest("sovnarkozy") == "sovnarkhozy"

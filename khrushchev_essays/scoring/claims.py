@@ -111,7 +111,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     rules = rubric.argument
     sents = analysis.sentences
     shared = _shared_words(analysis)
-    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words)
+    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text)
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
@@ -390,8 +390,9 @@ def _shared_words(analysis: Analysis):
     return sizes, common
 
 
-def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int) -> dict[int, int]:
-    """Sentences that repeat an earlier one: most of either's content words are the other's."""
+def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int, text: str = "") -> dict[int, int]:
+    """Sentences that repeat an earlier one: most of either's content words are the other's, or
+    (for a sentence too short to compare so) the same words exactly."""
     import numpy as np
 
     sizes, common = shared
@@ -405,8 +406,17 @@ def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int) -
     # (A comparison of positions, not np.tril: that looks integer limits up, slowly, every call.)
     pos = np.arange(len(sents))
     near_earlier = (close & (pos[:, None] > pos[None, :])).any(axis=1).tolist()
+    short: dict[str, int] = {}  # a short sentence's words -> where they first stand
     for s in sents:
-        if not s.real or size_l[s.index] < min_words:
+        if not s.real:
+            continue
+        if size_l[s.index] < min_words:
+            if text:
+                key = " ".join(text[s.start:s.end].lower().split())
+                if key in short:
+                    out[s.index] = short[key]
+                else:
+                    short[key] = s.index
             continue
         earlier = np.flatnonzero(close[s.index] & seen) if near_earlier[s.index] else ()
         if len(earlier):

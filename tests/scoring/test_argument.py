@@ -390,3 +390,16 @@ def test_repeating_a_short_essay_does_not_lift_it_over_a_length_cap():
     assert before.word_count < 250 < after.word_count
     assert any(c["rule"] == "too_short" and c["max_level"] == 2 for c in after.caps)
     assert after.level <= before.level and after.mark <= before.mark
+
+
+def test_a_short_sentence_repeated_word_for_word_is_credited_once():
+    text = read_fixture("q2_own_words_strong.txt")
+    ps = paragraphs(text)
+    again = "\n\n".join(ps[:1] + ps[1:-1] * 2 + ps[-1:])
+    before, after = score(text, "q2"), score(again, "q2")
+    assert after.mark <= before.mark and after.level <= before.level
+    # Every sentence of the second copy earns nothing, short ones ("Those particular enemies lost,
+    # though.") as well as long ones.
+    first_copy_end = len("\n\n".join(ps[:-1]))
+    second_copy = [sp for sp in after.argument["excluded"] if sp.start >= first_copy_end and sp.note == "repeat"]
+    assert len(second_copy) == sum(1 for p in ps[1:-1] for s in _SENTENCE_END.split(p) if len(s.split()) >= 3)

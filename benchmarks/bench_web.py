@@ -75,7 +75,7 @@ class Server:
         self.log = open(tmp / f"serve-{workers}.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "khrushchev_essays.cli", "serve", "--port", str(self.port),
-             "--workers", str(workers), "--threads", str(threads)],
+             "--workers", str(workers), *(["--threads", str(threads)] if threads else [])],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.workers = workers
         deadline = time.monotonic() + 120
@@ -263,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     ap.add_argument("--routes", nargs="+", default=["healthz", "api", "form"], choices=["healthz", "api", "form"])
-    ap.add_argument("--threads", type=int, default=8, help="threads per worker (serve --threads)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads per worker (serve --threads; default: serve's own, 8 for one process, 2 a worker)")
     ap.add_argument("--seconds", type=float, default=6.0, help="how long each cell runs (at most)")
     ap.add_argument("--max-requests", type=int, default=5000, help="requests per cell (at most)")
     ap.add_argument("--quick", action="store_true", help="2 s a cell")
@@ -276,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     bodies = {"healthz": b"", "api": json.dumps({"question": "q1", "text": text}).encode(),
               "form": text.encode()}
     print(f"essay: {len(text.split())} words; {args.seconds:g} s or {args.max_requests} requests a cell; "
-          f"{args.threads} threads a worker; {os.cpu_count()} CPUs; 127.0.0.1 only; "
+          f"{f'{args.threads} threads a worker' if args.threads else 'serve default threads (8 for one process, 2 a worker)'}; "
+          f"{os.cpu_count()} CPUs; 127.0.0.1 only; "
           f"{(args.database or 'sqlite').split(':', 1)[0]}", flush=True)
     header = f"{'workers':>7} {'route':<8} {'clients':>7} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors"
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:

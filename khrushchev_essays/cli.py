@@ -407,11 +407,12 @@ def sources_remove(names: tuple[str, ...]) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
+@click.option("--threads", default=None, type=click.IntRange(1, 256),
+              help="Threads per process (default: 8 for one process, 2 per worker with --workers 2+).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Processes: 1 is waitress; 2 or more run gunicorn (Linux, macOS), one per core is a good start.")
 @click.option("--access-log", type=str, default=None, help="With --workers 2+: log each request to this file ('-': stderr).")
-def serve_cmd(host: str, port: int, threads: int, workers: int, access_log: str | None) -> None:
+def serve_cmd(host: str, port: int, threads: int | None, workers: int, access_log: str | None) -> None:
     """Serve the web app (applies database migrations first). See README, "Deployment"."""
     from .web.server import ServeError, serve
 

@@ -354,3 +354,13 @@ def test_waitress_passes_forwarded_headers_to_proxy_fix(tmp_path):
 def test_healthz_is_plain_and_cheap(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200 and resp.get_data() == b"ok\n" and resp.mimetype == "text/plain"
+
+
+def test_several_workers_default_to_two_threads_each_and_one_process_to_eight(tmp_path):
+    """Marking is CPU-bound: several workers each run two threads unless told otherwise (see
+    web/server.py for the measurements); one waitress process keeps eight."""
+    for workers, how in (("2", "2 gunicorn workers of 2 threads"), ("1", "waitress with 8 threads")):
+        with serving(tmp_path, "--workers", workers, KHRUSHCHEV_RATELIMIT_ENABLED="false") as (url, _):
+            assert score_api(url)[0] == 200
+        logs = "\n".join(p.read_text() for p in tmp_path.glob("serve-*.log"))
+        assert how in logs, logs[-2000:]

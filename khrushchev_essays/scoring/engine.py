@@ -199,7 +199,9 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     raw = 0.0
     # Sentences out of the writer's order cannot be credited for how they argue: the criteria of
     # argument lose credit as the order model grows sure the order is not the writer's.
-    kept = order_credit(rubric, argument.disorder)
+    # (Not for an essay on another question: the order model reads where claims on *this*
+    # question stand, and such an essay has few anywhere, so it would look shuffled.)
+    kept = order_credit(rubric, argument.disorder) if argument.other_question is None else 1.0
     for c in rubric.criteria:
         m = crit.REGISTRY[c.kind](ctx, c.params.model_dump())
         if kept < 1.0 and c.kind in ORDER_DEPENDENT:

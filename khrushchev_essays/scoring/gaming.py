@@ -184,7 +184,9 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     elif len(arg.incoherent) >= rules.incoherent_min and arg.incoherent_share >= rules.incoherent_share:
         cap("incoherent", r.caps.incoherent,
             f"{len(arg.incoherent)} of {arg.factor_sentences} sentences join ideas that have no connection")
-    elif arg.disorder >= rules.disorder_incoherent:
+    elif arg.disorder >= rules.disorder_incoherent and arg.other_question is None:
+        # (An essay on another question has its own cap: the order model, which reads where claims
+        # on this question stand, would call its order the writer's mistake.)
         cap("incoherent", r.caps.incoherent, "the sentences do not follow on from one another")
     if arg.other_question is not None and "off_topic" not in flags:  # off topic says it better
         cap("answers_other_question", r.caps.answers_other_question,

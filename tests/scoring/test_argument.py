@@ -403,3 +403,13 @@ def test_a_short_sentence_repeated_word_for_word_is_credited_once():
     first_copy_end = len("\n\n".join(ps[:-1]))
     second_copy = [sp for sp in after.argument["excluded"] if sp.start >= first_copy_end and sp.note == "repeat"]
     assert len(second_copy) == sum(1 for p in ps[1:-1] for s in _SENTENCE_END.split(p) if len(s.split()) >= 3)
+
+
+@pytest.mark.parametrize(("name", "q"), [("q1_answers_foreign_policy.txt", "q1"), ("q2_answers_q1.txt", "q2")])
+def test_an_answer_to_another_question_is_held_for_that_and_not_called_disordered(name, q):
+    # The order model reads where claims on the question set stand; an essay on another question
+    # has few anywhere, so its order says nothing about the writer's.
+    r = score(read_fixture(name), q)
+    assert "answers_other_question" in r.flags and "incoherent" not in r.flags
+    assert not any("do not follow on from one another" in c.comment for c in r.criteria)
+    assert not any(c["rule"] == "incoherent" for c in r.caps)

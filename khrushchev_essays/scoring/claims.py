@@ -55,7 +55,23 @@ ORDER_MODEL_FILE = data("models", "order_model.json")
 ORDER_FEATURES = ("para_ratio", "adj_ratio", "para_first_anaphora", "dangling_anaphora", "thesis_first", "verdict_last",
                   "years_forward", "opening_frames", "topic_sentences", "factor_unity", "misplaced",
                   "factor_dominance", "year_spread", "ends_dated", "ends_claims",
-                  "topic_claims")
+                  "topic_claims", "precedence", "openers_after", "paragraph_close")
+# What a sentence is like, for telling which of two sentences of a paragraph a writer puts first
+# (the precedence model, fitted on the order of real essays' sentences): a topic sentence names
+# its factor before the dated detail under it, a sentence opening "However" or "This" follows
+# something, a paragraph closes on the link to the question. The last figure compares a pair:
+# whether the second one's years come later.
+PRECEDENCE_FEATURES = ("dated", "figure", "topic", "opens_back", "opens_contrast", "opens_result",
+                       "opens_additive", "outcome", "claim", "concludes", "causal", "counter", "length",
+                       "focus", "narrative", "evaluative", "years_later")
+_OPENS = {
+    "opens_back": frozenset({"he", "she", "it", "they", "this", "these", "that", "those", "his", "its", "their", "such"}),
+    "opens_contrast": frozenset({"however", "but", "yet", "although", "though", "nevertheless", "nonetheless",
+                                 "despite", "still", "instead", "whereas", "conversely"}),
+    "opens_result": frozenset({"therefore", "thus", "so", "consequently", "hence", "accordingly"}),
+    "opens_additive": frozenset({"also", "furthermore", "moreover", "additionally", "similarly", "likewise",
+                                 "another", "besides", "again", "then"}),
+}
 # Sentence openings that belong at one end of an essay: a conclusion's opening anywhere but the
 # last paragraph, or an introduction's anywhere but the first, means the order is not the writer's.
 _CLOSING_OPENERS = ("in conclusion", "to conclude", "to sum up", "in summary", "overall", "all in all", "ultimately",
@@ -163,12 +179,12 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             counts[k] = counts.get(k, 0) + 1
     intro, concl = _ends(analysis, real)
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
-    verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus) else ()
+    verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus, excluded) else ()
     other = _other_question(rubric, focus)
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
     order = order or order_model()
-    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus)
+    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -287,11 +303,18 @@ def _ends(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], lis
     return real[:2], real[-2:] if len(real) > 2 else []
 
 
-def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, frozenset[str]]) -> bool:
+def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, frozenset[str]],
+               excluded: dict[int, str] | None = None) -> bool:
     """Whether the last paragraph reads as a conclusion rather than one more body paragraph: it
     says so ("Overall", "In conclusion"), or it draws the threads together (several factors, or
     more than one claim on the question) without bringing in new dated evidence."""
     if len(analysis.paragraphs) < 3 or any(s.has("conclusion") for s in concl):
+        return True
+    # The paragraph says it concludes even when the sentence saying so was set aside as a join of
+    # unconnected factors (a closing sentence that lists two of them). A repeat says nothing new.
+    last = concl[-1].paragraph if concl else None
+    if any(s.real and s.paragraph == last and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
+           for s in analysis.sentences):
         return True
     dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))
     factors = set().union(*(s.factors() for s in concl)) if concl else set()
@@ -447,7 +470,8 @@ def _running_sum(values) -> float:
 
 def _order_features(analysis: Analysis, real: list[Sentence], shared,
                     thesis: tuple[int, ...], verdict: tuple[int, ...],
-                    focus: dict[int, frozenset[str]] | None = None) -> dict[str, float]:
+                    focus: dict[int, frozenset[str]] | None = None,
+                    precedence: dict[str, float] | None = None) -> dict[str, float]:
     """Figures that tell an essay's own order from a shuffled one, each self-normalised so that
     essays of any style compare: how much more sentences of one paragraph (and neighbours) share
     their words than any two sentences of the essay do, and how often a sentence that points back
@@ -552,6 +576,25 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     point = (lambda s: is_claim(s, focus) or (bool(s.factors()) and not s.years)) if focus is not None \
         else (lambda s: bool(s.factors()) and not s.years)
     topic_claims = share(body_firsts, point) - share(body_rest, point) if body_firsts and body_rest else 0.0
+    # Which of each two sentences of a paragraph comes first, as the precedence model would put
+    # them: the mean of its scores over the pairs in the essay's order (about 0 when shuffled).
+    weights = [(precedence or {}).get(k, 0.0) for k in PRECEDENCE_FEATURES]
+    rows = precedence_pairs(analysis, real, focus or {}) if any(weights) else []
+    ahead = _running_sum([sum(w * x for w, x in zip(weights, row)) for row in rows]) / len(rows) if rows else 0.0
+    # Openings that follow on ("However", "This", "Also") stand inside paragraphs, not at their
+    # head; and a body paragraph closes on the question more often than its middle sentences do.
+    opens_on = [_word_at_start(h[:24]) in _FOLLOWS_ON for h in heads]
+    starts, inside, closes, middles = [], [], [], []
+    for p, members in by_position(real).items():
+        if len(members) < 3:
+            continue
+        starts.append(opens_on[members[0]])
+        inside.extend(opens_on[k] for k in members[1:])
+        if p not in (first_para, last_para):
+            on_question = [real[k].has("outcome") or (focus is not None and is_claim(real[k], focus)) for k in members]
+            closes.append(on_question[-1])
+            middles.extend(on_question[1:-1])
+    mean = (lambda xs: sum(xs) / len(xs) if xs else 0.0)
     misplaced = 0
     for s, head in zip(real, heads):
         head = head.lower()
@@ -578,7 +621,50 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
         "ends_dated": round(ends_dated, 4),
         "ends_claims": round(ends_claims, 4),
         "topic_claims": round(topic_claims, 4),
+        "precedence": round(ahead, 4),
+        "openers_after": round(mean(inside) - mean(starts), 4) if starts else 0.0,
+        "paragraph_close": round(mean(closes) - mean(middles), 4) if closes else 0.0,
     }
+
+
+_FOLLOWS_ON = frozenset().union(*_OPENS.values())
+
+
+def by_position(real: list[Sentence]) -> dict[int, list[int]]:
+    """paragraph -> the positions in `real` of its sentences, in order."""
+    out: dict[int, list[int]] = {}
+    for k, s in enumerate(real):
+        out.setdefault(s.paragraph, []).append(k)
+    return out
+
+
+def sentence_traits(analysis: Analysis, s: Sentence, focus: dict[int, frozenset[str]]) -> list[float]:
+    """The first PRECEDENCE_FEATURES of one sentence (all but the pair's `years_later`)."""
+    word = _word_at_start(_head(analysis.text, s, 24))
+    dated = bool(s.years)
+    return [float(dated), float(bool(s.figures)), float(bool(s.factors()) and not dated),
+            *(float(word in _OPENS[k]) for k in ("opens_back", "opens_contrast", "opens_result", "opens_additive")),
+            float(s.has("outcome")), float(is_claim(s, focus)), float(s.has("conclusion")), float(s.has("causal")),
+            float(s.has("counter")), min(s.words, 40) / 40, float(s.has("focus")), float(s.narrative_opener),
+            float(s.has("evaluative"))]
+
+
+def precedence_pairs(analysis: Analysis, real: list[Sentence], focus: dict[int, frozenset[str]]) -> list[list[float]]:
+    """For every two sentences of one paragraph, the earlier first: the difference of their traits
+    and whether the later one's years come later (+1), earlier (-1) or cannot be compared (0).
+    The precedence model scores a row above 0 when it reads the pair as in the writer's order."""
+    traits = [sentence_traits(analysis, s, focus) for s in real]
+    rows = []
+    for members in by_position(real).values():
+        for x, i in enumerate(members):
+            a = real[i]
+            for j in members[x + 1:]:
+                b = real[j]
+                later = 0.0
+                if a.years and b.years and b.years[0][0] != a.years[-1][0]:
+                    later = 1.0 if b.years[0][0] > a.years[-1][0] else -1.0
+                rows.append([u - v for u, v in zip(traits[i], traits[j])] + [later])
+    return rows
 
 
 def _head(text: str, s: Sentence, n: int) -> str:
@@ -605,9 +691,11 @@ class OrderModel:
     in the order the writer gave them. Plain coefficients in JSON, applied with math alone."""
 
     def __init__(self, coef: dict[str, float], intercept: float, mean: dict[str, float], scale: dict[str, float],
-                 meta: dict | None = None):
+                 meta: dict | None = None, precedence: dict[str, float] | None = None):
         self.coef, self.intercept, self.mean, self.scale = coef, intercept, mean, scale
-        self.meta = meta or {}
+        self.meta = {k: v for k, v in (meta or {}).items() if k != "precedence"}
+        # The precedence model's weights over PRECEDENCE_FEATURES (its feature `precedence`).
+        self.precedence = precedence or {}
 
     def predict(self, feats: dict[str, float]) -> float:
         if not self.coef:
@@ -621,13 +709,21 @@ class OrderModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if list(data["features"]) != list(ORDER_FEATURES):
             raise ValueError(f"{path}: the order model was fitted on other features")
+        prec = data.get("precedence") or {}
+        if prec and list(prec.get("features", ())) != list(PRECEDENCE_FEATURES):
+            raise ValueError(f"{path}: the precedence model was fitted on other features")
         return cls(dict(zip(data["features"], data["coef"])), data["intercept"],
-                   dict(zip(data["features"], data["mean"])), dict(zip(data["features"], data["scale"])), data)
+                   dict(zip(data["features"], data["mean"])), dict(zip(data["features"], data["scale"])), data,
+                   dict(zip(prec.get("features", ()), prec.get("coef", ()))))
 
     def to_json(self) -> dict:
         feats = list(ORDER_FEATURES)
-        return {**self.meta, "features": feats, "coef": [self.coef[k] for k in feats], "intercept": self.intercept,
-                "mean": [self.mean[k] for k in feats], "scale": [self.scale[k] for k in feats]}
+        out = {**self.meta, "features": feats, "coef": [self.coef[k] for k in feats], "intercept": self.intercept,
+               "mean": [self.mean[k] for k in feats], "scale": [self.scale[k] for k in feats]}
+        if self.precedence:
+            out["precedence"] = {"features": list(PRECEDENCE_FEATURES),
+                                 "coef": [self.precedence.get(k, 0.0) for k in PRECEDENCE_FEATURES]}
+        return out
 
 
 @lru_cache(maxsize=1)

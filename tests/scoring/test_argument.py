@@ -413,3 +413,61 @@ def test_an_answer_to_another_question_is_held_for_that_and_not_called_disordere
     assert "answers_other_question" in r.flags and "incoherent" not in r.flags
     assert not any("do not follow on from one another" in c.comment for c in r.criteria)
     assert not any(c["rule"] == "incoherent" for c in r.caps)
+
+
+def test_a_conclusion_keeps_its_verdict_when_its_opening_sentence_is_set_aside_as_a_join():
+    # A closing paragraph that opens "In conclusion" with a list of two factors the rubric does not
+    # link (the end of terror, living standards): that sentence earns nothing as a join of
+    # unconnected factors, but the paragraph still says it concludes, and its claims are the verdict.
+    text = read_fixture("q1_strong.txt").strip()
+    body = paragraphs(text)[:-1]
+    # The rest of the paragraph would not read as a conclusion without its opening: one claim
+    # beside a counter-argument and a dated fact.
+    ending = ("In conclusion, the changes his reforms made were significant, mainly the end of mass terror and "
+              "the rise in living standards. However, the Party kept its monopoly of power, so the USSR was not "
+              "transformed. The economy in 1964 was still planned from Moscow, as it had been in 1953. Therefore "
+              "the USSR had changed in some ways by 1964, but this was not a complete transformation.")
+    r = score("\n\n".join(body + [ending]), "q1")
+    opening = ending.split(". ")[0]
+    assert any(e.text.startswith(opening[:40]) and e.note == "incoherent" for e in r.argument["excluded"]), \
+        [(e.text[:40], e.note) for e in r.argument["excluded"]]
+    assert r.argument["verdict"], "the conclusion's claims were not read as its verdict"
+    assert "no_judgement" not in r.flags
+
+
+# --- the precedence model: which of two sentences of a paragraph comes first -------------------
+def _within_reversed(text: str) -> str:
+    return "\n\n".join(" ".join(_SENTENCE_END.split(p)[::-1]) for p in paragraphs(text))
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
+def test_sentences_in_the_writers_order_score_above_the_same_paragraphs_reversed(name):
+    from khrushchev_essays.scoring import default_engine, load_rubric
+
+    engine = default_engine()
+    q = name[:2]
+    text = read_fixture(name)
+    _a, own, _f = engine.analyse_text(text, load_rubric(q))
+    _a, back, _f = engine.analyse_text(_within_reversed(text), load_rubric(q))
+    # Same paragraphs, same sentences: only the order inside each paragraph differs.
+    assert own.order["factor_dominance"] == back.order["factor_dominance"]
+    assert own.order["precedence"] > back.order["precedence"], (own.order["precedence"], back.order["precedence"])
+
+
+def test_the_order_model_keeps_its_precedence_weights_through_json(tmp_path):
+    import json
+
+    from khrushchev_essays.scoring.claims import ORDER_MODEL_FILE, PRECEDENCE_FEATURES, OrderModel
+
+    shipped = OrderModel.load(ORDER_MODEL_FILE)
+    assert set(shipped.precedence) == set(PRECEDENCE_FEATURES) and any(shipped.precedence.values())
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(shipped.to_json()), encoding="utf-8")
+    again = OrderModel.load(path)
+    assert again.precedence == shipped.precedence and again.coef == shipped.coef
+    # A precedence model fitted on other sentence features is refused, not applied.
+    data = shipped.to_json()
+    data["precedence"]["features"] = data["precedence"]["features"][:-1]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="precedence"):
+        OrderModel.load(path)

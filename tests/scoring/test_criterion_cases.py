@@ -12,7 +12,11 @@ from khrushchev_essays.scoring import score
 from conftest import read_fixture
 
 CASES = tomllib.loads((Path(__file__).parent / "cases" / "criteria.toml").read_text(encoding="utf-8"))["criterion"]
-ROWS = [(c["id"], kind, name, q, why) for c in CASES for kind in ("pass", "fail") for name, q, why in c[kind]]
+# A row may carry a fourth item: a known gap, why the engine gets that case wrong today. The row
+# still runs, as a strict xfail: it fails the suite the day the engine gets it right, so the note goes.
+ROWS = [pytest.param(c["id"], kind, row[0], row[1], row[2], id=f"{c['id']}-{kind}-{row[0]}-{row[1]}",
+                     marks=[pytest.mark.xfail(strict=True, reason=row[3])] if len(row) > 3 else [])
+        for c in CASES for kind in ("pass", "fail") for row in c[kind]]
 _SCORED: dict[tuple[str, str], object] = {}
 
 
@@ -22,7 +26,7 @@ def scored(name: str, q: str):
     return _SCORED[(name, q)]
 
 
-@pytest.mark.parametrize(("cid", "kind", "name", "q", "why"), ROWS, ids=[f"{c}-{k}-{n}-{q}" for c, k, n, q, _ in ROWS])
+@pytest.mark.parametrize(("cid", "kind", "name", "q", "why"), ROWS)
 def test_each_criterion_on_its_cases(cid, kind, name, q, why):
     case = next(c for c in CASES if c["id"] == cid)
     result = next(c for c in scored(name, q).criteria if c.id == cid)

@@ -239,11 +239,12 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Senten
 
 
 def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) -> set[int]:
-    """Paragraphs of background from before the period: most of their dates fall before its
-    start (Stalin's rule, the war, the Tsars), and none of their sentences speaks to the
-    question's key concept. Such a paragraph earns nothing and counts as irrelevant; a paragraph
-    that contrasts the period with what came before uses the question's terms and stays."""
-    start = rubric.argument.period_start
+    """Paragraphs of background from outside the period: most of their dates fall before its
+    start (Stalin's rule, the war, the Tsars) or after its end (Brezhnev, Afghanistan, Gorbachev),
+    and none of their sentences speaks to the question's key concept. Such a paragraph earns
+    nothing and counts as irrelevant; a paragraph that contrasts the period with what came before
+    or after uses the question's terms and stays."""
+    start, end = rubric.argument.period_start, rubric.argument.period_end
     years: dict[int, list[int]] = {}
     focused: dict[int, int] = {}
     sentences: dict[int, int] = {}
@@ -258,7 +259,8 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     # about the question; a paragraph that contrasts then and now uses it throughout.
     share = rubric.argument.background_focus_share
     return {p for p, ys in years.items()
-            if len(ys) >= 2 and focused.get(p, 0) < share * sentences[p] and sum(y < start for y in ys) >= 0.6 * len(ys)}
+            if len(ys) >= 2 and focused.get(p, 0) < share * sentences[p]
+            and sum(y < start or (end is not None and y > end) for y in ys) >= 0.6 * len(ys)}
 
 
 def _covered(sents: list[Sentence], passages) -> dict[int, int]:

@@ -292,6 +292,8 @@ class ArgumentRules(_Strict):
     # The question's period begins: a paragraph dated mostly before it, off the question's key
     # concept, is background and earns nothing.
     period_start: int = Field(1953, ge=1800, le=2100)
+    # ...and ends (None: no end is checked); a paragraph dated mostly after it is background too.
+    period_end: int | None = Field(None, ge=1800, le=2100)
     # ...unless at least this share of its sentences speaks to the question's key concept.
     background_focus_share: float = Field(0.34, ge=0, le=1)
     copied_share: float = Field(0.1, gt=0, le=1)

@@ -253,6 +253,20 @@ def test_background_padding_does_not_raise_the_mark():
     assert score(padded, "q2").mark <= score(text, "q2").mark
 
 
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_a_paragraph_on_the_years_after_the_period_is_background_and_earns_nothing(q):
+    text = read_fixture(f"{q}_medium.txt")
+    ps = paragraphs(text)
+    later = ("Brezhnev then led the country until his death in 1982, years that were later called the era "
+             "of stagnation. In 1968 Soviet tanks put an end to the Prague Spring, in 1972 the SALT treaty "
+             "was signed with the Americans, and in 1979 the army went into Afghanistan.")
+    padded = "\n\n".join(ps[:-1] + [later] + ps[-1:])
+    before, after = score(text, q), score(padded, q)
+    assert after.mark <= before.mark and after.level <= before.level
+    notes = {e.note for e in after.argument["excluded"] if e.text.startswith(("Brezhnev", "In 1968"))}
+    assert notes == {"background"}, [(e.text[:30], e.note) for e in after.argument["excluded"]]
+
+
 def test_wrong_dates_cost_marks_after_the_caps():
     text = read_fixture("q1_strong.txt")
     wrong = text.replace("1956", "1959").replace("1957", "1953")

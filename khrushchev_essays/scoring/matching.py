@@ -25,7 +25,15 @@ _SAME_LENGTH = str.maketrans({
     "\u201c": '"', "\u201d": '"',
     "\u2010": "-", "\u2011": "-",
     "\u00a0": " ", "\u2007": " ", "\u202f": " ",
+    # Invisible characters (zero-width spaces and joiners, a byte-order mark) and the Unicode line
+    # and paragraph separators: a space and a line break to the pipeline.
+    "\u200b": " ", "\u200c": " ", "\u200d": " ", "\u2060": " ", "\ufeff": " ",
+    "\u2028": "\n", "\u2029": "\n",
+    # A carriage return is a line break (old Mac files have no "\n" at all); in "\r\n" it is
+    # the space before the "\n" (see normalise).
+    "\r": "\n",
 })
+_LONE_CR = re.compile(r"\r\n")
 
 MARKER_KINDS = ("causal", "evaluative", "counter", "conclusion", "judgement", "comparison", "people", "historians",
                 "stance")
@@ -41,7 +49,11 @@ _NEEDS_NORMALISING = re.compile("[" + "".join(chr(c) for c in _SAME_LENGTH) + "]
 def normalise(text: str) -> str:
     """The text the pipeline sees: same length as the original, so offsets carry over."""
     # translate() walks every character; most essays need nothing, and a search is much cheaper.
-    return text.translate(_SAME_LENGTH) if _NEEDS_NORMALISING.search(text) else text
+    if not _NEEDS_NORMALISING.search(text):
+        return text
+    if "\r\n" in text:  # Windows line ends: the "\r" becomes a space, so one "\r\n" is one break
+        text = _LONE_CR.sub(" \n", text)
+    return text.translate(_SAME_LENGTH)
 
 
 _ISE = re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)\b")
@@ -192,6 +204,28 @@ def _line_breaks(text: str, idx_l: list[int], len_l: list[int], is_space) -> lis
     return out
 
 
+_ELLIPSES = frozenset({"...", "\u2026", "....", "\u2026."})
+
+
+def _after_ellipsis(text: str, idx_l: list[int], len_l: list[int], is_space) -> list[int]:
+    """Token indexes that start a sentence after an ellipsis ("...", "\u2026"), which the
+    sentencizer does not count as an end: the next word, when it opens with a capital letter
+    ("He was removed in 1964... His colleagues"). "the reforms... were chaotic" stays one."""
+    out: list[int] = []
+    if "..." not in text and "\u2026" not in text:
+        return out
+    n = len(idx_l)
+    for i in range(n - 1):
+        if len_l[i] > 4 or text[idx_l[i]:idx_l[i] + len_l[i]] not in _ELLIPSES:
+            continue
+        j = i + 1
+        while j < n and is_space[j]:
+            j += 1
+        if j < n and text[idx_l[j]:idx_l[j] + 1].isupper():
+            out.append(j)
+    return out
+
+
 class RubricMatcher:
     """Every phrase of one rubric, compiled for one pipeline."""
 
@@ -278,13 +312,17 @@ class RubricMatcher:
         import numpy as np
         from spacy.attrs import IDX, LEMMA, ORTH, SENT_START
 
-        paragraphs = paragraph_ranges(text)
+        # Line breaks as the pipeline saw them (a lone "\r" or a Unicode separator is a "\n"),
+        # in a string the length of the text, so every offset is the text's own.
+        shape = normalise(text)
+        paragraphs = paragraph_ranges(shape)
         starts = [p[0] for p in paragraphs]
+        doc, at = self._solid(doc)
         n = len(doc)
         arr = doc.to_array([IDX, ORTH, LEMMA, SENT_START])
         if n == 0:
             arr = np.zeros((0, 4), dtype="uint64")
-        idx, lemma_h = arr[:, 0].astype(np.int64), arr[:, 2]
+        idx, lemma_h = (arr[:, 0].astype(np.int64) if at is None else at), arr[:, 2]
         lex = self.lexemes.rows(arr[:, 1])
         length = lex[:, _LEN]
         is_alpha, is_stop, is_punct, is_space, like_num, lower_known, is_break = (
@@ -306,13 +344,16 @@ class RubricMatcher:
         # token of the essay cost more than the spelling itself.)
         candidates = np.flatnonzero(unlisted & (length >= Speller.MIN_LEN))
         corrections = self.speller.correct(
-            doc, candidates[~member(lemma_h[candidates], self.speller.english)], lemma_h)
+            doc, candidates[~member(lemma_h[candidates], self.speller.english)], lemma_h,
+            None if at is None else at.tolist())
         idx_l, len_l = idx.tolist(), length.tolist()
         hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 3].astype(np.int64) == 1
         if n:
             sent_start[0] = True
-        for i in _line_breaks(text, idx_l, len_l, is_space):
+        for i in _line_breaks(shape, idx_l, len_l, is_space):
+            sent_start[i] = True
+        for i in _after_ellipsis(text, idx_l, len_l, is_space):
             sent_start[i] = True
 
         # Numbers (years and figures) and clause punctuation are rare: visit only those tokens.
@@ -373,7 +414,7 @@ class RubricMatcher:
                                       years_at.get(si, []), figures_at.get(si, []), narrative))
         lines = []
         pos = 0
-        for line in text.split("\n"):
+        for line in shape.split("\n"):
             if line.strip():
                 lines.append((pos, pos + len(line), len(line.split())))
             pos += len(line) + 1
@@ -383,6 +424,38 @@ class RubricMatcher:
             lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks,
             token_lemmas=lemma_h, token_content=content, corrections=corrections,
         )
+
+    def _solid(self, doc):
+        """The doc without whitespace tokens inside a line, and where its tokens stand in the text
+        (None when it has none, as almost every essay).
+
+        The tokenizer gives a second space, a tab or a zero-width space between two words a token
+        of its own, so "Virgin  Lands" is three tokens and no two-word phrase matches across it.
+        Here such tokens are dropped, the pipeline is run again on the words left (each keeping
+        its offset in the text), and the line-break tokens stay. Worked out once per doc (kept in
+        its user_data for the other rubrics)."""
+        import numpy as np
+
+        cached = doc.user_data.get("solid")
+        if cached is not None:
+            return cached
+        text = doc.text
+        if "  " not in text and "\t" not in text:
+            return doc, None
+        keep = [not (t.is_space and "\n" not in t.text) for t in doc]
+        if all(keep):
+            return doc, None
+        from spacy.tokens import Doc
+
+        kept = [t for t, k in zip(doc, keep) if k]
+        # A word keeps a space after it when it had one, or when the dropped token followed it.
+        spaces = [bool(t.whitespace_) or (t.i + 1 < len(doc) and not keep[t.i + 1]) for t in kept]
+        solid = Doc(doc.vocab, words=[t.text for t in kept], spaces=spaces)
+        for _name, proc in self.nlp.pipeline:
+            solid = proc(solid)
+        out = (solid, np.array([t.idx for t in kept], dtype=np.int64))
+        doc.user_data["solid"] = out
+        return out
 
     def _opens_with_narrative(self, a: int, b: int, word_l: list[bool], lemma_l: list[int]) -> bool:
         first = [lemma_l[i] for i in range(a, min(b, a + 2 * self._max_opener)) if word_l[i]][: self._max_opener]
@@ -463,10 +536,11 @@ class Speller:
             self._seen[word] = out
         return out
 
-    def correct(self, doc, candidates, lemma_h) -> list[tuple[int, int, str]]:
+    def correct(self, doc, candidates, lemma_h, idx=None) -> list[tuple[int, int, str]]:
         """Give misspelt rubric words the lemma of the word meant, in the doc and in `lemma_h`
         (the doc's lemma hashes); `candidates` are the indexes of tokens that are not English
-        words. Returns (start, end, word meant) of each word read differently."""
+        words. Returns (start, end, word meant) of each word read differently, at the offsets
+        `idx` gives the tokens (the doc's own when None)."""
         out = []
         lemma_of = self.lemma_of
         strings = doc.vocab.strings
@@ -479,7 +553,8 @@ class Speller:
             if meant is not None:
                 t.lemma_ = lemma_of[meant]
                 lemma_h[i] = strings[lemma_of[meant]]
-                out.append((t.idx, t.idx + len(t), meant))
+                at = t.idx if idx is None else idx[i]
+                out.append((at, at + len(t), meant))
         return out
 
 

@@ -242,6 +242,42 @@ def test_crlf_and_smart_quotes_keep_the_level_and_every_span(q):
         assert varied[sp.start:sp.end] == sp.text
 
 
+_ELLIPSIS_END = re.compile(r"\. (?=[A-Z])")
+
+
+def _every_third(pattern: re.Pattern, text: str, new: str) -> str:
+    count = iter(range(10**6))
+    return pattern.sub(lambda m: new if next(count) % 3 == 0 else m.group(0), text)
+
+
+SURFACES = {
+    # Old Mac line ends (no "\n" anywhere) and Unicode paragraph separators between paragraphs.
+    "cr_only": lambda t: t.replace("\n", "\r"),
+    "paragraph_separator": lambda t: t.strip().replace("\n\n", "\u2029"),
+    # A byte-order mark at the start and zero-width spaces before some words.
+    "bom_and_zero_width": lambda t: "\ufeff" + _every_third(re.compile(r" (?=[a-z])"), t, " \u200b"),
+    # Two spaces, or a tab, between words: the two-word phrases ("Virgin Lands") still match.
+    "double_spaces": lambda t: t.replace(" ", "  "),
+    "tabs_between_words": lambda t: _every_third(re.compile(r" (?=[a-z])"), t, "\t"),
+    # Sentences that end in an ellipsis, three dots or the one character.
+    "ellipses": lambda t: _every_third(_ELLIPSIS_END, t, "... "),
+    "ellipsis_character": lambda t: _every_third(_ELLIPSIS_END, t, "\u2026 "),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SURFACES))
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_other_line_ends_invisible_characters_and_ellipses_keep_the_level_and_every_span(q, kind):
+    text = read_fixture(f"{q}_strong.txt")
+    varied = SURFACES[kind](text)
+    assert varied != text
+    before, after = score(text, q), score(varied, q)
+    assert (after.level, len(after.argument["verdict"]) > 0) == (before.level, True), (kind, after.mark, before.mark)
+    assert abs(after.mark - before.mark) <= 1, (kind, before.mark, after.mark)
+    for sp in spans_of(after):
+        assert varied[sp.start:sp.end] == sp.text
+
+
 def test_background_padding_does_not_raise_the_mark():
     text = read_fixture("q2_medium.txt")
     ps = paragraphs(text)

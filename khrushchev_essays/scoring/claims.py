@@ -180,7 +180,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     intro, concl = _ends(analysis, real)
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
     verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus, excluded) else ()
-    other = _other_question(rubric, focus)
+    other = _other_question(rubric, focus, sents)
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
     order = order or order_model()
@@ -347,13 +347,21 @@ def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQue
     return best if best is not None and counts[best.id] >= 2 else ANOTHER_QUESTION
 
 
-def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQuestion | None:
+_ANCHORS = frozenset({"factor", "dev", "event", "people"})
+
+
+def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]], sents: list[Sentence]) -> OtherQuestion | None:
     """The other question the essay speaks to far more than to its own, if any.
 
     A sentence in both questions' terms ("the reasons he emerged as leader") speaks to neither
-    clearly, so only sentences in one question's terms alone are counted."""
+    clearly, so only sentences in one question's terms alone are counted. For the question set,
+    only sentences about the period count (a factor, an event, a person or a year): a general
+    sentence that happens to use a word of its key concept ("historians hold different opinions")
+    does not bring an answer to another question back to this one."""
     counts: dict[str, int] = {}
-    for keys in focus.values():
+    for i, keys in focus.items():
+        if keys == {OWN_FOCUS} and not (sents[i].years or not sents[i].kinds().isdisjoint(_ANCHORS)):
+            continue
         if len(keys) == 1:
             k = next(iter(keys))
             counts[k] = counts.get(k, 0) + 1

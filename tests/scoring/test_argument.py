@@ -95,6 +95,20 @@ def test_an_essay_answering_another_question_is_flagged_and_held_at_level_2(fixt
     assert r.argument["other_question"]["question"] in cap["reason"]
 
 
+def test_general_sentences_with_a_word_of_the_key_concept_do_not_bring_another_answer_back():
+    # Filler that uses "different" and "changes" (words of q1's key concept) but says nothing
+    # about the period: it must not bring an answer on why he fell back to q1.
+    filler = ("History is a subject where people hold very different opinions about the past. "
+              "Looking at different sides of an argument is always important before deciding. "
+              "Many changes happen in every country over time, and writers do not agree about them. "
+              "In my view it is interesting to study how different things were in the past.")
+    ps = paragraphs(read_fixture("q2_medium.txt"))
+    padded = "\n\n".join(ps[:1] + [filler] + ps[1:])
+    r = score(padded, "q1")
+    assert "answers_other_question" in r.flags, (r.flags, r.level)
+    assert r.level <= 2
+
+
 @pytest.mark.parametrize("q", ["q1", "q2"])
 def test_an_essay_on_its_own_question_is_not_taken_for_another(q):
     for kind in ("strong", "medium", "own_words_strong"):

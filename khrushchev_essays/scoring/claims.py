@@ -97,8 +97,10 @@ class Argument:
     term_density: float = 0.0  # mean share of a sentence's content words that are the rubric's terms
     stuffed_share: float = 0.0  # share of sentences made almost wholly of the rubric's terms
     dense: bool = False  # the essay is mostly key terms strung together (its stuffed sentences excluded)
-    # Sentence index -> why it earns nothing ("copied", "repeat", "incoherent", "background",
-    # "other_question"). The Analysis is never changed: what is credited is read through here.
+    # Its words are not in an order English allows (Analysis.word_order): every sentence excluded.
+    scrambled: float | None = None  # the figure, when it passed the rubric's line
+    # Sentence index -> why it earns nothing ("copied", "repeat", "incoherent", "word_order",
+    # "background", "other_question"). The Analysis is never changed: what is credited is read through here.
     excluded: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def credits(self, s: Sentence) -> bool:
@@ -172,6 +174,17 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                 excluded[s.index] = "incoherent"
                 incoherent.append(s.index)
         real = [s for s in sents if s.real and s.index not in excluded]
+    # Words shuffled inside their sentences ("reforms the of Khrushchev transformed USSR"): the
+    # key terms are all there, the sentences say nothing. Every sentence is set aside.
+    dets, det_bad, ends, end_bad = analysis.word_order
+    scrambled = round(det_bad / dets + end_bad / max(1, ends), 4) if dets >= rules.scrambled_min else 0.0
+    if scrambled >= rules.scrambled_words:
+        for s in sents:
+            if s.real and excluded.get(s.index, "incoherent") == "incoherent":
+                if s.index not in excluded:
+                    incoherent.append(s.index)
+                excluded[s.index] = "word_order"  # the reason the student is given, for them all
+        real = []
     focus = {s.index: frozenset(h.key for h in s.hits if h.kind == "focus") for s in real if s.has("focus")}
     counts: dict[str, int] = {}
     for keys in focus.values():
@@ -199,7 +212,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
                     order_feats, order.predict(order_feats) if len(real) >= 8 else 0.0,
-                    round(mean_density, 4), round(stuffed, 4), dense, MappingProxyType(dict(sorted(excluded.items()))))
+                    round(mean_density, 4), round(stuffed, 4), dense,
+                    scrambled if scrambled >= rules.scrambled_words else None,
+                    MappingProxyType(dict(sorted(excluded.items()))))
 
 
 def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:

@@ -140,7 +140,11 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     length = a.words - sum(a.sentences[i].words for i in ctx.argument.excluded)
     for rule in sorted(r.caps.length, key=lambda c: c.below_words):
         if length < rule.below_words:
-            cap("too_short", rule.max_level, f"under {rule.below_words} words", flag=rule is min(
+            # Said of the words that can earn credit when others were set aside, so that a long
+            # essay is not told it is short.
+            reason = f"under {rule.below_words} words" if length == a.words else \
+                f"under {rule.below_words} words that can earn credit ({length} of its {a.words})"
+            cap("too_short", rule.max_level, reason, flag=rule is min(
                 r.caps.length, key=lambda c: c.below_words))
             break
 
@@ -181,6 +185,10 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         cap("incoherent", r.caps.incoherent,
             f"most sentences string the mark scheme's terms together ({round(100 * arg.term_density)}% of their "
             "words) instead of explaining them")
+    elif arg.scrambled is not None:
+        cap("incoherent", r.caps.incoherent,
+            "the words of most sentences are not in an order that makes sense (\"the of\", sentences ending "
+            "in \"the\"), so no sentence could be credited")
     elif len(arg.incoherent) >= rules.incoherent_min and arg.incoherent_share >= rules.incoherent_share:
         cap("incoherent", r.caps.incoherent,
             f"{len(arg.incoherent)} of {arg.factor_sentences} sentences join ideas that have no connection")

@@ -142,6 +142,11 @@ class Analysis:
     token_lemmas: object = None
     token_content: object = None
     corrections: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, read as) misspellings
+    # Whether the words stand in an order English allows: (articles and possessives, those of them
+    # followed by a function word or punctuation, "the of", "his and"; sentences of four words or
+    # more, those ending in a word no sentence ends in, "...reforms the."). Real prose, however
+    # badly spelt, has few of either; words shuffled within their sentences have many.
+    word_order: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     @cached_property
     def real_sentences(self) -> list[Sentence]:
@@ -226,6 +231,17 @@ def _after_ellipsis(text: str, idx_l: list[int], len_l: list[int], is_space) -> 
     return out
 
 
+# Lemmas for the word-order figures (Analysis.word_order). Only words that must be followed by
+# their noun: "this", "that", "her" and "each" also stand alone ("this was", "gave her a").
+_DETERMINERS = ("the", "a", "an", "his", "its", "their", "our", "my", "every")
+# Words that cannot follow an article or a possessive.
+_NOT_AFTER_DETERMINER = ("the", "a", "an", "of", "to", "in", "on", "at", "by", "for", "with", "from", "and", "or",
+                         "but", "be", "have", "which", "who", "it", "he", "they", "she", "we", "as", "than", "so",
+                         "because")
+# Words no sentence ends in ("carried on", "brought in", "because of this" do end sentences).
+_NEVER_LAST = ("the", "a", "an", "of", "and", "or", "but", "his", "their", "its", "our", "my", "than", "because")
+
+
 class RubricMatcher:
     """Every phrase of one rubric, compiled for one pipeline."""
 
@@ -233,12 +249,16 @@ class RubricMatcher:
                  rubrics: dict[str, Rubric] | None = None):
         """`lexemes`: the pipeline's LexemeTable (shared by every rubric of an Engine; a new one
         when not given); `rubrics`: the rubrics an other question may borrow focus terms from."""
+        import numpy as np
         from spacy.matcher import PhraseMatcher
 
         self.rubric = rubric
         self.nlp = nlp
         self.lexemes = lexemes if lexemes is not None else LexemeTable(nlp)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        strings = nlp.vocab.strings
+        self._word_order_sets = tuple(np.array(sorted({strings.add(w) for w in words}), dtype=np.uint64)
+                                      for words in (_DETERMINERS, _NOT_AFTER_DETERMINER, _NEVER_LAST))
         self._labels: dict[int, tuple[str, str]] = {}
         groups: dict[tuple[str, str], set[str]] = {}
         for f in rubric.factors:
@@ -412,6 +432,7 @@ class RubricMatcher:
                 narrative = self._opens_with_narrative(a, b, word_l, lemma_l)
             sentences.append(Sentence(si, start, end, a, b, p, w, r, hits[cut[si]:cut[si + 1]],
                                       years_at.get(si, []), figures_at.get(si, []), narrative))
+        word_order = self._word_order(lemma_h, is_punct, is_space, word, first, stop_at, s_words)
         lines = []
         pos = 0
         for line in shape.split("\n"):
@@ -422,8 +443,28 @@ class RubricMatcher:
             text, sentences, paragraphs, words=int(word.sum()), alpha_tokens=int(is_alpha.sum()),
             stop_tokens=int(stop.sum()), known_tokens=known_tokens,
             lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks,
-            token_lemmas=lemma_h, token_content=content, corrections=corrections,
+            token_lemmas=lemma_h, token_content=content, corrections=corrections, word_order=word_order,
         )
+
+    def _word_order(self, lemma_h, is_punct, is_space, word, first, stop_at, s_words) -> tuple[int, int, int, int]:
+        """Analysis.word_order, counted over the tokens that are not whitespace."""
+        import numpy as np
+
+        det_set, not_after, never_last = self._word_order_sets
+        solid = np.flatnonzero(~is_space)
+        if len(solid) < 2:
+            return (0, 0, 0, 0)
+        lem = lemma_h[solid].astype(np.uint64)
+        det = member(lem[:-1], det_set)
+        follows = is_punct[solid[1:]] | member(lem[1:], not_after)
+        # The last word of each sentence of four words or more.
+        pos = np.arange(len(word))
+        last_word = np.maximum.accumulate(np.where(word, pos, -1)) if len(word) else pos
+        long_enough = s_words >= 4
+        ends = last_word[stop_at[long_enough] - 1]
+        ends = ends[ends >= 0]
+        ending_badly = int(member(lemma_h[ends].astype(np.uint64), never_last).sum())
+        return (int(det.sum()), int((det & follows).sum()), int(long_enough.sum()), ending_badly)
 
     def _solid(self, doc):
         """The doc without whitespace tokens inside a line, and where its tokens stand in the text

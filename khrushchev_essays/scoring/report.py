@@ -38,8 +38,8 @@ FLAG_EXPLANATIONS: dict[str, str] = {
     "only_named_factor": "The essay deals only with the factor the question names. To judge how far it "
     "was the most significant, weigh it against other factors; this holds the mark at Level 3 at most.",
     "inaccuracy": "Some dates or facts are wrong; they are marked in the essay.",
-    "incoherent": "Many sentences join ideas that have no connection, string key terms together, or do "
-    "not follow on from one another, so they cannot be credited as argument; this holds the mark at Level 1.",
+    "incoherent": "Many sentences join ideas that have no connection, string key terms together, have their "
+    "words out of order, or do not follow on from one another, so they cannot be credited as argument; this holds the mark at Level 1.",
     "answers_other_question": "The essay seems to answer a different question from the one set, so only "
     "what bears on the set question earns credit; this holds the mark at Level 2 at most.",
     "repetition": "Some sentences or paragraphs repeat earlier ones; a point earns credit once, however "

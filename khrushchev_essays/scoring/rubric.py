@@ -275,6 +275,13 @@ class ArgumentRules(_Strict):
     # Nearly that dense (within dense_margin) AND with this share of incoherent factor sentences.
     dense_margin: float = Field(0.08, ge=0, le=1)
     dense_incoherent_share: float = Field(0.15, gt=0, le=1)
+    # Words out of the order English allows (matching.Analysis.word_order): the share of articles
+    # and possessives followed by a function word or punctuation, plus the share of sentences
+    # ending in a word no sentence ends in. Real essays, the worst-spelt included, stay under
+    # 0.07; words shuffled within their sentences reach 0.33 and more. Judged from this many
+    # articles and possessives.
+    scrambled_words: float = Field(0.2, gt=0)
+    scrambled_min: int = Field(12, ge=1)
     other_question_ratio: float = Field(1.5, gt=0)  # the other question's focus over this one's
     other_question_min: int = Field(6, ge=1)  # sentences about the other question, at least
     # Probability (order model) that the order is not the writer's, above which the argument's

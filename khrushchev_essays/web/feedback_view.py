@@ -18,9 +18,12 @@ EXCLUDED_REASONS = {
     "repeat": "This repeats a point made earlier in the essay. A point earns credit once, however often it is made.",
     "incoherent": "We could not find a clear connection between the ideas this sentence joins, so it cannot be "
     "credited as argument. Say how one thing led to the other and why it matters for the question.",
+    "word_order": "The words of this sentence are not in an order that makes sense, so we could not read a point "
+    "in it. Write each point as a full sentence: what happened, and why it matters for the question.",
     "copied": "This matches a registered source{source}. Copied words earn nothing: put the point in your own words.",
 }
-EXCLUDED_TITLES = {"repeat": "Repeated", "incoherent": "Ideas not connected", "copied": "Copied"}
+EXCLUDED_TITLES = {"repeat": "Repeated", "incoherent": "Ideas not connected", "word_order": "Words out of order",
+                   "copied": "Copied"}
 FALLBACK_EXCLUDED = "This sentence earned no credit."
 
 STATUS_TEXT = {
@@ -32,7 +35,8 @@ STATUS_TEXT = {
 
 # The mark scheme's limits in the student's words: why each one holds a mark down.
 CAP_WHY = {
-    "too_short": "the essay is shorter than the mark scheme expects at the higher levels",
+    "too_short": "the essay is shorter than the mark scheme expects at the higher levels (counting only the "
+    "words that can earn credit)",
     "no_judgement": "we could not find a clear overall judgement answering the question",
     "mostly_narrative": "most of the essay tells the story instead of analysing it",
     "one_sided": "we could not find a counter-argument",

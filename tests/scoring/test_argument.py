@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +58,46 @@ def test_keyword_salad_fixture_is_incoherent_and_held_at_level_1(q):
     assert r.level <= 1  # at most Level 1; with every sentence excluded nothing is left to credit
     assert not r.feedback["strengths"]
     assert any(c["rule"] == "incoherent" and c["max_level"] == 1 for c in r.caps)
+
+
+def words_shuffled(text: str, seed: int) -> str:
+    """Each sentence's words in a random order: every key term still there, nothing said."""
+    rng = random.Random(seed)
+    out = []
+    for p in paragraphs(text):
+        sents = []
+        for sent in _SENTENCE_END.split(p):
+            words = sent.rstrip(".!?").split()
+            rng.shuffle(words)
+            sents.append(" ".join(words) + ".")
+        out.append(" ".join(sents))
+    return "\n\n".join(out)
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
+def test_words_shuffled_within_their_sentences_earn_nothing_and_are_held_at_level_1(name):
+    q = name[:2]
+    text = words_shuffled(read_fixture(name), seed=len(name))
+    r = score(text, q)
+    assert r.level <= 1 and "incoherent" in r.flags, (r.level, r.flags)
+    cap = next(c for c in r.caps if c["rule"] == "incoherent")
+    assert "not in an order that makes sense" in cap["reason"]
+    notes = [e.note for e in r.argument["excluded"]]
+    assert notes and set(notes) == {"word_order"}
+    for sp in spans_of(r):
+        assert text[sp.start:sp.end] == sp.text
+
+
+def test_real_prose_however_badly_spelt_stays_well_under_the_word_order_line(rubrics):
+    from khrushchev_essays.scoring import default_engine
+
+    engine = default_engine()
+    line = rubrics["q1"].argument.scrambled_words
+    for path in sorted((Path(__file__).parents[1] / "fixtures").glob("q[12]_*.txt")):
+        a, arg, _f = engine.analyse_text(path.read_text(encoding="utf-8"), path.name[:2])
+        dets, det_bad, ends, end_bad = a.word_order
+        figure = det_bad / max(1, dets) + end_bad / max(1, ends)
+        assert figure < line / 2 and arg.scrambled is None, (path.name, a.word_order)
 
 
 def _salad(rubric, rng: random.Random, sentences: int = 36) -> str:

@@ -190,6 +190,24 @@ def test_keyword_salad_shows_its_incoherent_sentences_and_the_cap_that_set_the_m
         assert report["raw_mark"] <= 5.5 and not cap
 
 
+def test_words_out_of_order_are_marked_and_explained_as_such(app, client):
+    import random
+
+    rng = random.Random(4)
+    scrambled = []
+    for para in read_fixture("q2_strong.txt").strip().split("\n\n"):
+        words = para.replace(".", "").split()
+        rng.shuffle(words)
+        scrambled.append(". ".join(" ".join(words[i:i + 14]) for i in range(0, len(words), 14)) + ".")
+    token = post(client, "q2", "\n\n".join(scrambled))
+    _, doc = page_of(client, token)
+    report = stored(app, token).report
+    assert report["level"] <= 1 and "incoherent" in report["flags"]
+    notes = [text_of(li) for li in doc.xpath(f"//ol[{C('excl-notes')}]/li")]
+    assert len(notes) == len(report["argument"]["excluded"]) > 5
+    assert all("Words out of order:" in n and "not in an order that makes sense" in n for n in notes), notes[:2]
+
+
 def test_a_sincere_short_answer_is_never_presented_as_nothing_relevant(app, client):
     token = post(client, "q2", read_fixture("q2_sincere_short.txt"))
     html, doc = page_of(client, token)

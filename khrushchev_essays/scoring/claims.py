@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -260,22 +261,51 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     nothing and counts as irrelevant; a paragraph that contrasts the period with what came before
     or after uses the question's terms and stays."""
     start, end = rubric.argument.period_start, rubric.argument.period_end
+    if end is not None:
+        # A year or two after the end is the period's aftermath, or a slip ("the 1965 plot"), and
+        # a paragraph on it is still on the question.
+        end += rubric.argument.period_grace
     years: dict[int, list[int]] = {}
     focused: dict[int, int] = {}
     sentences: dict[int, int] = {}
+    earlier: dict[int, int] = {}  # sentences naming what came before the period (the war, the Tsars)
+    before = _background_pattern(tuple(rubric.argument.background_terms))
     for s in analysis.sentences:
         if not s.real or s.index in excluded:
             continue
+        if before is not None and before.search(analysis.text, s.start, s.end):
+            earlier[s.paragraph] = earlier.get(s.paragraph, 0) + 1
         years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
+        if end is not None and s.figures:
+            # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
+            years[s.paragraph].extend(int(t) for t in (analysis.text[a:b] for a, b in s.figures)
+                                      if len(t) == 4 and t.isdigit() and end < int(t) <= 2030)
         sentences[s.paragraph] = sentences.get(s.paragraph, 0) + 1
         if any(h.kind == "focus" and h.key == OWN_FOCUS for h in s.hits):
             focused[s.paragraph] = focused.get(s.paragraph, 0) + 1
     # A word of the key concept in one sentence ("new industrial towns") does not make a paragraph
     # about the question; a paragraph that contrasts then and now uses it throughout.
     share = rubric.argument.background_focus_share
-    return {p for p, ys in years.items()
-            if len(ys) >= 2 and focused.get(p, 0) < share * sentences[p]
-            and sum(y < start or (end is not None and y > end) for y in ys) >= 0.6 * len(ys)}
+    out = set()
+    for p, ys in years.items():
+        if focused.get(p, 0) >= share * sentences[p]:
+            continue
+        outside = sum(y < start or (end is not None and y > end) for y in ys)
+        if len(ys) >= 2 and outside >= 0.6 * len(ys):
+            out.add(p)
+        # Undated: most of its sentences on what came before (the war, the Tsars, the purges) and
+        # no year of the period.
+        elif outside == len(ys) and sentences[p] >= 2 and earlier.get(p, 0) >= 0.5 * sentences[p]:
+            out.add(p)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _background_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
+    if not terms:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b",
+                      re.IGNORECASE)
 
 
 def _covered(sents: list[Sentence], passages) -> dict[int, int]:

@@ -53,6 +53,9 @@ class Findings:
 _LINK_KINDS = {"causal", "evaluative", "comparison", "judgement"}
 
 
+_ON_FACTOR = frozenset({"factor", "dev", "event"})
+
+
 def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -> Findings:
     """Work out factor statuses and the accuracy of dated evidence.
 
@@ -108,7 +111,11 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
                                for h in s.hits if h.kind == "people"), "person")
     historians = _spans(analysis, (h for s in sents if "historians" in s.kinds()
                                    for h in s.hits if h.kind == "historians"), "historian")
-    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if ok(s) for a, b in s.figures]
+    # A figure is evidence for a point: it counts in a paragraph that deals with some factor, not
+    # in one that only tells a story off the question ("27 million died in the war").
+    on_factors = {s.paragraph for s in sents if ok(s) and not s.kinds().isdisjoint(_ON_FACTOR)}
+    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if ok(s) and s.paragraph in on_factors
+               for a, b in s.figures]
 
     fragments = sum(1 for _a, _b, w in analysis.lines if w < 6)
     return Findings(

@@ -301,6 +301,10 @@ class ArgumentRules(_Strict):
     period_start: int = Field(1953, ge=1800, le=2100)
     # ...and ends (None: no end is checked); a paragraph dated mostly after it is background too.
     period_end: int | None = Field(None, ge=1800, le=2100)
+    period_grace: int = Field(3, ge=0, le=50)  # years after period_end that still belong to it
+    # What came before the period, for background with no dates ("the Red Army lost millions in
+    # the war"): a paragraph with most sentences on these and no year of the period earns nothing.
+    background_terms: list[str] = Field(default_factory=list)
     # ...unless at least this share of its sentences speaks to the question's key concept.
     background_focus_share: float = Field(0.34, ge=0, le=1)
     copied_share: float = Field(0.1, gt=0, le=1)

@@ -358,6 +358,33 @@ def test_a_paragraph_on_the_years_after_the_period_is_background_and_earns_nothi
     assert notes == {"background"}, [(e.text[:30], e.note) for e in after.argument["excluded"]]
 
 
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_an_undated_paragraph_on_the_war_is_background_and_its_figures_are_not_evidence(q):
+    text = read_fixture(f"{q}_medium.txt")
+    ps = paragraphs(text)
+    war = ("The Red Army suffered terrible losses in the first months of the war, and whole factories "
+           "were moved east of the Urals. Around 27 million Soviet people died before Hitler was beaten. "
+           "The Great Patriotic War is still remembered in every Russian town.")
+    padded = "\n\n".join(ps[:1] + [war] + ps[1:])
+    before, after = score(text, q), score(padded, q)
+    assert after.mark <= before.mark and after.level <= before.level
+    notes = {e.note for e in after.argument["excluded"] if e.text.startswith(("The Red Army", "Around 27"))}
+    assert notes == {"background"}, [(e.text[:30], e.note) for e in after.argument["excluded"]]
+    figures = next(c for c in after.criteria if c.id == "evidence").details["figures"]
+    assert figures == next(c for c in before.criteria if c.id == "evidence").details["figures"]
+
+
+def test_a_paragraph_dated_just_after_the_period_is_still_on_the_question():
+    # "In 1965" for the plot is a slip (or the aftermath): within period_grace, not another time.
+    text = read_fixture("q2_medium.txt")
+    ps = paragraphs(text)
+    plot = ("In 1965 Brezhnev and Suslov turned the Central Committee against Khrushchev while he was on "
+            "holiday. In 1966 he was living quietly as a pensioner, which showed that a leader could now "
+            "be removed without being shot.")
+    r = score("\n\n".join(ps[:-1] + [plot] + ps[-1:]), "q2")
+    assert not [e for e in r.argument["excluded"] if e.text.startswith(("In 1965", "In 1966"))]
+
+
 def test_wrong_dates_cost_marks_after_the_caps():
     text = read_fixture("q1_strong.txt")
     wrong = text.replace("1956", "1959").replace("1957", "1953")

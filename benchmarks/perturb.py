@@ -24,12 +24,14 @@ from pathlib import Path
 STRATEGIES = {
     "keyword_salad": ["random", "crosswired", "echo"],
     "shuffled": ["uniform", "inverted", "dealt"],
+    "shuffled_within": ["within"],
     "truncated": ["word", "sentence_before", "sentence_nearest"],
     "repeated": ["each", "block", "reshuffled"],
-    "padding": ["after_intro", "before_conclusion", "anywhere"],
+    "padding": ["after_intro", "before_conclusion", "anywhere", "after_period"],
     "wrong_dates": ["per_event", "per_year", "same"],
     "misspelt": ["uniform", "long", "terms"],
-    "surface": ["sentence_end", "any_word", "paragraph_start"],
+    "surface": ["sentence_end", "any_word", "paragraph_start", "mac_line_ends", "separators", "spacing",
+                "ellipses"],
 }
 
 # --- text helpers --------------------------------------------------------------------------------
@@ -328,6 +330,35 @@ def shuffled(text: str, rng: random.Random, strategy: str | None = None) -> str 
     return join(out)
 
 
+def shuffled_within(text: str, rng: random.Random, strategy: str | None = None) -> str | None:
+    """Each paragraph's sentences shuffled among themselves: the paragraphs, their sizes and their
+    order kept (a harder disorder to see than a shuffle across the essay)."""
+    paras = [sentences(p) for p in paragraphs(text)]
+    if sum(len(p) >= 3 for p in paras) < 2:
+        return None
+    for _ in range(10):
+        out = [rng.sample(p, len(p)) for p in paras]
+        if out != paras:
+            return join([" ".join(p) for p in out])
+    return None
+
+
+def scrambled(text: str, rng: random.Random) -> str:
+    """Keyword salad made from a real essay: the words of every sentence shuffled among themselves,
+    so each key term, date and name is still there and no sentence says anything."""
+    out = []
+    for p in paragraphs(text):
+        sents = []
+        for sent in sentences(p):
+            words = sent.rstrip(".!?").split()
+            rng.shuffle(words)
+            if words:
+                words[0] = words[0][:1].upper() + words[0][1:]
+            sents.append(" ".join(words) + ".")
+        out.append(" ".join(sents))
+    return join(out)
+
+
 def truncated(text: str, rng: random.Random, keep: float = 0.4, strategy: str | None = None) -> str:
     """The first `keep` share of the essay's words (at a word, sentence or nearest sentence end)."""
     spans = [m.span() for m in re.finditer(r"\S+", text)]
@@ -372,6 +403,18 @@ def repeated(text: str, rng: random.Random, strategy: str | None = None) -> str 
 
 
 # Background an essay does not need, in the project's own words (facts only from the period).
+# After the period: what a student might add about the Soviet Union after Khrushchev.
+_LATER = [
+    "Brezhnev led the Soviet Union from 1964 until he died in 1982.",
+    "Historians later called his years in power the era of stagnation, when growth slowed right down.",
+    "In 1968 Warsaw Pact tanks entered Czechoslovakia and ended the Prague Spring.",
+    "Relations with the United States eased in the 1970s, and the SALT treaty was signed in 1972.",
+    "At the end of 1979 the Soviet army went into Afghanistan, a war that lasted almost ten years.",
+    "Gorbachev became General Secretary in 1985 and began glasnost and perestroika.",
+    "The explosion at Chernobyl in 1986 showed how much the state still kept secret.",
+    "By the end of 1991 the Soviet Union had broken up into fifteen separate countries.",
+]
+
 _BACKGROUND = {
     "stalin": [
         "Stalin had ruled the Soviet Union since the late 1920s, after he outmanoeuvred Trotsky, Zinoviev "
@@ -436,6 +479,12 @@ def padding(text: str, rng: random.Random, strategy: str | None = None) -> str |
     paras = paragraphs(text)
     if len(paras) < 2:
         return None
+    where = strategy or rng.choice(STRATEGIES["padding"])
+    if where == "after_period":
+        # The years after the question's period instead (Brezhnev to Gorbachev), before the conclusion.
+        k = rng.randint(4, 6)
+        para = " ".join(_LATER[i] for i in sorted(rng.sample(range(len(_LATER)), k)))
+        return join(paras[:-1] + [para] + paras[-1:])
     n_new = rng.choice([1, 2])
     topics = rng.sample(list(_BACKGROUND), n_new)
     new = []
@@ -445,7 +494,6 @@ def padding(text: str, rng: random.Random, strategy: str | None = None) -> str |
         lead = rng.choice(_LEADINS)
         sents = ([lead] if lead else []) + [_BACKGROUND[topic][i] for i in pick]
         new.append(" ".join(sents))
-    where = strategy or rng.choice(STRATEGIES["padding"])
     out = paras[:]
     for para in new:
         if where == "after_intro":
@@ -617,13 +665,27 @@ def smart_quotes(text: str) -> str:
 
 
 def surface(text: str, rng: random.Random, strategy: str | None = None) -> str:
-    """CRLF line ends, smart quotes and emoji between words; the words themselves unchanged.
+    """What a word processor, a phone or an old file does to a text; the words themselves unchanged.
 
-    Strategies vary the number of emoji (3-8), their kinds (single code points, modifiers, flags,
-    ZWJ sequences) and where they go (after a sentence, after any word, at a paragraph's start).
+    The first three strategies give CRLF line ends, smart quotes and emoji between words, varying
+    the number of emoji (3-8), their kinds (single code points, modifiers, flags, ZWJ sequences)
+    and where they go (after a sentence, after any word, at a paragraph's start). The others keep
+    the smart quotes and give instead: old Mac line ends ("\\r" alone), Unicode paragraph separators
+    and no-break spaces, odd spacing (a byte-order mark, doubled spaces, tabs, zero-width spaces),
+    or ellipses ending some sentences.
     """
     text = smart_quotes(text.replace("\r\n", "\n"))
     where = strategy or rng.choice(STRATEGIES["surface"])
+    if where == "mac_line_ends":  # old Mac files: "\r" alone ends a line
+        return text.replace("\n", "\r")
+    if where == "separators":  # Unicode paragraph separators, and no-break spaces here and there
+        text = re.sub(r"\n[ \t]*\n+", "\u2029", text.strip())
+        return re.sub(r" ", lambda m: "\u00a0" if rng.random() < 0.1 else " ", text)
+    if where == "spacing":  # a byte-order mark, doubled spaces, tabs and zero-width spaces between words
+        text = re.sub(r" (?=\w)", lambda m: rng.choice(["  ", "\t", " \u200b", " ", " ", " "]), text)
+        return "\ufeff" + text
+    if where == "ellipses":  # some sentences end in "..." or the one-character ellipsis
+        return re.sub(r"\.(?= [A-Z])", lambda m: rng.choice(["...", "\u2026", ".", "."]), text)
     if where == "paragraph_start":
         slots = [0] + [m.end() for m in re.finditer(r"\n\n", text)]
     elif where == "sentence_end":

@@ -9,15 +9,20 @@ kind is below it). The originals are the marked essays in ../shared/calibration 
 ../shared/calibration2 (skipped with a message when absent) and the project's own essay fixtures
 (tests/fixtures/q1_*.txt, q2_*.txt). Each kind and what counts as moving the right way:
 
-    keyword_salad  generated nonsense from key terms and connectives (and the salad fixtures): level <= 2
+    keyword_salad  generated nonsense from key terms and connectives (and the salad fixtures), and each
+                   Level 3+ essay with the words of every sentence shuffled: level <= 2
     other_question each essay scored against the other question: level <= 2
     shuffled       sentences shuffled across the essay (originals at level >= 3): level drops by >= 2
+    shuffled_within  sentences shuffled inside each paragraph, paragraphs kept (a known gap): the same
     truncated      the first 40% of the words (originals with mark >= 5): mark lower
     repeated       body paragraphs repeated once: level and mark never higher
-    padding        a paragraph or two on Stalin's rule, the war or the Tsars: level never higher
+    padding        a paragraph or two on Stalin's rule, the war or the Tsars, or on the years after
+                   1964: level never higher
     wrong_dates    every year of a known event shifted (>= 2 dated events): mark lower
     misspelt       8% of the words misspelt: level within one
-    surface        CRLF, smart quotes, emoji: same level, and every evidence span is text[start:end]
+    surface        CRLF, smart quotes, emoji; or old Mac line ends, Unicode separators, odd spacing
+                   (doubled spaces, tabs, zero-width spaces, a BOM), ellipses: same level, and every
+                   evidence span is text[start:end]
 
 For shuffled and truncated an original also needs the markers' label (when it has one) to be at
 least that level or mark, so that a script the engine over-marks is not asked to fall further
@@ -48,7 +53,9 @@ from perturb import (  # noqa: E402,F401  (re-exported: the tests import the gen
     misspelt,
     padding,
     repeated,
+    scrambled,
     shuffled,
+    shuffled_within,
     surface,
     truncated,
     wrong_dates,
@@ -57,7 +64,7 @@ from perturb import (  # noqa: E402,F401  (re-exported: the tests import the gen
 SHARED = Path(os.environ.get("KHRUSHCHEV_SHARED_DIR") or ROOT.parent / "shared")
 SETS = ("calibration", "calibration2")
 FIXTURES = ROOT / "tests" / "fixtures"
-KINDS = ("keyword_salad", "other_question", "shuffled", "truncated", "repeated", "padding",
+KINDS = ("keyword_salad", "other_question", "shuffled", "shuffled_within", "truncated", "repeated", "padding",
          "wrong_dates", "misspelt", "surface")
 OTHER = {"q1": "q2", "q2": "q1"}
 
@@ -180,7 +187,7 @@ def judge(case: Case) -> tuple[bool, str]:
     if case.kind in ("keyword_salad", "other_question"):
         return lv <= 2, f"level {lv} > 2"
     lb, mb = before.level, before.mark
-    if case.kind == "shuffled":
+    if case.kind in ("shuffled", "shuffled_within"):
         return lv <= lb - 2, f"level {lb} -> {lv}, not down by 2"
     if case.kind in ("truncated", "wrong_dates"):
         return mk < mb, f"mark {mb} -> {mk}, not lower"
@@ -222,6 +229,7 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, seed: int, v
     counter: dict[str, int] = {}
     gens: dict[str, Callable[[Original, str], str | None]] = {
         "shuffled": lambda o, s: shuffled(o.text, rngs["shuffled"], strategy=s),
+        "shuffled_within": lambda o, s: shuffled_within(o.text, rngs["shuffled_within"], strategy=s),
         "truncated": lambda o, s: truncated(o.text, rngs["truncated"], strategy=s),
         "repeated": lambda o, s: repeated(o.text, rngs["repeated"], strategy=s),
         "padding": lambda o, s: padding(o.text, rngs["padding"], strategy=s),
@@ -244,13 +252,18 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, seed: int, v
         rep = o.report
         if rep is None or rep.status != "scored":
             continue
+        if "keyword_salad" in kinds and rep.level >= 3 and (o.label_level is None or o.label_level >= 3):
+            # Salad made from the essay itself: its words shuffled within each sentence.
+            cases.append(Case("keyword_salad", o.source, o.question, "scrambled",
+                              scrambled(o.text, rngs["keyword_salad"]), o))
         if "other_question" in kinds and o.answers != OTHER[o.question]:
             cases.append(Case("other_question", o.source, OTHER[o.question], f"scored as {OTHER[o.question]}",
                               o.text, o))
         for kind, gen in gens.items():
             if kind not in kinds:
                 continue
-            if kind == "shuffled" and not (rep.level >= 3 and (o.label_level is None or o.label_level >= 3)):
+            if kind in ("shuffled", "shuffled_within") and not (
+                    rep.level >= 3 and (o.label_level is None or o.label_level >= 3)):
                 continue
             if kind == "truncated" and not (rep.mark >= 5 and (o.label_mark is None or o.label_mark >= 5)):
                 continue

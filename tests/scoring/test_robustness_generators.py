@@ -72,6 +72,24 @@ def test_shuffled_keeps_every_sentence_and_the_paragraph_count(strategy):
     assert len(P.paragraphs(out)) == len(P.paragraphs(STRONG))
 
 
+def test_shuffled_within_keeps_each_paragraph_its_own_sentences():
+    out = rb.shuffled_within(STRONG, random.Random(1))
+    before, after = P.paragraphs(STRONG), P.paragraphs(out)
+    assert len(after) == len(before)
+    for a, b in zip(before, after):
+        assert Counter(P.sentences(a)) == Counter(P.sentences(b))
+    assert out != P.join(before)
+    assert rb.shuffled_within("One sentence here.\n\nAnother one.", random.Random(1)) is None
+
+
+def test_scrambled_keeps_every_word_of_every_sentence_and_no_order():
+    out = rb.scrambled(STRONG, random.Random(2))
+    assert len(P.paragraphs(out)) == len(P.paragraphs(STRONG))
+    words = lambda t: Counter(w.strip(".!?").lower() for w in t.split())
+    assert words(out) == words(STRONG)
+    assert P.sentences(P.paragraphs(out)[0])[0] != P.sentences(P.paragraphs(STRONG)[0])[0]
+
+
 def test_shuffled_is_seeded():
     a, b = (rb.shuffled(STRONG, random.Random(7)) for _ in range(2))
     assert a == b
@@ -112,6 +130,8 @@ def test_padding_inserts_background_and_keeps_the_essay_in_order(strategy):
     for para in added:
         assert "Khrushchev" not in para
         assert P.word_count(para) >= 40
+    if strategy == "after_period":  # the years after 1964, before the conclusion
+        assert out[-2] in added and all(int(y) >= 1964 for y in re.findall(r"\b19\d\d\b", out[-2]))
 
 
 @strategies("wrong_dates")
@@ -162,13 +182,22 @@ EMOJI_CHARS = set("".join(P.EMOJI)) | {"\u200d", "\ufe0f"}
 @strategies("surface")
 def test_surface_keeps_the_words(strategy):
     out = rb.surface(STRONG, random.Random(7), strategy=strategy)
-    assert "\r\n" in out and "\n" not in out.replace("\r\n", "")
     assert "’" in out and "'" not in out
-    emoji = [c for c in out if c in EMOJI_CHARS]
-    assert emoji
+    if strategy in ("sentence_end", "any_word", "paragraph_start"):
+        assert "\r\n" in out and "\n" not in out.replace("\r\n", "")
+        assert [c for c in out if c in EMOJI_CHARS]
+    elif strategy == "mac_line_ends":
+        assert "\r" in out and "\n" not in out
+    elif strategy == "separators":
+        assert "\u2029" in out and "\n" not in out and "\u00a0" in out
+    elif strategy == "spacing":
+        assert out.startswith("\ufeff") and "\u200b" in out and "\t" in out and "  " in out
+    elif strategy == "ellipses":
+        assert "..." in out or "\u2026" in out
 
     def plain(t):
-        t = "".join(c for c in t if c not in EMOJI_CHARS)
+        t = "".join(c for c in t if c not in EMOJI_CHARS and c not in "\ufeff\u200b")
+        t = t.replace("\u2026", ".").replace("...", ".").replace("\u2029", "\n").replace("\u00a0", " ")
         return t.translate(str.maketrans("“”‘’", "\"\"''")).split()
 
     assert plain(out) == plain(STRONG)

@@ -46,6 +46,9 @@ CAP_ADVICE = {
     "repetition": "Make each point once, then move on to a new one: a point repeated earns nothing more.",
     "copied_source": "Write in your own words: passages copied from notes or articles earn nothing.",
 }
+# A length cap reached because words were set aside, not because the essay is short.
+CREDITED_TOO_SHORT = ("Make your words count: only about {n} of your {words} words could earn credit (the "
+                      "sentences marked in your essay say why). Aim for at least {lo} words of your own argument.")
 
 # Wording that states as fact what the marker could only fail to find, and how to say it honestly.
 # Applied in order, case-sensitively, to whole phrases of the engine's (and older reports') text.
@@ -122,9 +125,16 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
     steps: list[tuple[float, str]] = []
     # A rule of the mark scheme that the essay breaks comes first, whether or not it is the one
     # holding the mark down today: it will be as soon as the rest improves.
+    a = ctx.analysis
+    credited_words = a.words - sum(a.sentences[i].words for i in ctx.argument.excluded)  # as gaming.py counts
     for c in report.caps:
         advice = CAP_ADVICE.get(c["rule"])
-        if advice:
+        if c["rule"] == "too_short" and "can earn credit" in c["reason"]:
+            # Long enough, but much of it earns nothing (repeated, copied, out of order): the
+            # reason for that comes first, and "write more" would be the wrong lesson.
+            steps.append((100 - c["max_level"] - 0.25, CREDITED_TOO_SHORT.format(
+                n=credited_words, words=report.word_count, **fmt)))
+        elif advice:
             steps.append((100 - c["max_level"] + 0.5 * bool(c.get("applied")), advice.format(**fmt)))
     for flag in ("repetition", "copied_source"):
         if flag in report.flags and not any(c["rule"] == flag for c in report.caps):

@@ -140,9 +140,9 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     length = a.words - sum(a.sentences[i].words for i in ctx.argument.excluded)
     for rule in sorted(r.caps.length, key=lambda c: c.below_words):
         if length < rule.below_words:
-            # Said of the words that can earn credit when others were set aside, so that a long
-            # essay is not told it is short.
-            reason = f"under {rule.below_words} words" if length == a.words else \
+            # Said of the words that can earn credit when the essay itself is long enough, so
+            # that a long essay whose sentences were set aside is not told it is short.
+            reason = f"under {rule.below_words} words" if a.words < rule.below_words else \
                 f"under {rule.below_words} words that can earn credit ({length} of its {a.words})"
             cap("too_short", rule.max_level, reason, flag=rule is min(
                 r.caps.length, key=lambda c: c.below_words))

@@ -86,6 +86,18 @@ def test_words_shuffled_within_their_sentences_earn_nothing_and_are_held_at_leve
     assert notes and set(notes) == {"word_order"}
     for sp in spans_of(r):
         assert text[sp.start:sp.end] == sp.text
+    # A long essay whose sentences earn nothing is not told to write more: its words are there.
+    steps = r.feedback["next_steps"]
+    assert not any(step.startswith("Write more") for step in steps), steps
+    short = next(c for c in r.caps if c["rule"] == "too_short")
+    assert f"of its {r.word_count})" in short["reason"]
+    assert any(step.startswith("Make your words count") and f"of your {r.word_count} words" in step for step in steps)
+
+
+def test_a_short_essay_is_still_told_to_write_more():
+    r = score(read_fixture("q1_repetition.txt"), "q1")  # 267 words, a few of them repeats
+    assert any(step.startswith("Write more") for step in r.feedback["next_steps"])
+    assert all("can earn credit" not in c["reason"] for c in r.caps)
 
 
 def test_real_prose_however_badly_spelt_stays_well_under_the_word_order_line(rubrics):

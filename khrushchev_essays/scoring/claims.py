@@ -410,12 +410,22 @@ def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]], sents: lis
         if len(keys) == 1:
             k = next(iter(keys))
             counts[k] = counts.get(k, 0) + 1
-    own = counts.get(OWN_FOCUS, 0)
     rules = rubric.argument
+    real = [s for s in sents if s.real]
+    least = rules.other_question_min
+    if real and sum(s.words for s in real) / len(real) >= 40:
+        # An essay of a few very long sentences has nearly every sentence in both questions'
+        # terms, so its sentences say nothing: the terms themselves are counted instead.
+        counts = {}
+        for i in focus:
+            for h in sents[i].hits:
+                if h.kind == "focus":
+                    counts[h.key] = counts.get(h.key, 0) + 1
+    own = counts.get(OWN_FOCUS, 0)
     best = None
     for oq in rubric.other_questions:
         n = counts.get(oq.id, 0)
-        if n >= rules.other_question_min and n >= rules.other_question_ratio * max(own, 1):
+        if n >= least and n >= rules.other_question_ratio * max(own, 1):
             if best is None or n > counts.get(best.id, 0):
                 best = oq
     return best

@@ -162,6 +162,20 @@ def test_general_sentences_with_a_word_of_the_key_concept_do_not_bring_another_a
     assert r.level <= 2
 
 
+@pytest.mark.parametrize(("fixture", "set_for"), [("q2_medium.txt", "q1"), ("q2_strong.txt", "q1"),
+                                                   ("q1_medium.txt", "q2")])
+def test_an_answer_to_the_other_question_in_a_few_very_long_sentences_is_still_taken_for_it(fixture, set_for):
+    # Each paragraph one long sentence: nearly every sentence then uses both questions' words, so
+    # the terms are counted rather than the sentences.
+    long = ["; ".join(s.rstrip(".") for s in _SENTENCE_END.split(p)) + "." for p in paragraphs(read_fixture(fixture))]
+    text = "\n\n".join(long)
+    r = score(text, set_for)
+    assert "answers_other_question" in r.flags and r.level <= 2, (r.level, r.flags)
+    # ...and on its own question it is not.
+    own = score(text, fixture[:2])
+    assert "answers_other_question" not in own.flags, own.flags
+
+
 @pytest.mark.parametrize("q", ["q1", "q2"])
 def test_an_essay_on_its_own_question_is_not_taken_for_another(q):
     for kind in ("strong", "medium", "own_words_strong"):

@@ -90,14 +90,15 @@ def reverse_across(text: str, rng: random.Random) -> str:
     """The essay's sentences in reverse order, cut into paragraphs of its own sizes (shuffled):
     disorder with a direction, which a uniform shuffle never shows."""
     paras = paragraphs(text)
-    sents = [s for p in paras for s in p][::-1]
     sizes = [len(p) for p in paras]
     rng.shuffle(sizes)
-    out, i = [], 0
-    for n in sizes:
-        out.append(" ".join(sents[i:i + n]))
-        i += n
-    return "\n\n".join(out)
+    return _regroup([s for p in paras for s in p][::-1], sizes)
+
+
+def _regroup(sents: list[str], sizes: list[int]) -> str:
+    """The sentences in order, cut into paragraphs of the given sizes."""
+    ends = [sum(sizes[:k + 1]) for k in range(len(sizes))]
+    return "\n\n".join(" ".join(sents[e - n:e]) for n, e in zip(sizes, ends))
 
 
 def shuffle_within(text: str, rng: random.Random) -> str:

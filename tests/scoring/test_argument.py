@@ -370,32 +370,32 @@ def test_background_padding_does_not_raise_the_mark():
     assert score(padded, "q2").mark <= score(text, "q2").mark
 
 
-@pytest.mark.parametrize("q", ["q1", "q2"])
-def test_a_paragraph_on_the_years_after_the_period_is_background_and_earns_nothing(q):
+def _padded_medium_essay(q: str, para: str, at: int, starts: tuple[str, ...]):
+    """The medium fixture and the same with `para` inserted at paragraph `at`: both reports, after
+    checking that the padding raised nothing and that its sentences were set aside as background."""
     text = read_fixture(f"{q}_medium.txt")
     ps = paragraphs(text)
+    before, after = score(text, q), score("\n\n".join(ps[:at] + [para] + ps[at:]), q)
+    assert after.mark <= before.mark and after.level <= before.level
+    notes = {e.note for e in after.argument["excluded"] if e.text.startswith(starts)}
+    assert notes == {"background"}, [(e.text[:30], e.note) for e in after.argument["excluded"]]
+    return before, after
+
+
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_a_paragraph_on_the_years_after_the_period_is_background_and_earns_nothing(q):
     later = ("Brezhnev then led the country until his death in 1982, years that were later called the era "
              "of stagnation. In 1968 Soviet tanks put an end to the Prague Spring, in 1972 the SALT treaty "
              "was signed with the Americans, and in 1979 the army went into Afghanistan.")
-    padded = "\n\n".join(ps[:-1] + [later] + ps[-1:])
-    before, after = score(text, q), score(padded, q)
-    assert after.mark <= before.mark and after.level <= before.level
-    notes = {e.note for e in after.argument["excluded"] if e.text.startswith(("Brezhnev", "In 1968"))}
-    assert notes == {"background"}, [(e.text[:30], e.note) for e in after.argument["excluded"]]
+    _padded_medium_essay(q, later, -1, ("Brezhnev", "In 1968"))
 
 
 @pytest.mark.parametrize("q", ["q1", "q2"])
 def test_an_undated_paragraph_on_the_war_is_background_and_its_figures_are_not_evidence(q):
-    text = read_fixture(f"{q}_medium.txt")
-    ps = paragraphs(text)
     war = ("The Red Army suffered terrible losses in the first months of the war, and whole factories "
            "were moved east of the Urals. Around 27 million Soviet people died before Hitler was beaten. "
            "The Great Patriotic War is still remembered in every Russian town.")
-    padded = "\n\n".join(ps[:1] + [war] + ps[1:])
-    before, after = score(text, q), score(padded, q)
-    assert after.mark <= before.mark and after.level <= before.level
-    notes = {e.note for e in after.argument["excluded"] if e.text.startswith(("The Red Army", "Around 27"))}
-    assert notes == {"background"}, [(e.text[:30], e.note) for e in after.argument["excluded"]]
+    before, after = _padded_medium_essay(q, war, 1, ("The Red Army", "Around 27"))
     figures = next(c for c in after.criteria if c.id == "evidence").details["figures"]
     assert figures == next(c for c in before.criteria if c.id == "evidence").details["figures"]
 

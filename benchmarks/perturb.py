@@ -31,7 +31,7 @@ STRATEGIES = {
     "wrong_dates": ["per_event", "per_year", "same"],
     "misspelt": ["uniform", "long", "terms"],
     "surface": ["sentence_end", "any_word", "paragraph_start", "mac_line_ends", "separators", "spacing",
-                "ellipses"],
+                "ellipses", "wrapped"],
 }
 
 # --- text helpers --------------------------------------------------------------------------------
@@ -672,7 +672,8 @@ def surface(text: str, rng: random.Random, strategy: str | None = None) -> str:
     and where they go (after a sentence, after any word, at a paragraph's start). The others keep
     the smart quotes and give instead: old Mac line ends ("\\r" alone), Unicode paragraph separators
     and no-break spaces, odd spacing (a byte-order mark, doubled spaces, tabs, zero-width spaces),
-    or ellipses ending some sentences.
+    ellipses ending some sentences, or prose wrapped by hand at 40-70 characters with soft hyphens
+    in long words.
     """
     text = smart_quotes(text.replace("\r\n", "\n"))
     where = strategy or rng.choice(STRATEGIES["surface"])
@@ -684,6 +685,16 @@ def surface(text: str, rng: random.Random, strategy: str | None = None) -> str:
     if where == "spacing":  # a byte-order mark, doubled spaces, tabs and zero-width spaces between words
         text = re.sub(r" (?=\w)", lambda m: rng.choice(["  ", "\t", " \u200b", " ", " ", " "]), text)
         return "\ufeff" + text
+    if where == "wrapped":  # prose wrapped by hand at 40-70 characters, soft hyphens in some long words
+        import textwrap
+
+        width = rng.randint(40, 70)
+        def wrap(para: str) -> str:  # line by line, so that a list keeps its items
+            return "\n".join(textwrap.fill(ln, width, break_on_hyphens=False, break_long_words=False)
+                             for ln in para.split("\n"))
+
+        text = join([wrap(p) for p in paragraphs(text)])
+        return re.sub(r"(?<=[a-z]{5})(?=[a-z]{5})", lambda m: "\u00ad" if rng.random() < 0.3 else "", text)
     if where == "ellipses":  # some sentences end in "..." or the one-character ellipsis
         return re.sub(r"\.(?= [A-Z])", lambda m: rng.choice(["...", "\u2026", ".", "."]), text)
     if where == "paragraph_start":

@@ -25,9 +25,9 @@ _SAME_LENGTH = str.maketrans({
     "\u201c": '"', "\u201d": '"',
     "\u2010": "-", "\u2011": "-",
     "\u00a0": " ", "\u2007": " ", "\u202f": " ",
-    # Invisible characters (zero-width spaces and joiners, a byte-order mark) and the Unicode line
-    # and paragraph separators: a space and a line break to the pipeline.
-    "\u200b": " ", "\u200c": " ", "\u200d": " ", "\u2060": " ", "\ufeff": " ",
+    # The Unicode line and paragraph separators: a line break to the pipeline. (Invisible
+    # characters, a zero-width space or a soft hyphen, are taken out of the words they are in:
+    # RubricMatcher._solid.)
     "\u2028": "\n", "\u2029": "\n",
     # A carriage return is a line break (old Mac files have no "\n" at all); in "\r\n" it is
     # the space before the "\n" (see normalise).
@@ -176,36 +176,76 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def _short_line(text: str) -> float:
+    """How short a line must be to be a heading or a list item rather than prose: under 60
+    characters, or, in prose wrapped by hand at a narrower width (most lines close to the longest),
+    well under that width."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if len(lines) < 6:
+        return 60
+    lengths = sorted(len(ln) for ln in lines)
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    # Wrapped prose: a width of 35 or more, most lines near it, and most lines running on to the
+    # next (no full stop) and of several words; a list of short items is not.
+    running = sum(1 for ln in lines if ln[-1] not in ".!?;:" and len(ln.split()) >= 5 and not _BULLET.match(ln))
+    if 35 <= width <= 100 and sum(n >= 0.75 * width for n in lengths) >= 0.5 * len(lengths) \
+            and running >= 0.5 * len(lines):
+        return min(60, 0.6 * width)
+    return 60
+
+
 _BULLET = re.compile(r"\s*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)]|[a-z][.)])\s")
 
 
-def _line_breaks(text: str, idx_l: list[int], len_l: list[int], is_space) -> list[int]:
+# Characters that take no room: inside a word they are taken out before phrases are matched.
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# Emoji and other pictographs (with their modifiers, joiners and variation selectors).
+_PICTURES = re.compile("[\u2190-\u2bff\U0001F000-\U0001FAFF]")
+
+
+def _is_picture(tok: str) -> bool:
+    """A token made only of pictographs, their modifiers and joiners (no letter, digit or punctuation)."""
+    import unicodedata
+
+    return bool(tok) and all(unicodedata.category(ch) in ("So", "Sk", "Cf", "Mn", "Me") for ch in tok) \
+        and _PICTURES.search(tok) is not None
+
+
+_SINGLE_NEWLINE = re.compile(r"[^\n]\n[ \t\r]*[^\n \t\r]")
+_NEWLINES = re.compile(r"[ \t]*\n[ \t\n]*")
+
+
+def _line_breaks(text: str, idx_l: list[int], len_l: list[int]) -> list[int]:
     """Token indexes that should start a sentence because a line break ends a paragraph or a list item.
 
     The sentencizer splits on punctuation only, so "- Virgin Lands scheme" on one line and
     "- sovnarkhozy" on the next would merge into one long "sentence" and pass as prose. A line
     break starts a new sentence when the next line is a bullet or numbered item, or when the
-    line before it is short and unpunctuated (a heading or a list item). Hard-wrapped prose, whose
-    lines are long, is left alone.
+    line before it is short and unpunctuated (a heading or a list item). Prose wrapped by hand,
+    whose lines run to the width it was wrapped at, is left alone. Read from the text, so that it
+    does not matter whether the line breaks are tokens of the doc (see RubricMatcher._solid).
     """
-    import numpy as np
+    import bisect
 
     out = []
-    for i in np.flatnonzero(is_space).tolist():
-        tok = text[idx_l[i]:idx_l[i] + len_l[i]]
-        if "\n" not in tok or i + 1 >= len(idx_l):
+    short = _short_line(text)
+    n = len(idx_l)
+    for m in _NEWLINES.finditer(text):
+        j = bisect.bisect_left(idx_l, m.end())  # the first token after the break
+        if j >= n or m.start() == 0:
             continue
-        if tok.count("\n") >= 2:  # a blank line ends a paragraph, and so its last sentence
-            out.append(i + 1)
+        if m.group().count("\n") >= 2:  # a blank line ends a paragraph, and so its last sentence
+            out.append(j)
             continue
-        line_start = text.rfind("\n", 0, idx_l[i]) + 1
-        prev = text[line_start:idx_l[i]].strip()
-        nxt_end = text.find("\n", idx_l[i + 1])
-        nxt = text[idx_l[i + 1]: nxt_end if nxt_end >= 0 else len(text)]
-        short_unpunctuated = prev and len(prev) < 60 and prev[-1] not in ".!?;,"
-        if _BULLET.match(text[line_start:idx_l[i]]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        prev = text[line_start:m.start()].strip()
+        nxt_end = text.find("\n", idx_l[j])
+        nxt = text[idx_l[j]: nxt_end if nxt_end >= 0 else len(text)]
+        short_unpunctuated = prev and len(prev) < short and prev[-1] not in ".!?;,"
+        if _BULLET.match(text[line_start:m.start()]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
                 or short_unpunctuated:
-            out.append(i + 1)
+            out.append(j)
     return out
 
 
@@ -337,14 +377,14 @@ class RubricMatcher:
         shape = normalise(text)
         paragraphs = paragraph_ranges(shape)
         starts = [p[0] for p in paragraphs]
-        doc, at = self._solid(doc)
+        doc, at, widths = self._solid(doc)
         n = len(doc)
         arr = doc.to_array([IDX, ORTH, LEMMA, SENT_START])
         if n == 0:
             arr = np.zeros((0, 4), dtype="uint64")
         idx, lemma_h = (arr[:, 0].astype(np.int64) if at is None else at), arr[:, 2]
         lex = self.lexemes.rows(arr[:, 1])
-        length = lex[:, _LEN]
+        length = lex[:, _LEN] if widths is None else widths
         is_alpha, is_stop, is_punct, is_space, like_num, lower_known, is_break = (
             lex[:, k].astype(bool) for k in (_ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK))
         word = ~(is_punct | is_space)
@@ -365,13 +405,13 @@ class RubricMatcher:
         candidates = np.flatnonzero(unlisted & (length >= Speller.MIN_LEN))
         corrections = self.speller.correct(
             doc, candidates[~member(lemma_h[candidates], self.speller.english)], lemma_h,
-            None if at is None else at.tolist())
+            None if at is None else at.tolist(), None if widths is None else widths.tolist())
         idx_l, len_l = idx.tolist(), length.tolist()
         hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 3].astype(np.int64) == 1
         if n:
             sent_start[0] = True
-        for i in _line_breaks(shape, idx_l, len_l, is_space):
+        for i in _line_breaks(shape, idx_l, len_l):
             sent_start[i] = True
         for i in _after_ellipsis(text, idx_l, len_l, is_space):
             sent_start[i] = True
@@ -432,7 +472,11 @@ class RubricMatcher:
                 narrative = self._opens_with_narrative(a, b, word_l, lemma_l)
             sentences.append(Sentence(si, start, end, a, b, p, w, r, hits[cut[si]:cut[si + 1]],
                                       years_at.get(si, []), figures_at.get(si, []), narrative))
-        word_order = self._word_order(lemma_h, is_punct, is_space, word, first, stop_at, s_words)
+        # Sentences that end in a full stop (or ! ?): a line break ending a sentence early ("the
+        # Virgin Lands were ploughed by the / young volunteers" hard-wrapped) is not its end.
+        closed = np.array([text[i:i + ln] in (".", "!", "?") for i, ln in zip(idx[last].tolist(), length[last].tolist())],
+                          dtype=bool) if n else np.zeros(0, dtype=bool)
+        word_order = self._word_order(lemma_h, is_punct, is_space, word, last, closed, s_words)
         lines = []
         pos = 0
         for line in shape.split("\n"):
@@ -446,8 +490,9 @@ class RubricMatcher:
             token_lemmas=lemma_h, token_content=content, corrections=corrections, word_order=word_order,
         )
 
-    def _word_order(self, lemma_h, is_punct, is_space, word, first, stop_at, s_words) -> tuple[int, int, int, int]:
-        """Analysis.word_order, counted over the tokens that are not whitespace."""
+    def _word_order(self, lemma_h, is_punct, is_space, word, last, closed, s_words) -> tuple[int, int, int, int]:
+        """Analysis.word_order, counted over the tokens that are not whitespace. `last` is each
+        sentence's last token that is not whitespace, `closed` whether that is a full stop, ! or ?."""
         import numpy as np
 
         det_set, not_after, never_last = self._word_order_sets
@@ -457,23 +502,24 @@ class RubricMatcher:
         lem = lemma_h[solid].astype(np.uint64)
         det = member(lem[:-1], det_set)
         follows = is_punct[solid[1:]] | member(lem[1:], not_after)
-        # The last word of each sentence of four words or more.
+        # The word before the full stop of each closed sentence of four words or more.
         pos = np.arange(len(word))
         last_word = np.maximum.accumulate(np.where(word, pos, -1)) if len(word) else pos
-        long_enough = s_words >= 4
-        ends = last_word[stop_at[long_enough] - 1]
+        judged = (s_words >= 4) & closed
+        ends = last_word[last[judged]]
         ends = ends[ends >= 0]
         ending_badly = int(member(lemma_h[ends].astype(np.uint64), never_last).sum())
-        return (int(det.sum()), int((det & follows).sum()), int(long_enough.sum()), ending_badly)
+        return (int(det.sum()), int((det & follows).sum()), int(judged.sum()), ending_badly)
 
     def _solid(self, doc):
         """The doc without whitespace tokens inside a line, and where its tokens stand in the text
         (None when it has none, as almost every essay).
 
-        The tokenizer gives a second space, a tab or a zero-width space between two words a token
-        of its own, so "Virgin  Lands" is three tokens and no two-word phrase matches across it.
-        Here such tokens are dropped, the pipeline is run again on the words left (each keeping
-        its offset in the text), and the line-break tokens stay. Worked out once per doc (kept in
+        The tokenizer gives a second space, a tab, a zero-width space or a line break between two
+        words a token of its own, so "Virgin  Lands" (or "Virgin" at the end of a line and "Lands"
+        at the start of the next) is three tokens and no two-word phrase matches across it. Here
+        such tokens are dropped, the pipeline is run again on the words left (each keeping its
+        offset in the text), and only blank lines stay (line breaks are read from the text). Worked out once per doc (kept in
         its user_data for the other rubrics)."""
         import numpy as np
 
@@ -481,20 +527,36 @@ class RubricMatcher:
         if cached is not None:
             return cached
         text = doc.text
-        if "  " not in text and "\t" not in text:
-            return doc, None
-        keep = [not (t.is_space and "\n" not in t.text) for t in doc]
-        if all(keep):
-            return doc, None
+        hidden = _INVISIBLE.search(text) is not None
+        pictures = _PICTURES.search(text) is not None
+        if "  " not in text and "\t" not in text and not hidden and not pictures and not _SINGLE_NEWLINE.search(text):
+            return doc, None, None
+        # Invisible characters inside a word (a soft hyphen, a zero-width space or joiner) are
+        # taken out of it, so "trans\u00adformation" is read as "transformation"; a token made
+        # of nothing else goes, as whitespace does. Each word keeps its offset and its width.
+        # (Only in words: a joiner inside an emoji sequence belongs to it.)
+        words = [_INVISIBLE.sub("", t.text) if hidden and _INVISIBLE.search(t.text) and any(ch.isalnum() for ch in t.text)
+                 or (hidden and not _INVISIBLE.sub("", t.text)) else t.text for t in doc]
+        # An emoji between two words ("some \U0001F4DA historians argue") is dropped as well, so that
+        # the phrase around it still matches.
+        keep = [bool(w) and not (t.is_space and t.text.count("\n") < 2) and not (pictures and _is_picture(t.text))
+                for t, w in zip(doc, words)]
+        if all(keep) and not hidden:
+            return doc, None, None
         from spacy.tokens import Doc
 
         kept = [t for t, k in zip(doc, keep) if k]
         # A word keeps a space after it when it had one, or when the dropped token followed it.
         spaces = [bool(t.whitespace_) or (t.i + 1 < len(doc) and not keep[t.i + 1]) for t in kept]
-        solid = Doc(doc.vocab, words=[t.text for t in kept], spaces=spaces)
+        solid = Doc(doc.vocab, words=[words[t.i] for t in kept], spaces=spaces)
         for _name, proc in self.nlp.pipeline:
             solid = proc(solid)
-        out = (solid, np.array([t.idx for t in kept], dtype=np.int64))
+        # Where each word's visible characters start and end: an invisible character before a
+        # word ("\u200bHowever") is not part of it.
+        starts = [t.idx + len(t.text) - len(t.text.lstrip(_INVISIBLE_CHARS)) if words[t.i] != t.text else t.idx
+                  for t in kept]
+        widths = [len(t.text.strip(_INVISIBLE_CHARS)) if words[t.i] != t.text else len(t.text) for t in kept]
+        out = (solid, np.array(starts, dtype=np.int64), np.array(widths, dtype=np.int64) if hidden else None)
         doc.user_data["solid"] = out
         return out
 
@@ -577,11 +639,11 @@ class Speller:
             self._seen[word] = out
         return out
 
-    def correct(self, doc, candidates, lemma_h, idx=None) -> list[tuple[int, int, str]]:
+    def correct(self, doc, candidates, lemma_h, idx=None, widths=None) -> list[tuple[int, int, str]]:
         """Give misspelt rubric words the lemma of the word meant, in the doc and in `lemma_h`
         (the doc's lemma hashes); `candidates` are the indexes of tokens that are not English
         words. Returns (start, end, word meant) of each word read differently, at the offsets
-        `idx` gives the tokens (the doc's own when None)."""
+        `idx` gives the tokens (the doc's own when None), `widths` their lengths in the text."""
         out = []
         lemma_of = self.lemma_of
         strings = doc.vocab.strings
@@ -595,7 +657,7 @@ class Speller:
                 t.lemma_ = lemma_of[meant]
                 lemma_h[i] = strings[lemma_of[meant]]
                 at = t.idx if idx is None else idx[i]
-                out.append((at, at + len(t), meant))
+                out.append((at, at + (len(t) if widths is None else widths[i]), meant))
         return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -340,6 +341,14 @@ SURFACES = {
     # Two spaces, or a tab, between words: the two-word phrases ("Virgin Lands") still match.
     "double_spaces": lambda t: t.replace(" ", "  "),
     "tabs_between_words": lambda t: _every_third(re.compile(r" (?=[a-z])"), t, "\t"),
+    # Prose wrapped by hand at 40 or 60 characters a line (pasted from an email or a plain editor):
+    # short lines, no full stop at their ends, and words split across them.
+    "wrapped_at_40": lambda t: "\n\n".join(textwrap.fill(p, 40) for p in paragraphs(t)),
+    "wrapped_at_60": lambda t: "\n\n".join(textwrap.fill(p, 60) for p in paragraphs(t)),
+    # Emoji between the words of a phrase ("some historians argue", "on the other hand").
+    "emoji_inside_phrases": lambda t: re.sub(r"\b(some|other|the|not|of) (?=[a-z])", "\\1 \U0001F4DA ", t, count=12),
+    # Soft hyphens and zero-width joiners inside long words (copied from a web page).
+    "soft_hyphens": lambda t: re.sub(r"(?<=[a-z]{4})(?=[a-z]{4})", "\u00ad", t, count=60),
     # Sentences that end in an ellipsis, three dots or the one character.
     "ellipses": lambda t: _every_third(_ELLIPSIS_END, t, "... "),
     "ellipsis_character": lambda t: _every_third(_ELLIPSIS_END, t, "\u2026 "),

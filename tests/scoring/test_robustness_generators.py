@@ -194,9 +194,11 @@ def test_surface_keeps_the_words(strategy):
         assert out.startswith("\ufeff") and "\u200b" in out and "\t" in out and "  " in out
     elif strategy == "ellipses":
         assert "..." in out or "\u2026" in out
+    elif strategy == "wrapped":
+        assert "\u00ad" in out and max(len(ln) for ln in out.split("\n")) <= 90
 
     def plain(t):
-        t = "".join(c for c in t if c not in EMOJI_CHARS and c not in "\ufeff\u200b")
+        t = "".join(c for c in t if c not in EMOJI_CHARS and c not in "\ufeff\u200b\u00ad")
         t = t.replace("\u2026", ".").replace("...", ".").replace("\u2029", "\n").replace("\u00a0", " ")
         return t.translate(str.maketrans("“”‘’", "\"\"''")).split()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 # The strategies of each generator; pass one as `strategy=` or let the generator pick at random.
 STRATEGIES = {
     "keyword_salad": ["random", "crosswired", "echo"],
-    "shuffled": ["uniform", "inverted", "dealt"],
+    "shuffled": ["uniform", "inverted", "dealt", "run_together"],
     "shuffled_within": ["within"],
     "truncated": ["word", "sentence_before", "sentence_nearest"],
     "repeated": ["each", "block", "reshuffled"],
@@ -295,7 +295,8 @@ def shuffled(text: str, rng: random.Random, strategy: str | None = None) -> str 
 
     Strategies: 'uniform' (any order), 'inverted' (the conclusion's sentences first and the
     introduction's last, the rest shuffled), 'dealt' (sentences dealt round-robin from the
-    paragraphs, so each new paragraph mixes every old one).
+    paragraphs, so each new paragraph mixes every old one), 'run_together' (any order, and no
+    paragraph breaks at all).
     """
     paras = [sentences(p) for p in paragraphs(text)]
     flat = [s for p in paras for s in p]
@@ -303,7 +304,7 @@ def shuffled(text: str, rng: random.Random, strategy: str | None = None) -> str 
         return None
     strategy = strategy or rng.choice(STRATEGIES["shuffled"])
     for _ in range(10):
-        if strategy == "uniform":
+        if strategy in ("uniform", "run_together"):
             order = flat[:]
             rng.shuffle(order)
         elif strategy == "inverted" and len(paras) >= 3:
@@ -321,6 +322,8 @@ def shuffled(text: str, rng: random.Random, strategy: str | None = None) -> str 
         if order != flat:
             break
         strategy = "uniform"
+    if strategy == "run_together":  # and the paragraph breaks lost as well
+        return " ".join(order)
     sizes = [len(p) for p in paras]
     rng.shuffle(sizes)
     out, i = [], 0

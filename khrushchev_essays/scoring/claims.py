@@ -198,7 +198,13 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     if other is None and not _names_outcome(rubric, analysis, intro, concl):
         other = _closest_other(rubric, focus)
     order = order or order_model()
+    # The order model reads paragraphs: an essay without them (fewer than three, or a sentence to
+    # each) is not judged by it, since its paragraph figures would call any such essay shuffled
+    # (Level 5 scripts run into one paragraph were held at Level 1). A model fitted on essays laid
+    # out so could not tell them from their shuffles without calling strong ones shuffled too.
+    flat = flat_layout(analysis, real)
     order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence)
+    flat_disorder = _ends_out_of_place(analysis, real) if flat else 0.0
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -212,7 +218,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
-                    order_feats, order.predict(order_feats) if len(real) >= 8 else 0.0,
+                    order_feats, (flat_disorder if flat else order.predict(order_feats)) if len(real) >= 8 else 0.0,
                     round(mean_density, 4), round(stuffed, 4), dense,
                     scrambled if scrambled >= rules.scrambled_words else None,
                     MappingProxyType(dict(sorted(excluded.items()))))
@@ -306,6 +312,32 @@ def _background_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
         return None
     return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b",
                       re.IGNORECASE)
+
+
+# Openings that only an essay's last or first stretch uses: a conclusion's "In conclusion" or an
+# introduction's "This essay will" ("Overall" and "Firstly" are used inside essays too).
+_ENDING = ("in conclusion", "to conclude", "to sum up", "in summary", "to summarise", "to summarize")
+_BEGINNING = ("this essay will", "in this essay", "i will argue", "this essay argues")
+
+
+def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
+    """For an essay without paragraphs, the one sign of order that does not need them: its
+    conclusion's opening ("In conclusion") before its last third, or its introduction's ("This
+    essay will") after its first. A writer does not put them there; a shuffle does. Read as a
+    probability of 0.9 that the order is not the writer's, and 0 otherwise (not judged)."""
+    n = len(real)
+    for k, s in enumerate(real):
+        head = _head(analysis.text, s, 24).lower()
+        if (head.startswith(_ENDING) and k < 0.67 * n) or (head.startswith(_BEGINNING) and k >= 0.33 * n):
+            return 0.9
+    return 0.0
+
+
+def flat_layout(analysis: Analysis, real: list[Sentence]) -> bool:
+    """Whether an essay has no paragraphs to speak of: fewer than three, or hardly more than a
+    sentence to each (one sentence a line)."""
+    paras = {s.paragraph for s in real}
+    return len(analysis.paragraphs) < 3 or len(real) < 1.5 * max(1, len(paras))
 
 
 def _covered(sents: list[Sentence], passages) -> dict[int, int]:
@@ -768,6 +800,8 @@ class OrderModel:
         z = self.intercept + sum(self.coef[k] * (feats.get(k, 0.0) - self.mean[k]) / (self.scale[k] or 1.0)
                                  for k in self.coef)
         return round(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), 4)
+
+
 
     @classmethod
     def load(cls, path: Path) -> "OrderModel":

@@ -156,8 +156,14 @@ class Analysis:
 
 
 def paragraph_ranges(text: str) -> list[tuple[int, int]]:
-    """Paragraph char ranges: split on blank lines, or on single newlines if there are none."""
-    sep = re.compile(r"\n[ \t\r]*\n\s*") if re.search(r"\n[ \t\r]*\n", text) else re.compile(r"\n\s*")
+    """Paragraph char ranges: split on blank lines, or on single newlines if there are none,
+    unless the lines are single sentences (a sentence to a line is not a paragraph to a line)."""
+    if re.search(r"\n[ \t\r]*\n", text):
+        sep = re.compile(r"\n[ \t\r]*\n\s*")
+    elif _sentence_per_line(text):
+        return [_trim(text, 0, len(text))] if text.strip() else [(0, len(text))]
+    else:
+        sep = re.compile(r"\n\s*")
     out, pos = [], 0
     for m in sep.finditer(text):
         if text[pos:m.start()].strip():
@@ -166,6 +172,16 @@ def paragraph_ranges(text: str) -> list[tuple[int, int]]:
     if text[pos:].strip():
         out.append(_trim(text, pos, len(text)))
     return out or [(0, len(text))]
+
+
+def _sentence_per_line(text: str) -> bool:
+    """Eight lines or more, most of them one sentence each (ending in a full stop, under 40 words)."""
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if len(lines) < 8:
+        return False
+    one = sum(1 for ln in lines if ln[-1] in ".!?\"'\u201d\u2019" and 5 <= len(ln.split()) < 40
+              and len(re.findall(r"[.!?](?:\s|$)", ln)) <= 1)
+    return one >= 0.7 * len(lines)
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:

@@ -225,6 +225,35 @@ def test_shuffled_sentences_lose_at_least_two_levels_in_most_shuffles(q):
             assert "needs_review" in r.flags, r.argument["disorder"]
 
 
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
+@pytest.mark.parametrize("layout", ["one_paragraph", "a_sentence_a_line"])
+def test_an_essay_without_paragraphs_is_not_called_shuffled(name, layout):
+    # The order model reads paragraphs; an essay typed without them (or a sentence to a line) is
+    # not judged by it. It may lose a level for organisation, never the argument's credit.
+    q = name[:2]
+    sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
+    text = " ".join(sents) if layout == "one_paragraph" else "\n".join(sents)
+    before, after = score(read_fixture(name), q), score(text, q)
+    assert after.argument["disorder"] == 0.0 and "incoherent" not in after.flags, after.flags
+    assert after.level >= before.level - 1, (before.level, after.level)
+
+
+def test_a_shuffled_essay_without_paragraphs_is_caught_by_where_its_ends_fall():
+    # Without paragraphs, the one sign of order left: "In conclusion" before the last third.
+    text = read_fixture("q1_strong.txt")
+    sents = [s for p in paragraphs(text) for s in _SENTENCE_END.split(p)]
+    caught = 0
+    for seed in range(6):
+        mixed = sents[:]
+        random.Random(seed).shuffle(mixed)
+        if next(k for k, s in enumerate(mixed) if s.startswith("In conclusion")) >= 0.67 * len(mixed):
+            continue  # this shuffle happened to leave it at the end
+        r = score(" ".join(mixed), "q1")
+        assert r.argument["disorder"] >= 0.8 and r.level <= 2 and "needs_review" in r.flags, (seed, r.level)
+        caught += 1
+    assert caught >= 3
+
+
 @pytest.mark.parametrize("q", ["q1", "q2"])
 def test_an_essay_in_its_own_order_keeps_the_order_credit(q):
     for kind in ("strong", "medium", "own_words_strong", "dyslexic_strong" if q == "q1" else "strong"):

@@ -320,16 +320,38 @@ _ENDING = ("in conclusion", "to conclude", "to sum up", "in summary", "to summar
 _BEGINNING = ("this essay will", "in this essay", "i will argue", "this essay argues")
 
 
+# Words a sentence opens with only when something came before it: no essay begins with them.
+_FOLLOWS = frozenset({"however", "therefore", "this", "these", "also", "furthermore", "moreover", "thus",
+                      "consequently", "nevertheless", "nonetheless", "additionally", "similarly", "likewise",
+                      "instead", "but", "and", "so", "yet", "hence", "secondly", "thirdly", "lastly"})
+_ORDINALS = ("firstly", "secondly", "thirdly", "fourthly", "fifthly")
+
+
 def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
-    """For an essay without paragraphs, the one sign of order that does not need them: its
+    """For an essay without paragraphs, the signs of order that do not need them: its
     conclusion's opening ("In conclusion") before its last third, or its introduction's ("This
-    essay will") after its first. A writer does not put them there; a shuffle does. Read as a
-    probability of 0.9 that the order is not the writer's, and 0 otherwise (not judged)."""
+    essay will") after its first; a first sentence that opens as if something came before it
+    ("However", "This meant", "Secondly"); "Secondly" before "Firstly". A writer does not put them
+    there; a shuffle does. Read as a probability of 0.9 that the order is not the writer's, and 0
+    otherwise (not judged)."""
     n = len(real)
-    for k, s in enumerate(real):
-        head = _head(analysis.text, s, 24).lower()
+    if not n:
+        return 0.0
+    heads = [_head(analysis.text, s, 40).lower() for s in real]
+    first = _word_at_start(heads[0])
+    if first in _FOLLOWS and not re.match(r"th(is|ese) (essay|question)", heads[0]) \
+            or heads[0].startswith(_ENDING):
+        return 0.9
+    seen = -1
+    for k, head in enumerate(heads):
         if (head.startswith(_ENDING) and k < 0.67 * n) or (head.startswith(_BEGINNING) and k >= 0.33 * n):
             return 0.9
+        word = _word_at_start(head)
+        if word in _ORDINALS:
+            rank = _ORDINALS.index(word)
+            if rank < seen:
+                return 0.9
+            seen = rank
     return 0.0
 
 

@@ -254,6 +254,16 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_where_its_ends_fall():
     assert caught >= 3
 
 
+@pytest.mark.parametrize("opening", ["However", "This", "These", "Therefore", "Secondly"])
+def test_an_essay_without_paragraphs_that_opens_as_if_something_came_before_is_out_of_order(opening):
+    sents = [s for p in paragraphs(read_fixture("q2_strong.txt")) for s in _SENTENCE_END.split(p)]
+    moved = next((s for s in sents if s.startswith((opening + " ", opening + ","))), None) \
+        or f"{opening}, his enemies in the party waited for their moment to act."
+    rest = [s for s in sents if s is not moved]
+    assert score(" ".join(rest), "q2").argument["disorder"] == 0.0
+    assert score(" ".join([moved] + rest), "q2").argument["disorder"] >= 0.8
+
+
 @pytest.mark.parametrize("q", ["q1", "q2"])
 def test_an_essay_in_its_own_order_keeps_the_order_credit(q):
     for kind in ("strong", "medium", "own_words_strong", "dyslexic_strong" if q == "q1" else "strong"):

@@ -204,7 +204,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # out so could not tell them from their shuffles without calling strong ones shuffled too.
     flat = flat_layout(analysis, real)
     order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence)
-    flat_disorder = _ends_out_of_place(analysis, real) if flat else 0.0
+    # Signs that need no paragraphs ("In conclusion" early, an opening "However") settle it either
+    # way: for an essay without paragraphs they are all there is.
+    ends_disorder = _ends_out_of_place(analysis, real)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -218,7 +220,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
-                    order_feats, (flat_disorder if flat else order.predict(order_feats)) if len(real) >= 8 else 0.0,
+                    order_feats, (ends_disorder if flat else max(ends_disorder, order.predict(order_feats)))
+                    if len(real) >= 8 else 0.0,
                     round(mean_density, 4), round(stuffed, 4), dense,
                     scrambled if scrambled >= rules.scrambled_words else None,
                     MappingProxyType(dict(sorted(excluded.items()))))

@@ -255,13 +255,17 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_where_its_ends_fall():
 
 
 @pytest.mark.parametrize("opening", ["However", "This", "These", "Therefore", "Secondly"])
-def test_an_essay_without_paragraphs_that_opens_as_if_something_came_before_is_out_of_order(opening):
-    sents = [s for p in paragraphs(read_fixture("q2_strong.txt")) for s in _SENTENCE_END.split(p)]
+def test_an_essay_that_opens_as_if_something_came_before_is_out_of_order(opening):
+    # With or without paragraphs: no essay's first sentence opens with "However" or "Secondly".
+    paras = [_SENTENCE_END.split(p) for p in paragraphs(read_fixture("q2_strong.txt"))]
+    sents = [s for p in paras for s in p]
     moved = next((s for s in sents if s.startswith((opening + " ", opening + ","))), None) \
         or f"{opening}, his enemies in the party waited for their moment to act."
     rest = [s for s in sents if s is not moved]
     assert score(" ".join(rest), "q2").argument["disorder"] == 0.0
     assert score(" ".join([moved] + rest), "q2").argument["disorder"] >= 0.8
+    paragraphed = [[moved] + [s for s in paras[0] if s is not moved]] + [[s for s in p if s is not moved] for p in paras[1:]]
+    assert score("\n\n".join(" ".join(p) for p in paragraphed if p), "q2").argument["disorder"] >= 0.8
 
 
 @pytest.mark.parametrize("q", ["q1", "q2"])

@@ -101,7 +101,7 @@ class Argument:
     # Its words are not in an order English allows (Analysis.word_order): every sentence excluded.
     scrambled: float | None = None  # the figure, when it passed the rubric's line
     # Sentence index -> why it earns nothing ("copied", "repeat", "incoherent", "word_order",
-    # "background", "other_question"). The Analysis is never changed: what is credited is read through here.
+    # "background", "other_question", "question" (the question copied out), "references"). The Analysis is never changed: what is credited is read through here.
     excluded: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def credits(self, s: Sentence) -> bool:
@@ -130,14 +130,27 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     rules = rubric.argument
     sents = analysis.sentences
     shared = _shared_words(analysis)
-    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text)
+    question_words = _words_of(rubric.question)
+    # The question copied out above the answer (in the first paragraph): not a sentence of the
+    # essay, so not one that an answer in the question's own words repeats either.
+    first = next((s.paragraph for s in sents if s.real), 0)
+    restated = frozenset(s.index for s in sents if s.real and s.paragraph == first
+                         and _restates(analysis.text[s.start:s.end], question_words))
+    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text, restated)
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
     factor_sentences = 0
     copied_chars = _covered(sents, copied)
+    sources_from = _references_start(analysis.text)
     for s in sents:
         if not s.real:
+            continue
+        if s.start >= sources_from:
+            excluded[s.index] = "references"  # the list of sources after the essay
+            continue
+        if s.index in restated:
+            excluded[s.index] = "question"  # the question copied out above the answer
             continue
         if copied_chars.get(s.index, 0) * 2 >= max(1, s.end - s.start):
             excluded[s.index] = "copied"
@@ -358,6 +371,37 @@ def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
     return 0.0
 
 
+_SOURCES_HEADING = re.compile(r"(?im)^[ \t]*(?:bibliography|references|sources(?: used)?|works cited|reading list|"
+                              r"further reading)[ \t]*:?[ \t]*$")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def _references_start(text: str) -> int:
+    """Where a list of sources after the essay begins (a line "Bibliography", "References"...,
+    in the last third of the text), or past the end when there is none."""
+    for m in _SOURCES_HEADING.finditer(text):
+        if m.start() >= 0.67 * len(text):
+            return m.start()
+    return len(text) + 1
+
+
+def _words_of(text: str) -> set[str]:
+    return set(_WORD_RE.findall(text.lower()))
+
+
+def _restates(sentence: str, question_words: set[str]) -> bool:
+    """Whether a sentence is the question copied out: a question, nearly all its words the set
+    question's, no longer than it by more than a few words. (An answer in the question's words,
+    "De-Stalinisation was the most significant factor...", is not a question.)"""
+    if not sentence.rstrip().rstrip("\"'\u201d\u2019)").endswith("?"):
+        return False
+    words = _WORD_RE.findall(sentence.lower())
+    if not words or not question_words or len(words) > len(question_words) + 4:
+        return False
+    return sum(w in question_words for w in words) >= 0.85 * len(words) and \
+        len(set(words) & question_words) >= 0.7 * len(question_words)
+
+
 def flat_layout(analysis: Analysis, real: list[Sentence]) -> bool:
     """Whether an essay has no paragraphs to speak of: fewer than three, or hardly more than a
     sentence to each (one sentence a line)."""
@@ -535,9 +579,11 @@ def _shared_words(analysis: Analysis):
     return sizes, common
 
 
-def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int, text: str = "") -> dict[int, int]:
+def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int, text: str = "",
+             skip: frozenset[int] = frozenset()) -> dict[int, int]:
     """Sentences that repeat an earlier one: most of either's content words are the other's, or
-    (for a sentence too short to compare so) the same words exactly."""
+    (for a sentence too short to compare so) the same words exactly. Sentences in `skip` neither
+    repeat nor are repeated."""
     import numpy as np
 
     sizes, common = shared
@@ -553,7 +599,7 @@ def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int, t
     near_earlier = (close & (pos[:, None] > pos[None, :])).any(axis=1).tolist()
     short: dict[str, int] = {}  # a short sentence's words -> where they first stand
     for s in sents:
-        if not s.real:
+        if not s.real or s.index in skip:
             continue
         if size_l[s.index] < min_words:
             if text:

@@ -107,6 +107,11 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
 
     correct, wrong, used = _check_dates(analysis, rubric)
     factor_dates = _factor_dates(analysis, rubric, used, correct, ok)
+    if argument is not None and argument.excluded:
+        # A correct date earns credit only where its sentence can (not in the question copied out,
+        # a repeat or the background); a wrong one is wrong wherever it stands.
+        aside = sorted((sents[i].start, sents[i].end) for i in argument.excluded)
+        correct = [sp for sp in correct if not _in_spans(sp.start, aside)]
     people = _spans(analysis, (h for s in sents if ok(s) and "people" in s.kinds()
                                for h in s.hits if h.kind == "people"), "person")
     historians = _spans(analysis, (h for s in sents if "historians" in s.kinds()
@@ -243,3 +248,11 @@ def distinct(spans: list[Span], key) -> list[Span]:
             seen.add(k)
             out.append(sp)
     return out
+
+
+def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether a character offset falls in one of the (sorted, non-overlapping) spans."""
+    import bisect
+
+    k = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return k >= 0 and spans[k][0] <= pos < spans[k][1]

@@ -21,9 +21,13 @@ EXCLUDED_REASONS = {
     "word_order": "The words of this sentence are not in an order that makes sense, so we could not read a point "
     "in it. Write each point as a full sentence: what happened, and why it matters for the question.",
     "copied": "This matches a registered source{source}. Copied words earn nothing: put the point in your own words.",
+    "question": "This is the question itself, so it is not marked as part of your answer (there is no need to copy "
+    "it out: start with your answer to it).",
+    "references": "This is your list of sources: it is not marked, because the marks are for the argument you make "
+    "in your own words.",
 }
 EXCLUDED_TITLES = {"repeat": "Repeated", "incoherent": "Ideas not connected", "word_order": "Words out of order",
-                   "copied": "Copied"}
+                   "copied": "Copied", "question": "The question", "references": "List of sources"}
 FALLBACK_EXCLUDED = "This sentence earned no credit."
 
 STATUS_TEXT = {

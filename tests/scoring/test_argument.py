@@ -463,6 +463,29 @@ def test_a_paragraph_dated_just_after_the_period_is_still_on_the_question():
     assert not [e for e in r.argument["excluded"] if e.text.startswith(("In 1965", "In 1966"))]
 
 
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_the_question_copied_out_above_and_a_list_of_sources_below_are_not_marked(q, rubrics):
+    text = read_fixture(f"{q}_strong.txt").strip()
+    sources = ("Bibliography\nService, R. A History of Modern Russia. Penguin.\n"
+               "McCauley, M. The Khrushchev Era, 1953-1964. Longman.\nBBC Bitesize pages on Khrushchev.")
+    framed = rubrics[q].question + "\n\n" + text + "\n\n" + sources
+    before, after = score(text, q), score(framed, q)
+    assert (after.level, after.mark) == (before.level, before.mark)
+    notes = {e.note for e in after.argument["excluded"]}
+    assert {"question", "references"} <= notes
+    assert not any(e.text.startswith(rubrics[q].question[:20]) for e in after.argument["thesis"])
+    assert after.argument["verdict"] and not any("Service" in e.text for e in after.argument["verdict"])
+
+
+def test_an_answer_in_the_questions_own_words_is_not_taken_for_the_question(rubrics):
+    # A thesis that answers in the question's words is the essay's first claim, not the question.
+    thesis = "De-Stalinisation was the most significant factor in Khrushchev's fall from power in 1964."
+    ps = paragraphs(read_fixture("q2_medium.txt"))
+    r = score("\n\n".join([thesis + " " + ps[0]] + ps[1:]), "q2")
+    assert not [e for e in r.argument["excluded"] if e.note == "question"]
+    assert any(e.text.startswith("De-Stalinisation was the most") for e in r.argument["thesis"])
+
+
 def test_wrong_dates_cost_marks_after_the_caps():
     text = read_fixture("q1_strong.txt")
     wrong = text.replace("1956", "1959").replace("1957", "1953")

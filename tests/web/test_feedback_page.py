@@ -208,6 +208,17 @@ def test_words_out_of_order_are_marked_and_explained_as_such(app, client):
     assert all("Words out of order:" in n and "not in an order that makes sense" in n for n in notes), notes[:2]
 
 
+def test_the_question_and_a_list_of_sources_are_shown_as_not_marked(app, client, rubrics):
+    text = (rubrics["q1"].question + "\n\n" + read_fixture("q1_strong.txt").strip()
+            + "\n\nReferences\nService, R. A History of Modern Russia. Penguin.")
+    token = post(client, "q1", text)
+    _, doc = page_of(client, token)
+    notes = [text_of(li) for li in doc.xpath(f"//ol[{C('excl-notes')}]/li")]
+    assert any("The question:" in n and "not marked as part of your answer" in n for n in notes), notes
+    assert any("List of sources:" in n and "Service" in n for n in notes), notes
+    assert stored(app, token).report["level"] == 5
+
+
 def test_a_sincere_short_answer_is_never_presented_as_nothing_relevant(app, client):
     token = post(client, "q2", read_fixture("q2_sincere_short.txt"))
     html, doc = page_of(client, token)

@@ -34,6 +34,7 @@ _SAME_LENGTH = str.maketrans({
     "\r": "\n",
 })
 _LONE_CR = re.compile(r"\r\n")
+_FOOTNOTE = re.compile(r"\[\d{1,3}\]")
 
 MARKER_KINDS = ("causal", "evaluative", "counter", "conclusion", "judgement", "comparison", "people", "historians",
                 "stance")
@@ -48,6 +49,8 @@ _NEEDS_NORMALISING = re.compile("[" + "".join(chr(c) for c in _SAME_LENGTH) + "]
 
 def normalise(text: str) -> str:
     """The text the pipeline sees: same length as the original, so offsets carry over."""
+    if "[" in text:  # footnote markers ("...in 1956.[3]") are blanked: they glue to the words
+        text = _FOOTNOTE.sub(lambda m: " " * len(m.group()), text)
     # translate() walks every character; most essays need nothing, and a search is much cheaper.
     if not _NEEDS_NORMALISING.search(text):
         return text

@@ -392,6 +392,8 @@ SURFACES = {
     "emoji_inside_phrases": lambda t: re.sub(r"\b(some|other|the|not|of) (?=[a-z])", "\\1 \U0001F4DA ", t, count=12),
     # Soft hyphens and zero-width joiners inside long words (copied from a web page).
     "soft_hyphens": lambda t: re.sub(r"(?<=[a-z]{4})(?=[a-z]{4})", "\u00ad", t, count=60),
+    # Footnote markers after full stops ("...in 1956.[3]"), which the tokenizer glues to the year.
+    "footnote_markers": lambda t: _every_third(re.compile(r"(?<=[a-z0-9])\. (?=[A-Z])"), t, ".[2] "),
     # Sentences that end in an ellipsis, three dots or the one character.
     "ellipses": lambda t: _every_third(_ELLIPSIS_END, t, "... "),
     "ellipsis_character": lambda t: _every_third(_ELLIPSIS_END, t, "\u2026 "),

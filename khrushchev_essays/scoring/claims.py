@@ -423,15 +423,17 @@ def _covered(sents: list[Sentence], passages) -> dict[int, int]:
 def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], words_per_factor: float) -> bool:
     """Whether a sentence that joins factors can make sense.
 
-    Each factor it names must connect to another it names (a `[[links]]` pair), or, with exactly
-    two, the sentence must weigh one against the other. And it must have room to say something
+    Each factor it names must connect to another it names (a `[[links]]` pair), or the sentence
+    must weigh them against each other. And it must have room to say something
     about them: a sentence of key terms strung together with connectives ("the sovnarkhozy
     undermined the Virgin Lands, so the Berlin Wall was decisive") has only a few words per
     factor, where even a dense real sentence explains each one."""
     if s.words < words_per_factor * len(fs):
         return False
+    if not s.kinds().isdisjoint(_WEIGHING):
+        return True  # weighing them against each other ("mattered more than") is itself the link
     if len(fs) == 2:
-        return fs in linked or not s.kinds().isdisjoint(_WEIGHING)
+        return fs in linked
     return all(any(frozenset((a, b)) in linked for b in fs if b != a) for a in fs)
 
 

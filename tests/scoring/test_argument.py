@@ -670,6 +670,15 @@ def test_a_conclusion_keeps_its_verdict_when_its_opening_sentence_is_set_aside_a
     assert "no_judgement" not in r.flags
 
 
+def test_a_sentence_that_weighs_factors_against_each_other_is_never_an_unconnected_join():
+    # "...the end of terror and better living standards matter more than the economic
+    # reorganisations": three factors the links do not all connect, weighed against each other.
+    for name, q in [("q1_strong.txt", "q1"), ("q2_strong.txt", "q2"), ("q1_own_words_strong.txt", "q1"),
+                    ("q2_own_words_strong.txt", "q2"), ("q1_dyslexic_strong.txt", "q1")]:
+        r = score(read_fixture(name), q)
+        assert not [e.text for e in r.argument["excluded"] if e.note == "incoherent"], name
+
+
 # --- the precedence model: which of two sentences of a paragraph comes first -------------------
 def _within_reversed(text: str) -> str:
     return "\n\n".join(" ".join(_SENTENCE_END.split(p)[::-1]) for p in paragraphs(text))

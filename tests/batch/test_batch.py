@@ -244,3 +244,61 @@ def test_the_parent_and_two_workers_share_a_batch_and_keep_its_order(tmp_path: P
     shared = [r.to_dict() for r in score_items(batch, jobs=3)]
     assert [r["source"] for r in shared] == [item.source for item in batch]
     assert shared == serial
+
+
+def test_encoded_reports_are_the_json_lines_of_the_same_reports_and_write_the_same_files() -> None:
+    """score_items(..., encoded=True) gives each report as the line the jsonl writer would write;
+    every writer takes them as it takes ScoreReports, bad rows included."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import EncodedReport, score_items, write_reports
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q1_*.txt"))[:3]]
+    batch = [Item("a", None, texts[0]), Item("b", error="b: not UTF-8"), Item("c", "q2", texts[1]),
+             Item("d", "q1", " "), Item("e", None, texts[2])]
+    plain = list(score_items(batch, jobs=1))
+    encoded = list(score_items(batch, jobs=1, encoded=True))
+    assert all(isinstance(e, EncodedReport) for e in encoded)
+    assert [(e.source, e.status) for e in encoded] == [(r.source, r.status) for r in plain]
+    assert [e.status for e in encoded] == ["scored", "error", "scored", "error", "scored"]
+    assert [e.to_json() for e in encoded] == [r.to_json() for r in plain]
+    assert [e.report() for e in encoded] == plain
+    for fmt in ("jsonl", "json", "csv", "table"):
+        a, b = io.StringIO(), io.StringIO()
+        sa, sb = write_reports(plain, fmt, a), write_reports(encoded, fmt, b)
+        assert a.getvalue() == b.getvalue() and (sa.scored, sa.failed) == (sb.scored, sb.failed) == (3, 2), fmt
+
+
+@pytest.mark.slow
+def test_workers_sending_json_lines_keep_the_order_and_the_bad_rows(tmp_path: Path) -> None:
+    """--jobs 3 with encoded reports: the workers' lines arrive in input order, error rows in place,
+    each the line this process writes for the same essay."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import PARALLEL_CHUNK, EncodedReport, score_items
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 13 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+             for i in range(4 * PARALLEL_CHUNK + 5)]
+    serial = [r.to_json() for r in score_items(batch, jobs=1)]
+    shared = list(score_items(batch, jobs=3, encoded=True))
+    assert all(isinstance(e, EncodedReport) for e in shared)
+    assert [e.source for e in shared] == [item.source for item in batch]
+    assert [e.status == "error" for e in shared] == [i % 13 == 0 for i in range(len(batch))]
+    assert [e.to_json() for e in shared] == serial
+
+
+def test_quiet_gc_restores_the_collector_as_it_was() -> None:
+    import gc
+
+    from khrushchev_essays.batch import quiet_gc
+    from khrushchev_essays.batch.runner import BATCH_GC_THRESHOLD
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with quiet_gc():
+        assert gc.get_threshold() == (BATCH_GC_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > frozen  # this test's own objects, at least
+        assert gc.isenabled()
+    assert gc.get_threshold() == before
+    # Unfrozen again, unless something (a web server's start-up) had frozen its own objects before.
+    assert gc.get_freeze_count() == 0 if frozen == 0 else gc.get_freeze_count() >= frozen

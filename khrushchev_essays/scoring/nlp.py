@@ -41,6 +41,7 @@ def pipeline_dir() -> Path:
 
 PIPELINE_DIR = pipeline_dir()  # read once, at import (spawned batch workers inherit the environment)
 LEMMATIZER_NAME = "lowercase_lemmatizer"
+SENTENCIZER_NAME = "array_sentencizer"  # spaCy's sentencizer rule on arrays: swapped in at load (get_nlp)
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}
@@ -50,7 +51,7 @@ def _register_factory() -> None:
     """Register the lower-casing lookup lemmatizer with spaCy (idempotent)."""
     from spacy.errors import Errors
     from spacy.language import Language
-    from spacy.pipeline import Lemmatizer
+    from spacy.pipeline import Lemmatizer, Sentencizer
 
     if Language.has_factory(LEMMATIZER_NAME):
         return
@@ -114,6 +115,62 @@ def _register_factory() -> None:
                 cached = (self.lookups, self.lookups.get_table("lemma_lookup", {}))
                 self._cached_table = cached
             return cached[1]
+
+    class ArraySentencizer(Sentencizer):
+        """spaCy's rule-based sentencizer, worked out on the doc's arrays: the same sentences.
+
+        spaCy's loop makes a Python Token object per word to ask its text and is_punct, which cost
+        as much as the tokenizer. The rule, as spaCy's `predict` applies it: the first token starts
+        a sentence, and so does the first token after one of `punct_chars` that is neither
+        punctuation nor one of them. So each such character's sentence start is the next "plain"
+        token after it, found for all of them at once with np.searchsorted; then, as spaCy's
+        `set_annotations` does, every other token is marked as not starting one (only where no
+        earlier component decided, unless `overwrite`). A test compares the two on many texts.
+        """
+
+        def __call__(self, doc):
+            import numpy as np
+            from spacy.attrs import IS_PUNCT, ORTH, SENT_START
+
+            n = len(doc)
+            if not n:
+                return doc
+            hashes = self._punct_hashes
+            arr = doc.to_array([ORTH, IS_PUNCT, SENT_START])
+            orth = arr[:, 0]
+            pos = np.minimum(np.searchsorted(hashes, orth), len(hashes) - 1)
+            ender = hashes[pos] == orth  # token.text in punct_chars
+            plain = np.flatnonzero(~ender & (arr[:, 1] == 0))
+            after = np.searchsorted(plain, np.flatnonzero(ender), side="right")
+            starts = np.zeros(n, dtype=bool)
+            starts[0] = True
+            starts[plain[after[after < len(plain)]]] = True
+            values = np.where(starts, np.uint64(1), np.uint64(2**64 - 1))  # 1 and -1, as uint64
+            if not self.overwrite:
+                values = np.where(arr[:, 2] == 0, values, arr[:, 2])
+            doc.from_array([SENT_START], values)
+            return doc
+
+        @property
+        def _punct_hashes(self):
+            # The sorted string-store hashes of punct_chars, worked out again if they are replaced.
+            from spacy.strings import hash_string
+
+            chars = self.punct_chars
+            cached = getattr(self, "_cached_punct", None)
+            if cached is None or cached[0] is not chars:
+                import numpy as np
+
+                cached = self._cached_punct = (chars, np.array(sorted({hash_string(c) for c in chars}), dtype="uint64"))
+            return cached[1]
+
+    @Language.factory(
+        SENTENCIZER_NAME,
+        assigns=["token.is_sent_start", "doc.sents"],
+        default_config={"punct_chars": None, "overwrite": False, "scorer": {"@scorers": "spacy.senter_scorer.v1"}},
+    )
+    def make_array_sentencizer(nlp, name, punct_chars, overwrite, scorer):
+        return ArraySentencizer(name, punct_chars=punct_chars, overwrite=overwrite, scorer=scorer)
 
     @Language.factory(
         LEMMATIZER_NAME,
@@ -182,6 +239,18 @@ def _default_tokenizer(name: str) -> list[str]:
     return ["tokenizer"] if built_here and ours else []
 
 
+def _faster_sentencizer(nlp) -> None:
+    """Replace spaCy's own sentencizer, if the pipeline has one, by the same rule on arrays
+    (ArraySentencizer: same name, same settings, the same sentences, a tenth of the time). The
+    saved pipeline is left as spaCy wrote it."""
+    from spacy.pipeline import Sentencizer
+
+    for name, pipe in nlp.pipeline:
+        if type(pipe) is Sentencizer:
+            nlp.replace_pipe(name, SENTENCIZER_NAME,
+                             config={"punct_chars": sorted(pipe.punct_chars), "overwrite": pipe.overwrite})
+
+
 class PipelineMissing(RuntimeError):
     """The saved pipeline is not there: it has to be built first."""
 
@@ -211,5 +280,6 @@ def get_nlp(name: str | None = None):
             nlp._path = Path(name) if Path(name).exists() else None  # where it came from, for side files
             if "sentencizer" not in nlp.pipe_names and "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
                 nlp.add_pipe("sentencizer")
+            _faster_sentencizer(nlp)
             _loaded[name] = nlp
     return nlp

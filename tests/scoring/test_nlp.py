@@ -9,6 +9,8 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khrushchev_essays.scoring import build_pipeline, get_nlp
 from khrushchev_essays.scoring.nlp import PIPELINE_ENV
@@ -49,3 +51,69 @@ def test_a_pipeline_saved_elsewhere_is_loaded_from_the_environment(tmp_path):
     assert out["same"] is True
     assert "sentencizer" in out["pipes"]
     assert out["status"] == "scored" and out["factor"] != "missing"
+
+
+# --- the sentencizer: spaCy's rule, on arrays -----------------------------------------------------
+_PIECES = st.sampled_from(["a", "Word", "1956", " ", "  ", "\n", "\n\n", ".", "!", "?", "...", "?!", "\u2026", '"',
+                           "'", "(", ")", "[", "-", "\u2014", ",", ";", ":", "Mr.", "e.g.", "U.S.S.R.", "\u3002",
+                           "\uff01", "\u203c", "*", "\u2022"])
+
+
+def _reference():
+    import spacy
+
+    ref = spacy.blank("en")
+    ref.add_pipe("sentencizer")
+    return ref
+
+
+_REF = _reference()
+
+
+def _starts(doc) -> list[int]:
+    from spacy.attrs import SENT_START
+
+    return doc.to_array([SENT_START]).tolist()
+
+
+def test_the_loaded_pipeline_splits_with_the_array_sentencizer_under_spacys_name():
+    from spacy.pipeline import Sentencizer
+
+    from khrushchev_essays.scoring.nlp import SENTENCIZER_NAME
+
+    nlp = get_nlp()
+    pipe = nlp.get_pipe("sentencizer")
+    assert isinstance(pipe, Sentencizer) and type(pipe) is not Sentencizer
+    assert nlp.get_pipe_meta("sentencizer").factory == SENTENCIZER_NAME
+    assert pipe.punct_chars == _REF.get_pipe("sentencizer").punct_chars
+
+
+def test_the_array_sentencizer_finds_spacys_sentences_in_every_fixture():
+    from conftest import FIXTURES
+
+    nlp = get_nlp()
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))]
+    assert texts
+    for text in texts + ["", " ", ".", "!?", "a", "a.", ". a", '"Yes." No', "Stop!!! Go"]:
+        assert _starts(nlp(text)) == _starts(_REF(text)), text[:60]
+
+
+@given(st.lists(_PIECES, max_size=40).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_the_array_sentencizer_splits_any_text_as_spacys_own(text):
+    assert _starts(get_nlp()(text)) == _starts(_REF(text))
+
+
+def test_the_array_sentencizer_leaves_boundaries_set_before_it_unless_told_to_overwrite():
+    from spacy.attrs import SENT_START
+
+    nlp = get_nlp()
+    pipe = nlp.get_pipe("sentencizer")
+    for overwrite in (False, True):
+        ours, theirs = nlp.make_doc("One. Two three. Four"), _REF.make_doc("One. Two three. Four")
+        for doc in (ours, theirs):
+            doc[3].is_sent_start = True  # "three" and the "." after it, as a component before might decide
+            doc[4].is_sent_start = True
+        ref_pipe = type(_REF.get_pipe("sentencizer"))(punct_chars=sorted(pipe.punct_chars), overwrite=overwrite)
+        mine = type(pipe)(punct_chars=sorted(pipe.punct_chars), overwrite=overwrite)
+        assert mine(ours).to_array([SENT_START]).tolist() == ref_pipe(theirs).to_array([SENT_START]).tolist()

@@ -302,3 +302,83 @@ def test_quiet_gc_restores_the_collector_as_it_was() -> None:
     assert gc.get_threshold() == before
     # Unfrozen again, unless something (a web server's start-up) had frozen its own objects before.
     assert gc.get_freeze_count() == 0 if frozen == 0 else gc.get_freeze_count() >= frozen
+
+
+def test_workers_are_forked_only_from_a_single_threaded_process_on_linux() -> None:
+    import sys
+    import threading
+
+    from khrushchev_essays.batch.runner import start_method
+
+    if threading.active_count() == 1:
+        assert start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "spawn"  # a thread holding a lock at a fork would leave it held in the child
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.slow
+def test_spawned_workers_mark_a_batch_as_forked_ones_do(tmp_path: Path) -> None:
+    """A process with another thread running gets spawned workers; the batch comes out the same."""
+    import threading
+
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
+    from khrushchev_essays.batch.runner import start_method
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 11 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+             for i in range(3 * PARALLEL_CHUNK + 1)]
+    serial = [r.to_json() for r in score_items(batch, jobs=1)]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "spawn"
+        spawned = [r.to_json() for r in score_items(batch, jobs=2, encoded=True)]
+    finally:
+        stop.set()
+        other.join()
+    assert spawned == serial
+
+
+_FORKED_BATCH = r"""
+import json, sys
+from pathlib import Path
+from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
+from khrushchev_essays.batch.runner import start_method
+from khrushchev_essays.inputs import Item
+
+texts = [p.read_text(encoding="utf-8") for p in sorted(Path(sys.argv[1]).glob("q*_*.txt"))]
+batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 7 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+         for i in range(3 * PARALLEL_CHUNK + 2)]
+method = start_method()  # asked before any pool: this process runs no other thread
+serial = [r.to_json() for r in score_items(batch, jobs=1)]
+forked = list(score_items(batch, jobs=2, encoded=True))
+print(json.dumps({"method": method, "same": [r.to_json() for r in forked] == serial,
+                  "order": [r.source for r in forked] == [i.source for i in batch],
+                  "errors": sum(r.status == "error" for r in forked)}))
+"""
+
+
+@pytest.mark.slow
+def test_forked_workers_start_with_the_engine_loaded_and_mark_the_batch_as_one_process_does() -> None:
+    """In a process of its own (as the CLI is), on Linux the workers are forked after the engine is
+    loaded; the batch comes back in order, bad rows in place, each report as one process writes it."""
+    import subprocess
+    import sys
+
+    from conftest import FIXTURES
+
+    proc = subprocess.run([sys.executable, "-c", _FORKED_BATCH, str(FIXTURES)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["method"] == ("fork" if sys.platform.startswith("linux") else "spawn")
+    assert out["same"] and out["order"] and out["errors"] == 14

@@ -704,3 +704,33 @@ def test_the_order_model_keeps_its_precedence_weights_through_json(tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="precedence"):
         OrderModel.load(path)
+
+
+def test_the_precedence_score_is_the_mean_of_the_pairs_scores_to_the_bit():
+    """precedence_score works on all pairs at once; it must give exactly what summing the rows of
+    precedence_pairs one by one gives (the order model's input, so the disorder and the marks)."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.scoring import default_engine
+    from khrushchev_essays.scoring.claims import (
+        PRECEDENCE_FEATURES,
+        _running_sum,
+        order_model,
+        precedence_pairs,
+        precedence_score,
+    )
+
+    engine = default_engine()
+    weights = [order_model().precedence.get(k, 0.0) for k in PRECEDENCE_FEATURES]
+    assert any(weights)
+    checked = 0
+    for path in sorted(FIXTURES.glob("*.txt")):
+        for qid in ("q1", "q2"):
+            analysis, argument, _findings = engine.analyse_text(path.read_text(encoding="utf-8"), qid)
+            real = argument.credited(analysis)
+            rows = precedence_pairs(analysis, real, argument.focus)
+            expected = _running_sum([sum(w * x for w, x in zip(weights, row)) for row in rows]) / len(rows) \
+                if rows else 0.0
+            assert precedence_score(analysis, real, argument.focus, weights) == expected, (path.name, qid)
+            checked += bool(rows)
+    assert checked >= 10

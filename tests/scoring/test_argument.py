@@ -12,6 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khrushchev_essays.scoring import parse_rubric, score
 from khrushchev_essays.scoring.copying import SourceIndex
@@ -734,3 +736,12 @@ def test_the_precedence_score_is_the_mean_of_the_pairs_scores_to_the_bit():
             assert precedence_score(analysis, real, argument.focus, weights) == expected, (path.name, qid)
             checked += bool(rows)
     assert checked >= 10
+
+
+@given(st.lists(st.frozensets(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=1), min_size=2, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_the_share_of_factor_sentences_sharing_a_factor_is_counted_as_pair_by_pair(named):
+    from khrushchev_essays.scoring.claims import _sharing_pairs
+
+    pairs = [bool(named[i] & named[j]) for i in range(len(named)) for j in range(i + 1, len(named))]
+    assert _sharing_pairs(named) == sum(pairs) / len(pairs)

@@ -117,3 +117,23 @@ def test_the_array_sentencizer_leaves_boundaries_set_before_it_unless_told_to_ov
         ref_pipe = type(_REF.get_pipe("sentencizer"))(punct_chars=sorted(pipe.punct_chars), overwrite=overwrite)
         mine = type(pipe)(punct_chars=sorted(pipe.punct_chars), overwrite=overwrite)
         assert mine(ours).to_array([SENT_START]).tolist() == ref_pipe(theirs).to_array([SENT_START]).tolist()
+
+
+def test_the_lemma_table_is_loaded_as_spacy_builds_it_entry_for_entry():
+    """The lemmatizer's tables are filled in bulk when the pipeline loads (nlp._read_lookups): the
+    same entries in the same order and the same Bloom filter as spaCy's own Table makes."""
+    import srsly
+    from spacy.lookups import Lookups, Table
+
+    nlp = get_nlp()
+    lemmatizer = nlp.get_pipe("lowercase_lemmatizer")
+    saved = nlp._path / "lowercase_lemmatizer" / "lookups"
+    reference = Lookups().from_disk(saved)
+    assert lemmatizer.lookups.tables == reference.tables == ["lemma_lookup"]
+    ours, theirs = lemmatizer.lookups.get_table("lemma_lookup"), reference.get_table("lemma_lookup")
+    assert type(ours) is Table and len(ours) > 10_000
+    assert list(ours.items()) == list(theirs.items())
+    assert ours.bloom.to_bytes() == theirs.bloom.to_bytes() and ours.name == theirs.name
+    raw = srsly.msgpack_loads((saved / "lookups.bin").read_bytes())["lemma_lookup"]
+    assert all(word in ours for word in ("reforms", "were", "leaders")) and "qzxv" not in ours
+    assert len(raw) == len(ours)

@@ -94,14 +94,29 @@ def test_the_array_sentencizer_finds_spacys_sentences_in_every_fixture():
     nlp = get_nlp()
     texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*.txt"))]
     assert texts
+    # Most fixtures are essays long enough for the arrays; the short ones and the strings below go
+    # through spaCy's own loop in the pipeline, and through the arrays in `arrays`.
+    assert sum(len(nlp.make_doc(t)) >= nlp.get_pipe("sentencizer").ARRAYS_FROM for t in texts) > len(texts) / 2
+    arrays = _arrays_always()
     for text in texts + ["", " ", ".", "!?", "a", "a.", ". a", '"Yes." No', "Stop!!! Go"]:
         assert _starts(nlp(text)) == _starts(_REF(text)), text[:60]
+        assert _starts(arrays(nlp.make_doc(text))) == _starts(_REF(text)), text[:60]
 
 
-@given(st.lists(_PIECES, max_size=40).map("".join))
+def _arrays_always():
+    """The pipeline's sentencizer class, set to use its arrays however short the doc."""
+    pipe = get_nlp().get_pipe("sentencizer")
+    mine = type(pipe)(punct_chars=sorted(pipe.punct_chars))
+    mine.ARRAYS_FROM = 1
+    return mine
+
+
+@given(st.lists(_PIECES, max_size=60).map("".join))
 @settings(max_examples=400, deadline=None)
 def test_the_array_sentencizer_splits_any_text_as_spacys_own(text):
-    assert _starts(get_nlp()(text)) == _starts(_REF(text))
+    nlp = get_nlp()
+    assert _starts(_arrays_always()(nlp.make_doc(text))) == _starts(_REF(text))
+    assert _starts(nlp(text)) == _starts(_REF(text))  # short texts: spaCy's own loop
 
 
 def test_the_array_sentencizer_leaves_boundaries_set_before_it_unless_told_to_overwrite():
@@ -116,6 +131,7 @@ def test_the_array_sentencizer_leaves_boundaries_set_before_it_unless_told_to_ov
             doc[4].is_sent_start = True
         ref_pipe = type(_REF.get_pipe("sentencizer"))(punct_chars=sorted(pipe.punct_chars), overwrite=overwrite)
         mine = type(pipe)(punct_chars=sorted(pipe.punct_chars), overwrite=overwrite)
+        mine.ARRAYS_FROM = 1
         assert mine(ours).to_array([SENT_START]).tolist() == ref_pipe(theirs).to_array([SENT_START]).tolist()
 
 

@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # the engine pulls in spaCy; only scoring needs it
     from ..scoring import ScoreReport
 
 
-# From this many essays up, a batch is worth a process pool: each worker spends ~4 CPU-seconds
+# From this many essays up, a batch is worth a process pool: a spawned worker spends ~1 CPU-second
 # importing spaCy, loading the pipeline and building the rubric matchers, which a small batch
-# never earns back.
+# never earns back. (A forked one, on Linux, starts with this process's engine and costs far less:
+# for it the threshold is cautious.)
 PARALLEL_MIN_ESSAYS = 200
 SERIAL_CHUNK = 64  # score_many's own batch size
 PARALLEL_CHUNK = 32  # small enough to keep both workers busy to the end, large enough to batch
@@ -34,9 +35,10 @@ PARALLEL_CHUNK = 32  # small enough to keep both workers busy to the end, large 
 def default_jobs(n_items: int) -> int:
     """How many processes a batch of `n_items` gets by default: one, or two when large and a core is idle.
 
-    Measured on 2 cores, 2000 essays: one process 21.5 s (21 CPU-s); two workers 14.9 s on an
-    otherwise idle machine but 26.7 s on a busy one (they cost ~7 CPU-s more to start, and got
-    1.2 cores between them). Two pay off when about 1.3 cores are idle.
+    Measured on 2 cores, 2000 essays, with spawned workers and an older, slower engine: one
+    process 21.5 s (21 CPU-s); two workers 14.9 s on an otherwise idle machine but 26.7 s on a
+    busy one (they cost ~7 CPU-s more to start, and got 1.2 cores between them). Two pay off when
+    about 1.3 cores are idle; forked workers (Linux) cost less, so this is cautious there.
     """
     if n_items < PARALLEL_MIN_ESSAYS or (os.cpu_count() or 1) < 2:
         return 1

@@ -154,8 +154,10 @@ def start_method() -> str:
 
 def _warm_engine() -> None:
     """Load the pipeline and build the default engine with every rubric compiled, so that forked
-    workers inherit it all; then keep it out of the collector's sight (gc.freeze), which also
-    leaves the pages the workers share with this process untouched."""
+    workers inherit it all; then freeze everything this process holds (gc.freeze). A worker's
+    collector then never reads those objects, so the pages it shares with this process stay
+    shared, and nothing inherited (a database connection of `grade --store`, say) can be
+    finalised in a worker, where closing it would close this process's too."""
     from ..scoring import default_engine
 
     load_pipeline()

@@ -153,3 +153,21 @@ def test_the_lemma_table_is_loaded_as_spacy_builds_it_entry_for_entry():
     raw = srsly.msgpack_loads((saved / "lookups.bin").read_bytes())["lemma_lookup"]
     assert all(word in ours for word in ("reforms", "were", "leaders")) and "qzxv" not in ours
     assert len(raw) == len(ours)
+
+
+def test_short_phrases_get_the_same_lemmas_from_spacys_loop_as_from_the_columns():
+    """Docs under ARRAYS_FROM tokens (a rubric's phrases) go through spaCy's loop, longer ones a
+    column at a time; both apply the lookup rule."""
+    nlp = get_nlp()
+    lemmatizer = nlp.get_pipe("lowercase_lemmatizer")
+    phrases = ["Secret Speech", "REFORMS were", "the Virgin Lands scheme", "mice's", "Ünïcödé naïve",
+               "de-Stalinisation", "1,000,000 £5bn", "Was", "collectivised farms were broken up"]
+    for phrase in phrases:
+        assert len(nlp.make_doc(phrase)) < lemmatizer.ARRAYS_FROM
+        looped = [t.lemma_ for t in lemmatizer(nlp.make_doc(phrase))]
+        lemmatizer.ARRAYS_FROM = 1
+        try:
+            columns = [t.lemma_ for t in lemmatizer(nlp.make_doc(phrase))]
+        finally:
+            del lemmatizer.ARRAYS_FROM  # back to the class's threshold
+        assert looped == columns == [lemmatizer.lookup_lemmatize(t)[0] for t in nlp.make_doc(phrase)], phrase

@@ -290,13 +290,11 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     years: dict[int, list[int]] = {}
     focused: dict[int, int] = {}
     sentences: dict[int, int] = {}
-    earlier: dict[int, int] = {}  # sentences naming what came before the period (the war, the Tsars)
-    before = _background_pattern(tuple(rubric.argument.background_terms))
+    members: dict[int, list[Sentence]] = {}  # the sentences counted, by paragraph
     for s in analysis.sentences:
         if not s.real or s.index in excluded:
             continue
-        if before is not None and before.search(analysis.text, s.start, s.end):
-            earlier[s.paragraph] = earlier.get(s.paragraph, 0) + 1
+        members.setdefault(s.paragraph, []).append(s)
         years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
         if end is not None and s.figures:
             # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
@@ -308,6 +306,7 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     # A word of the key concept in one sentence ("new industrial towns") does not make a paragraph
     # about the question; a paragraph that contrasts then and now uses it throughout.
     share = rubric.argument.background_focus_share
+    before = _background_pattern(tuple(rubric.argument.background_terms))  # what came before the period
     out = set()
     for p, ys in years.items():
         if focused.get(p, 0) >= share * sentences[p]:
@@ -316,8 +315,10 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
         if len(ys) >= 2 and outside >= 0.6 * len(ys):
             out.add(p)
         # Undated: most of its sentences on what came before (the war, the Tsars, the purges) and
-        # no year of the period.
-        elif outside == len(ys) and sentences[p] >= 2 and earlier.get(p, 0) >= 0.5 * sentences[p]:
+        # no year of the period. (The terms are searched for only here: a search of every
+        # sentence cost more than the rest of this stage.)
+        elif outside == len(ys) and sentences[p] >= 2 and before is not None \
+                and sum(1 for s in members[p] if before.search(analysis.text, s.start, s.end)) >= 0.5 * sentences[p]:
             out.add(p)
     return out
 

@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/bench_batch.py --n 500 --jobs 1 2 4
 
 Runs the installed CLI end to end (start-up, reading a JSONL class file, scoring, writing JSONL),
-so the pool's cost of spawning workers and loading spaCy in each is counted. The machine is noisy:
+so the pool's cost of starting workers is counted (forked once the engine is loaded on Linux,
+spawned and loading spaCy each elsewhere). The machine is noisy:
 the settings are interleaved and each is the best of --repeat rounds. The essays are made as in
 bench_scoring.py.
 """

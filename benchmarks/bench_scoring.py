@@ -165,7 +165,7 @@ def whole_process(args) -> None:
         print(f"batch, {args.batch_n} essays x ~{args.batch_words} words: grade --jobs {jobs} {gw:.2f} s (CPU {gc:.2f} s) "
               f"against bare spaCy (tokenise + sentences, one process) {bw:.2f} s (CPU {bc:.2f} s): "
               f"speed {bw / gw:.2f}x bare (aim >= 0.5)")
-        print(f"resident memory: largest grading process (a pool worker) {grss:.0f} MB (aim < 300 MB); bare spaCy {brss:.0f} MB")
+        print(f"resident memory: largest grading process (parent or pool worker) {grss:.0f} MB (aim < 300 MB); bare spaCy {brss:.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -139,7 +139,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     """
     from contextlib import nullcontext
 
-    from .batch import atomic_output, check_writable, format_for_output, score_items, write_reports
+    from .batch import atomic_output, check_writable, format_for_output, quiet_gc, score_items, write_reports
     from .inputs import AUTO, iter_items
     from .scoring import PipelineMissing
 
@@ -171,7 +171,10 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
 
         items, classes = resolve_classes(items, class_by_code, default=klass,
                                          unknown="no class has the join code {code} (see `khrushchev-essays classes list`)")
-    reports = score_items(items, question, jobs, sources=marking_index(instance_path()))
+    # JSON out and nothing stored: the reports can come as their JSON lines, which a pool worker
+    # writes itself (the parent then has no report to rebuild).
+    reports = score_items(items, question, jobs, sources=marking_index(instance_path()),
+                          encoded=fmt in ("json", "jsonl") and not store)
     stored: list[int] = []
     if store:
         reports = _storing(items, reports, classes, stored)
@@ -180,7 +183,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     show_bar = sys.stderr.isatty() and len(items) >= 20 and not streaming_to_terminal
     bar = click.progressbar(reports, length=len(items), label="Marking", file=sys.stderr) if show_bar else None
     try:
-        with bar or nullcontext():  # the bar clears its line when done
+        with quiet_gc(), bar or nullcontext():  # the bar clears its line when done
             stream = bar if bar is not None else reports
             if output:
                 with atomic_output(output) as fh:

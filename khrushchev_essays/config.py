@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 # A form body bigger than this is refused with a 413 page before any parsing. It sits well above
@@ -136,6 +137,7 @@ def instance_path() -> str:
     return instance_path_override() or default_instance_path()
 
 
+@lru_cache(maxsize=1)  # a function of where the package and the interpreter are: asked at every score
 def default_instance_path() -> str:
     """Flask's default instance folder for this package, found by Flask's own rule without importing
     Flask (the engine looks here for retrained calibrators): `instance/` beside the package in a

@@ -13,7 +13,17 @@ only when scoring starts.
 """
 
 from .cpu import idle_cores
-from .runner import PARALLEL_CHUNK, PARALLEL_MIN_ESSAYS, SERIAL_CHUNK, default_jobs, load_pipeline, score_chunk, score_items
+from .runner import (
+    PARALLEL_CHUNK,
+    PARALLEL_MIN_ESSAYS,
+    SERIAL_CHUNK,
+    EncodedReport,
+    default_jobs,
+    load_pipeline,
+    quiet_gc,
+    score_chunk,
+    score_items,
+)
 from .writers import (
     FIXED_COLUMNS,
     FORMATS,
@@ -34,6 +44,7 @@ from .writers import (
 )
 
 __all__ = [
+    "EncodedReport",
     "FIXED_COLUMNS",
     "FORMATS",
     "FORMULA_STARTS",
@@ -50,6 +61,7 @@ __all__ = [
     "idle_cores",
     "load_pipeline",
     "neutralise_cell",
+    "quiet_gc",
     "score_chunk",
     "score_items",
     "table_rows",

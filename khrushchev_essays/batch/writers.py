@@ -1,7 +1,9 @@
 """Writers for batch results: a table for people, CSV for spreadsheets, JSON and JSONL for programs.
 
-json and jsonl carry the published score report (`ScoreReport.to_dict()`) unchanged; csv
-flattens it to one row per essay; table is for reading in a terminal and is not a contract.
+json and jsonl carry the published score report (`ScoreReport.to_dict()`) unchanged, written by
+`to_json()` (a report that a pool worker already wrote as JSON, runner.EncodedReport, is written
+as it came); csv flattens it to one row per essay; table is for reading in a terminal and is not
+a contract.
 `atomic_output` writes a file through a temporary file in the same folder, so a reader never sees
 half a file and a failed run leaves the old file (or none) behind.
 """
@@ -9,7 +11,6 @@ half a file and a failed run leaves the old file (or none) behind.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from .runner import EncodedReport
 
 if TYPE_CHECKING:
     from ..scoring import ScoreReport
@@ -72,8 +75,14 @@ def _number(x: float | None, places: int = 2) -> float | int | str:
     return int(x) if float(x).is_integer() else round(float(x), places)
 
 
+def _decoded(report):
+    """A ScoreReport, from an EncodedReport (its JSON line) if need be."""
+    return report.report() if isinstance(report, EncodedReport) else report
+
+
 def csv_row(report: ScoreReport) -> dict[str, Any]:
     """One report as a flat CSV row: the fixed columns, then criterion_<id> and factor_<id>."""
+    report = _decoded(report)
     row: dict[str, Any] = {
         "source": report.source,
         "question": report.question or "",
@@ -109,7 +118,7 @@ def write_jsonl(reports: Iterable[ScoreReport], out: TextIO, summary: Summary) -
     """JSON Lines: one score report per line, written as each essay is scored."""
     for report in reports:
         summary.add(report)
-        out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+        out.write(report.to_json() + "\n")
         out.flush()
 
 
@@ -119,7 +128,7 @@ def write_json(reports: Iterable[ScoreReport], out: TextIO, summary: Summary) ->
     for n, report in enumerate(reports):
         summary.add(report)
         # "[" only with the first report: a batch stopped before any (no pipeline) writes nothing.
-        out.write(("[" if n == 0 else ",") + "\n  " + json.dumps(report.to_dict(), ensure_ascii=False))
+        out.write(("[" if n == 0 else ",") + "\n  " + report.to_json())
     out.write("[]\n" if n < 0 else "\n]\n")
 
 
@@ -135,6 +144,7 @@ def table_rows(reports: Iterable[ScoreReport], summary: Summary) -> Iterator[lis
     """The table's cells for each report (source, question, level, mark, words, flags or error)."""
     for r in reports:
         summary.add(r)
+        r = _decoded(r)
         if r.status == "scored":
             yield [r.source, r.question or "-", str(r.level), f"{r.mark}/{r.max_mark}", str(r.word_count), ", ".join(r.flags)]
         else:

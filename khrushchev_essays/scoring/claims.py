@@ -290,13 +290,11 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     years: dict[int, list[int]] = {}
     focused: dict[int, int] = {}
     sentences: dict[int, int] = {}
-    earlier: dict[int, int] = {}  # sentences naming what came before the period (the war, the Tsars)
-    before = _background_pattern(tuple(rubric.argument.background_terms))
+    members: dict[int, list[Sentence]] = {}  # the sentences counted, by paragraph
     for s in analysis.sentences:
         if not s.real or s.index in excluded:
             continue
-        if before is not None and before.search(analysis.text, s.start, s.end):
-            earlier[s.paragraph] = earlier.get(s.paragraph, 0) + 1
+        members.setdefault(s.paragraph, []).append(s)
         years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
         if end is not None and s.figures:
             # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
@@ -308,6 +306,7 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     # A word of the key concept in one sentence ("new industrial towns") does not make a paragraph
     # about the question; a paragraph that contrasts then and now uses it throughout.
     share = rubric.argument.background_focus_share
+    before = _background_pattern(tuple(rubric.argument.background_terms))  # what came before the period
     out = set()
     for p, ys in years.items():
         if focused.get(p, 0) >= share * sentences[p]:
@@ -316,8 +315,10 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
         if len(ys) >= 2 and outside >= 0.6 * len(ys):
             out.add(p)
         # Undated: most of its sentences on what came before (the war, the Tsars, the purges) and
-        # no year of the period.
-        elif outside == len(ys) and sentences[p] >= 2 and earlier.get(p, 0) >= 0.5 * sentences[p]:
+        # no year of the period. (The terms are searched for only here: a search of every
+        # sentence cost more than the rest of this stage.)
+        elif outside == len(ys) and sentences[p] >= 2 and before is not None \
+                and sum(1 for s in members[p] if before.search(analysis.text, s.start, s.end)) >= 0.5 * sentences[p]:
             out.add(p)
     return out
 
@@ -674,7 +675,8 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
         first_at.setdefault(s.paragraph, k)
     # Each sentence's opening, read once: its first word here, its opening phrase below.
     heads = [_head(text, s, 40) for s in real]
-    points_back = [_word_at_start(h[:24]) in ANAPHORIC_OPENERS for h in heads]
+    first_words = [_word_at_start(h[:24]) for h in heads]
+    points_back = [w in ANAPHORIC_OPENERS for w in first_words]
     dangling = sum(1 for k in range(1, n) if points_back[k] and real[k].paragraph == real[k - 1].paragraph
                    and not common[real[k].index, real[k - 1].index])
     para_first = sum(1 for k in first_at.values() if points_back[k])
@@ -701,8 +703,7 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
                 unity_num += bool(fsets[k] & fsets[k - 1])
     # ...measured against chance: how often any two of the essay's factor sentences share one.
     named = [s.factors() for s in real if s.factors()]
-    chance_pairs = [bool(named[i] & named[j]) for i in range(len(named)) for j in range(i + 1, len(named))]
-    chance = sum(chance_pairs) / len(chance_pairs) if chance_pairs else 0.5
+    chance = _sharing_pairs(named) if len(named) >= 2 else 0.5
     # A paragraph is about one thing: most of its factor sentences share its commonest factor. Shuffled,
     # a paragraph mixes them. Only paragraphs with three or more factor sentences say anything.
     dominance = []
@@ -749,11 +750,10 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     # Which of each two sentences of a paragraph comes first, as the precedence model would put
     # them: the mean of its scores over the pairs in the essay's order (about 0 when shuffled).
     weights = [(precedence or {}).get(k, 0.0) for k in PRECEDENCE_FEATURES]
-    rows = precedence_pairs(analysis, real, focus or {}) if any(weights) else []
-    ahead = _running_sum([sum(w * x for w, x in zip(weights, row)) for row in rows]) / len(rows) if rows else 0.0
+    ahead = precedence_score(analysis, real, focus or {}, weights, first_words) if any(weights) else 0.0
     # Openings that follow on ("However", "This", "Also") stand inside paragraphs, not at their
     # head; and a body paragraph closes on the question more often than its middle sentences do.
-    opens_on = [_word_at_start(h[:24]) in _FOLLOWS_ON for h in heads]
+    opens_on = [w in _FOLLOWS_ON for w in first_words]
     starts, inside, closes, middles = [], [], [], []
     for p, members in by_position(real).items():
         if len(members) < 3:
@@ -808,15 +808,38 @@ def by_position(real: list[Sentence]) -> dict[int, list[int]]:
     return out
 
 
-def sentence_traits(analysis: Analysis, s: Sentence, focus: dict[int, frozenset[str]]) -> list[float]:
-    """The first PRECEDENCE_FEATURES of one sentence (all but the pair's `years_later`)."""
-    word = _word_at_start(_head(analysis.text, s, 24))
+def sentence_traits(analysis: Analysis, s: Sentence, focus: dict[int, frozenset[str]],
+                    word: str | None = None) -> list[float]:
+    """The first PRECEDENCE_FEATURES of one sentence (all but the pair's `years_later`); `word`, its
+    first word as _order_features reads it, when already known."""
+    if word is None:
+        word = _word_at_start(_head(analysis.text, s, 24))
     dated = bool(s.years)
+    kinds = s.kinds()
     return [float(dated), float(bool(s.figures)), float(bool(s.factors()) and not dated),
-            *(float(word in _OPENS[k]) for k in ("opens_back", "opens_contrast", "opens_result", "opens_additive")),
-            float(s.has("outcome")), float(is_claim(s, focus)), float(s.has("conclusion")), float(s.has("causal")),
-            float(s.has("counter")), min(s.words, 40) / 40, float(s.has("focus")), float(s.narrative_opener),
-            float(s.has("evaluative"))]
+            float(word in _OPENS_BACK), float(word in _OPENS_CONTRAST), float(word in _OPENS_RESULT),
+            float(word in _OPENS_ADDITIVE),
+            float("outcome" in kinds), float(is_claim(s, focus)), float("conclusion" in kinds), float("causal" in kinds),
+            float("counter" in kinds), min(s.words, 40) / 40, float("focus" in kinds), float(s.narrative_opener),
+            float("evaluative" in kinds)]
+
+
+_OPENS_BACK, _OPENS_CONTRAST, _OPENS_RESULT, _OPENS_ADDITIVE = (
+    _OPENS[k] for k in ("opens_back", "opens_contrast", "opens_result", "opens_additive"))
+
+
+def _sharing_pairs(named: list[frozenset[str]]) -> float:
+    """The share of the pairs of these (non-empty) factor sets that have a factor in common,
+    counted for all pairs at once (a set intersection per pair cost more than the rest of it)."""
+    import numpy as np
+
+    column: dict[str, int] = {}
+    cells = [(row, column.setdefault(f, len(column))) for row, fs in enumerate(named) for f in fs]
+    incidence = np.zeros((len(named), len(column)), dtype=np.int64)
+    incidence[tuple(np.array(cells).T)] = 1
+    i_of, j_of = _upper_pairs(len(named))
+    shared = (incidence @ incidence.T)[i_of, j_of] > 0
+    return int(shared.sum()) / len(i_of)
 
 
 def precedence_pairs(analysis: Analysis, real: list[Sentence], focus: dict[int, frozenset[str]]) -> list[list[float]]:
@@ -835,6 +858,36 @@ def precedence_pairs(analysis: Analysis, real: list[Sentence], focus: dict[int, 
                     later = 1.0 if b.years[0][0] > a.years[-1][0] else -1.0
                 rows.append([u - v for u, v in zip(traits[i], traits[j])] + [later])
     return rows
+
+
+def precedence_score(analysis: Analysis, real: list[Sentence], focus: dict[int, frozenset[str]],
+                     weights: list[float], words: list[str] | None = None) -> float:
+    """The precedence model's mean score over the pairs of `precedence_pairs`, to the same bits
+    as `_running_sum([sum(w * x for w, x in zip(weights, row)) for row in rows]) / len(rows)`.
+
+    An essay has a hundred or more such pairs of seventeen figures each, and building and summing
+    them as lists cost a third of the argument stage. Here each pair's differences and products
+    are taken for all pairs at once (numpy's float arithmetic is Python's, element by element);
+    each row is then added up by sum() and the rows in their order by _running_sum, as before."""
+    import numpy as np
+
+    groups = list(by_position(real).values())
+    first = [i for members in groups for x, i in enumerate(members) for _j in members[x + 1:]]
+    if not first:
+        return 0.0
+    second = [j for members in groups for x, _i in enumerate(members) for j in members[x + 1:]]
+    traits = np.array([sentence_traits(analysis, s, focus, words[k] if words is not None else None)
+                       for k, s in enumerate(real)], dtype=float)
+    ends = [(s.years[0][0], s.years[-1][0]) if s.years else None for s in real]
+    later = []
+    for i, j in zip(first, second):
+        a, b = ends[i], ends[j]
+        later.append(0.0 if a is None or b is None or b[0] == a[1] else (1.0 if b[0] > a[1] else -1.0))
+    rows = np.column_stack([traits[first] - traits[second], np.array(later)])
+    # Each row's products summed by sum() itself, as the rows of lists were (its way of adding
+    # floats is the interpreter's: Python 3.12 compensates for rounding, 3.11 does not).
+    scores = [sum(row) for row in (rows * np.array(weights, dtype=float)).tolist()]
+    return _running_sum(scores) / len(first)
 
 
 def _head(text: str, s: Sentence, n: int) -> str:

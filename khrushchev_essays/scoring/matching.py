@@ -301,6 +301,14 @@ _NOT_AFTER_DETERMINER = ("the", "a", "an", "of", "to", "in", "on", "at", "by", "
 _NEVER_LAST = ("the", "a", "an", "of", "and", "or", "but", "his", "their", "its", "our", "my", "than", "because")
 
 
+def _made_from(doc, text: str) -> bool:
+    """Whether `text` is (as far as its length and ends tell) the text the doc was made from."""
+    if not len(doc):
+        return text == ""
+    last = doc[len(doc) - 1]
+    return last.idx + len(last.text_with_ws) == len(text) and text.startswith(doc[0].text, doc[0].idx)
+
+
 class RubricMatcher:
     """Every phrase of one rubric, compiled for one pipeline."""
 
@@ -396,7 +404,7 @@ class RubricMatcher:
         shape = normalise(text)
         paragraphs = paragraph_ranges(shape)
         starts = [p[0] for p in paragraphs]
-        doc, at, widths = self._solid(doc)
+        doc, at, widths = self._solid(doc, shape)
         n = len(doc)
         arr = doc.to_array([IDX, ORTH, LEMMA, SENT_START])
         if n == 0:
@@ -530,9 +538,11 @@ class RubricMatcher:
         ending_badly = int(member(lemma_h[ends].astype(np.uint64), never_last).sum())
         return (int(det.sum()), int((det & follows).sum()), int(judged.sum()), ending_badly)
 
-    def _solid(self, doc):
+    def _solid(self, doc, shape: str | None = None):
         """The doc without whitespace tokens inside a line, and where its tokens stand in the text
-        (None when it has none, as almost every essay).
+        (None when it has none, as almost every essay). `shape`: the text the doc was made from,
+        if known (doc.text builds it again from a Python Token per word, which costs more than
+        the rest of this when there is nothing to drop).
 
         The tokenizer gives a second space, a tab, a zero-width space or a line break between two
         words a token of its own, so "Virgin  Lands" (or "Virgin" at the end of a line and "Lands"
@@ -545,11 +555,55 @@ class RubricMatcher:
         cached = doc.user_data.get("solid")
         if cached is not None:
             return cached
-        text = doc.text
+        if shape is None or not _made_from(doc, shape):
+            shape = doc.text
+        text = shape
         hidden = _INVISIBLE.search(text) is not None
         pictures = _PICTURES.search(text) is not None
         if "  " not in text and "\t" not in text and not hidden and not pictures and not _SINGLE_NEWLINE.search(text):
             return doc, None, None
+        if not hidden and not pictures:
+            out = self._solid_plain(doc, text)
+        else:
+            out = self._solid_general(doc, hidden, pictures)
+        if out[1] is not None:
+            doc.user_data["solid"] = out
+        return out
+
+    def _solid_plain(self, doc, text: str):
+        """_solid_general for a text with no invisible character and no pictograph (a hand-wrapped
+        essay, doubled spaces, tabs): only whitespace tokens inside a paragraph go, and every word
+        keeps its text, so the doc's columns say all that is needed and no Token is made for the
+        words (a Python object per word cost more than running the pipeline again)."""
+        import numpy as np
+        from spacy.attrs import IDX, IS_SPACE, ORTH, SPACY
+        from spacy.tokens import Doc
+
+        arr = doc.to_array([ORTH, IS_SPACE, IDX, SPACY])
+        strings = doc.vocab.strings
+        n = len(doc)
+        keep = np.ones(n, dtype=bool)
+        for i in np.flatnonzero(arr[:, 1]).tolist():
+            if strings[int(arr[i, 0])].count("\n") < 2:
+                keep[i] = False
+        if keep.all():
+            return doc, None, None
+        kept = np.flatnonzero(keep)
+        # A word keeps a space after it when it had one, or when the dropped token followed it.
+        after = kept + 1
+        dropped_next = np.zeros(len(kept), dtype=bool)
+        inside = after < n
+        dropped_next[inside] = ~keep[after[inside]]
+        spaces = ((arr[kept, 3] != 0) | dropped_next).tolist()
+        solid = Doc(doc.vocab, words=[strings[o] for o in arr[kept, 0].tolist()], spaces=spaces)
+        for _name, proc in self.nlp.pipeline:
+            solid = proc(solid)
+        return solid, arr[kept, 2].astype(np.int64), None
+
+    def _solid_general(self, doc, hidden: bool, pictures: bool):
+        """_solid's work token by token, for texts with invisible characters or pictographs."""
+        import numpy as np
+
         # Invisible characters inside a word (a soft hyphen, a zero-width space or joiner) are
         # taken out of it, so "trans\u00adformation" is read as "transformation"; a token made
         # of nothing else goes, as whitespace does. Each word keeps its offset and its width.
@@ -575,9 +629,7 @@ class RubricMatcher:
         starts = [t.idx + len(t.text) - len(t.text.lstrip(_INVISIBLE_CHARS)) if words[t.i] != t.text else t.idx
                   for t in kept]
         widths = [len(t.text.strip(_INVISIBLE_CHARS)) if words[t.i] != t.text else len(t.text) for t in kept]
-        out = (solid, np.array(starts, dtype=np.int64), np.array(widths, dtype=np.int64) if hidden else None)
-        doc.user_data["solid"] = out
-        return out
+        return solid, np.array(starts, dtype=np.int64), np.array(widths, dtype=np.int64) if hidden else None
 
     def _opens_with_narrative(self, a: int, b: int, word_l: list[bool], lemma_l: list[int]) -> bool:
         first = [lemma_l[i] for i in range(a, min(b, a + 2 * self._max_opener)) if word_l[i]][: self._max_opener]

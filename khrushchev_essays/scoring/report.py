@@ -6,6 +6,7 @@ it. Add fields freely; rename or remove one only with SCHEMA_VERSION bumped.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,6 +184,11 @@ class ScoreReport:
             "question_confidence": self.question_confidence,
             "schema_version": self.schema_version,
         }
+
+    def to_json(self) -> str:
+        """The published JSON form as one line of text (UTF-8 characters as they are), as the CLI
+        writes it in json and jsonl output."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ScoreReport":

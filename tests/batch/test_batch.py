@@ -244,3 +244,141 @@ def test_the_parent_and_two_workers_share_a_batch_and_keep_its_order(tmp_path: P
     shared = [r.to_dict() for r in score_items(batch, jobs=3)]
     assert [r["source"] for r in shared] == [item.source for item in batch]
     assert shared == serial
+
+
+def test_encoded_reports_are_the_json_lines_of_the_same_reports_and_write_the_same_files() -> None:
+    """score_items(..., encoded=True) gives each report as the line the jsonl writer would write;
+    every writer takes them as it takes ScoreReports, bad rows included."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import EncodedReport, score_items, write_reports
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q1_*.txt"))[:3]]
+    batch = [Item("a", None, texts[0]), Item("b", error="b: not UTF-8"), Item("c", "q2", texts[1]),
+             Item("d", "q1", " "), Item("e", None, texts[2])]
+    plain = list(score_items(batch, jobs=1))
+    encoded = list(score_items(batch, jobs=1, encoded=True))
+    assert all(isinstance(e, EncodedReport) for e in encoded)
+    assert [(e.source, e.status) for e in encoded] == [(r.source, r.status) for r in plain]
+    assert [e.status for e in encoded] == ["scored", "error", "scored", "error", "scored"]
+    assert [e.to_json() for e in encoded] == [r.to_json() for r in plain]
+    assert [e.report() for e in encoded] == plain
+    for fmt in ("jsonl", "json", "csv", "table"):
+        a, b = io.StringIO(), io.StringIO()
+        sa, sb = write_reports(plain, fmt, a), write_reports(encoded, fmt, b)
+        assert a.getvalue() == b.getvalue() and (sa.scored, sa.failed) == (sb.scored, sb.failed) == (3, 2), fmt
+
+
+@pytest.mark.slow
+def test_workers_sending_json_lines_keep_the_order_and_the_bad_rows(tmp_path: Path) -> None:
+    """--jobs 3 with encoded reports: the workers' lines arrive in input order, error rows in place,
+    each the line this process writes for the same essay."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import PARALLEL_CHUNK, EncodedReport, score_items
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 13 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+             for i in range(4 * PARALLEL_CHUNK + 5)]
+    serial = [r.to_json() for r in score_items(batch, jobs=1)]
+    shared = list(score_items(batch, jobs=3, encoded=True))
+    assert all(isinstance(e, EncodedReport) for e in shared)
+    assert [e.source for e in shared] == [item.source for item in batch]
+    assert [e.status == "error" for e in shared] == [i % 13 == 0 for i in range(len(batch))]
+    assert [e.to_json() for e in shared] == serial
+
+
+def test_quiet_gc_restores_the_collector_as_it_was() -> None:
+    import gc
+
+    from khrushchev_essays.batch import quiet_gc
+    from khrushchev_essays.batch.runner import BATCH_GC_THRESHOLD
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with quiet_gc():
+        assert gc.get_threshold() == (BATCH_GC_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > frozen  # this test's own objects, at least
+        assert gc.isenabled()
+    assert gc.get_threshold() == before
+    # Unfrozen again, unless something (a web server's start-up) had frozen its own objects before.
+    assert gc.get_freeze_count() == 0 if frozen == 0 else gc.get_freeze_count() >= frozen
+
+
+def test_workers_are_forked_only_from_a_single_threaded_process_on_linux() -> None:
+    import sys
+    import threading
+
+    from khrushchev_essays.batch.runner import start_method
+
+    if threading.active_count() == 1:
+        assert start_method() == ("fork" if sys.platform.startswith("linux") else "spawn")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "spawn"  # a thread holding a lock at a fork would leave it held in the child
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.slow
+def test_spawned_workers_mark_a_batch_as_forked_ones_do(tmp_path: Path) -> None:
+    """A process with another thread running gets spawned workers; the batch comes out the same."""
+    import threading
+
+    from conftest import FIXTURES
+
+    from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
+    from khrushchev_essays.batch.runner import start_method
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 11 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+             for i in range(3 * PARALLEL_CHUNK + 1)]
+    serial = [r.to_json() for r in score_items(batch, jobs=1)]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "spawn"
+        spawned = [r.to_json() for r in score_items(batch, jobs=2, encoded=True)]
+    finally:
+        stop.set()
+        other.join()
+    assert spawned == serial
+
+
+_FORKED_BATCH = r"""
+import json, sys
+from pathlib import Path
+from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
+from khrushchev_essays.batch.runner import start_method
+from khrushchev_essays.inputs import Item
+
+texts = [p.read_text(encoding="utf-8") for p in sorted(Path(sys.argv[1]).glob("q*_*.txt"))]
+batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 7 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+         for i in range(3 * PARALLEL_CHUNK + 2)]
+method = start_method()  # asked before any pool: this process runs no other thread
+serial = [r.to_json() for r in score_items(batch, jobs=1)]
+forked = list(score_items(batch, jobs=2, encoded=True))
+print(json.dumps({"method": method, "same": [r.to_json() for r in forked] == serial,
+                  "order": [r.source for r in forked] == [i.source for i in batch],
+                  "errors": sum(r.status == "error" for r in forked)}))
+"""
+
+
+@pytest.mark.slow
+def test_forked_workers_start_with_the_engine_loaded_and_mark_the_batch_as_one_process_does() -> None:
+    """In a process of its own (as the CLI is), on Linux the workers are forked after the engine is
+    loaded; the batch comes back in order, bad rows in place, each report as one process writes it."""
+    import subprocess
+    import sys
+
+    from conftest import FIXTURES
+
+    proc = subprocess.run([sys.executable, "-c", _FORKED_BATCH, str(FIXTURES)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["method"] == ("fork" if sys.platform.startswith("linux") else "spawn")
+    assert out["same"] and out["order"] and out["errors"] == 14

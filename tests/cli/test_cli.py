@@ -440,3 +440,21 @@ def test_evaluate_on_the_calibration_set(calibration_dir: Path) -> None:
         assert 0 <= float(e) <= float(a) <= 1
     assert 0 <= float(mae) <= 25
     assert out.count("Level confusion") == 3 and "Off by 2+ levels:" in out
+
+
+@pytest.mark.slow
+def test_two_jobs_to_standard_output_write_each_report_once_as_one_job_does(tmp_path: Path) -> None:
+    """The installed command, its reports piped (the workers are forked on Linux, and a forked
+    process flushes its copy of stdout when it ends: nothing may come out twice)."""
+    rows = tmp_path / "class.jsonl"
+    with rows.open("w", encoding="utf-8") as fh:
+        for i in range(75):
+            fh.write(json.dumps({"id": f"s{i:02}", "text": (ESSAY_Q1, ESSAY_Q2)[i % 2]}) + "\n")
+        fh.write("{broken\n")
+    script = Path(sys.executable).parent / "khrushchev-essays"
+    runs = [subprocess.run([str(script), "grade", str(rows), "--jobs", jobs, "-f", fmt], capture_output=True,
+                           text=True, timeout=600) for jobs, fmt in (("1", "jsonl"), ("2", "jsonl"), ("2", "csv"), ("1", "csv"))]
+    assert [r.returncode for r in runs] == [1, 1, 1, 1]
+    assert runs[0].stdout == runs[1].stdout and len(runs[1].stdout.splitlines()) == 76
+    assert runs[2].stdout == runs[3].stdout and len(runs[2].stdout.splitlines()) == 77  # a header, then a row each
+    assert "76 input(s): 75 scored, 1 failed" in runs[1].stderr

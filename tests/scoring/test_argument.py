@@ -12,6 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khrushchev_essays.scoring import parse_rubric, score
 from khrushchev_essays.scoring.copying import SourceIndex
@@ -715,3 +717,42 @@ def test_the_order_model_keeps_its_precedence_weights_through_json(tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="precedence"):
         OrderModel.load(path)
+
+
+def test_the_precedence_score_is_the_mean_of_the_pairs_scores_to_the_bit():
+    """precedence_score works on all pairs at once; it must give exactly what summing the rows of
+    precedence_pairs one by one gives (the order model's input, so the disorder and the marks)."""
+    from conftest import FIXTURES
+
+    from khrushchev_essays.scoring import default_engine
+    from khrushchev_essays.scoring.claims import (
+        PRECEDENCE_FEATURES,
+        _running_sum,
+        order_model,
+        precedence_pairs,
+        precedence_score,
+    )
+
+    engine = default_engine()
+    weights = [order_model().precedence.get(k, 0.0) for k in PRECEDENCE_FEATURES]
+    assert any(weights)
+    checked = 0
+    for path in sorted(FIXTURES.glob("*.txt")):
+        for qid in ("q1", "q2"):
+            analysis, argument, _findings = engine.analyse_text(path.read_text(encoding="utf-8"), qid)
+            real = argument.credited(analysis)
+            rows = precedence_pairs(analysis, real, argument.focus)
+            expected = _running_sum([sum(w * x for w, x in zip(weights, row)) for row in rows]) / len(rows) \
+                if rows else 0.0
+            assert precedence_score(analysis, real, argument.focus, weights) == expected, (path.name, qid)
+            checked += bool(rows)
+    assert checked >= 10
+
+
+@given(st.lists(st.frozensets(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=1), min_size=2, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_the_share_of_factor_sentences_sharing_a_factor_is_counted_as_pair_by_pair(named):
+    from khrushchev_essays.scoring.claims import _sharing_pairs
+
+    pairs = [bool(named[i] & named[j]) for i in range(len(named)) for j in range(i + 1, len(named))]
+    assert _sharing_pairs(named) == sum(pairs) / len(pairs)

@@ -8,6 +8,8 @@ import tomllib
 
 import pytest
 from conftest import read_fixture
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khrushchev_essays.scoring import get_nlp, parse_rubric, score
 from khrushchev_essays.scoring.matching import variants
@@ -294,3 +296,45 @@ def test_speller_given_the_phrase_docs_already_made_reads_slips_as_one_built_fro
     for slip in ("sovnarkozy", "novocherkask", "destalinsation"):
         assert given.nearest(slip) == own.nearest(slip)
     assert given.nearest("sovnarkozy") == "sovnarkhozy"
+
+
+_LAYOUT_PIECES = st.sampled_from(["Virgin", "Lands", "the", "Secret", "Speech", "1956", ".", ",", " ", "  ", "\t", "\n",
+                                  "\n\n", " \n", "\n  ", "\n\t\n", "-", "(", ")"])
+
+
+def _solid_both_ways(text: str):
+    from khrushchev_essays.scoring import default_engine
+    from khrushchev_essays.scoring.matching import normalise
+    from spacy.attrs import SENT_START
+
+    engine = default_engine()
+    matcher = engine.compiled(engine.rubric("q1"))[0]
+    shape = normalise(text)
+
+    def seen(out):
+        solid, starts, widths = out
+        return ([(t.text, t.whitespace_, t.lemma_) for t in solid], solid.to_array([SENT_START]).tolist(),
+                None if starts is None else starts.tolist(), widths)
+
+    return seen(matcher._solid_plain(engine.nlp(shape), shape)), seen(matcher._solid_general(engine.nlp(shape), False, False))
+
+
+@given(st.lists(_LAYOUT_PIECES, max_size=50).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_a_plain_texts_whitespace_is_dropped_from_the_columns_as_token_by_token(text):
+    """_solid_plain (columns) and _solid_general (Token by Token) give the same doc, words,
+    spaces, lemmas, sentence starts and offsets for any text without invisible characters."""
+    plain, general = _solid_both_ways(text)
+    assert plain == general
+
+
+def test_a_hand_wrapped_essay_is_rebuilt_the_same_from_the_columns():
+    from conftest import FIXTURES
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    wrapped = [text.replace(". ", ".\n") for text in texts[:4]]  # a line break after every sentence
+    wrapped += [texts[0].replace(" the ", "  the \t")]
+    for text in wrapped:
+        plain, general = _solid_both_ways(text)
+        assert plain[2] is not None  # something was dropped: the doc was rebuilt
+        assert plain == general

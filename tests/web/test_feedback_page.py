@@ -229,7 +229,7 @@ def test_a_sincere_short_answer_is_never_presented_as_nothing_relevant(app, clie
 
 
 def test_a_strong_essay_is_told_what_separates_it_from_full_marks(app, client):
-    token = post(client, "q1", read_fixture("q1_strong.txt"))
+    token = post(client, "q1", read_fixture("q1_dyslexic_strong.txt"))
     _, doc = page_of(client, token)
     report = stored(app, token).report
     assert report["level"] >= 4
@@ -322,7 +322,7 @@ def test_an_old_zero_mark_with_credit_is_not_called_nothing_relevant(app, client
 
 
 def test_the_revision_form_repeats_the_steps_as_the_feedback_page_words_them(app, client):
-    strong = post(client, "q1", read_fixture("q1_strong.txt"))
+    strong = post(client, "q1", read_fixture("q1_dyslexic_strong.txt"))
     html = client.get(f"/feedback/{strong}/revise").get_data(as_text=True)
     full = stored(app, strong).report["feedback"]["to_full_marks"]
     assert "What separates it from full marks" in html and full and all(

@@ -49,7 +49,12 @@ def _next_steps(sub: Submission) -> list[str]:
         rubric = rubrics().get(sub.question)
         full = feedback.get("to_full_marks")
         steps = [hedge(s) for s in (full if full is not None else (to_full_marks(rubric, report) if rubric else []))]
+    if not steps and report.status == "scored" and report.mark == report.max_mark:
+        steps = [FULL_MARKS_STEP]  # as the feedback page says it
     return steps[:NEXT_STEPS_MAX]
+
+
+FULL_MARKS_STEP = "Full marks: every part of the mark scheme is at its maximum. Try the other question next."
 
 
 def pack_page(sub: Submission) -> PackPage:

@@ -230,16 +230,21 @@ def test_a_report_survives_the_trip_back_from_a_pool_worker_unchanged() -> None:
         assert ScoreReport.from_dict(report.to_dict()) == report, path.name
 
 
+def _fixture_batch(n: int, bad_every: int) -> list[Item]:
+    """n Items cycling through the essay fixtures, every `bad_every`-th one an unreadable row."""
+    from conftest import FIXTURES
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    return [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % bad_every else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
+            for i in range(n)]
+
+
 @pytest.mark.slow
 def test_the_parent_and_two_workers_share_a_batch_and_keep_its_order(tmp_path: Path) -> None:
     """--jobs 3: two spawned workers take chunks from the front while this process scores from the back."""
-    from conftest import FIXTURES
-
     from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
 
-    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
-    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 17 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
-             for i in range(5 * PARALLEL_CHUNK + 3)]
+    batch = _fixture_batch(5 * PARALLEL_CHUNK + 3, bad_every=17)
     serial = [r.to_dict() for r in score_items(batch, jobs=1)]
     shared = [r.to_dict() for r in score_items(batch, jobs=3)]
     assert [r["source"] for r in shared] == [item.source for item in batch]
@@ -327,14 +332,10 @@ def test_spawned_workers_mark_a_batch_as_forked_ones_do(tmp_path: Path) -> None:
     """A process with another thread running gets spawned workers; the batch comes out the same."""
     import threading
 
-    from conftest import FIXTURES
-
     from khrushchev_essays.batch import PARALLEL_CHUNK, score_items
     from khrushchev_essays.batch.runner import start_method
 
-    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("q*_*.txt"))]
-    batch = [Item(f"e{i:03}", None, texts[i % len(texts)]) if i % 11 else Item(f"e{i:03}", error=f"e{i:03}: unreadable")
-             for i in range(3 * PARALLEL_CHUNK + 1)]
+    batch = _fixture_batch(3 * PARALLEL_CHUNK + 1, bad_every=11)
     serial = [r.to_json() for r in score_items(batch, jobs=1)]
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)

@@ -26,7 +26,7 @@ STRATEGIES = {
     "shuffled": ["uniform", "inverted", "dealt", "run_together"],
     "shuffled_within": ["within"],
     "truncated": ["word", "sentence_before", "sentence_nearest"],
-    "repeated": ["each", "block", "reshuffled"],
+    "repeated": ["each", "block", "reshuffled", "reworded"],
     "padding": ["after_intro", "before_conclusion", "anywhere", "after_period"],
     "wrong_dates": ["per_event", "per_year", "same"],
     "misspelt": ["uniform", "long", "terms"],
@@ -387,7 +387,9 @@ def repeated(text: str, rng: random.Random, strategy: str | None = None) -> str 
     """Every body paragraph (all but the first and last) repeated once.
 
     Strategies: 'each' (every paragraph straight after itself), 'block' (the whole body twice),
-    'reshuffled' (the body, then its paragraphs again in another order).
+    'reshuffled' (the body, then its paragraphs again in another order), 'reworded' (the body
+    again with about one word in ten of each sentence dropped or swapped for another: a
+    near-exact repeat).
     """
     paras = paragraphs(text)
     if len(paras) < 3:
@@ -398,11 +400,35 @@ def repeated(text: str, rng: random.Random, strategy: str | None = None) -> str 
         new_body = [p for para in body for p in (para, para)]
     elif strategy == "block":
         new_body = body + body
+    elif strategy == "reworded":
+        new_body = body + [_reworded(para, rng) for para in body]
     else:
         again = body[:]
         rng.shuffle(again)
         new_body = body + again
     return join([intro, *new_body, end])
+
+
+_SWAPS = {"important": "significant", "significant": "important", "because": "as", "showed": "proved",
+          "however": "but", "many": "lots of", "big": "large", "very": "really", "also": "as well",
+          "caused": "brought about", "people": "citizens", "changed": "altered", "weakened": "undermined",
+          "main": "key", "major": "big", "reforms": "changes"}
+
+
+def _reworded(para: str, rng: random.Random, rate: float = 0.1) -> str:
+    """A paragraph said again a little differently: some words swapped for near-synonyms, about
+    `rate` of the rest dropped (never a name or a number)."""
+    out = []
+    for word in para.split(" "):
+        bare = word.strip(".,;:!?").lower()
+        if bare in _SWAPS and word.islower() and rng.random() < 0.6:
+            out.append(word.replace(bare, _SWAPS[bare]))
+        elif rng.random() < rate and len(bare) > 3 and word[:1].islower() and not any(c.isdigit() for c in word) \
+                and not word.endswith((".", "!", "?")):
+            continue
+        else:
+            out.append(word)
+    return " ".join(out)
 
 
 # Background an essay does not need, in the project's own words (facts only from the period).

@@ -137,6 +137,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     restated = frozenset(s.index for s in sents if s.real and s.paragraph == first
                          and _restates(analysis.text[s.start:s.end], question_words))
     repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text, restated)
+    repeats.update(_repeated_paragraphs(sents, shared, repeats, restated))
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
@@ -580,6 +581,47 @@ def _shared_words(analysis: Analysis):
     second = np.repeat(np.repeat(g_start, g_size), k) + np.arange(len(first)) - np.repeat(np.cumsum(k) - k, k)
     common = np.bincount(sent_of[first] * m + sent_of[second], minlength=m * m).reshape(m, m)
     return sizes, common
+
+
+def _repeated_paragraphs(sents: list[Sentence], shared, repeats: dict[int, int], skip: frozenset[int],
+                         similarity: float = 0.5, share: float = 0.6) -> dict[int, int]:
+    """Body paragraphs that say again what an earlier one said, reworded a little (a word changed
+    or dropped in each sentence): most of their sentences are close (`similarity` of their
+    content words) to sentences of that one paragraph. Each such sentence repeats its closest.
+    Sentence by sentence a reworded repeat falls under repeat_similarity; a whole paragraph of
+    them does not happen by chance. The introduction and the conclusion, which restate the
+    argument by design, are left alone."""
+    import numpy as np
+
+    sizes, common = shared
+    by_para: dict[int, list[int]] = {}
+    for s in sents:
+        if s.real and s.index not in skip:
+            by_para.setdefault(s.paragraph, []).append(s.index)
+    order = sorted(by_para)
+    if len(order) < 4:
+        return {}
+    out: dict[int, int] = {}
+    body = order[1:-1]
+    for k, p in enumerate(body):
+        allp = by_para[p]
+        mine = [i for i in allp if i not in repeats]
+        if len(allp) < 2 or not mine:
+            continue
+        for q in body[:k]:
+            theirs = np.array(by_para[q], dtype=np.intp)
+            close = {}
+            for i in mine:
+                sim = common[i, theirs] / np.maximum(1, np.maximum(sizes[i], sizes[theirs]))
+                j = int(np.argmax(sim))
+                if sim[j] >= similarity:
+                    close[i] = int(theirs[j])
+            # (The sentences already found to repeat that paragraph count towards it.)
+            again = sum(1 for i in allp if i in repeats and repeats[i] in set(by_para[q]))
+            if len(close) + again >= share * len(allp) and len(close) + again >= 2:
+                out.update(close)
+                break
+    return out
 
 
 def _repeats(sents: list[Sentence], shared, similarity: float, min_words: int, text: str = "",

@@ -292,6 +292,46 @@ def test_repeated_paragraphs_are_credited_once_and_flagged(q):
     assert all(s.start >= first_copy_end for s in repeats)
 
 
+_SWAPS = {"important": "vital", "significant": "major", "because": "since", "reforms": "measures",
+          "people": "citizens", "changed": "altered", "party": "organisation", "weakened": "undermined",
+          "showed": "proved", "power": "control", "leader": "ruler", "policy": "approach", "economy": "output",
+          "officials": "bureaucrats", "country": "nation"}
+
+
+def _reworded(para: str) -> str:
+    """The paragraph said again a little differently: some words swapped for others, every third
+    lower-case word of six letters or more left out."""
+    out, n = [], 0
+    for w in para.split(" "):
+        bare = w.strip(".,;:").lower()
+        if bare in _SWAPS and w[:1].islower():
+            out.append(w.replace(bare, _SWAPS[bare]))
+            continue
+        if len(w) >= 6 and w.isalpha() and w.islower():
+            n += 1
+            if n % 3 == 0:
+                continue
+        out.append(w)
+    return " ".join(out)
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
+def test_paragraphs_repeated_a_little_reworded_are_credited_once(name):
+    # A near-exact repeat: many of its sentences fall under the sentence-by-sentence likeness, but
+    # a whole paragraph of sentences close to one earlier paragraph is a repeat all the same.
+    q = name[:2]
+    ps = paragraphs(read_fixture(name))
+    again = [_reworded(p) for p in ps[1:-1]]
+    text = "\n\n".join(ps[:-1] + again + ps[-1:])
+    before, after = score(read_fixture(name), q), score(text, q)
+    assert after.mark <= before.mark and after.level <= before.level, (before.mark, after.mark)
+    assert "repetition" in after.flags
+    first_copy_end = len("\n\n".join(ps[:-1]))
+    second = [s for p in again for s in _SENTENCE_END.split(p) if len(s.split()) >= 5]
+    repeats = [e for e in after.argument["excluded"] if e.note == "repeat" and e.start >= first_copy_end]
+    assert len(repeats) >= 0.9 * len(second), (len(repeats), len(second))
+
+
 def test_one_claim_restated_in_every_paragraph_stays_low():
     r = score(read_fixture("q1_repetition.txt"), "q1")
     assert r.level <= 2

@@ -112,6 +112,11 @@ def test_repeated_has_each_body_paragraph_twice(strategy):
     paras = P.paragraphs(STRONG)
     out = P.paragraphs(rb.repeated(STRONG, random.Random(3), strategy=strategy))
     assert out[0] == paras[0] and out[-1] == paras[-1]
+    if strategy == "reworded":  # the body, then the body said again a little differently
+        assert out[:len(paras) - 1] == paras[:-1] and len(out) == 2 * len(paras) - 2
+        for a, b in zip(paras[1:-1], out[len(paras) - 1:-1]):
+            assert a != b and 0.8 * len(a.split()) <= len(b.split()) <= len(a.split()) + 5
+        return
     assert Counter(out) == Counter(paras) + Counter(paras[1:-1])
 
 

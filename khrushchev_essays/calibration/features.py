@@ -30,8 +30,8 @@ FEATURE_DETAILS: dict[str, tuple[str, ...]] = {
 }
 EXTRA_FEATURES = ("factors_developed", "factors_mentioned", "factors_missing", "log_words", "raw_mark", "rule_mark",
                   "cap_min_level")
-FEATURES_VERSION = 2
-FEATURES_SCHEMA_HASH = "ef68e4ad05f3b41d"  # feature_schema_hash() of version 2
+FEATURES_VERSION = 3
+FEATURES_SCHEMA_HASH = "d59fae13809ac1ea"  # feature_schema_hash() of version 3
 
 
 def feature_schema() -> dict:

@@ -36,6 +36,8 @@ CAP_ADVICE = {
     "irrelevant": "Cut the background that does not answer the question and use the space to explain "
     "the factors that do.",
     "keyword_list": "Write in full sentences and paragraphs: explain each point rather than listing terms.",
+    "notes": "Turn your notes into an essay: an introduction that answers the question, a paragraph for each "
+    "argument that explains why it matters, and a conclusion that weighs them.",
     "off_topic": "Answer the question that was set: \u201c{question}\u201d",
     "copied_question": "Do not copy the question out: answer it in your own words with evidence and argument.",
     "too_short": "Write more: aim for at least {lo} words, with a paragraph for each factor you weigh.",

@@ -156,6 +156,8 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
+    elif _reads_as_notes(a):
+        cap("notes", r.caps.notes, "notes (headings and short paragraphs), not an essay that argues")
 
     # Copying the question.
     content = a.lemma_hashes
@@ -228,3 +230,29 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         elif rivals == 0:
             cap("only_named_factor", r.caps.one_sided, f"writes only about {r.named_factor.name}")
     return flags, caps
+
+
+def _is_heading(line: str, words: int) -> bool:
+    return words <= 8 and line[-1:] not in ".!?\"'\u201d\u2019"
+
+
+def _reads_as_notes(a) -> bool:
+    """Revision notes rather than an essay: six or more headings and bullet points, a quarter of
+    the lines or more, and ten or more short paragraphs of text (under 35 words on average,
+    headings aside). An essay with a heading over each of its paragraphs has long paragraphs."""
+    from .matching import is_bullet
+
+    text = a.text
+    marked = 0
+    for start, end, words in a.lines:
+        line = text[start:end].strip()
+        if is_bullet(text[start:end]) or _is_heading(line, words):
+            marked += 1
+    if marked < 6 or marked < 0.25 * len(a.lines):
+        return False
+    sizes = []
+    for start, end in a.paragraphs:
+        body = [ln for ln in text[start:end].split("\n") if ln.strip() and not _is_heading(ln.strip(), len(ln.split()))]
+        if body:
+            sizes.append(sum(len(ln.split()) for ln in body))
+    return len(sizes) >= 10 and sum(sizes) / len(sizes) < 35

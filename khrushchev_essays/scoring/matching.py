@@ -216,6 +216,11 @@ def _short_line(text: str) -> float:
 _BULLET = re.compile(r"\s*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)]|[a-z][.)])\s")
 
 
+def is_bullet(line: str) -> bool:
+    """Whether a line is a bullet point or a numbered item ("- ...", "* ...", "1. ...", "a) ...")."""
+    return _BULLET.match(line) is not None or line.lstrip()[:1] in "-*\u2022"
+
+
 # Characters that take no room: inside a word they are taken out before phrases are matched.
 _INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")

@@ -18,6 +18,9 @@ FLAG_EXPLANATIONS: dict[str, str] = {
     "800 words or more, and under 150 words cannot get past Level 1.",
     "keyword_list": "This reads as a list of names and terms rather than sentences that argue. "
     "Examiners credit knowledge only when it is used to make a point, so the mark is held at Level 1.",
+    "notes": "This reads as revision notes (headings and short paragraphs of facts) rather than an essay. "
+    "Notes show knowledge, but the higher levels need an argument that answers the question, so the mark "
+    "is held at Level 2.",
     "off_topic": "Most of this essay is not about the question that was set, so little of it "
     "can earn credit.",
     "copied_question": "Much of the text repeats the question itself. Restating the question "

@@ -328,6 +328,7 @@ class Caps(_Strict):
     one_sided: int = Field(3, ge=0, le=5)
     ignores_named_factor: int = Field(2, ge=0, le=5)
     keyword_list: int = Field(1, ge=0, le=5)
+    notes: int = Field(2, ge=0, le=5)  # revision notes (headings, short paragraphs): knowledge, no argument
     off_topic: int = Field(1, ge=0, le=5)
     copied_question: int = Field(1, ge=0, le=5)
     incoherent: int = Field(1, ge=0, le=5)  # mostly sentences that join unconnected ideas, or shuffled

@@ -332,6 +332,17 @@ def test_paragraphs_repeated_a_little_reworded_are_credited_once(name):
     assert len(repeats) >= 0.9 * len(second), (len(repeats), len(second))
 
 
+def test_revision_notes_with_headings_are_held_at_level_2_and_an_essay_with_headings_is_not():
+    r = score(read_fixture("q2_revision_notes.txt"), "q2")
+    assert "notes" in r.flags and r.level <= 2, (r.level, r.flags)
+    assert any(c["rule"] == "notes" and c["max_level"] == 2 for c in r.caps)
+    assert r.feedback["next_steps"][0].startswith("Turn your notes into an essay")
+    # The same layout over a real essay's paragraphs (long ones) is an essay with headings.
+    ps = paragraphs(read_fixture("q1_strong.txt"))
+    headed = "\n\n".join(f"Part {k + 1}\n{p}" for k, p in enumerate(ps))
+    assert "notes" not in score(headed, "q1").flags
+
+
 def test_one_claim_restated_in_every_paragraph_stays_low():
     r = score(read_fixture("q1_repetition.txt"), "q1")
     assert r.level <= 2

@@ -136,14 +136,16 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     first = next((s.paragraph for s in sents if s.real), 0)
     restated = frozenset(s.index for s in sents if s.real and s.paragraph == first
                          and _restates(analysis.text[s.start:s.end], question_words))
-    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text, restated)
-    repeats.update(_repeated_paragraphs(sents, shared, repeats, restated))
+    sources_from = _references_start(analysis.text)
+    # (Nor is a list of sources after it: the conclusion stays the last paragraph of the essay.)
+    aside = restated | {s.index for s in sents if s.real and s.start >= sources_from}
+    repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text, aside)
+    repeats.update(_repeated_paragraphs(sents, shared, repeats, aside))
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
     factor_sentences = 0
     copied_chars = _covered(sents, copied)
-    sources_from = _references_start(analysis.text)
     for s in sents:
         if not s.real:
             continue

@@ -532,6 +532,16 @@ def test_the_question_copied_out_above_and_a_list_of_sources_below_are_not_marke
     assert after.argument["verdict"] and not any("Service" in e.text for e in after.argument["verdict"])
 
 
+@pytest.mark.parametrize("name", ["q1_repetition.txt", "q2_medium.txt", "q1_own_words_strong.txt"])
+def test_a_list_of_sources_leaves_the_conclusion_the_essays_last_paragraph(name):
+    # The conclusion that restates the introduction stays a conclusion, not a repeated body paragraph.
+    q = name[:2]
+    text = read_fixture(name).strip()
+    listed = text + "\n\nSources\nService, R. A History of Modern Russia.\nMcCauley, M. The Khrushchev Era."
+    before, after = score(text, q), score(listed, q)
+    assert (after.level, after.mark, after.argument["disorder"] < 0.5) == (before.level, before.mark, True)
+
+
 def test_an_answer_in_the_questions_own_words_is_not_taken_for_the_question(rubrics):
     # A thesis that answers in the question's words is the essay's first claim, not the question.
     thesis = "De-Stalinisation was the most significant factor in Khrushchev's fall from power in 1964."

@@ -223,6 +223,14 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # Signs that need no paragraphs ("In conclusion" early, an opening "However") settle it either
     # way: for an essay without paragraphs they are all there is.
     ends_disorder = _ends_out_of_place(analysis, real)
+    # (Run together, not notes: a page of headings and one-line points has paragraphs, and its
+    # points need not follow on; it is held for being notes.)
+    if len(analysis.paragraphs) < 3 and ends_disorder < rules.cohesion_disorder:
+        z = _cohesion(real, shared, rules.cohesion_min, rules.cohesion_orders)
+        if z is not None and (z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words or (
+                z[0] < rules.cohesion_weak_factors and z[1] < rules.cohesion_weak_words
+                and not verdict)):
+            ends_disorder = rules.cohesion_disorder
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -373,6 +381,38 @@ def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
                 return 0.9
             seen = rank
     return 0.0
+
+
+def _cohesion(real: list[Sentence], shared, minimum: int, orders: int) -> tuple[float, float] | None:
+    """How much more a sentence shares with the one before it than with any sentence of the essay:
+    (factors, words), each a z-score of the share of neighbouring pairs that have a factor (or
+    any content word or factor) in common, against the same essay's sentences in `orders` random
+    orders (a fixed seed: the same essay always gets the same figure). A writer stays on a factor
+    for a few sentences and picks up the last sentence's words; shuffled, neighbours are any two
+    sentences. None (not judged) with fewer than `minimum` sentences that name a factor, or fewer
+    than two factors."""
+    import numpy as np
+
+    named = [s.factors() for s in real]
+    if sum(1 for f in named if f) < minimum or len(set().union(*named)) < 2:
+        return None
+    n = len(real)
+    sizes, common = shared
+    at = np.array([s.index for s in real], dtype=np.intp)
+    words = (common[np.ix_(at, at)] > 0).astype(np.float64)
+    column: dict[str, int] = {}
+    cells = [(row, column.setdefault(f, len(column))) for row, fs in enumerate(named) for f in fs]
+    incidence = np.zeros((n, len(column)), dtype=np.int64)
+    incidence[tuple(np.array(cells).T)] = 1
+    factors = ((incidence @ incidence.T) > 0).astype(np.float64)
+    rng = np.random.default_rng(0)
+    perms = np.array([rng.permutation(n) for _ in range(orders)])
+    out = []
+    for m in (factors, words):
+        seen = float(m[np.arange(n - 1), np.arange(1, n)].mean())
+        chance = m[perms[:, :-1], perms[:, 1:]].mean(axis=1)
+        out.append((seen - float(chance.mean())) / max(float(chance.std()), 1e-9))
+    return out[0], out[1]
 
 
 _SOURCES_HEADING = re.compile(r"(?im)^[ \t]*(?:bibliography|references|sources(?: used)?|works cited|reading list|"

@@ -293,6 +293,23 @@ class ArgumentRules(_Strict):
     # The confidence of an essay the order model took credit from: under the needs_review line
     # (0.6), so a teacher looks at it.
     disorder_confidence: float = Field(0.55, ge=0, le=1)
+    # An essay without paragraphs has no paragraph figures for the order model, but its neighbours
+    # still tell: a writer's next sentence shares the factor and the words of the last one more
+    # often than a sentence drawn at random from the essay does. Measured as a z-score against
+    # the essay's own sentences in random orders (`cohesion_orders` of them, a fixed seed), and
+    # judged from `cohesion_min` sentences that name a factor. Under both lines (factors shared
+    # by neighbours no more than by chance, words hardly more) the order is read as not the
+    # writer's, at `cohesion_disorder`.
+    # Nearer chance (under the weaker lines), the order is read so only when the end does not read
+    # as an end either: no claim on the question in the last two sentences. (A first sentence off
+    # the key concept is no sign: an essay in the student's own words may open anywhere.)
+    cohesion_factors: float = 0.0
+    cohesion_words: float = 0.5
+    cohesion_weak_factors: float = 1.0
+    cohesion_weak_words: float = 1.5
+    cohesion_min: int = Field(8, ge=2)
+    cohesion_orders: int = Field(200, ge=20, le=2000)
+    cohesion_disorder: float = Field(0.9, ge=0, le=1)
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

@@ -256,6 +256,30 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_where_its_ends_fall():
     assert caught >= 3
 
 
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
+def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbours_share(name):
+    # With every sentence that gives its place away taken out ("In conclusion", "However",
+    # "Secondly"), what is left of the order is how sentences follow on: a writer stays on a
+    # factor and picks up the last sentence's words; a shuffle puts any two sentences together.
+    from khrushchev_essays.scoring.claims import _BEGINNING, _ENDING, _FOLLOWS
+
+    q = name[:2]
+    sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
+    kept = [s for s in sents if s.split()[0].strip(",").lower() not in _FOLLOWS
+            and not s.lower().startswith(_ENDING + _BEGINNING)]
+    in_order = score(" ".join(kept), q)
+    assert in_order.argument["disorder"] == 0.0
+    caught = 0
+    for seed in range(8):
+        mixed = kept[:]
+        random.Random(seed).shuffle(mixed)
+        r = score(" ".join(mixed), q)
+        if r.argument["disorder"] >= 0.8:
+            assert r.level <= 1 and "needs_review" in r.flags, (seed, r.level, r.flags)
+            caught += 1
+    assert caught >= 3, caught  # of 8; without this sign, none
+
+
 @pytest.mark.parametrize("opening", ["However", "This", "These", "Therefore", "Secondly"])
 def test_an_essay_that_opens_as_if_something_came_before_is_out_of_order(opening):
     # With or without paragraphs: no essay's first sentence opens with "However" or "Secondly".

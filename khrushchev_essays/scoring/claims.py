@@ -180,10 +180,15 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # Judged only on an essay's worth of sentences (counting those already found incoherent): a
     # note of three dense sentences is not salad.
     judged = len(density) + len(incoherent)
+    # Of the factor sentences judged (those found incoherent included), those that join two or more.
+    judged_at = {s.index for s in real} | set(incoherent)
+    joined = [len(s.factors()) >= 2 for s in sents if s.index in judged_at and s.factors()] \
+        if mean_density >= rules.term_density - rules.dense_margin else []
     dense = judged >= rules.incoherent_min * 2 and (
         mean_density >= rules.term_density or stuffed >= rules.stuffed_share
         or (mean_density >= rules.term_density - rules.dense_margin
-            and len(incoherent) / max(1, factor_sentences) >= rules.dense_incoherent_share))
+            and (len(incoherent) / max(1, factor_sentences) >= rules.dense_incoherent_share
+                 or (joined and sum(joined) >= rules.dense_joined_share * len(joined)))))
     if dense:
         # Key terms strung together: the sentences made of them earn nothing either.
         for s, d in scored:

@@ -275,6 +275,11 @@ class ArgumentRules(_Strict):
     # Nearly that dense (within dense_margin) AND with this share of incoherent factor sentences.
     dense_margin: float = Field(0.08, ge=0, le=1)
     dense_incoherent_share: float = Field(0.15, gt=0, le=1)
+    # ...or nearly that dense with most of its factor sentences joining two factors or more ("It is
+    # clear that X was very important because it meant that Y had to change the way Z worked").
+    # Real essays that dense join factors in under half of them (the densest, 0.62-0.69, in under
+    # 0.4); essays that weigh every factor against one keep their own words between the terms.
+    dense_joined_share: float = Field(0.6, gt=0, le=1)
     # Words out of the order English allows (matching.Analysis.word_order): the share of articles
     # and possessives followed by a function word or punctuation, plus the share of sentences
     # ending in a word no sentence ends in. Real essays, the worst-spelt included, stay under

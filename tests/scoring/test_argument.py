@@ -134,6 +134,36 @@ def test_salad_built_from_the_rubric_itself_earns_level_2_at_most(q, rubrics):
         assert r.level <= 2, (seed, r.level, r.flags)
 
 
+_WORDY_FRAMES = [
+    "It is clear that the {a} was very important because it meant that the {b} had to change the way the {c} worked.",
+    "We should not forget that the {a} also damaged the {b}, which explains why the {c} mattered so much.",
+    "Because of the {a}, the {b} became much worse, so the {c} was to a large extent the key factor.",
+    "The result of the {a} was that the {b} collapsed, which proves that the {c} mattered most.",
+]
+
+
+def _wordy_salad(rubric, rng: random.Random, sentences: int = 30) -> str:
+    """Key terms three to a sentence in wordy frames: under the plain density line, every
+    sentence still a join of unrelated factors."""
+    terms = [p for f in rubric.factors for p in f.phrases if len(p.split()) <= 3]
+    out = [rng.choice(_WORDY_FRAMES).format(**dict(zip("abc", rng.sample(terms, 3)))) for _ in range(sentences)]
+    return "\n\n".join(" ".join(out[i:i + 5]) for i in range(0, sentences, 5))
+
+
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_salad_in_wordy_frames_is_held_even_under_the_density_line(q, rubrics):
+    # A salad padded with frame words can sit just under the density line (0.70), where real
+    # essays sit too (up to 0.69). What gives it away is that nearly every sentence joins factors.
+    line = rubrics[q].argument.term_density
+    under = 0
+    for seed in range(6):
+        r = score(_wordy_salad(rubrics[q], random.Random(seed)), q)
+        assert r.level <= 1 and "incoherent" in r.flags, (seed, r.level, r.flags)
+        under += r.argument["term_density"] < line
+    if q == "q2":
+        assert under >= 1  # seed 3: 0.69, Level 3 (15/25) before the joined-factors rule
+
+
 # --- the other question -------------------------------------------------------------------------
 @pytest.mark.parametrize(("fixture", "set_for", "answers"), [
     ("q2_answers_q1.txt", "q2", "q1"),

@@ -158,7 +158,8 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
     after it ("the Secret Speech in February 1956", "(1956)") or just before it ("the 1956 Secret
     Speech", "In 1956 the Secret Speech..."). Credit is given generously (within the rubric's
     `detection.year_window` tokens), but a date is called wrong only when the pairing is unmistakable: the year right
-    after the name with no comma or dash between, or right before it. A false accusation of error
+    after the name with no comma or dash between, or right before it ("The satellite of 1957 and
+    Gagarin's flight" dates the satellite, not the flight). A false accusation of error
     would teach a student the wrong fact, so doubtful pairs are left alone.
     """
     correct: list[Span] = []
@@ -193,7 +194,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
             if year in ev.years:
                 correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
             elif clean and ((after and d <= wrong_after and not _JOINED.search(text, best.end, ys))
-                            or (not after and d <= 1)) \
+                            or (not after and d <= 1 and not _JOINED.search(text, ye, best.start))) \
                     and not _year_fits_other_event(year, events, best, rubric):
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))

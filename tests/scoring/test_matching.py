@@ -213,6 +213,8 @@ def test_secret_speech_in_1956_is_a_correct_date(q, sentence):
     "The Hungarian uprising in 1956, Novocherkassk in 1962: both show that force was still used against protest.",
     "Novocherkassk in 1962 and the Hungarian uprising in 1956 both show that force was still used against protest.",
     "Hungary in 1956, Novocherkassk in 1962 and the Manezh attack show that force was still used against protest.",
+    # A year before "and" dates what came before it, not the event after it.
+    "Hungary 1956 and Novocherkassk 1962 both show that force was still used against protest.",
 ])
 def test_years_near_two_events_are_not_misattributed(sentence):
     r, dates = dated(OPENING + sentence)
@@ -221,6 +223,16 @@ def test_years_near_two_events_are_not_misattributed(sentence):
     assert any("Novocherkassk" in n and "1962" in n for n in notes), notes
     assert not any("Novocherkassk" in n and "1956" in n for n in notes), notes
     assert not any("Hungar" in n and "1962" in n for n in notes), notes
+
+
+def test_a_year_followed_by_and_is_not_the_next_events_date():
+    # "of 1957" dates the satellite; the flight has its own year after it.
+    r, dates = dated(OPENING + "The satellite of 1957 and Gagarin's flight in 1961 showed what Soviet science could do.")
+    assert r.inaccuracies == [], [(sp.text, sp.note) for sp in r.inaccuracies]
+    assert any("Gagarin" in (sp.note or "") and "1961" in sp.note for sp in dates), dates
+    # Right before the name, with nothing between, the year is still the event's and can be wrong.
+    r, _dates = dated(OPENING + "In 1957 Gagarin showed what Soviet science could do.")
+    assert len(r.inaccuracies) == 1 and "1961" in r.inaccuracies[0].note, r.inaccuracies
 
 
 @pytest.mark.parametrize(("sentence", "event", "right"), [

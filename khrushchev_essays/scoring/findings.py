@@ -17,6 +17,10 @@ from .rubric import Rubric
 # A word between an event's name and a later year that hands the year to something else: a range
 # ("between Stalin's death and October 1964") or a list ("the Secret Speech and the 1957 crisis").
 _JOINED = re.compile(r"\b(?:and|or|to|until|till|than|while|before|after|since)\b", re.IGNORECASE)
+# Words of undoing beside an event's name: the year is when it was undone ("the sovnarkhozy were
+# abolished in 1965"), a date the rubric does not hold, not a wrong date for the event.
+_UNDONE = re.compile(r"\b(?:abolish\w*|scrap(?:ped|s)?|dissolv\w*|dismantl\w*|revers\w*|undone|undid|"
+                     r"restor\w*|revok\w*|repeal\w*|rescind\w*|overturn\w*|wound up|closed down)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -159,7 +163,8 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
     Speech", "In 1956 the Secret Speech..."). Credit is given generously (within the rubric's
     `detection.year_window` tokens), but a date is called wrong only when the pairing is unmistakable: the year right
     after the name with no comma or dash between, or right before it ("The satellite of 1957 and
-    Gagarin's flight" dates the satellite, not the flight). A false accusation of error
+    Gagarin's flight" dates the satellite, not the flight), and with no word of undoing beside
+    them ("abolished in 1965" is when it ended). A false accusation of error
     would teach a student the wrong fact, so doubtful pairs are left alone.
     """
     correct: list[Span] = []
@@ -195,7 +200,8 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
                 correct.append(Span(lo, hi, text[lo:hi], "date", f"{ev.name}, {year}"))
             elif clean and ((after and d <= wrong_after and not _JOINED.search(text, best.end, ys))
                             or (not after and d <= 1 and not _JOINED.search(text, ye, best.start))) \
-                    and not _year_fits_other_event(year, events, best, rubric):
+                    and not _year_fits_other_event(year, events, best, rubric) \
+                    and not _UNDONE.search(text, max(s.start, lo - 30), min(s.end, hi + 30)):
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))
     return correct, wrong, used

@@ -235,6 +235,19 @@ def test_a_year_followed_by_and_is_not_the_next_events_date():
     assert len(r.inaccuracies) == 1 and "1961" in r.inaccuracies[0].note, r.inaccuracies
 
 
+@pytest.mark.parametrize("sentence", [
+    "The sovnarkhozy were abolished in 1965, which shows how shallow the reform had been.",
+    "Brezhnev scrapped the sovnarkhozy in 1965, which shows how shallow the reform had been.",
+    "In 1965 the sovnarkhozy were dissolved, which shows how shallow the reform had been.",
+])
+def test_the_year_an_event_was_undone_is_not_a_wrong_date_for_it(sentence):
+    r, _dates = dated(OPENING + sentence)
+    assert r.inaccuracies == [], [(sp.text, sp.note) for sp in r.inaccuracies]
+    # Set up, not undone, in 1965: that is wrong.
+    r, _dates = dated(OPENING + "The sovnarkhozy were set up in 1965, which shows how slow the reform had been.")
+    assert len(r.inaccuracies) == 1 and "1957" in r.inaccuracies[0].note, r.inaccuracies
+
+
 @pytest.mark.parametrize(("sentence", "event", "right"), [
     ("The Cuban Missile Crisis of 1959 was a humiliation because Khrushchev had to withdraw the missiles.", "Cuban", "1962"),
     ("Sputnik was launched in 1961, which was significant because it boosted Soviet prestige.", "Sputnik", "1957"),

@@ -115,6 +115,26 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+_TOPICAL = frozenset({"factor", "dev", "event", "people"})
+
+
+def _topical_stop_ratio(a) -> float:
+    """The share of words that are not content words, in the sentences that name something of the
+    period (a factor, an event, a person, a year); 1.0 (prose) when there are none to judge."""
+    content = a.token_content
+    if content is None:
+        return 1.0
+    import numpy as np
+
+    running = np.concatenate(([0], np.cumsum(content))).tolist()
+    words = other = 0
+    for s in a.sentences:
+        if s.words and (s.years or not s.kinds().isdisjoint(_TOPICAL)):
+            words += s.words
+            other += s.words - (running[s.tok_end] - running[s.tok_start])
+    return other / words if words >= 12 else 1.0
+
+
 def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tuple[list[str], list[dict]]:
     """Flags raised for the essay, and the caps (max levels) they and the mark scheme impose."""
     a, f, r = ctx.analysis, ctx.findings, ctx.rubric
@@ -152,7 +172,7 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     stop_ratio = a.stop_tokens / alpha
     real_words = sum(s.words for s in ctx.real)
     if a.words >= 12 and (
-        stop_ratio < d.keyword_stop_ratio
+        stop_ratio < d.keyword_stop_ratio or _topical_stop_ratio(a) < d.keyword_topical_stop_ratio
         or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")

@@ -148,6 +148,11 @@ class Detection(_Strict):
     year_window: int = Field(6, ge=1, le=30)
     wrong_after: int = Field(6, ge=0, le=30)
     keyword_stop_ratio: float = Field(0.22, ge=0, le=1)  # prose runs at 40-50% function words, lists under 20%
+    # The same, over the sentences that name something of the period (a factor, an event, a person,
+    # a year): a list padded with sentences of general prose ("History is a very important
+    # subject...") has prose's share of function words overall, but not where its terms are. Real
+    # essays run at 0.36 and over (most 0.5+), term lists at 0.2-0.29 (words less content words).
+    keyword_topical_stop_ratio: float = Field(0.29, ge=0, le=1)
     keyword_fragment_share: float = Field(0.5, ge=0, le=1)  # share of lines that are fragments, for a list
     not_english_known: float = Field(0.55, ge=0, le=1)  # share of words that are English words, below: not English
     copied_share: float = Field(0.6, ge=0, le=1)  # share of content words from the question: copied question

@@ -22,6 +22,7 @@ from khrushchev_essays.scoring import (
     InputError,
     ScoreReport,
     check_text,
+    default_engine,
     detect_question,
     score,
     score_many,
@@ -252,6 +253,42 @@ def test_junk_is_flagged_and_capped(q, name, flag, max_level):
     assert flag in r.flags, summary(r)
     assert r.level <= max_level, summary(r)
     assert flag in {c["rule"] for c in r.caps}, summary(r)
+
+
+_GENERAL_PROSE = [
+    "Studying the past is worthwhile because it shows us how people lived and what they believed.",
+    "There are always many different points of view to think about before anyone can decide what is true.",
+    "People who write about history often disagree with one another, and that is part of what makes it interesting.",
+    "It is a good idea to read widely and to ask who wrote something and why they wanted to write it.",
+    "Every country has moments when its leaders try to change the way things are done.",
+    "Some of these changes last for a long time, while others are forgotten after a few years.",
+    "It is not always easy to tell at the time which changes will turn out to matter most.",
+    "Looking back, we can see more clearly what happened, although we also know less about how it felt.",
+    "Ordinary people often experience big events very differently from the leaders who planned them.",
+    "That is why it helps to look at the same question from more than one angle before making up your mind.",
+    "A good answer to any question should be clear, organised and backed up with examples.",
+    "In the end, everyone has to weigh up the arguments for themselves and come to their own view.",
+]
+
+
+@pytest.mark.parametrize("q", QUESTIONS)
+def test_a_term_list_padded_with_general_prose_is_still_a_term_list(q):
+    # A list of the rubric's terms and years, a few to a line, with about as many words of sentences
+    # about nothing in particular: over the whole text it has prose's share of function words and
+    # of sentences; where its terms stand it is still a list.
+    engine = default_engine()
+    rubric = engine.rubric(q)
+    # Each factor's shortest phrases, a few to a line, with a year of one of the rubric's events.
+    years = [ev.years[0] for ev in rubric.events]
+    items = [", ".join(sorted(f.phrases, key=len)[:3]) + f" {years[k % len(years)]}" for k, f in enumerate(rubric.factors)]
+    items += [", ".join(sorted(f.phrases, key=len)[3:6]) for f in rubric.factors if len(f.phrases) > 3]
+    half = len(items) // 2
+    first, second = " ".join(_GENERAL_PROSE[:6]), " ".join(_GENERAL_PROSE[6:])
+    padded = "\n".join(items[:half]) + "\n\n" + first + "\n\n" + "\n".join(items[half:]) + "\n\n" + second
+    analysis, _arg, _f = engine.analyse_text(padded, q)
+    assert analysis.stop_tokens / analysis.alpha_tokens >= rubric.detection.keyword_stop_ratio
+    r = score(padded, q)
+    assert "keyword_list" in r.flags and r.level <= 1, summary(r)
 
 
 @pytest.mark.parametrize("q", QUESTIONS)

@@ -103,10 +103,16 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
         )
         if argument is not None:
             # Body paragraphs that deal with it: the introduction and conclusion name every factor.
-            paras = {sents[i].paragraph for i in ff.sentences}
-            if len(analysis.paragraphs) >= 3 and len(paras) > 1:
-                paras -= {0, len(analysis.paragraphs) - 1}
-            ff.claims = [s.index for s in claim_sents if s.paragraph in paras]
+            if len(analysis.paragraphs) >= 3:
+                paras = {sents[i].paragraph for i in ff.sentences}
+                if len(paras) > 1:
+                    paras -= {0, len(analysis.paragraphs) - 1}
+                ff.claims = [s.index for s in claim_sents if s.paragraph in paras]
+            else:
+                # Without paragraphs, every claim would be in every factor's paragraph: a claim
+                # belongs to the factors named in it or in the sentence either side of it.
+                near = {i + d for i in ff.sentences for d in (-1, 0, 1)}
+                ff.claims = [s.index for s in claim_sents if s.index in near]
         ff.status = "developed" if developed else "mentioned"
 
     correct, wrong, used = _check_dates(analysis, rubric)

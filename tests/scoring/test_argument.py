@@ -310,6 +310,25 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbo
     assert caught >= 3, caught  # of 8; without this sign, none
 
 
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt"])
+def test_an_essay_without_paragraphs_maps_each_claim_to_the_factors_beside_it(name):
+    # The argument map: in one paragraph, each factor's claims are those near its own mentions,
+    # not every claim of the essay under every factor.
+    q = name[:2]
+    sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
+    r = score(" ".join(sents), q)
+    claims = r.argument["claims"]
+    assert len(claims) >= 4
+    assert len({tuple((sp.start, sp.end) for sp in spans) for spans in claims.values()}) >= 3, claims
+    mentions = {f.id: [sp for sp in f.evidence if sp.note == "named"] for f in r.factors}
+    text = " ".join(sents)
+    for fid, spans in claims.items():
+        for sp in spans:
+            # A mention of the factor in the claim or within a sentence of it.
+            window = (text.rfind(".", 0, max(0, text.rfind(".", 0, sp.start))), text.find(".", sp.end + 1))
+            assert any(window[0] <= m.start and (window[1] < 0 or m.end <= window[1] + 1) for m in mentions[fid]), (fid, sp.text)
+
+
 @pytest.mark.parametrize("opening", ["However", "This", "These", "Therefore", "Secondly"])
 def test_an_essay_that_opens_as_if_something_came_before_is_out_of_order(opening):
     # With or without paragraphs: no essay's first sentence opens with "However" or "Secondly".

@@ -158,11 +158,15 @@ class Analysis:
         return [s for s in self.sentences if s.real]
 
 
-def paragraph_ranges(text: str) -> list[tuple[int, int]]:
+def paragraph_ranges(text: str, submitted: str | None = None) -> list[tuple[int, int]]:
     """Paragraph char ranges: split on blank lines, or on single newlines if there are none,
-    unless the lines are single sentences (a sentence to a line is not a paragraph to a line)."""
-    if re.search(r"\n[ \t\r]*\n", text):
-        sep = re.compile(r"\n[ \t\r]*\n\s*")
+    unless the lines are single sentences (a sentence to a line is not a paragraph to a line).
+    `submitted`: the text before normalise(), whose Unicode paragraph separators (a line break
+    to the pipeline) end paragraphs as blank lines do."""
+    if submitted is not None and "\u2029" in submitted and len(submitted) == len(text):
+        text = "".join("\u2029" if c == "\u2029" else t for c, t in zip(submitted, text))
+    if re.search(r"\n[ \t\r]*\n|\u2029", text):
+        sep = re.compile(r"(?:\n[ \t\r]*\n|\u2029)\s*")
     elif _sentence_per_line(text):
         return [_trim(text, 0, len(text))] if text.strip() else [(0, len(text))]
     else:
@@ -407,7 +411,7 @@ class RubricMatcher:
         # Line breaks as the pipeline saw them (a lone "\r" or a Unicode separator is a "\n"),
         # in a string the length of the text, so every offset is the text's own.
         shape = normalise(text)
-        paragraphs = paragraph_ranges(shape)
+        paragraphs = paragraph_ranges(shape, text)
         starts = [p[0] for p in paragraphs]
         doc, at, widths = self._solid(doc, shape)
         n = len(doc)

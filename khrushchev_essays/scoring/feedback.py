@@ -14,6 +14,7 @@ module changed), for the pages that show it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .criteria import Context, join_names
 from .report import ScoreReport
@@ -79,6 +80,7 @@ _HEDGES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+@lru_cache(maxsize=4096)  # comments repeat from essay to essay: each is reworded once
 def hedge(text: str) -> str:
     """`text` with certain-sounding absences ("missing", "there is no counter-argument") worded as
     what they are: things the marker could not find."""

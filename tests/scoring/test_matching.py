@@ -115,6 +115,25 @@ def test_developed_needs_more_than_a_name():
     assert (named["agriculture"], developed["agriculture"]) == ("mentioned", "developed")
 
 
+def test_a_factor_told_in_detail_over_three_sentences_is_developed_without_causal_words():
+    # Detailed, precise knowledge of a factor is development of it even in plain words: three
+    # sentences, its own developments (a record harvest, soil erosion, grain from Canada), years.
+    told = ("The Virgin Lands scheme opened up Kazakhstan in 1954. A record harvest followed in 1956. "
+            "Soil erosion and drought then struck the steppe, and in 1963 grain was bought from Canada.")
+    assert statuses(OPENING + told)["agriculture"] == "developed"
+    # Two of those sentences are not yet enough.
+    assert statuses(OPENING + told.rsplit(". ", 1)[0] + ".")["agriculture"] == "mentioned"
+
+
+def test_bullet_points_that_carry_a_fact_earn_a_mention():
+    # Notes earn knowledge but not analysis: a bullet with a year, or a few words of fact, names
+    # the factor; a bare name in a list does not (test_factor_phrases_in_list_lines_are_not_credited).
+    text = (OPENING + "\n\nWhat else changed:\n- Secret Speech - 1956 - 20th Congress\n- Sputnik\n\n"
+            "These changes affected the lives of many people in the country in important ways.")
+    s = statuses(text)
+    assert s["destalinisation"] == "mentioned" and s["education_science_space"] == "missing", s
+
+
 @pytest.mark.parametrize("fragment", ["Virgin Lands.", "Virgin Lands scheme.", "Maize!", "The Virgin Lands."])
 def test_a_factor_phrase_in_a_fragment_is_not_credited(fragment):
     text = OPENING + fragment + " His other policies were important to the people who lived in the country."
@@ -363,3 +382,18 @@ def test_a_hand_wrapped_essay_is_rebuilt_the_same_from_the_columns():
         plain, general = _solid_both_ways(text)
         assert plain[2] is not None  # something was dropped: the doc was rebuilt
         assert plain == general
+
+
+# --- paragraphs ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "q"), [("q2_notes.txt", "q2"), ("q1_strong.txt", "q1")])
+def test_unicode_paragraph_separators_end_paragraphs_as_blank_lines_do(name, q):
+    # U+2029 between paragraphs, single line breaks (a heading, bullet points) inside them: the
+    # separators must not turn into mere line breaks, or every line becomes a paragraph.
+    from khrushchev_essays.scoring import default_engine
+
+    text = read_fixture(name).strip()
+    separated = text.replace("\n\n", "\u2029")
+    engine = default_engine()
+    blank, sep = engine.analyse_text(text, q)[0], engine.analyse_text(separated, q)[0]
+    assert len(sep.paragraphs) == len(blank.paragraphs) == text.count("\n\n") + 1
+    assert score(separated, q).mark == score(text, q).mark

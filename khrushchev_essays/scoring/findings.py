@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .claims import Argument, is_claim
-from .matching import Analysis, Hit, Sentence
+from .matching import Analysis, Hit, Sentence, is_bullet
 from .report import Span
 from .rubric import Rubric
 
@@ -81,6 +81,21 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
                 if not ff.sentences or ff.sentences[-1] != s.index:
                     ff.sentences.append(s.index)
 
+    # Notes earn knowledge but not analysis: a factor named only in bullet points that carry a
+    # fact (a year, or four words and more: "Secret Speech - 1956 - 20th Congress") is mentioned,
+    # never developed. A bare list of names ("- sovnarkhozy") still earns nothing.
+    text = analysis.text
+    for s in sents:
+        if s.real or "factor" not in s.kinds() or (argument is not None and s.index in argument.excluded) \
+                or not (s.years or s.words >= 4):
+            continue
+        line = max(text.rfind(c, 0, s.start) for c in "\n\r\u2028\u2029") + 1
+        if s.start - line > 6 or not is_bullet(text[line:s.end]):
+            continue  # a bullet point: the sentence opens its line, after the bullet
+        for h in s.hits:
+            if h.kind == "factor" and not factors[h.key].sentences:
+                factors[h.key].mentions.append(h)
+
     # The credited claims on the question, in order, found once: each factor keeps those in its
     # paragraphs (a pass over every sentence per factor cost a tenth of this stage).
     claim_sents = [s for s in sents if ok(s) and is_claim(s, argument.focus)] if argument is not None else []
@@ -100,7 +115,7 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
                 ff.precise += 1
         developed = (ff.linked >= 1 and (ff.cues or ff.precise >= 1) and len(ff.sentences) >= 2) or (
             ff.linked >= 2 and len(ff.cues) >= 1
-        )
+        ) or (len(ff.sentences) >= 3 and len(ff.cues) >= 2 and ff.precise >= 2)
         if argument is not None:
             # Body paragraphs that deal with it: the introduction and conclusion name every factor.
             if len(analysis.paragraphs) >= 3:

@@ -231,10 +231,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # (Run together, not notes: a page of headings and one-line points has paragraphs, and its
     # points need not follow on; it is held for being notes.)
     if len(analysis.paragraphs) < 3 and ends_disorder < rules.cohesion_disorder:
-        z = _cohesion(real, shared, rules.cohesion_min, rules.cohesion_orders)
-        if z is not None and (z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words or (
-                z[0] < rules.cohesion_weak_factors and z[1] < rules.cohesion_weak_words
-                and not verdict)):
+        z = _cohesion(real, shared, rules.cohesion_min, rules.cohesion_orders, rules.cohesion_ceiling)
+        if z is not None and z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words:
             ends_disorder = rules.cohesion_disorder
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
@@ -388,14 +386,15 @@ def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
     return 0.0
 
 
-def _cohesion(real: list[Sentence], shared, minimum: int, orders: int) -> tuple[float, float] | None:
+def _cohesion(real: list[Sentence], shared, minimum: int, orders: int,
+              ceiling: float = 1.0) -> tuple[float, float] | None:
     """How much more a sentence shares with the one before it than with any sentence of the essay:
     (factors, words), each a z-score of the share of neighbouring pairs that have a factor (or
     any content word or factor) in common, against the same essay's sentences in `orders` random
     orders (a fixed seed: the same essay always gets the same figure). A writer stays on a factor
     for a few sentences and picks up the last sentence's words; shuffled, neighbours are any two
-    sentences. None (not judged) with fewer than `minimum` sentences that name a factor, or fewer
-    than two factors."""
+    sentences. None (not judged) with fewer than `minimum` sentences that name a factor, fewer
+    than two factors, or when two sentences at random share a word more often than `ceiling`."""
     import numpy as np
 
     named = [s.factors() for s in real]
@@ -416,6 +415,8 @@ def _cohesion(real: list[Sentence], shared, minimum: int, orders: int) -> tuple[
     for m in (factors, words):
         seen = float(m[np.arange(n - 1), np.arange(1, n)].mean())
         chance = m[perms[:, :-1], perms[:, 1:]].mean(axis=1)
+        if m is words and float(chance.mean()) > ceiling:
+            return None
         out.append((seen - float(chance.mean())) / max(float(chance.std()), 1e-9))
     return out[0], out[1]
 
@@ -499,7 +500,8 @@ def _ends(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], lis
     if len(analysis.paragraphs) >= 3:
         first, last = real[0].paragraph, real[-1].paragraph
         return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph == last]
-    return real[:2], real[-2:] if len(real) > 2 else []
+    k = max(2, round(0.12 * len(real)))
+    return real[:k], real[-k:] if len(real) > k else []
 
 
 def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, frozenset[str]],

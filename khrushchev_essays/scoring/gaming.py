@@ -176,7 +176,7 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
-    elif _reads_as_notes(a):
+    elif _reads_as_notes(a) or _glued_list(a):
         cap("notes", r.caps.notes, "notes (headings and short paragraphs), not an essay that argues")
 
     # Copying the question.
@@ -276,3 +276,23 @@ def _reads_as_notes(a) -> bool:
         if body:
             sizes.append(sum(len(ln.split()) for ln in body))
     return len(sizes) >= 10 and sum(sizes) / len(sizes) < 35
+
+
+_LIST_MARK = re.compile(r"(?:^|\s)(?:[*\u2022\u2013\u2014]|--?)(?=\s)")
+
+
+def _glued_list(a) -> bool:
+    """Notes with their line breaks lost (pasted into a box that keeps none): most of the words in
+    "sentences" of 40 words or more strung together with bullets and dashes, four or more to one
+    ("Secret Speech - 1956 - 20th Congress * made enemies - Molotov..."). Prose uses a dash or two
+    in a long sentence, not four."""
+    text = a.text
+    glued = total = 0
+    for s in a.sentences:
+        if not s.real:
+            continue
+        total += s.words
+        if s.words >= 40 and len(_LIST_MARK.findall(text, s.start, s.end)) >= 4:
+            glued += s.words
+    return total > 0 and glued >= 0.5 * total
+

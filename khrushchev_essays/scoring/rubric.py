@@ -280,11 +280,11 @@ class ArgumentRules(_Strict):
     # Nearly that dense (within dense_margin) AND with this share of incoherent factor sentences.
     dense_margin: float = Field(0.08, ge=0, le=1)
     dense_incoherent_share: float = Field(0.15, gt=0, le=1)
-    # ...or nearly that dense with most of its factor sentences joining two factors or more ("It is
-    # clear that X was very important because it meant that Y had to change the way Z worked").
-    # Real essays that dense join factors in under half of them (the densest, 0.62-0.69, in under
-    # 0.4); essays that weigh every factor against one keep their own words between the terms.
-    dense_joined_share: float = Field(0.6, gt=0, le=1)
+    # ...or nearly that dense with nearly all of its factor sentences joining two factors or more
+    # ("It is clear that X was very important because it meant that Y had to change the way Z
+    # worked"): salads join in 0.89-1.0 of them. Real essays that dense join in under 0.45, and an
+    # essay that weighs factors against each other in every sentence in about 0.6-0.65.
+    dense_joined_share: float = Field(0.8, gt=0, le=1)
     # Words out of the order English allows (matching.Analysis.word_order): the share of articles
     # and possessives followed by a function word or punctuation, plus the share of sentences
     # ending in a word no sentence ends in. Real essays, the worst-spelt included, stay under
@@ -307,16 +307,15 @@ class ArgumentRules(_Strict):
     # still tell: a writer's next sentence shares the factor and the words of the last one more
     # often than a sentence drawn at random from the essay does. Measured as a z-score against
     # the essay's own sentences in random orders (`cohesion_orders` of them, a fixed seed), and
-    # judged from `cohesion_min` sentences that name a factor. Under both lines (factors shared
-    # by neighbours no more than by chance, words hardly more) the order is read as not the
-    # writer's, at `cohesion_disorder`.
-    # Nearer chance (under the weaker lines), the order is read so only when the end does not read
-    # as an end either: no claim on the question in the last two sentences. (A first sentence off
-    # the key concept is no sign: an essay in the student's own words may open anywhere.)
-    cohesion_factors: float = 0.0
+    # judged from `cohesion_min` sentences that name a factor. Under both lines (neighbours share
+    # a factor less often than chance, words hardly more) the order is read as not the writer's,
+    # at `cohesion_disorder`. The lines sit below every genuine Level 3+ essay of the marked sets
+    # run together, with a sentence taken out or a line of fact added at the end. Not judged
+    # when nearly any two sentences share a word (`cohesion_ceiling`): long sentences that weigh
+    # every factor leave chance no room to be beaten.
+    cohesion_factors: float = -0.5
     cohesion_words: float = 0.5
-    cohesion_weak_factors: float = 1.0
-    cohesion_weak_words: float = 1.5
+    cohesion_ceiling: float = Field(0.85, gt=0, le=1)
     cohesion_min: int = Field(8, ge=2)
     cohesion_orders: int = Field(200, ge=20, le=2000)
     cohesion_disorder: float = Field(0.9, ge=0, le=1)

@@ -286,28 +286,29 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_where_its_ends_fall():
     assert caught >= 3
 
 
-@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
-def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbours_share(name):
+def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbours_share():
     # With every sentence that gives its place away taken out ("In conclusion", "However",
     # "Secondly"), what is left of the order is how sentences follow on: a writer stays on a
     # factor and picks up the last sentence's words; a shuffle puts any two sentences together.
+    # The lines are set low, below any genuine essay run together, so the sign catches only the
+    # plainest shuffles (about a quarter here); it must never catch the writer's own order.
     from khrushchev_essays.scoring.claims import _BEGINNING, _ENDING, _FOLLOWS
 
-    q = name[:2]
-    sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
-    kept = [s for s in sents if s.split()[0].strip(",").lower() not in _FOLLOWS
-            and not s.lower().startswith(_ENDING + _BEGINNING)]
-    in_order = score(" ".join(kept), q)
-    assert in_order.argument["disorder"] == 0.0
     caught = 0
-    for seed in range(8):
-        mixed = kept[:]
-        random.Random(seed).shuffle(mixed)
-        r = score(" ".join(mixed), q)
-        if r.argument["disorder"] >= 0.8:
-            assert r.level <= 1 and "needs_review" in r.flags, (seed, r.level, r.flags)
-            caught += 1
-    assert caught >= 3, caught  # of 8; without this sign, none
+    for name in ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt", "q1_dyslexic_strong.txt"]:
+        q = name[:2]
+        sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
+        kept = [s for s in sents if s.split()[0].strip(",").lower() not in _FOLLOWS
+                and not s.lower().startswith(_ENDING + _BEGINNING)]
+        assert score(" ".join(kept), q).argument["disorder"] == 0.0, name
+        for seed in range(12):
+            mixed = kept[:]
+            random.Random(seed).shuffle(mixed)
+            r = score(" ".join(mixed), q)
+            if r.argument["disorder"] >= 0.8:
+                assert r.level <= 1 and "needs_review" in r.flags, (name, seed, r.level, r.flags)
+                caught += 1
+    assert caught >= 10, caught  # of 60 (18 when this was written); without this sign, none
 
 
 @pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt"])
@@ -414,6 +415,16 @@ def test_revision_notes_with_headings_are_held_at_level_2_and_an_essay_with_head
     ps = paragraphs(read_fixture("q1_strong.txt"))
     headed = "\n\n".join(f"Part {k + 1}\n{p}" for k, p in enumerate(ps))
     assert "notes" not in score(headed, "q1").flags
+
+
+def test_notes_with_their_line_breaks_lost_are_still_notes():
+    # Pasted into a box that keeps no line breaks, bullet points run into "sentences" of fifty
+    # words strung together with dashes: still notes, not an essay's long sentences.
+    text = " ".join(read_fixture("q2_notes.txt").split())
+    r = score(text, "q2")
+    assert "notes" in r.flags and r.level <= 2, (r.level, r.flags)
+    # Prose with the odd dash is not notes.
+    assert "notes" not in score(" ".join(read_fixture("q2_strong.txt").split()), "q2").flags
 
 
 def test_one_claim_restated_in_every_paragraph_stays_low():

@@ -165,7 +165,10 @@ class Engine:
         fits, done = {}, {}
         for qid, r in self.rubrics.items():
             a, arg, f = done[qid] = self.read(doc, text, r, copied)
-            cover = sum(1.0 if x.status == "developed" else 0.5 for x in f.factors.values() if x.status != "missing")
+            # (A factor told in detail without a word of explanation counts as named here: the
+            # two questions share their events, and a story of them fits both.)
+            cover = sum(1.0 if x.status == "developed" and not x.told else 0.5
+                        for x in f.factors.values() if x.status != "missing")
             judge = sum(1 for s in a.sentences for h in s.hits if h.kind == "judgement")
             # Topic similarity weighs most: factor phrases overlap between the questions, vocabulary less.
             fits[qid] = cover / max(1, len(r.factors)) + 0.05 * min(judge, 6) \

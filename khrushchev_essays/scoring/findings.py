@@ -17,10 +17,13 @@ from .rubric import Rubric
 # A word between an event's name and a later year that hands the year to something else: a range
 # ("between Stalin's death and October 1964") or a list ("the Secret Speech and the 1957 crisis").
 _JOINED = re.compile(r"\b(?:and|or|to|until|till|than|while|before|after|since)\b", re.IGNORECASE)
-# Words of undoing beside an event's name: the year is when it was undone ("the sovnarkhozy were
-# abolished in 1965"), a date the rubric does not hold, not a wrong date for the event.
-_UNDONE = re.compile(r"\b(?:abolish\w*|scrap(?:ped|s)?|dissolv\w*|dismantl\w*|revers\w*|undone|undid|"
-                     r"restor\w*|revok\w*|repeal\w*|rescind\w*|overturn\w*|wound up|closed down)\b", re.IGNORECASE)
+# Words of undoing beside an event's name: a year after the event's own is when it was undone
+# ("the sovnarkhozy were abolished in 1965", "the abolition of the councils in 1965"), a date the
+# rubric does not hold, not a wrong date for the event. (Not "restored" or "reversed": a reform
+# restores or reverses something else, "the Secret Speech of 1958 reversed the cult".)
+_UNDONE = re.compile(r"\b(?:abolish\w*|abolition|scrap(?:ped|ping|s)?|dissolv\w*|dissolution|disband\w*|"
+                     r"dismantl\w*|undone|undid|revok\w*|revocation|repeal\w*|rescind\w*|overturn\w*|"
+                     r"replaced|wound up|closed down|got rid of|did away with|done away with)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -34,6 +37,7 @@ class FactorFinding:
     linked: int = 0  # sentences where it is explained (causal/evaluative/comparison language)
     precise: int = 0  # sentences where it is backed by a year, a figure or a named person
     claims: list[int] = field(default_factory=list)  # claims on the question in its paragraphs (claims.py)
+    told: bool = False  # developed by detailed knowledge alone, with no word of explanation near it
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,12 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
                 ff.linked += 1
             if s.years or s.figures or "people" in kinds or cues:
                 ff.precise += 1
-        developed = (ff.linked >= 1 and (ff.cues or ff.precise >= 1) and len(ff.sentences) >= 2) or (
+        explained = (ff.linked >= 1 and (ff.cues or ff.precise >= 1) and len(ff.sentences) >= 2) or (
             ff.linked >= 2 and len(ff.cues) >= 1
-        ) or (len(ff.sentences) >= 3 and len(ff.cues) >= 2 and ff.precise >= 2)
+        )
+        # Told in detail: three sentences or more, two of its own developments, two precise details.
+        ff.told = not explained and len(ff.sentences) >= 3 and len(ff.cues) >= 2 and ff.precise >= 2
+        developed = explained or ff.told
         if argument is not None:
             # Body paragraphs that deal with it: the introduction and conclusion name every factor.
             if len(analysis.paragraphs) >= 3:
@@ -222,7 +229,7 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
             elif clean and ((after and d <= wrong_after and not _JOINED.search(text, best.end, ys))
                             or (not after and d <= 1 and not _JOINED.search(text, ye, best.start))) \
                     and not _year_fits_other_event(year, events, best, rubric) \
-                    and not _UNDONE.search(text, max(s.start, lo - 30), min(s.end, hi + 30)):
+                    and not (year > max(ev.years) and _UNDONE.search(text, max(s.start, lo - 30), min(s.end, hi + 30))):
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))
     return correct, wrong, used

@@ -163,8 +163,11 @@ def paragraph_ranges(text: str, submitted: str | None = None) -> list[tuple[int,
     unless the lines are single sentences (a sentence to a line is not a paragraph to a line).
     `submitted`: the text before normalise(), whose Unicode paragraph separators (a line break
     to the pipeline) end paragraphs as blank lines do."""
-    if submitted is not None and "\u2029" in submitted and len(submitted) == len(text):
-        text = "".join("\u2029" if c == "\u2029" else t for c, t in zip(submitted, text))
+    if submitted is not None and "\u2029" in submitted and len(submitted) == len(text) \
+            and not re.search(r"\n[ \t\r]*\n", text) and not _sentence_per_line(text):
+        marked = "".join("\u2029" if c == "\u2029" else t for c, t in zip(submitted, text))
+        if not _lines_end_paragraphs(marked):
+            text = marked
     if re.search(r"\n[ \t\r]*\n|\u2029", text):
         sep = re.compile(r"(?:\n[ \t\r]*\n|\u2029)\s*")
     elif _sentence_per_line(text):
@@ -179,6 +182,17 @@ def paragraph_ranges(text: str, submitted: str | None = None) -> list[tuple[int,
     if text[pos:].strip():
         out.append(_trim(text, pos, len(text)))
     return out or [(0, len(text))]
+
+
+def _lines_end_paragraphs(marked: str) -> bool:
+    """Whether single line breaks between the paragraph separators (U+2029) end paragraphs too:
+    a line of prose finished with a full stop before the break, twice in one stretch. Between
+    separators, headings and bullet points are short and hand-wrapped lines end mid-sentence."""
+    for unit in marked.split("\u2029"):
+        lines = [ln.strip() for ln in unit.split("\n") if ln.strip()][:-1]
+        if sum(1 for ln in lines if len(ln.split()) >= 8 and ln[-1] in ".!?\"'\u201d\u2019") >= 2:
+            return True
+    return False
 
 
 def _sentence_per_line(text: str) -> bool:

@@ -453,10 +453,15 @@ def _restates(sentence: str, question_words: set[str]) -> bool:
 
 
 def flat_layout(analysis: Analysis, real: list[Sentence]) -> bool:
-    """Whether an essay has no paragraphs to speak of: fewer than three, or hardly more than a
-    sentence to each (one sentence a line)."""
-    paras = {s.paragraph for s in real}
-    return len(analysis.paragraphs) < 3 or len(real) < 1.5 * max(1, len(paras))
+    """Whether an essay has no paragraphs to speak of: fewer than three, hardly more than a
+    sentence to each (one sentence a line), or one paragraph holding half its sentences or more
+    (an introduction, the whole body in one, a conclusion): the order model, which reads
+    paragraphs, called such essays shuffled (a Level 5 script so laid out fell to Level 1)."""
+    sizes: dict[int, int] = {}
+    for s in real:
+        sizes[s.paragraph] = sizes.get(s.paragraph, 0) + 1
+    return len(analysis.paragraphs) < 3 or len(real) < 1.5 * max(1, len(sizes)) \
+        or max(sizes.values(), default=0) >= 0.5 * len(real)
 
 
 def _covered(sents: list[Sentence], passages) -> dict[int, int]:

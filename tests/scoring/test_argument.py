@@ -258,13 +258,16 @@ def test_shuffled_sentences_lose_at_least_two_levels_in_most_shuffles(q):
 
 
 @pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt", "q2_medium.txt"])
-@pytest.mark.parametrize("layout", ["one_paragraph", "a_sentence_a_line"])
+@pytest.mark.parametrize("layout", ["one_paragraph", "a_sentence_a_line", "one_body_paragraph"])
 def test_an_essay_without_paragraphs_is_not_called_shuffled(name, layout):
-    # The order model reads paragraphs; an essay typed without them (or a sentence to a line) is
-    # not judged by it. It may lose a level for organisation, never the argument's credit.
+    # The order model reads paragraphs; an essay typed without them (or a sentence to a line, or
+    # its whole body in one paragraph between an introduction and a conclusion) is not judged by
+    # it. It may lose a level for organisation, never the argument's credit.
     q = name[:2]
-    sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
-    text = " ".join(sents) if layout == "one_paragraph" else "\n".join(sents)
+    ps = paragraphs(read_fixture(name))
+    sents = [s for p in ps for s in _SENTENCE_END.split(p)]
+    text = {"one_paragraph": " ".join(sents), "a_sentence_a_line": "\n".join(sents),
+            "one_body_paragraph": "\n\n".join([ps[0], " ".join(ps[1:-1]), ps[-1]])}[layout]
     before, after = score(read_fixture(name), q), score(text, q)
     assert after.argument["disorder"] == 0.0 and "incoherent" not in after.flags, after.flags
     assert after.level >= before.level - 1, (before.level, after.level)

@@ -212,7 +212,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     for keys in focus.values():
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
-    intro, concl = _ends(analysis, real)
+    intro, concl = ends_of(analysis, real)
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
     verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus, excluded) else ()
     other = _other_question(rubric, focus, sents)
@@ -228,12 +228,19 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # Signs that need no paragraphs ("In conclusion" early, an opening "However") settle it either
     # way: for an essay without paragraphs they are all there is.
     ends_disorder = _ends_out_of_place(analysis, real)
-    # (Run together, not notes: a page of headings and one-line points has paragraphs, and its
-    # points need not follow on; it is held for being notes.)
-    if len(analysis.paragraphs) < 3 and ends_disorder < rules.cohesion_disorder:
-        z = _cohesion(real, shared, rules.cohesion_min, rules.cohesion_orders, rules.cohesion_ceiling)
-        if z is not None and z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words:
-            ends_disorder = rules.cohesion_disorder
+    # How much more neighbouring sentences share factors and words than any two do (z-scores).
+    z = _cohesion(real, shared, rules.cohesion_min, rules.cohesion_orders, rules.cohesion_ceiling)
+    # Run together (or the body in one paragraph), not notes: a page of headings and one-line
+    # points has many paragraphs, its points need not follow on, and it is held for being notes.
+    run_together = flat and len(real) >= 1.5 * max(1, len({s.paragraph for s in real}))
+    if run_together and ends_disorder < rules.cohesion_disorder and z is not None \
+            and z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words:
+        ends_disorder = rules.cohesion_disorder
+    # The order model reads paragraphs, and a writer's paragraphs come in many sizes: split in
+    # two or merged, genuine essays looked shuffled to it. When neighbouring sentences stay on a
+    # factor far more often than chance (`cohesion_ordered`), the order is the writer's whatever
+    # the paragraphs look like, and the model is not asked.
+    model = 0.0 if flat or (z is not None and z[0] >= rules.cohesion_ordered) else order.predict(order_feats)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -247,8 +254,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
-                    order_feats, (ends_disorder if flat else max(ends_disorder, order.predict(order_feats)))
-                    if len(real) >= 8 else 0.0,
+                    order_feats, max(ends_disorder, model) if len(real) >= 8 else 0.0,
                     round(mean_density, 4), round(stuffed, 4), dense,
                     scrambled if scrambled >= rules.scrambled_words else None,
                     MappingProxyType(dict(sorted(excluded.items()))))
@@ -409,8 +415,7 @@ def _cohesion(real: list[Sentence], shared, minimum: int, orders: int,
     incidence = np.zeros((n, len(column)), dtype=np.int64)
     incidence[tuple(np.array(cells).T)] = 1
     factors = ((incidence @ incidence.T) > 0).astype(np.float64)
-    rng = np.random.default_rng(0)
-    perms = np.array([rng.permutation(n) for _ in range(orders)])
+    perms = _orders(n, orders)
     out = []
     for m in (factors, words):
         seen = float(m[np.arange(n - 1), np.arange(1, n)].mean())
@@ -419,6 +424,15 @@ def _cohesion(real: list[Sentence], shared, minimum: int, orders: int,
             return None
         out.append((seen - float(chance.mean())) / max(float(chance.std()), 1e-9))
     return out[0], out[1]
+
+
+@lru_cache(maxsize=256)
+def _orders(n: int, orders: int):
+    """`orders` random orders of n sentences, the same for every essay of n sentences (seeded)."""
+    import numpy as np
+
+    rng = np.random.default_rng(n)
+    return np.argsort(rng.random((orders, n)), axis=1)
 
 
 _SOURCES_HEADING = re.compile(r"(?im)^[ \t]*(?:bibliography|references|sources(?: used)?|works cited|reading list|"
@@ -497,14 +511,23 @@ def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
     return OWN_FOCUS in focus.get(s.index, ()) and not s.kinds().isdisjoint(_POSITION)
 
 
-def _ends(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
+def ends_of(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
     """The introduction's and the conclusion's sentences (first and last paragraphs, or the first
     and last two sentences of an essay with fewer than three paragraphs)."""
     if not real:
         return [], []
     if len(analysis.paragraphs) >= 3:
         first, last = real[0].paragraph, real[-1].paragraph
-        return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph == last]
+        # A conclusion written in two paragraphs begins where "In conclusion" (or "Overall") opens
+        # one of the last three: its verdict may stand in the first of them.
+        # (Its opening sentence may itself earn nothing, a list of the factors it sums up.)
+        order = sorted({s.paragraph for s in real})
+        for p in reversed(order[-3:-1]):
+            opening = next(s for s in analysis.sentences if s.real and s.paragraph == p)
+            if p != first and _head(analysis.text, opening, 40).lower().startswith(_ENDING + ("overall",)):
+                last = p
+                break
+        return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph >= last]
     k = max(2, round(0.12 * len(real)))
     return real[:k], real[-k:] if len(real) > k else []
 
@@ -518,8 +541,8 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
         return True
     # The paragraph says it concludes even when the sentence saying so was set aside as a join of
     # unconnected factors (a closing sentence that lists two of them). A repeat says nothing new.
-    last = concl[-1].paragraph if concl else None
-    if any(s.real and s.paragraph == last and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
+    last = {s.paragraph for s in concl}
+    if any(s.real and s.paragraph in last and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
            for s in analysis.sentences):
         return True
     dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))

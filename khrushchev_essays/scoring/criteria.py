@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .claims import Argument, is_claim
+from .claims import Argument, ends_of, is_claim
 from .findings import Findings, distinct
 from .matching import Analysis, Sentence
 from .report import Span
@@ -408,15 +408,10 @@ def stance(text: str, rubric: Rubric) -> int:
 
 @per_essay
 def intro_and_conclusion(ctx: Context) -> tuple[list[Sentence], list[Sentence]]:
-    """The sentences of the first and last paragraphs (or, in a one-paragraph essay, the first two
-    and last two sentences)."""
-    real = ctx.real
-    if not real:
-        return [], []
-    if len(ctx.analysis.paragraphs) >= 3:
-        last = real[-1].paragraph
-        return [s for s in real if s.paragraph == real[0].paragraph], [s for s in real if s.paragraph == last]
-    return real[:2], real[-2:] if len(real) > 2 else []
+    """The introduction's and the conclusion's sentences: the first and last paragraphs (the
+    conclusion from an "In conclusion" that opens one of the last three), or the first and last
+    12% of an essay without paragraphs."""
+    return ends_of(ctx.analysis, ctx.real)  # as the argument stage reads them (claims.py)
 
 
 @criterion("judgement")

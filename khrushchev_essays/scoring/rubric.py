@@ -316,6 +316,10 @@ class ArgumentRules(_Strict):
     cohesion_factors: float = -0.5
     cohesion_words: float = 0.5
     cohesion_ceiling: float = Field(0.85, gt=0, le=1)
+    # Neighbours that stay on a factor this far above chance (z) mark the order as the writer's:
+    # the paragraph-reading order model is then not asked (genuine essays with their paragraphs
+    # split in two, merged or run into one body sit at a median of 3; shuffles at -0.4 to -0.7).
+    cohesion_ordered: float = 1.5
     cohesion_min: int = Field(8, ge=2)
     cohesion_orders: int = Field(200, ge=20, le=2000)
     cohesion_disorder: float = Field(0.9, ge=0, le=1)

@@ -176,8 +176,10 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
-    elif _reads_as_notes(a) or _glued_list(a):
+    elif _reads_as_notes(a):
         cap("notes", r.caps.notes, "notes (headings and short paragraphs), not an essay that argues")
+    elif _glued_list(a):
+        cap("notes", r.caps.notes, "notes (points strung together with dashes), not an essay that argues")
 
     # Copying the question.
     content = a.lemma_hashes

@@ -49,7 +49,7 @@ CAP_WHY = {
     "narrative_structure": "most paragraphs begin with what happened rather than with a point",
     "irrelevant": "much of the essay does not bear on the question",
     "keyword_list": "it reads as a list of terms rather than sentences that argue",
-    "notes": "it reads as notes (headings and short paragraphs of facts) rather than an essay that argues",
+    "notes": "it reads as notes (headings, bullet points or short paragraphs of facts) rather than an essay that argues",
     "off_topic": "most of it is not about the question set",
     "copied_question": "much of it repeats the question",
     "incoherent": "many sentences join ideas that have no clear connection",

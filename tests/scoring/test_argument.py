@@ -426,6 +426,7 @@ def test_notes_with_their_line_breaks_lost_are_still_notes():
     text = " ".join(read_fixture("q2_notes.txt").split())
     r = score(text, "q2")
     assert "notes" in r.flags and r.level <= 2, (r.level, r.flags)
+    assert any(c["rule"] == "notes" and "strung together" in c["reason"] for c in r.caps), r.caps
     # Prose with the odd dash is not notes.
     assert "notes" not in score(" ".join(read_fixture("q2_strong.txt").split()), "q2").flags
 

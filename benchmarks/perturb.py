@@ -32,6 +32,7 @@ STRATEGIES = {
     "misspelt": ["uniform", "long", "terms"],
     "surface": ["sentence_end", "any_word", "paragraph_start", "mac_line_ends", "separators", "spacing",
                 "ellipses", "wrapped"],
+    "layout": ["split", "merged", "one_body", "run_together"],
 }
 
 # --- text helpers --------------------------------------------------------------------------------
@@ -344,6 +345,43 @@ def shuffled_within(text: str, rng: random.Random, strategy: str | None = None) 
         if out != paras:
             return join([" ".join(p) for p in out])
     return None
+
+
+def layout(text: str, rng: random.Random, strategy: str | None = None) -> str | None:
+    """The same sentences in the same order, paragraphed as another writer would: 'split' (each
+    paragraph of four sentences or more cut in two at a random sentence), 'merged' (neighbouring
+    paragraphs joined at random, introduction and conclusion included), 'one_body' (the
+    introduction, the whole body in one paragraph, the conclusion), 'run_together' (no
+    paragraph breaks at all). Needs five paragraphs."""
+    paras = [sentences(p) for p in paragraphs(text)]
+    if len(paras) < 5:
+        return None
+    strategy = strategy or rng.choice(STRATEGIES["layout"])
+    if strategy == "split":
+        out = []
+        for p in paras:
+            if len(p) >= 4:
+                k = rng.randrange(2, len(p) - 1)
+                out += [p[:k], p[k:]]
+            else:
+                out.append(p)
+    elif strategy == "merged":
+        out, i = [], 0
+        while i < len(paras):
+            if i + 1 < len(paras) and rng.random() < 0.5:
+                out.append(paras[i] + paras[i + 1])
+                i += 2
+            else:
+                out.append(paras[i])
+                i += 1
+        if len(out) == len(paras):  # at least one pair joined
+            k = rng.randrange(len(paras) - 1)
+            out = paras[:k] + [paras[k] + paras[k + 1]] + paras[k + 2:]
+    elif strategy == "one_body":
+        out = [paras[0], [s for p in paras[1:-1] for s in p], paras[-1]]
+    else:
+        return " ".join(s for p in paras for s in p) + "\n"
+    return join([" ".join(p) for p in out])
 
 
 def scrambled(text: str, rng: random.Random) -> str:

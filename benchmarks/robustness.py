@@ -23,6 +23,8 @@ kind is below it). The originals are the marked essays in ../shared/calibration 
     surface        CRLF, smart quotes, emoji; or old Mac line ends, Unicode separators, odd spacing
                    (doubled spaces, tabs, zero-width spaces, a BOM), ellipses: same level, and every
                    evidence span is text[start:end]
+    layout         the same sentences paragraphed otherwise (paragraphs split in two or merged, the
+                   body in one paragraph, no paragraphs at all): level within one
 
 For shuffled and truncated an original also needs the markers' label (when it has one) to be at
 least that level or mark, so that a script the engine over-marks is not asked to fall further
@@ -50,6 +52,7 @@ import perturb  # noqa: E402  (a sibling module, found through the line above)
 from perturb import (  # noqa: E402,F401  (re-exported: the tests import the generators from here)
     STRATEGIES,
     keyword_salad,
+    layout,
     misspelt,
     padding,
     repeated,
@@ -65,7 +68,7 @@ SHARED = Path(os.environ.get("KHRUSHCHEV_SHARED_DIR") or ROOT.parent / "shared")
 SETS = ("calibration", "calibration2")
 FIXTURES = ROOT / "tests" / "fixtures"
 KINDS = ("keyword_salad", "other_question", "shuffled", "shuffled_within", "truncated", "repeated", "padding",
-         "wrong_dates", "misspelt", "surface")
+         "wrong_dates", "misspelt", "surface", "layout")
 OTHER = {"q1": "q2", "q2": "q1"}
 
 
@@ -195,7 +198,7 @@ def judge(case: Case) -> tuple[bool, str]:
         return lv <= lb and mk <= mb, f"level {lb} -> {lv}, mark {mb} -> {mk}"
     if case.kind == "padding":
         return lv <= lb, f"level {lb} -> {lv}, higher"
-    if case.kind == "misspelt":
+    if case.kind in ("misspelt", "layout"):
         return abs(lv - lb) <= 1, f"level {lb} -> {lv}, moved more than one"
     if case.kind == "surface":
         bad = [sp for sp in _spans(after) if case.text[sp.start:sp.end] != sp.text]
@@ -237,6 +240,7 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, seed: int, v
         "misspelt": lambda o, s: misspelt(o.text, rngs["misspelt"], key_terms=key_terms.get(o.question, []),
                                           strategy=s),
         "surface": lambda o, s: surface(o.text, rngs["surface"], strategy=s),
+        "layout": lambda o, s: layout(o.text, rngs["layout"], strategy=s),
     }
     if "keyword_salad" in kinds:
         for q in ("q1", "q2"):

@@ -82,6 +82,16 @@ def test_shuffled_within_keeps_each_paragraph_its_own_sentences():
     assert rb.shuffled_within("One sentence here.\n\nAnother one.", random.Random(1)) is None
 
 
+@strategies("layout")
+def test_layout_keeps_every_sentence_in_its_order_and_changes_only_the_paragraphs(strategy):
+    out = rb.layout(STRONG, random.Random(3), strategy=strategy)
+    assert all_sentences(out) == all_sentences(STRONG)
+    before, after = len(P.paragraphs(STRONG)), len(P.paragraphs(out))
+    expected = {"split": after > before, "merged": after < before, "one_body": after == 3, "run_together": after == 1}
+    assert expected[strategy], (strategy, before, after)
+    assert rb.layout("One.\n\nTwo.\n\nThree.", random.Random(3)) is None  # needs five paragraphs
+
+
 def test_scrambled_keeps_every_word_of_every_sentence_and_no_order():
     out = rb.scrambled(STRONG, random.Random(2))
     assert len(P.paragraphs(out)) == len(P.paragraphs(STRONG))

@@ -140,7 +140,10 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # (Nor is a list of sources after it: the conclusion stays the last paragraph of the essay.)
     aside = restated | {s.index for s in sents if s.real and s.start >= sources_from}
     repeats = _repeats(sents, shared, rules.repeat_similarity, rules.repeat_min_words, analysis.text, aside)
-    repeats.update(_repeated_paragraphs(sents, shared, repeats, aside))
+    # (The conclusion, which may run over two paragraphs, restates the argument by design.)
+    written = [s for s in sents if s.real and s.index not in aside]
+    concl_from = conclusion_start(analysis, written) if written and len(analysis.paragraphs) >= 3 else None
+    repeats.update(_repeated_paragraphs(sents, shared, repeats, aside, conclusion=concl_from))
     linked = {frozenset(link.factors) for link in rubric.links}
     incoherent: list[int] = []
     excluded: dict[int, str] = {}  # sentence index -> why it earns nothing
@@ -214,9 +217,14 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             counts[k] = counts.get(k, 0) + 1
     intro, concl = ends_of(analysis, real)
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
-    verdict = tuple(s.index for s in concl if is_claim(s, focus)) if _concludes(analysis, concl, focus, excluded) else ()
+    start = conclusion_start(analysis, real) if real and len(analysis.paragraphs) >= 3 else None
+    verdict = tuple(s.index for s in concl if is_claim(s, focus)) \
+        if _concludes(analysis, concl, focus, excluded, start) else ()
     other = _other_question(rubric, focus, sents)
-    if other is None and not _names_outcome(rubric, analysis, intro, concl):
+    # (Judged from the last paragraph alone: an "Overall" opening the one before it, which joins
+    # it to the conclusion for the verdict, does not bring an answer to another question back.)
+    if other is None and not _names_outcome(rubric, analysis, intro,
+                                            [s for s in concl if real and s.paragraph == real[-1].paragraph]):
         other = _closest_other(rubric, focus)
     order = order or order_model()
     # The order model reads paragraphs: an essay without them (fewer than three, or a sentence to
@@ -239,8 +247,12 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # The order model reads paragraphs, and a writer's paragraphs come in many sizes: split in
     # two or merged, genuine essays looked shuffled to it. When neighbouring sentences stay on a
     # factor far more often than chance (`cohesion_ordered`), the order is the writer's whatever
-    # the paragraphs look like, and the model is not asked.
-    model = 0.0 if flat or (z is not None and z[0] >= rules.cohesion_ordered) else order.predict(order_feats)
+    # the paragraphs look like, and the model is not asked: if its ends are in place too, a thesis
+    # in the first paragraph and a verdict in the last. (A shuffle of whole paragraphs keeps each
+    # one's sentences together, so its neighbours follow on: a known gap.)
+    ends_in_place = bool(thesis) and bool(verdict)
+    model = 0.0 if flat or (z is not None and z[0] >= rules.cohesion_ordered and ends_in_place) \
+        else order.predict(order_feats)
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -512,28 +524,65 @@ def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
 
 
 def ends_of(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
-    """The introduction's and the conclusion's sentences (first and last paragraphs, or the first
-    and last two sentences of an essay with fewer than three paragraphs)."""
+    """The introduction's and the conclusion's sentences: the first and last paragraphs (the
+    conclusion from `conclusion_start`), or the first and last 12% of the sentences (at least two)
+    of an essay with fewer than three paragraphs."""
     if not real:
         return [], []
     if len(analysis.paragraphs) >= 3:
-        first, last = real[0].paragraph, real[-1].paragraph
-        # A conclusion written in two paragraphs begins where "In conclusion" (or "Overall") opens
-        # one of the last three: its verdict may stand in the first of them.
-        # (Its opening sentence may itself earn nothing, a list of the factors it sums up.)
-        order = sorted({s.paragraph for s in real})
-        for p in reversed(order[-3:-1]):
-            opening = next(s for s in analysis.sentences if s.real and s.paragraph == p)
-            if p != first and _head(analysis.text, opening, 40).lower().startswith(_ENDING + ("overall",)):
-                last = p
-                break
-        return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph >= last]
+        first = real[0].paragraph
+        start = conclusion_start(analysis, real)
+        return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph >= start]
     k = max(2, round(0.12 * len(real)))
     return real[:k], real[-k:] if len(real) > k else []
 
 
+def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
+    """The paragraph a paragraphed essay's conclusion begins with: its last, or an earlier one of
+    its last three that opens "In conclusion" (or "Overall") and brings in little dated evidence
+    (at most half its sentences), for a conclusion written in two or three paragraphs. The
+    sentence that opens it may itself earn nothing (a list of the factors it sums up): paragraphs
+    are read from every sentence of the essay, not only those that earn credit."""
+    first, last = real[0].paragraph, real[-1].paragraph
+    paras = sorted({s.paragraph for s in analysis.sentences if s.real and first < s.paragraph <= last})
+    members = {p: [s for s in analysis.sentences if s.real and s.paragraph == p] for p in paras[-3:] + [last]}
+
+    def undated(p: int) -> bool:
+        return sum(1 for s in members[p] if s.years or s.figures) <= len(members[p]) / 2
+
+    earlier = paras[-3:-1] if paras and paras[-1] == last else paras[-2:]
+    for p in reversed(earlier):
+        if _head(analysis.text, members[p][0], 40).lower().startswith(_ENDING + ("overall",)) and undated(p):
+            return p
+    # Unsignposted: a last paragraph of a sentence or two takes in the undated one before it (and
+    # the one before that while it is still under three sentences); an undated paragraph of one
+    # sentence just before the last (its opening verdict, split off) is part of it too.
+    # Either makes a claim on the question and opens with no counter-argument or "In 1964 ...".
+    # Only where paragraphs are otherwise of three sentences and more (a writer of short paragraphs
+    # writes a short conclusion, and the paragraph before it is a body paragraph).
+    sizes = sorted(sum(1 for s in real if s.paragraph == p) for p in {s.paragraph for s in real} - {last})
+    if len(sizes) < 5 or sizes[len(sizes) // 2] < 3:
+        return last  # (and in an essay of six paragraphs or more: a short essay's last is its end)
+    def opens_with_claim(p: int) -> bool:  # a position on the question, not the other side's
+        o = members[p][0]
+        return not o.narrative_opener and not o.has("counter") and any(
+            OWN_FOCUS in {h.key for h in t.hits if h.kind == "focus"} and not t.kinds().isdisjoint(_POSITION)
+            for t in members[p])
+
+    # (And only when the last paragraph reads as part of a conclusion itself, undated and with a
+    # claim: a body paragraph cut short, an essay stopped mid-way, does not.)
+    if last not in members or not undated(last) or not opens_with_claim(last):
+        return last
+    start, size = last, len(members.get(last, ()))
+    for p in reversed(earlier):
+        if not undated(p) or not opens_with_claim(p) or (size >= 3 and len(members[p]) > 1):
+            break
+        start, size = p, size + len(members[p])
+    return start
+
+
 def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, frozenset[str]],
-               excluded: dict[int, str] | None = None) -> bool:
+               excluded: dict[int, str] | None = None, start: int | None = None) -> bool:
     """Whether the last paragraph reads as a conclusion rather than one more body paragraph: it
     says so ("Overall", "In conclusion"), or it draws the threads together (several factors, or
     more than one claim on the question) without bringing in new dated evidence."""
@@ -541,8 +590,9 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
         return True
     # The paragraph says it concludes even when the sentence saying so was set aside as a join of
     # unconnected factors (a closing sentence that lists two of them). A repeat says nothing new.
-    last = {s.paragraph for s in concl}
-    if any(s.real and s.paragraph in last and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
+    if start is None:
+        start = min((s.paragraph for s in concl), default=len(analysis.paragraphs))
+    if any(s.real and s.paragraph >= start and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
            for s in analysis.sentences):
         return True
     dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))
@@ -661,7 +711,7 @@ def _shared_words(analysis: Analysis):
 
 
 def _repeated_paragraphs(sents: list[Sentence], shared, repeats: dict[int, int], skip: frozenset[int],
-                         similarity: float = 0.5, share: float = 0.6) -> dict[int, int]:
+                         similarity: float = 0.5, share: float = 0.6, conclusion: int | None = None) -> dict[int, int]:
     """Body paragraphs that say again what an earlier one said, reworded a little (a word changed
     or dropped in each sentence): most of their sentences are close (`similarity` of their
     content words) to sentences of that one paragraph. Each such sentence repeats its closest.
@@ -679,7 +729,7 @@ def _repeated_paragraphs(sents: list[Sentence], shared, repeats: dict[int, int],
     if len(order) < 4:
         return {}
     out: dict[int, int] = {}
-    body = order[1:-1]
+    body = order[1:-1] if conclusion is None else [p for p in order[1:] if p < conclusion]
     for k, p in enumerate(body):
         allp = by_para[p]
         mine = [i for i in allp if i not in repeats]

@@ -26,6 +26,15 @@ _UNDONE = re.compile(r"\b(?:abolish\w*|abolition|scrap(?:ped|ping|s)?|dissolv\w*
                      r"replaced|wound up|closed down|got rid of|did away with|done away with)\b", re.IGNORECASE)
 
 
+def _reversed(text: str, name: Hit, s: Sentence) -> bool:
+    """Whether the event named is itself what was reversed or restored ("Brezhnev reversed the
+    sovnarkhozy reform", "the councils were reversed"), not something the event reversed."""
+    before = text[max(s.start, name.start - 40):name.start].lower()
+    after = text[name.end:min(s.end, name.end + 40)].lower()
+    return re.search(r"\b(?:revers|restor|undo|undid)\w*\s+(?:the\s+|his\s+|its\s+)?(?:\w+\s+)?$", before) is not None \
+        or re.match(r"\W*(?:\w+\s+){0,2}(?:was|were|had been|being)\s+(?:\w+\s+)?(?:reversed|restored|undone)\b", after) is not None
+
+
 @dataclass
 class FactorFinding:
     id: str
@@ -229,7 +238,8 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
             elif clean and ((after and d <= wrong_after and not _JOINED.search(text, best.end, ys))
                             or (not after and d <= 1 and not _JOINED.search(text, ye, best.start))) \
                     and not _year_fits_other_event(year, events, best, rubric) \
-                    and not (year > max(ev.years) and _UNDONE.search(text, max(s.start, lo - 30), min(s.end, hi + 30))):
+                    and not (year > max(ev.years) and (_UNDONE.search(text, max(s.start, lo - 30), min(s.end, hi + 30))
+                                                        or _reversed(text, best, s))):
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))
     return correct, wrong, used

@@ -285,16 +285,20 @@ _LIST_MARK = re.compile(r"(?:^|\s)(?:[*\u2022\u2013\u2014]|--?)(?=\s)")
 
 def _glued_list(a) -> bool:
     """Notes with their line breaks lost (pasted into a box that keeps none): most of the words in
-    "sentences" of 40 words or more strung together with bullets and dashes, four or more to one
-    ("Secret Speech - 1956 - 20th Congress * made enemies - Molotov..."). Prose uses a dash or two
-    in a long sentence, not four."""
+    "sentences" of 40 words or more strung together with bullets and dashes, four or more to one,
+    most of the pieces between them six words or fewer ("Secret Speech - 1956 - 20th Congress *
+    made enemies - Molotov..."). A writer who uses dashes sets off clauses with them."""
     text = a.text
     glued = total = 0
     for s in a.sentences:
         if not s.real:
             continue
         total += s.words
-        if s.words >= 40 and len(_LIST_MARK.findall(text, s.start, s.end)) >= 4:
+        if s.words < 40:
+            continue
+        pieces = [len(piece.split()) for piece in _LIST_MARK.split(text[s.start:s.end])]
+        # Points are short (a name, a date, a few words); a writer's dashes set off clauses.
+        if len(pieces) >= 5 and sorted(pieces)[len(pieces) // 2] <= 6:
             glued += s.words
     return total > 0 and glued >= 0.5 * total
 

@@ -186,11 +186,13 @@ def paragraph_ranges(text: str, submitted: str | None = None) -> list[tuple[int,
 
 def _lines_end_paragraphs(marked: str) -> bool:
     """Whether single line breaks between the paragraph separators (U+2029) end paragraphs too:
-    a line of prose finished with a full stop before the break, twice in one stretch. Between
-    separators, headings and bullet points are short and hand-wrapped lines end mid-sentence."""
+    in some stretch, two lines or more before a break and most of them (60%), lines of prose
+    finished with a full stop. Between separators, headings and bullet points are short, and
+    hand-wrapped lines end mid-sentence (a few at a full stop, by chance)."""
     for unit in marked.split("\u2029"):
         lines = [ln.strip() for ln in unit.split("\n") if ln.strip()][:-1]
-        if sum(1 for ln in lines if len(ln.split()) >= 8 and ln[-1] in ".!?\"'\u201d\u2019") >= 2:
+        ended = sum(1 for ln in lines if len(ln.split()) >= 8 and ln[-1] in ".!?\"'\u201d\u2019")
+        if ended >= 2 and ended >= 0.6 * len(lines):
             return True
     return False
 

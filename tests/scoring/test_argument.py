@@ -431,6 +431,41 @@ def test_notes_with_their_line_breaks_lost_are_still_notes():
     assert "notes" not in score(" ".join(read_fixture("q2_strong.txt").split()), "q2").flags
 
 
+def test_prose_that_uses_dashes_is_not_notes():
+    # A writer who sets clauses off with dashes writes long pieces between them; notes run
+    # together are short points.
+    text = read_fixture("q1_strong.txt").replace("; ", " - ")
+    count = iter(range(10**6))
+    text = re.sub(r", ", lambda m: " - " if next(count) % 2 == 0 else m.group(0), text)
+    assert text.count(" - ") >= 20
+    r = score(text, "q1")
+    assert "notes" not in r.flags and r.level >= score(read_fixture("q1_strong.txt"), "q1").level - 1, r.flags
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt"])
+@pytest.mark.parametrize("split_after", [1, 2])
+def test_a_conclusion_split_into_two_paragraphs_keeps_its_verdict(name, split_after):
+    # A verdict in the first part of a conclusion written in two paragraphs, with or without its
+    # "In conclusion", is still the essay's verdict; nor is the second part a repeat of the body.
+    q = name[:2]
+    ps = paragraphs(read_fixture(name))
+    last = _SENTENCE_END.split(ps[-1])
+    split = "\n\n".join(ps[:-1] + [" ".join(last[:split_after]), " ".join(last[split_after:])])
+    before, after = score(read_fixture(name), q), score(split, q)
+    assert after.argument["verdict"] and "no_judgement" not in after.flags, after.flags
+    assert "repetition" not in after.flags and after.level >= before.level - 1, (before.level, after.level)
+
+
+def test_an_overall_before_the_last_paragraph_does_not_bring_another_question_back():
+    # The paragraph an "Overall" opens joins the conclusion for the verdict only: whether the
+    # essay speaks to the question set is read from its own last paragraph.
+    ps = paragraphs(read_fixture("q2_answers_q1.txt"))
+    assert "answers_other_question" in score("\n\n".join(ps), "q2").flags
+    ps[-2] = "Overall, " + ps[-2][0].lower() + ps[-2][1:]
+    r = score("\n\n".join(ps), "q2")
+    assert "answers_other_question" in r.flags and r.level <= 2, (r.level, r.flags)
+
+
 def test_one_claim_restated_in_every_paragraph_stays_low():
     r = score(read_fixture("q1_repetition.txt"), "q1")
     assert r.level <= 2

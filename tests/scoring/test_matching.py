@@ -426,3 +426,26 @@ def test_separators_do_not_split_what_line_breaks_already_shape(layout):
     engine = default_engine()
     assert len(engine.analyse_text(varied, "q1")[0].paragraphs) == len(engine.analyse_text(plain, "q1")[0].paragraphs)
     assert score(varied, "q1").mark == score(plain, "q1").mark
+
+
+def test_separated_paragraphs_wrapped_by_hand_stay_paragraphs():
+    # U+2029 between paragraphs and each wrapped at 70 columns: a few wrapped lines end at a full
+    # stop by chance, and must not turn every line into a paragraph.
+    import textwrap
+
+    from khrushchev_essays.scoring import default_engine
+
+    paras = [" ".join(p.split()) for p in read_fixture("q1_strong.txt").strip().split("\n\n")]
+    varied = "\u2029".join("\n".join(textwrap.wrap(p, 70)) for p in paras)
+    assert len(default_engine().analyse_text(varied, "q1")[0].paragraphs) == len(paras)
+    assert abs(score(varied, "q1").mark - score("\n\n".join(paras), "q1").mark) <= 1
+
+
+@pytest.mark.parametrize("sentence", [
+    "After his fall, Brezhnev and Kosygin reversed the sovnarkhozy reform in 1965, which shows how shallow it was.",
+    "The regional economic councils were reversed in 1965, which shows how shallow the reform was.",
+])
+def test_an_event_itself_reversed_later_is_not_a_wrong_date(sentence):
+    r, _dates = dated(OPENING + sentence)
+    assert r.inaccuracies == [], [(sp.text, sp.note) for sp in r.inaccuracies]
+

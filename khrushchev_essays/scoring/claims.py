@@ -730,23 +730,32 @@ def _repeated_paragraphs(sents: list[Sentence], shared, repeats: dict[int, int],
         return {}
     out: dict[int, int] = {}
     body = order[1:-1] if conclusion is None else [p for p in order[1:] if p < conclusion]
+    # Every earlier body paragraph's sentences side by side, in paragraph order: a paragraph's
+    # similarities to all of them are one array, and each earlier paragraph a run of its columns.
+    earlier: list[int] = []
+    runs: list[int] = []  # where each earlier paragraph's columns start
     for k, p in enumerate(body):
         allp = by_para[p]
+        if k:
+            runs.append(len(earlier))
+            earlier += by_para[body[k - 1]]
         mine = [i for i in allp if i not in repeats]
-        if len(allp) < 2 or not mine:
+        if len(allp) < 2 or not mine or not k:
             continue
-        for q in body[:k]:
-            theirs = np.array(by_para[q], dtype=np.intp)
-            close = {}
-            for i in mine:
-                sim = common[i, theirs] / np.maximum(1, np.maximum(sizes[i], sizes[theirs]))
-                j = int(np.argmax(sim))
-                if sim[j] >= similarity:
-                    close[i] = int(theirs[j])
+        rows, cols = np.array(mine, dtype=np.intp), np.array(earlier, dtype=np.intp)
+        sim = common[rows[:, None], cols] / np.maximum(1, np.maximum.outer(sizes[rows], sizes[cols]))
+        # How many of mine are close to some sentence of each earlier paragraph.
+        near = (np.maximum.reduceat(sim, runs, axis=1) >= similarity).sum(axis=0).tolist()
+        for r, q in enumerate(body[:k]):
+            theirs = set(by_para[q])
             # (The sentences already found to repeat that paragraph count towards it.)
-            again = sum(1 for i in allp if i in repeats and repeats[i] in set(by_para[q]))
-            if len(close) + again >= share * len(allp) and len(close) + again >= 2:
-                out.update(close)
+            again = sum(1 for i in allp if i in repeats and repeats[i] in theirs)
+            if near[r] + again >= share * len(allp) and near[r] + again >= 2:
+                lo = runs[r]
+                block = sim[:, lo : lo + len(by_para[q])]
+                j = block.argmax(axis=1)  # each sentence's closest there (the first, if tied)
+                best = block[np.arange(len(mine)), j] >= similarity
+                out.update((i, by_para[q][jj]) for i, jj, ok in zip(mine, j.tolist(), best.tolist()) if ok)
                 break
     return out
 

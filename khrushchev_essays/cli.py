@@ -137,6 +137,10 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
       khrushchev-essays grade essays/ class.csv --question q2 --output marks.csv
       khrushchev-essays grade essays/ --store --class-code KXR7DM
     """
+    from .batch.cpu import CpuWindow
+
+    cpu = CpuWindow()  # the machine's load, read over the start-up below (for the default --jobs)
+
     from contextlib import nullcontext
 
     from .batch import atomic_output, check_writable, format_for_output, quiet_gc, score_items, write_reports
@@ -174,7 +178,7 @@ def grade_cmd(paths: tuple[str, ...], question: str, fmt: str | None, output: st
     # JSON out and nothing stored: the reports can come as their JSON lines, which a pool worker
     # writes itself (the parent then has no report to rebuild).
     reports = score_items(items, question, jobs, sources=marking_index(instance_path()),
-                          encoded=fmt in ("json", "jsonl") and not store)
+                          encoded=fmt in ("json", "jsonl") and not store, cpu=cpu)
     stored: list[int] = []
     if store:
         reports = _storing(items, reports, classes, stored)

@@ -3,16 +3,16 @@ reports for people (a table), spreadsheets (CSV) or programs (JSON, JSON Lines).
 
 `score_items` keeps input order and turns an unreadable input or an essay the engine refuses into
 an error report, never an exception; from PARALLEL_MIN_ESSAYS essays up, with a core idle
-(/proc/stat), chunks go to spawned worker processes. The writers stream; `atomic_output` writes
-a file all at once. Nothing here imports click, Flask or a database, and the engine is imported
-only when scoring starts.
+(/proc/stat, read over the caller's start-up when it opens a CpuWindow first), chunks go to
+worker processes. The writers stream; `atomic_output` writes a file all at once. Nothing here
+imports click, Flask or a database, and the engine is imported only when scoring starts.
 
     from khrushchev_essays.batch import score_items, write_reports
     from khrushchev_essays.inputs import iter_items
     summary = write_reports(score_items(iter_items(["essays/"])), "csv", sys.stdout)
 """
 
-from .cpu import idle_cores
+from .cpu import CpuWindow, idle_cores
 from .runner import (
     PARALLEL_CHUNK,
     PARALLEL_MIN_ESSAYS,
@@ -44,6 +44,7 @@ from .writers import (
 )
 
 __all__ = [
+    "CpuWindow",
     "EncodedReport",
     "FIXED_COLUMNS",
     "FORMATS",

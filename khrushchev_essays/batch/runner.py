@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..inputs import AUTO, Item
-from .cpu import idle_cores
+from .cpu import CpuWindow
 
 if TYPE_CHECKING:  # the engine pulls in spaCy; only scoring needs it
     from ..scoring import ScoreReport
@@ -32,8 +32,11 @@ SERIAL_CHUNK = 64  # score_many's own batch size
 PARALLEL_CHUNK = 32  # small enough to keep both workers busy to the end, large enough to batch
 
 
-def default_jobs(n_items: int) -> int:
+def default_jobs(n_items: int, cpu: CpuWindow | None = None) -> int:
     """How many processes a batch of `n_items` gets by default: one, or two when large and a core is idle.
+
+    `cpu`: a CpuWindow opened when the command started, so that the machine's load is read over
+    the start-up it spends anyway (without one, a new window waits a tenth of a second).
 
     Measured on 2 cores, 2000 essays, with spawned workers and an older, slower engine: one
     process 21.5 s (21 CPU-s); two workers 14.9 s on an otherwise idle machine but 26.7 s on a
@@ -42,7 +45,7 @@ def default_jobs(n_items: int) -> int:
     """
     if n_items < PARALLEL_MIN_ESSAYS or (os.cpu_count() or 1) < 2:
         return 1
-    return 2 if idle_cores() >= 1.3 else 1
+    return 2 if (cpu or CpuWindow()).free_cores() >= 1.3 else 1
 
 
 # Container objects allocated between young-generation collections while a batch is scored (Python's
@@ -229,19 +232,21 @@ def _score_chunk_in_worker(items: Sequence[Item], question: str, encoded: bool =
 
 
 def score_items(items: Iterable[Item], question: str = AUTO, jobs: int | None = None,
-                sources=None, *, encoded: bool = False) -> Iterator[ScoreReport | EncodedReport]:
+                sources=None, *, encoded: bool = False,
+                cpu: CpuWindow | None = None) -> Iterator[ScoreReport | EncodedReport]:
     """Score Items in input order; one report per item, errors included. `sources`: the
     registered sources' index (copied passages earn nothing), or None. With `encoded`, each
     report comes as an EncodedReport (its JSON line), for output that is JSON anyway.
 
-    `jobs` is the number of processes (default: `default_jobs`), this one included. With more
+    `jobs` is the number of processes (default: `default_jobs`, reading the load over `cpu`, a
+    CpuWindow, if given), this one included. With more
     than one, `jobs - 1` workers take chunks from the front of the batch while this process scores
     from the back; the reports come out in input order. The workers are forked from this process
     once its engine is loaded, or, where that is not safe (`start_method`), spawned: then this
     process starts scoring while they load theirs.
     """
     items = list(items)
-    jobs = default_jobs(len(items)) if jobs is None else max(1, jobs)
+    jobs = default_jobs(len(items), cpu) if jobs is None else max(1, jobs)
     size = PARALLEL_CHUNK if jobs > 1 else SERIAL_CHUNK
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     if jobs == 1 or len(chunks) < 2:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -204,11 +205,33 @@ def test_check_writable(tmp_path: Path) -> None:
 
 
 def test_default_jobs() -> None:
-    from khrushchev_essays.batch import PARALLEL_MIN_ESSAYS, default_jobs, idle_cores
+    from khrushchev_essays.batch import PARALLEL_MIN_ESSAYS, CpuWindow, default_jobs, idle_cores
 
+    window = CpuWindow()
     assert default_jobs(PARALLEL_MIN_ESSAYS - 1) == 1  # a pool never pays for a small batch
+    assert default_jobs(PARALLEL_MIN_ESSAYS - 1, window) == 1
     assert 0 <= idle_cores() <= (os.cpu_count() or 1)
     assert 1 <= default_jobs(PARALLEL_MIN_ESSAYS) <= 2
+    assert 1 <= default_jobs(PARALLEL_MIN_ESSAYS, window) <= 2
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux's /proc/stat")
+def test_a_cpu_window_counts_this_process_own_work_as_free() -> None:
+    """The window is read over the command's own start-up: the CPU this process spends meanwhile
+    is the batch's own, not another program's load, so it must not make the machine look busy."""
+    from khrushchev_essays.batch import CpuWindow
+
+    window = CpuWindow()
+    t0, cpu0 = time.monotonic(), os.times()
+    x = 0
+    while os.times().user - cpu0.user < 0.3:  # busy: a third of a second of this process's CPU
+        x += 1
+    t1 = os.times()
+    own_rate = (t1.user + t1.system - cpu0.user - cpu0.system) / (time.monotonic() - t0)
+    free = window.free_cores()
+    assert 0 <= free <= (os.cpu_count() or 1)
+    # At least the share of a core this process itself had (idle cores elsewhere only add to it).
+    assert free >= 0.9 * min(own_rate, os.cpu_count() or 1)
 
 
 def test_items_pickle_for_worker_processes() -> None:

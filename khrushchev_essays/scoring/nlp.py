@@ -48,8 +48,52 @@ _lock = threading.Lock()
 _loaded: dict[str, object] = {}
 
 
+def import_spacy():
+    """`import spacy`, without importing spaCy's command-line interface along with it.
+
+    spaCy's `__init__` imports `spacy.cli.info` for the `spacy.info` function, and with it the
+    whole `spacy.cli` package: typer, rich, weasel, requests, httpx and some two hundred other
+    modules, a tenth of a second of every process's start-up that marking never uses. Here, for
+    that one import, `spacy.cli` and `spacy.cli.info` are placeholders; `spacy.info` is a function
+    that imports the real one when called. The placeholders are gone once spaCy is imported, so a
+    later `import spacy.cli` (spaCy's own commands, `python -m spacy`) imports the real package.
+    Nothing of spaCy is changed: its files are not touched, and every other module is its own.
+    If spaCy is imported already, or the CLI is, this is plain `import spacy`.
+    """
+    import sys
+    import types
+
+    names = ("spacy.cli", "spacy.cli.info")
+    if "spacy" in sys.modules or any(n in sys.modules for n in names):
+        import spacy
+
+        return spacy
+    cli, info_module = types.ModuleType(names[0]), types.ModuleType(names[1])
+
+    def info(*args, **kwargs):
+        from spacy.cli.info import info as real_info
+
+        return real_info(*args, **kwargs)
+
+    info.__doc__ = "spaCy's `info` (spacy.cli.info), imported when first called."
+    info_module.info = info
+    cli.info = info_module
+    sys.modules.update({names[0]: cli, names[1]: info_module})
+    try:
+        import spacy
+    finally:
+        for name, placeholder in zip(names, (cli, info_module)):
+            if sys.modules.get(name) is placeholder:
+                del sys.modules[name]
+        loaded = sys.modules.get("spacy")
+        if loaded is not None and getattr(loaded, "cli", None) is cli:
+            delattr(loaded, "cli")
+    return spacy
+
+
 def _register_factory() -> None:
     """Register the lower-casing lookup lemmatizer with spaCy (idempotent)."""
+    import_spacy()
     from spacy.errors import Errors
     from spacy.language import Language
     from spacy.pipeline import Lemmatizer, Sentencizer
@@ -232,7 +276,7 @@ def _read_lookups(lookups, path):
 
 def build_pipeline(path: str | Path = PIPELINE_DIR):
     """Build the blank English pipeline with its lemma table and save it to `path`. Returns it."""
-    import spacy
+    spacy = import_spacy()
 
     _register_factory()
     nlp = spacy.blank("en")
@@ -317,8 +361,7 @@ def get_nlp(name: str | None = None):
     with _lock:
         nlp = _loaded.get(name)
         if nlp is None:
-            import spacy
-
+            spacy = import_spacy()
             _register_factory()
             if name == str(PIPELINE_DIR) and not (PIPELINE_DIR / "config.cfg").is_file():
                 raise PipelineMissing(

@@ -63,6 +63,35 @@ def test_the_engine_scores_both_questions_without_scikit_learn():
     assert out.strip() == "[]"
 
 
+def test_loading_the_pipeline_leaves_spacy_cli_unimported_and_still_importable():
+    """get_nlp imports spaCy without its command-line interface (typer, weasel, requests...); the
+    real spacy.cli is still there for whoever imports it later, spacy.info still works, and an
+    essay is read as after a plain `import spacy` (compared in a second fresh process)."""
+    essay = str(FIXTURES / "q1_strong.txt")
+    code = (
+        "import json, sys\n"
+        "from khrushchev_essays.scoring import get_nlp, score\n"
+        "nlp = get_nlp()\n"
+        "cli_loaded = [m for m in ('spacy.cli', 'typer', 'weasel', 'requests') if m in sys.modules]\n"
+        f"report = score(open({essay!r}, encoding='utf-8').read(), 'q1').to_json()\n"
+        "import spacy.cli\n"
+        "from spacy.cli import download, info\n"
+        "import spacy\n"
+        "about = spacy.info(silent=True)\n"
+        "print(json.dumps({'cli_loaded': cli_loaded, 'callable': callable(info) and callable(download), "
+        "'version': about['spacy_version'] == spacy.__version__, 'report': report}))\n"
+    )
+    runs = {}
+    for plain in (False, True):
+        source = ("import spacy\n" if plain else "") + code
+        done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, check=True)
+        runs[plain] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert runs[False]["cli_loaded"] == []
+    assert "spacy.cli" in runs[True]["cli_loaded"]  # a plain import of spaCy does bring it in
+    assert runs[False]["callable"] and runs[False]["version"]
+    assert runs[False]["report"] == runs[True]["report"]
+
+
 def _topic_documents(rubric, nlp) -> list[list[str]]:
     docs = [rubric.topic_text + " " + rubric.question + " " + rubric.summary]
     docs += [" ".join([f.name, *f.phrases, *f.development, f.hint]) for f in rubric.factors]

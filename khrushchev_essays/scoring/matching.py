@@ -805,16 +805,18 @@ class LexemeTable:
 
         with self._lock:
             keys, table = self._state
-            new = np.setdiff1d(orths, keys)  # another thread may have added some meanwhile
+            new = np.unique(orths)
+            new = new[~member(new, keys)]  # another thread may have added some meanwhile
             lexemes = [self.vocab[h] for h in new.tolist()]
             listed = member(np.array([lx.lower for lx in lexemes], dtype="uint64"), self.english).tolist()
             rows = np.array([(len(lx.orth_), *(lx.check_flag(f) for f in (IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE,
                                                                               LIKE_NUM)), known,
                               lx.is_punct and lx.orth_ in _CLAUSE_BREAKS)
                              for lx, known in zip(lexemes, listed)], dtype=np.int64).reshape(-1, _COLUMNS)
-            keys = np.concatenate([keys, new])
-            order = np.argsort(keys, kind="stable")
-            keys, table = keys[order], np.concatenate([table, rows])[order]
+            # Each new form put in its place: the keys stay sorted without sorting them all again
+            # (np.setdiff1d and np.argsort over the whole table cost ~3 ms an essay at 20,000 forms).
+            at = np.searchsorted(keys, new)
+            keys, table = np.insert(keys, at, new), np.insert(table, at, rows, axis=0)
             self._state = (keys, table)
             return keys, table
 

@@ -58,7 +58,8 @@ def import_spacy():
     that imports the real one when called. The placeholders are gone once spaCy is imported, so a
     later `import spacy.cli` (spaCy's own commands, `python -m spacy`) imports the real package.
     Nothing of spaCy is changed: its files are not touched, and every other module is its own.
-    If spaCy is imported already, or the CLI is, this is plain `import spacy`.
+    If spaCy is imported already, or the CLI is, or a spaCy release needs more of its CLI than
+    `info` while importing, this is plain `import spacy`.
     """
     import sys
     import types
@@ -81,6 +82,8 @@ def import_spacy():
     sys.modules.update({names[0]: cli, names[1]: info_module})
     try:
         import spacy
+    except ImportError:  # a spaCy release that wants more of its CLI at import: import it whole
+        spacy = None
     finally:
         for name, placeholder in zip(names, (cli, info_module)):
             if sys.modules.get(name) is placeholder:
@@ -88,6 +91,8 @@ def import_spacy():
         loaded = sys.modules.get("spacy")
         if loaded is not None and getattr(loaded, "cli", None) is cli:
             delattr(loaded, "cli")
+    if spacy is None:
+        import spacy
     return spacy
 
 

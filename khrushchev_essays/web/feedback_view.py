@@ -66,10 +66,23 @@ def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, hedge(status))
 
 
+# The incoherent hold has two causes the student should hear apart: joins of unconnected ideas,
+# and sentences that do not follow on (an order that looks shuffled).
+_OUT_OF_ORDER = "the sentences do not seem to follow on from one another, as if they were not in the order you wrote them"
+
+
+def cap_why(cap: dict) -> str | None:
+    """Why a cap of the mark scheme holds, in the student's words (None: say its reason)."""
+    rule = str(cap.get("rule", ""))
+    if rule == "incoherent" and "follow on" in str(cap.get("reason", "")):
+        return _OUT_OF_ORDER
+    return CAP_WHY.get(rule)
+
+
 def cap_text(cap: dict) -> str:
     """One cap of the mark scheme in the student's words ("We could not find a counter-argument")."""
     rule, reason = str(cap.get("rule", "")), hedge(str(cap.get("reason", "")))
-    why = CAP_WHY.get(rule)
+    why = cap_why(cap)
     if why is None:
         text = reason or rule.replace("_", " ")
     elif rule == "too_short" and reason:
@@ -296,7 +309,7 @@ def _after_scheme(rubric: Rubric, start: int, report: ScoreReport) -> tuple[int,
             ceiling = mark
         if ceiling < mark:
             holding = [c for c in caps if int(c.get("max_level", 5)) == lowest]
-            why = "; ".join(CAP_WHY.get(c.get("rule", ""), hedge(str(c.get("reason", "")))) for c in holding)
+            why = "; ".join(cap_why(c) or hedge(str(c.get("reason", ""))) for c in holding)
             steps.append(Step(f"Held at Level {lowest} at most", str(ceiling),
                               f"A rule of the mark scheme: {why}.", "cap"))
             mark = ceiling

@@ -190,6 +190,20 @@ def test_keyword_salad_shows_its_incoherent_sentences_and_the_cap_that_set_the_m
         assert report["raw_mark"] <= 5.5 and not cap
 
 
+def test_an_essay_held_for_its_order_is_told_so_not_that_its_ideas_are_unconnected(app, client):
+    # A strong essay's sentences in another order, run into one paragraph, opening with "However":
+    # held at Level 1 for its order, and the page says that, not "ideas with no clear connection".
+    sents = [s for p in read_fixture("q1_strong.txt").strip().split("\n\n") for s in re.split(r"(?<=[.!?])\s+", p)]
+    opener = next(s for s in sents if s.startswith("However"))
+    text = " ".join([opener] + [s for s in sents if s is not opener][::-1])
+    token = post(client, "q1", text)
+    _, doc = page_of(client, token)
+    report = stored(app, token).report
+    assert report["level"] <= 1 and report["argument"]["disorder"] >= 0.8, report["flags"]
+    why = text_of(doc.xpath(f"//tr[{C('step-cap')}]//span[{C('step-note')}]")[0])
+    assert "do not seem to follow on from one another" in why and "no clear connection" not in why
+
+
 def test_words_out_of_order_are_marked_and_explained_as_such(app, client):
     import random
 

@@ -241,8 +241,10 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # Run together (or the body in one paragraph), not notes: a page of headings and one-line
     # points has many paragraphs, its points need not follow on, and it is held for being notes.
     run_together = flat and len(real) >= 1.5 * max(1, len({s.paragraph for s in real}))
-    if run_together and ends_disorder < rules.cohesion_disorder and z is not None \
-            and z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words:
+    if run_together and ends_disorder < rules.cohesion_disorder and z is not None and (
+            (z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words)
+            or (z[0] < rules.cohesion_factors_ends
+                and z[0] + rules.cohesion_ends_weight * _ends_argue(real, intro, concl, focus) < rules.cohesion_line)):
         ends_disorder = rules.cohesion_disorder
     # The order model reads paragraphs, and a writer's paragraphs come in many sizes: split in
     # two or merged, genuine essays looked shuffled to it. When neighbouring sentences stay on a
@@ -402,6 +404,18 @@ def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
                 return 0.9
             seen = rank
     return 0.0
+
+
+def _ends_argue(real: list[Sentence], intro: list[Sentence], concl: list[Sentence],
+                focus: dict[int, frozenset[str]]) -> float:
+    """How much more often the opening and closing sentences make claims on the question than the
+    essay's sentences do: a writer frames the question first and answers it last; shuffled, the
+    ends are any sentences (about 0)."""
+    ends = intro + [s for s in concl if s not in intro]
+    if not real or not ends:
+        return 0.0
+    claims = sum(1 for s in real if is_claim(s, focus))
+    return sum(1 for s in ends if is_claim(s, focus)) / len(ends) - claims / len(real)
 
 
 def _cohesion(real: list[Sentence], shared, minimum: int, orders: int,

@@ -316,6 +316,16 @@ class ArgumentRules(_Strict):
     cohesion_factors: float = -0.5
     cohesion_words: float = 0.5
     cohesion_ceiling: float = Field(0.85, gt=0, le=1)
+    # ...or when neighbours share factors no more than chance (`cohesion_factors_ends`) and the
+    # ends do not make up for it: the factor z-score plus `cohesion_ends_weight` times how much
+    # more the first and last 12% of sentences make claims on the question than the rest
+    # (claims.py `_ends_argue`; a writer frames the question first and answers it last) is under
+    # `cohesion_line`. Both lines sit under every genuine Level 3+ essay of the marked sets and
+    # the fixtures run together, with its first, last or any sentence taken out or two sentences
+    # of fact added at the end, with a margin (the first genuine ones fall at 0.5 and 0.8).
+    cohesion_factors_ends: float = 0.0
+    cohesion_ends_weight: float = Field(5.0, ge=0)
+    cohesion_line: float = 0.3
     # Neighbours that stay on a factor this far above chance (z) mark the order as the writer's:
     # the paragraph-reading order model is then not asked (genuine essays with their paragraphs
     # split in two, merged or run into one body sit at a median of 3; shuffles at -0.4 to -0.7).

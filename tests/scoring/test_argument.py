@@ -294,7 +294,7 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbo
     # "Secondly"), what is left of the order is how sentences follow on: a writer stays on a
     # factor and picks up the last sentence's words; a shuffle puts any two sentences together.
     # The lines are set low, below any genuine essay run together, so the sign catches only the
-    # plainest shuffles (about a quarter here); it must never catch the writer's own order.
+    # plainest shuffles (about two fifths here); it must never catch the writer's own order.
     from khrushchev_essays.scoring.claims import _BEGINNING, _ENDING, _FOLLOWS
 
     caught = 0
@@ -303,7 +303,11 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbo
         sents = [s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p)]
         kept = [s for s in sents if s.split()[0].strip(",").lower() not in _FOLLOWS
                 and not s.lower().startswith(_ENDING + _BEGINNING)]
-        assert score(" ".join(kept), q).argument["disorder"] == 0.0, name
+        # The writer's order, run together, with its first or last sentence gone or two lines of
+        # fact added after the conclusion (which dilute its ends), is never read as shuffled.
+        tail = ["Brezhnev became First Secretary in October 1964.", "Khrushchev died in Moscow in 1971."]
+        for version in (kept, kept[1:], kept[:-1], kept + tail):
+            assert score(" ".join(version), q).argument["disorder"] == 0.0, (name, len(version))
         for seed in range(12):
             mixed = kept[:]
             random.Random(seed).shuffle(mixed)
@@ -311,7 +315,9 @@ def test_a_shuffled_essay_without_paragraphs_is_caught_by_how_little_its_neighbo
             if r.argument["disorder"] >= 0.8:
                 assert r.level <= 1 and "needs_review" in r.flags, (name, seed, r.level, r.flags)
                 caught += 1
-    assert caught >= 10, caught  # of 60 (18 when this was written); without this sign, none
+    # Of 60: 18 on neighbours alone; 25 once ends that make no claim on the question (a writer
+    # frames it first and answers it last) count too. Without either sign, none.
+    assert caught >= 22, caught
 
 
 @pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt"])

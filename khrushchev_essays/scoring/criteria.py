@@ -125,7 +125,7 @@ def precise_evidence(ctx: Context, p: dict[str, float]) -> Measure:
     value = (p["date_value"] * len(dates) + p["factor_date_value"] * len(f.factor_dates)
              + p["person_value"] * len(f.people)
              + p["figure_value"] * min(len(f.figures), 6))
-    score = _clip(value / p["target"] - p["inaccuracy_penalty"] * len(f.inaccuracies))
+    score = _clip(min(1.0, value / p["target"]) - p["inaccuracy_penalty"] * len(f.inaccuracies))
     parts = []
     if dates:
         parts.append(f"{len(dates)} correctly dated event{'s' if len(dates) != 1 else ''}")

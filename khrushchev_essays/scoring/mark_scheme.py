@@ -6,7 +6,7 @@ Used alike by the engine (the rules' mark), the calibrator (a predicted mark) an
 1. place the raw mark in its band, rounded to a whole mark;
 2. hold it under the lowest cap that applies (caps are the rubric's levels: no judgement,
    incoherent, answers another question...);
-3. take off the deductions (a mark per wrong date, up to the rubric's limit);
+3. take off the deductions (a mark per wrong date, up to the rubric's limit), within the level;
 4. the Level-1 floor: an essay that any criterion gave credit to never gets 0;
 5. not in English: 0, whatever came before.
 
@@ -48,7 +48,9 @@ def apply_mark_scheme(rubric: Rubric, raw: float, caps: list[dict], *, credited:
         mark = min(mark, ceiling)
     taken = int(sum(d["marks"] for d in deducted))  # whole marks: the total rounded down
     if taken and mark > 1:
-        mark = max(1, mark - taken)
+        # As an examiner marks: the level first, then the place in it. Errors lower the place,
+        # down to the level's lowest mark, not the level itself.
+        mark = max(1, rubric.band(rubric.level_for_mark(mark)).min_mark, mark - taken)
     # The Level-1 floor: any credit earns a mark; a raw mark of 1 or more does too, unless a cap
     # holds the essay at 0 (gaming.py sets such a cap only when no criterion gave credit).
     zero_cap = any(c["max_level"] == 0 for c in caps)

@@ -377,8 +377,10 @@ class Caps(_Strict):
     narrative_structure: int = Field(3, ge=0, le=5)
     # Marks taken off the final mark (after the caps) for each wrong date, up to a limit: AO1
     # rewards accurate knowledge, and a capped essay should still lose something for errors.
-    inaccuracy_marks: float = Field(0.5, ge=0)
-    inaccuracy_max: float = Field(1.5, ge=0)
+    # Whole marks (the total is rounded down): at half a mark a date, one wrong date cost nothing
+    # while the report said it did.
+    inaccuracy_marks: float = Field(1.0, ge=0)
+    inaccuracy_max: float = Field(2.0, ge=0)
     length: list[LengthCap] = Field(default_factory=list)
 
 

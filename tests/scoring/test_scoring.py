@@ -333,6 +333,37 @@ def test_wrong_dates_are_marked_with_the_right_year():
     assert any("Check your facts" in s for s in r.feedback["next_steps"]) or r.caps
 
 
+def test_one_wrong_date_costs_marks_even_when_the_evidence_is_plentiful():
+    # A strong essay has more dated evidence than the criterion needs for full credit; a wrong
+    # date must still cost something there, and the deduction the report lists must be taken.
+    text = read_fixture("q1_strong.txt")
+    right = "20th Party Congress in February 1956"
+    assert right in text
+    before, after = score(text, "q1"), score(text.replace(right, right[:-4] + "1959"), "q1")
+    assert [sp.note for sp in after.inaccuracies] == ["Secret Speech at the 20th Party Congress: 1956, not 1959."]
+    ev_before, ev_after = (next(c for c in r.criteria if c.id == "evidence") for r in (before, after))
+    assert ev_after.mark < ev_before.mark == ev_before.max_mark
+    [deduction] = after.deductions
+    assert deduction["marks"] == 1 and after.mark <= round(after.raw_mark) - 1
+    assert after.mark < before.mark and after.level == before.level
+
+
+def test_a_deduction_lowers_the_mark_within_its_level_not_below_it(rubrics):
+    # Level first, then the place in it: wrong dates move the mark down to the level's floor.
+    from khrushchev_essays.scoring.mark_scheme import apply_mark_scheme, deductions
+
+    r = rubrics["q1"]
+    two = deductions(r, 2)
+    assert sum(d["marks"] for d in two) == 2
+    for raw in (8.0, 13.0, 19.0):
+        level = r.level_for_mark(int(raw))
+        mark, got, _ = apply_mark_scheme(r, raw, [], credited=True, deducted=two)
+        assert (mark, got) == (int(raw) - 2, level)
+    floor = r.band(2).min_mark
+    assert apply_mark_scheme(r, float(floor + 1), [], credited=True, deducted=two)[:2] == (floor, 2)
+    assert apply_mark_scheme(r, float(floor), [], credited=True, deducted=two)[:2] == (floor, 2)
+
+
 # --- input checks --------------------------------------------------------------------------------
 BAD_INPUTS = {
     "empty": ("", "empty"),

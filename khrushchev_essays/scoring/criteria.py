@@ -363,6 +363,33 @@ def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
     return ff.status != "missing", len(others), weighed
 
 
+@per_essay
+def other_side_paragraphs(ctx: Context) -> tuple[list[int], int]:
+    """For a question that sets one side of its key concept against another (the rubric's
+    focus.other_side: q1's continuity against change), the body paragraphs that argue that side
+    somewhere in their credited sentences, and how many body paragraphs there are. An essay that
+    lists what changed, area by area, and says what stayed the same once has weighed little."""
+    focus = ctx.rubric.focus
+    if focus is None or not focus.other_side:
+        return [], 0
+    pattern = _phrase_regex(tuple(focus.other_side))
+    text = ctx.analysis.text
+    paras: dict[int, list[Sentence]] = {}
+    for s in ctx.real:
+        paras.setdefault(s.paragraph, []).append(s)
+    keys = sorted(paras)
+    body = keys[1:-1] if len(keys) >= 3 else keys
+    return [k for k in body if any(pattern.search(text, s.start, s.end) for s in paras[k])], len(body)
+
+
+@lru_cache(maxsize=32)
+def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern:
+    """Whole words and phrases, any case, any run of spaces between their words."""
+    words = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in words) + r")\b",
+                      re.IGNORECASE)
+
+
 @criterion("balance")
 def balance(ctx: Context, p: dict[str, float]) -> Measure:
     """Counter-arguments spread across paragraphs; for a named factor, weighed against others."""
@@ -371,10 +398,19 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
     covered, rivals, weighed = named_factor_weighing(ctx)
     evidence = [sp for s in ctx.real if s.paragraph in paras and "counter" in s.kinds()
                 for sp in _hit_spans(ctx, s, {"counter"}, "counter")]
+    sides, body = other_side_paragraphs(ctx)
     if ctx.rubric.named_factor is None:
         score = counter
         comment = (f"You consider the other side in {len(paras)} paragraph{'s' if len(paras) != 1 else ''}."
                    if paras else "The essay argues one side only: weigh the evidence against your view too.")
+        # (Judged over three body paragraphs or more: in one or two, any mention is "most".)
+        if body >= 3 and ctx.rubric.focus is not None and ctx.rubric.focus.other_side:
+            w = p["other_side_weight"]
+            score = (1 - w) * counter + w * _clip(len(sides) / body / p["target_other_side"])
+            name = ctx.rubric.focus.other_side_name
+            comment += (f" {len(sides)} of your {body} body paragraphs weigh {name}"
+                        + ("." if len(sides) / body >= p["target_other_side"] else
+                           f"; top answers do so in most of them, not only in one section."))
     else:
         weigh = (0.4 * covered + 0.3 * _clip(rivals / p["named_rivals"]) + 0.3 * _clip(len(weighed) / 2))
         score = 0.5 * counter + 0.5 * weigh
@@ -391,7 +427,8 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
             comment += " There is no counter-argument."
         evidence += [_sent_span(ctx, s, "weighing") for s in weighed[:4]]
     return Measure(_clip(score), comment, evidence, {"counter_paragraphs": len(paras), "rivals": rivals,
-                                                     "weighing_sentences": len(weighed)})
+                                                     "weighing_sentences": len(weighed),
+                                                     "other_side_paragraphs": len(sides)})
 
 
 # --- judgement ------------------------------------------------------------------------------------

@@ -87,6 +87,10 @@ class BalanceParams(_Strict):
     """Balance and counter-argument."""
 
     target_paragraphs: float = Field(3, gt=0)  # paragraphs that weigh the other side
+    # For a question with focus.other_side: the share of the criterion that comes from body
+    # paragraphs arguing that side, and the share of body paragraphs for full credit.
+    other_side_weight: float = Field(0.7, ge=0, le=1)
+    target_other_side: float = Field(0.6, gt=0, le=1)
     named_rivals: float = Field(3, gt=0)  # other factors a question's named factor is weighed against
 
 
@@ -239,6 +243,11 @@ class Focus(_Strict):
                                                         "main reason", "decisive"])
     no: list[Phrase] = Field(default_factory=lambda: ["limited", "superficial", "little", "not transform", "partial",
                                                        "less significant", "not the most", "some extent"])
+    # When the question sets one side of its key concept against another (q1: what stayed the
+    # same against what changed), the words of that other side, and what to call it in feedback:
+    # a body paragraph that argues it weighs the question (the balance criterion). Empty: not used.
+    other_side: list[Phrase] = Field(default_factory=list)
+    other_side_name: str = "the other side"
 
 
 class OtherQuestion(_Strict):

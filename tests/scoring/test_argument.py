@@ -946,3 +946,37 @@ def test_the_share_of_factor_sentences_sharing_a_factor_is_counted_as_pair_by_pa
 
     pairs = [bool(named[i] & named[j]) for i in range(len(named)) for j in range(i + 1, len(named))]
     assert _sharing_pairs(named) == sum(pairs) / len(pairs)
+
+
+# --- balance: the other side of the question ------------------------------------------------------
+_STAYED = re.compile(r"\b(still|remained|the same|not really|did not last|limits?|never|kept)\b", re.IGNORECASE)
+
+
+def _balance(report):
+    return next(c for c in report.criteria if c.id == "balance")
+
+
+def test_an_essay_that_weighs_what_stayed_the_same_in_most_sections_earns_more_balance_than_one_that_does_it_once():
+    # q1 asks how far the USSR was transformed: its other side is what stayed the same. The same
+    # essay with that side argued in one body paragraph only (the others' sentences on it taken
+    # out) has weighed less, whatever its "however"s.
+    text = read_fixture("q1_medium.txt")
+    ps = paragraphs(text)
+    body = ps[1:-1]
+    first = next(k for k, p in enumerate(body) if _STAYED.search(p))
+    thinned = [p if k == first else " ".join(s for s in _SENTENCE_END.split(p) if not _STAYED.search(s))
+               for k, p in enumerate(body)]
+    once = "\n\n".join([ps[0], *[p for p in thinned if p.strip()], ps[-1]])
+    full, single = _balance(score(text, "q1")), _balance(score(once, "q1"))
+    assert full.details["other_side_paragraphs"] >= 4 and single.details["other_side_paragraphs"] == 1
+    assert single.mark < full.mark == full.max_mark
+    assert "1 of your" in single.comment and "what stayed the same" in single.comment
+
+
+def test_the_other_side_is_judged_only_where_the_question_sets_one_and_the_essay_has_sections():
+    # q2 names a factor to weigh instead (no other side in its rubric); an essay of one paragraph
+    # has no sections to weigh it in, so a single "still" is not "most of them".
+    r2 = score(read_fixture("q2_strong.txt"), "q2")
+    assert _balance(r2).details["other_side_paragraphs"] == 0 and "stayed the same" not in _balance(r2).comment
+    flat = " ".join(s for p in paragraphs(read_fixture("q1_medium.txt")) for s in _SENTENCE_END.split(p))
+    assert "stayed the same" not in _balance(score(flat, "q1")).comment

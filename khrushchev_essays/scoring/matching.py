@@ -383,12 +383,83 @@ class RubricMatcher:
         # Names are evidence and must be spelt recognisably: "Lewis" is not the historian Lewin.
         self.speller = Speller(nlp, [p for (kind, _k), ps in groups.items() if kind not in ("people", "historians")
                                      for p in ps], self.lexemes.english, phrase_docs)
+        self._gapped, self._gap_positions, self._phrase_words = _gapped_phrases(
+            [d for (kind, _k), ps in groups.items() if kind not in ("people", "historians") for d in
+             (phrase_docs[p] for p in ps)])
+        self._near_gap: dict[str, tuple[str, ...]] = {}
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
         for o in self._opener_lemmas:
             if o:
                 self._openers_by_first.setdefault(o[0], []).append(o)
 
     # ------------------------------------------------------------------------------------------
+    def _near_gap_words(self, low: str) -> tuple[str, ...]:
+        """The short phrase words one edit from `low` (same first letter), kept per word form."""
+        near = self._near_gap.get(low)
+        if near is None:
+            from rapidfuzz import process
+            from rapidfuzz.distance import OSA
+
+            near = tuple(w for w, _d, _i in process.extract(low, self._gap_words, scorer=OSA.distance,
+                                                            score_cutoff=1, limit=None)
+                         if w != low and w[0] == low[0])
+            if len(self._near_gap) > 100_000:
+                self._near_gap.clear()
+            self._near_gap[low] = near
+        return near
+
+    @cached_property
+    def _gap_words(self) -> list[str]:
+        return sorted(self._gap_positions)
+
+    def _in_phrase(self, doc, lemma_h, is_alpha, idx: list[int], length: list[int],
+                   fixed: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+        """Words one edit from a short word of a rubric phrase, read as that word where the rest
+        of the phrase stands round them as written: "Inn conclusion", "too a large extent",
+        "oon balance". Short words are one edit from other real words ("inn", "too", "off"), which
+        the speller leaves alone; here the phrase decides. The phrase must have a word of four
+        letters or more besides, and when the slip is itself a stop word ("too", "is") two words
+        besides: "is a result" is not read as "as a result". Returns (start, end, word meant) of
+        each word read so, and adds (index, word meant) to `fixed`."""
+        import numpy as np
+
+        if not self._gapped:
+            return []
+        out = []
+        n = len(doc)
+        strings = doc.vocab.strings
+        done = {i for i, _m in fixed}
+        lemmas = None
+        for c in np.flatnonzero(is_alpha).tolist():
+            if c in done:
+                continue
+            t = doc[c]
+            low = t.lower_
+            if len(low) > 7 or low in self._phrase_words:
+                continue
+            near = self._near_gap_words(low)
+            if not near:
+                continue
+            if lemmas is None:
+                lemmas = lemma_h.tolist()
+            for g in near:
+                for size, k in self._gap_positions[g]:
+                    a = c - k
+                    if a < 0 or a + size > n or (t.is_stop and size < 3):
+                        continue
+                    key = (size, k, tuple(lemmas[j] for j in range(a, a + size) if j != c))
+                    lemma = self._gapped.get(key, {}).get(g)
+                    if lemma is not None:
+                        break
+                else:
+                    continue
+                t.lemma_ = lemma
+                lemma_h[c] = lemmas[c] = strings[lemma]
+                fixed.append((c, g))
+                out.append((idx[c], idx[c] + length[c], g))
+                break
+        return out
+
     def hits(self, doc, idx: list[int], length: list[int]) -> list[Hit]:
         """Phrase hits; within a kind, the longest of overlapping hits wins ("secret speech" over
         "speech"), and a factor phrase is credited to one factor only."""
@@ -448,17 +519,26 @@ class RubricMatcher:
         unlisted = content & ~lower_known
         known_tokens = int(stop.sum()) + int((content & lower_known).sum()) \
             + int(member(lemma_h[unlisted], self.lexemes.english).sum())
-        topic_mask = content & (length > 2)
 
-        # Misspelt key terms ("Kruschev", "destalinsation") are read as the term they are nearest
-        # to, before any phrase is matched, so they count like the word the student meant.
-        # (Only the few unlisted long words are looked up in the speller's list: a search per
-        # token of the essay cost more than the spelling itself.)
-        candidates = np.flatnonzero(unlisted & (length >= Speller.MIN_LEN))
+        # Misspelt words ("Kruschev", "destalinsation", "tthe", "whiich") are read as the word
+        # they are nearest to, before any phrase is matched, so they count like the word the
+        # student meant. (Only the few unlisted words are looked up in the speller's list: a
+        # search per token of the essay cost more than the spelling itself.)
+        candidates = np.flatnonzero(unlisted & (length >= 2))
+        fixed: list[tuple[int, str]] = []
         corrections = self.speller.correct(
             doc, candidates[~member(lemma_h[candidates], self.speller.english)], lemma_h,
-            None if at is None else at.tolist(), None if widths is None else widths.tolist())
+            None if at is None else at.tolist(), None if widths is None else widths.tolist(), fixed)
         idx_l, len_l = idx.tolist(), length.tolist()
+        # A slip in a short phrase word ("Inn conclusion", "too a large extent") is read as meant
+        # when the rest of the phrase stands as written round it.
+        corrections += self._in_phrase(doc, lemma_h, is_alpha, idx_l, len_l, fixed)
+        if fixed:  # a slip for a stop word ("thhe", "whiich") is a stop word as the sentence is read
+            stop_words = self.nlp.Defaults.stop_words
+            for i, meant in fixed:
+                if meant in stop_words:
+                    stop[i], content[i] = True, False
+        topic_mask = content & (length > 2)
         hits = self.hits(doc, idx_l, len_l)
         sent_start = arr[:, 3].astype(np.int64) == 1
         if n:
@@ -685,22 +765,61 @@ def focus_terms(rubric: Rubric, rubrics: dict[str, Rubric] | None = None) -> dic
     return out
 
 
-class Speller:
-    """Reads a misspelt word as the rubric word it is nearest to (edit distance, rapidfuzz).
+def _spelling(word: str) -> str:
+    """One form for the spellings `variants` counts alike ("-ization" as "-isation", no hyphens)."""
+    return _IZE.sub(r"is\1", word.replace("-", ""))
 
-    Only words that are not English words and not already rubric words are looked at, and only
-    when they are long enough for an edit to be a slip rather than another word: one edit for
-    words of 5-7 letters, two from 8. Each word form's answer is kept, so an essay costs a few
-    dictionary lookups once the common slips have been seen.
+
+def _gapped_phrases(docs) -> tuple[dict, dict, frozenset[str]]:
+    """For reading a slip inside a phrase (RubricMatcher._in_phrase): each phrase of two words or
+    more with one short word (six letters at most) left out, keyed by (length, position, the
+    other tokens' lemma hashes) -> {the word left out: its lemma}; where each such word stands in
+    phrases ({word: {(length, position)}}); and every word of the phrases. Only phrases with a
+    word of four letters or more besides the one left out."""
+    gapped: dict[tuple, dict[str, str]] = {}
+    positions: dict[str, set[tuple[int, int]]] = {}
+    words: set[str] = set()
+    for d in docs:
+        toks = list(d)
+        words.update(t.lower_ for t in toks if t.is_alpha)
+        if len(toks) < 2:
+            continue
+        for k, t in enumerate(toks):
+            if not t.is_alpha or len(t) > 6:
+                continue
+            if not any(o.is_alpha and len(o) >= 4 for j, o in enumerate(toks) if j != k):
+                continue
+            key = (len(toks), k, tuple(o.lemma for j, o in enumerate(toks) if j != k))
+            gapped.setdefault(key, {})[t.lower_] = t.lemma_
+            positions.setdefault(t.lower_, set()).add((len(toks), k))
+    return gapped, positions, frozenset(words)
+
+
+class Speller:
+    """Reads a misspelt word as the word meant: a rubric word or a common one (edit distance, rapidfuzz).
+
+    Only words that are not English words and not already rubric words are looked at. A word of
+    five letters or more may be a slip for a rubric word or for one of the stop list ("whiich",
+    "thrugh"): one edit for words of 5-7 letters, two from 8. A shorter one ("tthe", "oof",
+    "hiim", "oone") is read only as a word one edit away, and a two-letter one only when it
+    doubles a letter ("aa"): most short slips are a letter away from several words ("iz", "waz"),
+    and are then left as they are. The nearest reading must be the only one: measured by edits
+    (OSA), then by letters dropped or added (a slip drops or doubles a letter more often than it
+    swaps one: "thrugh" is "through" rather than "though"); two words as near, or an English word
+    nearer than every reading, or the word the reading with an "s" added, and the word is left
+    alone. A slip for a stop word counts as one (RubricMatcher.analyse). Each word form's answer is kept, so an
+    essay costs a few dictionary lookups once the common slips have been seen.
     """
 
-    MIN_LEN = 5
+    MIN_LEN = 5  # rubric words this long or longer are what `words` lists
+    SHORT_LEN = 3  # shorter slips are read only when they double a letter
 
     def __init__(self, nlp, phrases, english, docs: dict | None = None):
         """`docs`: phrases already processed by `nlp` (phrase -> Doc), not processed again."""
         self.nlp = nlp
         self.english = english
         lemma_of: dict[str, str] = {}
+        short_of: dict[str, str] = {}  # every alphabetic word of the phrases, with its lemma
         phrases = sorted(set(phrases))
         known = docs if docs is not None else {}
         todo = [p for p in phrases if p not in known]
@@ -710,48 +829,95 @@ class Speller:
             for t in d:
                 if t.is_alpha and len(t) >= self.MIN_LEN:
                     lemma_of.setdefault(t.lower_, t.lemma_)
+                if t.is_alpha:
+                    short_of.setdefault(t.lower_, t.lemma_)
         self.lemma_of = lemma_of
         self.words = sorted(lemma_of)
+        # The readings a slip may have: the rubric's words and the stop list, with their lemmas.
+        stops = sorted(w for w in nlp.Defaults.stop_words if w.isalpha() and w not in short_of)
+        for w, d in zip(stops, nlp.pipe(stops)):
+            short_of[w] = d[0].lemma_ if len(d) else w
+        self.reading_of = short_of
+        self.readings = sorted(short_of)
+        self._english_words: dict[int, list[str]] | None = None  # by length, loaded when first needed
         self._seen: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
+    def _english_near(self, n: int) -> list[str]:
+        """English words of n-2 to n+2 letters that are not readings (for the check that no
+        English word is nearer than the reading found)."""
+        if self._english_words is None:
+            by_len: dict[int, list[str]] = {}
+            for w in english_words(self.nlp):
+                if w.isalpha() and w not in self.reading_of:
+                    by_len.setdefault(len(w), []).append(w)
+            self._english_words = by_len
+        return [w for k in range(max(1, n - 2), n + 3) for w in self._english_words.get(k, ())]
+
     def nearest(self, word: str) -> str | None:
-        """The rubric word `word` is a slip for, or None."""
+        """The word `word` is a slip for (a rubric word or a stop word), or None."""
         hit = self._seen.get(word, False)
         if hit is not False:
             return hit
-        from rapidfuzz import process
-        from rapidfuzz.distance import OSA
-
-        limit = 1 if len(word) < 8 else 2
-        best = process.extractOne(word, self.words, scorer=OSA.distance, score_cutoff=limit)
-        # Slips rarely change the first letter; when they do, accept only a single edit of a long word.
-        out = None
-        if best is not None and (best[0][0] == word[0] or (best[1] == 1 and len(word) >= 7)):
-            out = best[0]
+        out = self._nearest(word)
         with self._lock:
             if len(self._seen) > 100_000:
                 self._seen.clear()
             self._seen[word] = out
         return out
 
-    def correct(self, doc, candidates, lemma_h, idx=None, widths=None) -> list[tuple[int, int, str]]:
+    def _nearest(self, word: str) -> str | None:
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA, Indel
+
+        n = len(word)
+        if n < self.SHORT_LEN and not (n == 2 and word[0] == word[1]):
+            return None
+        limit = 1 if n < 8 else 2
+        found = process.extract(word, self.readings, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        if not found:
+            return None
+        scored = sorted((d, Indel.distance(word, w), w) for w, d, _i in found)
+        best = scored[0][:2]
+        tied = {_spelling(self.reading_of[w]) for d, i, w in scored if (d, i) == best}
+        meant = scored[0][2]
+        # Two readings as near (different words, not two spellings of one): the slip is not legible.
+        if len(tied) > 1:
+            return None
+        # Slips rarely change the first letter; when they do, accept only a single edit of a long word.
+        if meant[0] != word[0] and not (best[0] == 1 and n >= 7):
+            return None
+        # A reading with an "s" added is more often a real plural the word list lacks ("news").
+        if word == meant + "s":
+            return None
+        # An English word nearer than the reading: the slip was for that word.
+        for w, d, _i in process.extract(word, self._english_near(n), scorer=OSA.distance, score_cutoff=best[0],
+                                        limit=None):
+            if (d, Indel.distance(word, w)) < best:
+                return None
+        return meant
+
+    def correct(self, doc, candidates, lemma_h, idx=None, widths=None, fixed: list | None = None
+                ) -> list[tuple[int, int, str]]:
         """Give misspelt rubric words the lemma of the word meant, in the doc and in `lemma_h`
         (the doc's lemma hashes); `candidates` are the indexes of tokens that are not English
         words. Returns (start, end, word meant) of each word read differently, at the offsets
-        `idx` gives the tokens (the doc's own when None), `widths` their lengths in the text."""
+        `idx` gives the tokens (the doc's own when None), `widths` their lengths in the text;
+        (index, word meant) of each token read differently is added to `fixed` when given."""
         out = []
-        lemma_of = self.lemma_of
+        reading_of = self.reading_of
         strings = doc.vocab.strings
         for i in candidates.tolist():
             t = doc[i]
             low = t.lower_
-            if low in lemma_of:
+            if low in reading_of:
                 continue
             meant = self.nearest(low)
             if meant is not None:
-                t.lemma_ = lemma_of[meant]
-                lemma_h[i] = strings[lemma_of[meant]]
+                t.lemma_ = reading_of[meant]
+                lemma_h[i] = strings[reading_of[meant]]
+                if fixed is not None:
+                    fixed.append((i, meant))
                 at = t.idx if idx is None else idx[i]
                 out.append((at, at + (len(t) if widths is None else widths[i]), meant))
         return out
@@ -840,9 +1006,13 @@ def english_hashes(nlp):
     import numpy as np
     from spacy.strings import hash_string
 
+    return np.array(sorted({hash_string(w) for w in english_words(nlp)}), dtype="uint64")
+
+
+def english_words(nlp) -> list[str]:
+    """The English word list: read from the list build_pipeline saved beside the pipeline, or
+    listed afresh for any other one."""
     saved = PIPELINE_DIR / ENGLISH_WORDS_FILE
     if getattr(nlp, "_path", None) == PIPELINE_DIR and saved.is_file():
-        words = saved.read_text(encoding="utf-8").split()
-    else:
-        words = english_word_list(nlp)
-    return np.array(sorted({hash_string(w) for w in words}), dtype="uint64")
+        return saved.read_text(encoding="utf-8").split()
+    return english_word_list(nlp)

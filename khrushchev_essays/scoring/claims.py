@@ -135,7 +135,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # essay, so not one that an answer in the question's own words repeats either.
     first = next((s.paragraph for s in sents if s.real), 0)
     restated = frozenset(s.index for s in sents if s.real and s.paragraph == first
-                         and _restates(analysis.text[s.start:s.end], question_words))
+                         and _restates(analysis.read(s.start, s.end), question_words))
     sources_from = _references_start(analysis.text)
     # (Nor is a list of sources after it: the conclusion stays the last paragraph of the essay.)
     aside = restated | {s.index for s in sents if s.real and s.start >= sources_from}
@@ -388,7 +388,7 @@ def _ends_out_of_place(analysis: Analysis, real: list[Sentence]) -> float:
     n = len(real)
     if not n:
         return 0.0
-    heads = [_head(analysis.text, s, 40).lower() for s in real]
+    heads = [_head(analysis, s, 40).lower() for s in real]
     first = _word_at_start(heads[0])
     if first in _FOLLOWS and not re.match(r"th(is|ese) (essay|question)", heads[0]) \
             or heads[0].startswith(_ENDING):
@@ -566,7 +566,7 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
 
     earlier = paras[-3:-1] if paras and paras[-1] == last else paras[-2:]
     for p in reversed(earlier):
-        if _head(analysis.text, members[p][0], 40).lower().startswith(_ENDING + ("overall",)) and undated(p):
+        if _head(analysis, members[p][0], 40).lower().startswith(_ENDING + ("overall",)) and undated(p):
             return p
     # Unsignposted: a last paragraph of a sentence or two takes in the undated one before it (and
     # the one before that while it is still under three sentences); an undated paragraph of one
@@ -859,14 +859,13 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     n_pairs, n_same, n_adj = len(o), int(in_para.sum()), int(next_to.sum())
     base = pairs / n_pairs if n_pairs else 0.0
     ratio = (lambda t, k: math.log((t / k + 0.02) / (base + 0.02)) if k else 0.0)
-    text = analysis.text
     firsts: dict[int, Sentence] = {}
     first_at: dict[int, int] = {}  # paragraph -> position in real of its first sentence
     for k, s in enumerate(real):
         firsts.setdefault(s.paragraph, s)
         first_at.setdefault(s.paragraph, k)
     # Each sentence's opening, read once: its first word here, its opening phrase below.
-    heads = [_head(text, s, 40) for s in real]
+    heads = [_head(analysis, s, 40) for s in real]
     first_words = [_word_at_start(h[:24]) for h in heads]
     points_back = [w in ANAPHORIC_OPENERS for w in first_words]
     dangling = sum(1 for k in range(1, n) if points_back[k] and real[k].paragraph == real[k - 1].paragraph
@@ -1005,7 +1004,7 @@ def sentence_traits(analysis: Analysis, s: Sentence, focus: dict[int, frozenset[
     """The first PRECEDENCE_FEATURES of one sentence (all but the pair's `years_later`); `word`, its
     first word as _order_features reads it, when already known."""
     if word is None:
-        word = _word_at_start(_head(analysis.text, s, 24))
+        word = _word_at_start(_head(analysis, s, 24))
     dated = bool(s.years)
     kinds = s.kinds()
     return [float(dated), float(bool(s.figures)), float(bool(s.factors()) and not dated),
@@ -1082,13 +1081,10 @@ def precedence_score(analysis: Analysis, real: list[Sentence], focus: dict[int, 
     return _running_sum(scores) / len(first)
 
 
-def _head(text: str, s: Sentence, n: int) -> str:
+def _head(analysis: Analysis, s: Sentence, n: int) -> str:
     """The first n characters of a sentence from its first letter or digit (past quotes, brackets,
-    bullets and emoji)."""
-    i, end = s.start, min(s.end, len(text))
-    while i < end and not text[i].isalnum():
-        i += 1
-    return text[i:i + n]
+    bullets and emoji), as read: misspelt words as meant, any spaces as one (Analysis.opening)."""
+    return analysis.opening(s, n)
 
 
 def _word_at_start(head: str) -> str:

@@ -316,8 +316,8 @@ def argued_paragraphs(ctx: Context) -> float:
 @per_essay
 def marker_variety(ctx: Context) -> int:
     """How many different words and phrases of explanation, evaluation and argument are used."""
-    text = ctx.analysis.text
-    return len({text[h.start:h.end].lower() for s in ctx.real if not s.kinds().isdisjoint(_VARIETY)
+    read = ctx.analysis.read  # as read: "more\u00a0than" is "more than", "becauze" is "because"
+    return len({read(h.start, h.end).lower() for s in ctx.real if not s.kinds().isdisjoint(_VARIETY)
                 for h in s.hits if h.kind in _VARIETY})
 
 
@@ -342,11 +342,11 @@ def counter_paragraphs(ctx: Context) -> set[int]:
     """Paragraphs that weigh the other side: a counter-argument marker ("however", "although"), or
     a claim on the question that qualifies itself in plain words ("it changed how people lived,
     but not who ruled them")."""
-    text = ctx.analysis.text
+    read = ctx.analysis.read
     focus = ctx.argument.focus
     return {s.paragraph for s in ctx.real if s.has("counter") or (
         s.has("stance") and is_claim(s, focus)
-        and any(h.kind == "stance" and text[h.start:h.end].lower() in _QUALIFIERS for h in s.hits))}
+        and any(h.kind == "stance" and read(h.start, h.end).lower() in _QUALIFIERS for h in s.hits))}
 
 
 @per_essay
@@ -467,8 +467,9 @@ def judgement(ctx: Context, p: dict[str, float]) -> Measure:
     concl_marked = overall or any(s.has("conclusion") for s in concl)
     supported = [s for s in concl if s.kinds() & {"causal", "comparison", "stance"} or len(s.factors()) >= 1] \
         if overall else []
-    a = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in intro_pos), ctx.rubric)
-    b = stance(" ".join(ctx.analysis.text[s.start:s.end] for s in concl_judge), ctx.rubric)
+    # (Read as the engine reads them: "to a large\u00a0extent" or "too a large extent" is the phrase.)
+    a = stance(" ".join(ctx.analysis.read(s.start, s.end) for s in intro_pos), ctx.rubric)
+    b = stance(" ".join(ctx.analysis.read(s.start, s.end) for s in concl_judge), ctx.rubric)
     consistent = not (a and b and a != b)
     # A verdict the body has argued for is substantiated; one asserted over a description is not.
     support = _clip(body_argument_share(ctx) / p["target_support"]) if concl_judge else 0.0

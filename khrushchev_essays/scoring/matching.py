@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -24,7 +25,9 @@ _SAME_LENGTH = str.maketrans({
     "\u2019": "'", "\u2018": "'", "\u201b": "'", "\u02bc": "'",
     "\u201c": '"', "\u201d": '"',
     "\u2010": "-", "\u2011": "-",
-    "\u00a0": " ", "\u2007": " ", "\u202f": " ",
+    # Every space of Unicode's (no-break, thin, hair, en, em, figure, ideographic...) is a space.
+    "\u00a0": " ", "\u1680": " ", **{chr(c): " " for c in range(0x2000, 0x200b)}, "\u202f": " ", "\u205f": " ",
+    "\u3000": " ",
     # The Unicode line and paragraph separators: a line break to the pipeline. (Invisible
     # characters, a zero-width space or a soft hyphen, are taken out of the words they are in:
     # RubricMatcher._solid.)
@@ -150,6 +153,40 @@ class Analysis:
     # more, those ending in a word no sentence ends in, "...reforms the."). Real prose, however
     # badly spelt, has few of either; words shuffled within their sentences have many.
     word_order: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    def read(self, start: int, end: int) -> str:
+        """The text from `start` to `end` as the engine reads it, for comparing words and phrases
+        (never for spans: those are `text[start:end]`): each misspelt word as the word meant
+        ("Inn conclusion" as "In conclusion"), odd spaces, quotes and hyphens as normalise() has
+        them, invisible characters gone, and each run of whitespace one space."""
+        text = self.text
+        pieces, pos = [], start
+        fixes = self._fixes
+        k = bisect_left(fixes[0], start)
+        while k < len(fixes[0]) and fixes[0][k] < end:
+            a, b, meant = fixes[1][k]
+            k += 1
+            if a < pos or b > end:
+                continue
+            pieces.append(text[pos:a])
+            pieces.append(meant[:1].upper() + meant[1:] if text[a:a + 1].isupper() else meant)
+            pos = b
+        pieces.append(text[pos:end])
+        return " ".join(_INVISIBLE.sub("", normalise("".join(pieces))).split())
+
+    def opening(self, s: Sentence, n: int) -> str:
+        """The first n characters of a sentence as read (see `read`), from its first letter or
+        digit (past quotes, brackets, bullets and emoji)."""
+        head = self.read(s.start, min(s.end, s.start + 2 * n + 40))
+        i = 0
+        while i < len(head) and not head[i].isalnum():
+            i += 1
+        return head[i:i + n]
+
+    @cached_property
+    def _fixes(self) -> tuple[list[int], list[tuple[int, int, str]]]:
+        ordered = sorted(self.corrections)
+        return [c[0] for c in ordered], ordered
 
     @cached_property
     def real_sentences(self) -> list[Sentence]:

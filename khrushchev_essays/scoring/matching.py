@@ -176,12 +176,21 @@ class Analysis:
 
     def opening(self, s: Sentence, n: int) -> str:
         """The first n characters of a sentence as read (see `read`), from its first letter or
-        digit (past quotes, brackets, bullets and emoji)."""
-        head = self.read(s.start, min(s.end, s.start + 2 * n + 40))
-        i = 0
-        while i < len(head) and not head[i].isalnum():
-            i += 1
-        return head[i:i + n]
+        digit (past quotes, brackets, bullets and emoji). Kept per sentence: the argument stage
+        asks for each sentence's opening several times."""
+        key = (s.start, s.end, n)
+        head = self._openings.get(key)
+        if head is None:
+            head = self.read(s.start, min(s.end, s.start + 2 * n + 40))
+            i = 0
+            while i < len(head) and not head[i].isalnum():
+                i += 1
+            head = self._openings[key] = head[i:i + n]
+        return head
+
+    @cached_property
+    def _openings(self) -> dict[tuple[int, int, int], str]:
+        return {}
 
     @cached_property
     def _fixes(self) -> tuple[list[int], list[tuple[int, int, str]]]:
@@ -423,41 +432,48 @@ class RubricMatcher:
         self._gapped, self._gap_positions, self._phrase_words = _gapped_phrases(
             [d for (kind, _k), ps in groups.items() if kind not in ("people", "historians") for d in
              (phrase_docs[p] for p in ps)])
-        self._near_gap: dict[str, tuple[str, ...]] = {}
+        self._near_gap: dict[int, tuple[str, ...]] = {}
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
         for o in self._opener_lemmas:
             if o:
                 self._openers_by_first.setdefault(o[0], []).append(o)
 
     # ------------------------------------------------------------------------------------------
-    def _near_gap_words(self, low: str) -> tuple[str, ...]:
-        """The short phrase words one edit from `low` (same first letter), kept per word form."""
-        near = self._near_gap.get(low)
+    def _near_gap_words(self, lower: int, strings) -> tuple[str, ...]:
+        """The short phrase words one edit from a word form (its lower-case form's hash `lower`),
+        with the same first letter; none for a stop word that is a phrase word itself ("of",
+        "to", "the": those are read as written). Kept per word form."""
+        near = self._near_gap.get(lower)
         if near is None:
             from rapidfuzz import process
             from rapidfuzz.distance import OSA
 
-            near = tuple(w for w, _d, _i in process.extract(low, self._gap_words, scorer=OSA.distance,
-                                                            score_cutoff=1, limit=None)
-                         if w != low and w[0] == low[0])
+            low = strings[lower]
+            if low in self._phrase_words and low in self.nlp.Defaults.stop_words:
+                near = ()
+            else:
+                near = tuple(w for w, _d, _i in process.extract(low, self._gap_words, scorer=OSA.distance,
+                                                                score_cutoff=1, limit=None)
+                             if w != low and w[0] == low[0])
             if len(self._near_gap) > 100_000:
                 self._near_gap.clear()
-            self._near_gap[low] = near
+            self._near_gap[lower] = near
         return near
 
     @cached_property
     def _gap_words(self) -> list[str]:
-        return sorted(self._gap_positions)
+        return sorted({g for g, _side, _lemma in self._gap_positions})
 
-    def _in_phrase(self, doc, lemma_h, is_alpha, idx: list[int], length: list[int],
+    def _in_phrase(self, doc, lemma_h, is_alpha, is_stop, length_a, idx: list[int], length: list[int],
                    fixed: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
         """Words one edit from a short word of a rubric phrase, read as that word where the rest
         of the phrase stands round them as written: "Inn conclusion", "too a large extent",
         "oon balance". Short words are one edit from other real words ("inn", "too", "off"), which
         the speller leaves alone; here the phrase decides. The phrase must have a word of four
-        letters or more besides, and when the slip is itself a stop word ("too", "is") two words
-        besides: "is a result" is not read as "as a result". Returns (start, end, word meant) of
-        each word read so, and adds (index, word meant) to `fixed`."""
+        letters or more besides, and when the slip is itself a stop word ("too") two words
+        besides; a stop word that is a word of the phrases is never read as another ("is a
+        result" stays as written, "one balance" too). Returns (start, end, word meant) of each
+        word read so, and adds (index, word meant) to `fixed`."""
         import numpy as np
 
         if not self._gapped:
@@ -467,26 +483,38 @@ class RubricMatcher:
         strings = doc.vocab.strings
         done = {i for i, _m in fixed}
         lemmas = None
-        for c in np.flatnonzero(is_alpha).tolist():
+        from spacy.attrs import LOWER
+
+        # Each word form's near phrase words are kept by its hash: no Token is made for a word
+        # that is one edit from none (almost all of them).
+        if not n:
+            return []
+        lower = doc.to_array(LOWER).astype(np.uint64)
+        looked = is_alpha & (length_a <= 7)
+        forms = np.unique(lower[looked])
+        near_of = {h: self._near_gap_words(h, strings) for h in forms.tolist()}
+        with_near = np.array(sorted(h for h, near in near_of.items() if near), dtype=np.uint64)
+        if not len(with_near):
+            return []
+        stop_l = is_stop.tolist()
+        for c in np.flatnonzero(looked & member(lower, with_near)).tolist():
             if c in done:
                 continue
+            near = near_of[int(lower[c])]
             t = doc[c]
-            low = t.lower_
-            if len(low) > 7 or low in self._phrase_words:
-                continue
-            near = self._near_gap_words(low)
-            if not near:
-                continue
             if lemmas is None:
                 lemmas = lemma_h.tolist()
+            after = lemmas[c + 1] if c + 1 < n else None
+            before = lemmas[c - 1] if c else None
+            places = self._gap_positions
             for g in near:
-                for size, k in self._gap_positions[g]:
+                for size, k in (*places.get((g, 1, after), ()), *places.get((g, -1, before), ())):
                     a = c - k
-                    if a < 0 or a + size > n or (t.is_stop and size < 3):
+                    if a < 0 or a + size > n or (stop_l[c] and size < 3):
                         continue
                     key = (size, k, tuple(lemmas[j] for j in range(a, a + size) if j != c))
                     lemma = self._gapped.get(key, {}).get(g)
-                    if lemma is not None:
+                    if lemma is not None and strings[lemma] != lemmas[c]:  # ("Lands" is "land" already)
                         break
                 else:
                     continue
@@ -569,7 +597,7 @@ class RubricMatcher:
         idx_l, len_l = idx.tolist(), length.tolist()
         # A slip in a short phrase word ("Inn conclusion", "too a large extent") is read as meant
         # when the rest of the phrase stands as written round it.
-        corrections += self._in_phrase(doc, lemma_h, is_alpha, idx_l, len_l, fixed)
+        corrections += self._in_phrase(doc, lemma_h, is_alpha, is_stop, length, idx_l, len_l, fixed)
         if fixed:  # a slip for a stop word ("thhe", "whiich") is a stop word as the sentence is read
             stop_words = self.nlp.Defaults.stop_words
             for i, meant in fixed:
@@ -802,6 +830,17 @@ def focus_terms(rubric: Rubric, rubrics: dict[str, Rubric] | None = None) -> dic
     return out
 
 
+def _letters(word: str, other: str) -> int:
+    """Letters dropped and added between two words (Indel distance), two letters swapped ("teh",
+    "adn") counting as one slip like a letter dropped: "adn" is as near "and" as "an"."""
+    from rapidfuzz.distance import Indel
+
+    if len(word) == len(other) and sorted(word) == sorted(other) and \
+            sum(a != b for a, b in zip(word, other)) == 2:
+        return 1
+    return Indel.distance(word, other)
+
+
 def _spelling(word: str) -> str:
     """One form for the spellings `variants` counts alike ("-ization" as "-isation", no hyphens)."""
     return _IZE.sub(r"is\1", word.replace("-", ""))
@@ -811,8 +850,9 @@ def _gapped_phrases(docs) -> tuple[dict, dict, frozenset[str]]:
     """For reading a slip inside a phrase (RubricMatcher._in_phrase): each phrase of two words or
     more with one short word (six letters at most) left out, keyed by (length, position, the
     other tokens' lemma hashes) -> {the word left out: its lemma}; where each such word stands in
-    phrases ({word: {(length, position)}}); and every word of the phrases. Only phrases with a
-    word of four letters or more besides the one left out."""
+    phrases, by the word and its neighbour ({(word, +1 or -1, the next or previous token's lemma
+    hash): {(length, position)}}); and every word of the phrases. Only phrases with a word of
+    four letters or more besides the one left out."""
     gapped: dict[tuple, dict[str, str]] = {}
     positions: dict[str, set[tuple[int, int]]] = {}
     words: set[str] = set()
@@ -828,7 +868,9 @@ def _gapped_phrases(docs) -> tuple[dict, dict, frozenset[str]]:
                 continue
             key = (len(toks), k, tuple(o.lemma for j, o in enumerate(toks) if j != k))
             gapped.setdefault(key, {})[t.lower_] = t.lemma_
-            positions.setdefault(t.lower_, set()).add((len(toks), k))
+            # Found by the word and its neighbour: the next token's lemma (or the one before, last in the phrase).
+            side = 1 if k + 1 < len(toks) else -1
+            positions.setdefault((t.lower_, side, toks[k + side].lemma), set()).add((len(toks), k))
     return gapped, positions, frozenset(words)
 
 
@@ -843,8 +885,8 @@ class Speller:
     and are then left as they are. The nearest reading must be the only one: measured by edits
     (OSA), then by letters dropped or added (a slip drops or doubles a letter more often than it
     swaps one: "thrugh" is "through" rather than "though"); two words as near, or an English word
-    nearer than every reading, or the word the reading with an "s" added, and the word is left
-    alone. A slip for a stop word counts as one (RubricMatcher.analyse). Each word form's answer is kept, so an
+    nearer than every reading, or the word a rubric word with an "s" added ("news"), and the
+    word is left alone. A slip for a stop word counts as one (RubricMatcher.analyse). Each word form's answer is kept, so an
     essay costs a few dictionary lookups once the common slips have been seen.
     """
 
@@ -905,7 +947,7 @@ class Speller:
 
     def _nearest(self, word: str) -> str | None:
         from rapidfuzz import process
-        from rapidfuzz.distance import OSA, Indel
+        from rapidfuzz.distance import OSA
 
         n = len(word)
         if n < self.SHORT_LEN and not (n == 2 and word[0] == word[1]):
@@ -914,23 +956,28 @@ class Speller:
         found = process.extract(word, self.readings, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if not found:
             return None
-        scored = sorted((d, Indel.distance(word, w), w) for w, d, _i in found)
+        # Slips rarely change the first letter; when they do, accept only a single letter dropped
+        # or added in a long word.
+        scored = sorted((d, _letters(word, w), w) for w, d, _i in found)
+        scored = [(d, i, w) for d, i, w in scored if w[0] == word[0] or (d == 1 and i == 1 and n >= 7)]
+        if not scored:
+            return None
         best = scored[0][:2]
         tied = {_spelling(self.reading_of[w]) for d, i, w in scored if (d, i) == best}
         meant = scored[0][2]
         # Two readings as near (different words, not two spellings of one): the slip is not legible.
         if len(tied) > 1:
             return None
-        # Slips rarely change the first letter; when they do, accept only a single edit of a long word.
-        if meant[0] != word[0] and not (best[0] == 1 and n >= 7):
+        # A rubric word with an "s" added is more often a real plural the word list lacks ("news").
+        if word == meant + "s" and meant not in self.nlp.Defaults.stop_words:
             return None
-        # A reading with an "s" added is more often a real plural the word list lacks ("news").
-        if word == meant + "s":
-            return None
-        # An English word nearer than the reading: the slip was for that word.
+        # An English word nearer than the reading (or, for a short slip for a word of the rubric's
+        # own, as near): the slip was for that word, or may have been ("sht" for "shut" as well as
+        # "shot"). A stop word is so much commoner than most words that a tie is its ("tthe", "oone").
+        common = meant in self.nlp.Defaults.stop_words
         for w, d, _i in process.extract(word, self._english_near(n), scorer=OSA.distance, score_cutoff=best[0],
                                         limit=None):
-            if (d, Indel.distance(word, w)) < best:
+            if (d, _letters(word, w)) < best or (n < self.MIN_LEN and not common and (d, _letters(word, w)) == best):
                 return None
         return meant
 

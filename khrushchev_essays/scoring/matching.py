@@ -883,11 +883,12 @@ class Speller:
     "hiim", "oone") is read only as a word one edit away, and a two-letter one only when it
     doubles a letter ("aa"): most short slips are a letter away from several words ("iz", "waz"),
     and are then left as they are. The nearest reading must be the only one: measured by edits
-    (OSA), then by letters dropped or added (a slip drops or doubles a letter more often than it
-    swaps one: "thrugh" is "through" rather than "though"); two words as near, or an English word
-    nearer than every reading, or the word a rubric word with an "s" added ("news"), and the
-    word is left alone. A slip for a stop word counts as one (RubricMatcher.analyse). Each word form's answer is kept, so an
-    essay costs a few dictionary lookups once the common slips have been seen.
+    (OSA), then by letters dropped or added, two letters swapped counting as one ("thrugh" is
+    "through" rather than "though"). Two words as near, an English word nearer than every reading,
+    or a word that is an English word with an ending added ("news", "secondly", "restless": the
+    word list holds lemmas), and the word is left as it is. A slip for a stop word counts as one
+    (RubricMatcher.analyse). Each word form's answer is kept, so an essay costs a few dictionary
+    lookups once the common slips have been seen.
     """
 
     MIN_LEN = 5  # rubric words this long or longer are what `words` lists
@@ -933,6 +934,25 @@ class Speller:
             self._english_words = by_len
         return [w for k in range(max(1, n - 2), n + 3) for w in self._english_words.get(k, ())]
 
+    # Endings that make a word from a word: the word list holds lemmas, so "secondly",
+    # "generally", "restless" and "news" are not in it, and are not slips for "second", "general"...
+    _ENDINGS = ("ally", "ily", "ly", "less", "ness", "ful", "fully", "ment", "ments", "ist", "ists", "ism",
+                "s", "es", "ed", "ing", "er", "ers", "est")
+
+    def _derived(self, word: str) -> bool:
+        """Whether `word` is an English word (or a rubric word) with one of _ENDINGS added."""
+        known = self._known
+        for ending in self._ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                stem = word[: -len(ending)]
+                if stem in known or (ending == "ily" and stem + "y" in known):
+                    return True
+        return False
+
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(english_words(self.nlp)) | frozenset(self.reading_of)
+
     def nearest(self, word: str) -> str | None:
         """The word `word` is a slip for (a rubric word or a stop word), or None."""
         hit = self._seen.get(word, False)
@@ -950,7 +970,7 @@ class Speller:
         from rapidfuzz.distance import OSA
 
         n = len(word)
-        if n < self.SHORT_LEN and not (n == 2 and word[0] == word[1]):
+        if n < self.SHORT_LEN and not (n == 2 and word[0] == word[1]) or self._derived(word):
             return None
         limit = 1 if n < 8 else 2
         found = process.extract(word, self.readings, scorer=OSA.distance, score_cutoff=limit, limit=None)
@@ -967,9 +987,6 @@ class Speller:
         meant = scored[0][2]
         # Two readings as near (different words, not two spellings of one): the slip is not legible.
         if len(tied) > 1:
-            return None
-        # A rubric word with an "s" added is more often a real plural the word list lacks ("news").
-        if word == meant + "s" and meant not in self.nlp.Defaults.stop_words:
             return None
         # An English word nearer than the reading (or, for a short slip for a word of the rubric's
         # own, as near): the slip was for that word, or may have been ("sht" for "shut" as well as

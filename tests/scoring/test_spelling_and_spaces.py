@@ -128,6 +128,10 @@ def test_slips_for_short_and_common_words_are_read_as_meant_and_ambiguous_ones_l
     assert read.endswith("Iz it news?")
     for start, end, _meant in a.corrections:  # every correction names the text's own characters
         assert a.text[start:end].isalpha()
+    # Real words the lemma list lacks (a word with an ending added) are not slips for their stems.
+    written = "Secondly, the generals were restless, and the news from Cuba was personally humiliating."
+    a, _arg, _f = default_engine().analyse_text(written, "q2")
+    assert a.read(0, len(a.text)) == written and not a.corrections
 
 
 # --- a misspelt essay: within a level, and not read as shuffled -----------------------------------

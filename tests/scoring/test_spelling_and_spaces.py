@@ -141,8 +141,12 @@ def test_slips_for_short_and_common_words_are_read_as_meant_and_ambiguous_ones_l
 @pytest.mark.parametrize("seed", range(20, 26))
 def test_eight_per_cent_of_words_misspelt_moves_a_strong_essay_one_level_at_most(fixture, q, seed):
     text = read_fixture(fixture)
-    before, after = _report(text, q), _report(misspelt(text, 0.08, seed), q)
+    changed = misspelt(text, 0.08, seed)
+    before, after = _report(text, q), _report(changed, q)
     assert abs(after["level"] - before["level"]) <= 1, (before["level"], after["level"], after["flags"])
+    for c in after["criteria"]:  # a slip read as meant is still highlighted as written
+        for sp in c["evidence"]:
+            assert changed[sp["start"]:sp["end"]] == sp["text"]
     line = ArgumentRules().disorder_threshold
     assert before["argument"]["disorder"] < line
     assert after["argument"]["disorder"] < line, after["argument"]["disorder"]

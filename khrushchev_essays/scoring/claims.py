@@ -35,6 +35,7 @@ from types import MappingProxyType
 
 from ..resources import data
 from .matching import OWN_FOCUS, Analysis, Sentence
+from .phrasing import read_phrasing
 from .rubric import OtherQuestion, Rubric
 
 # What makes a sentence on the question's key concept a claim: it takes a position (stance,
@@ -103,6 +104,8 @@ class Argument:
     # Sentence index -> why it earns nothing ("copied", "repeat", "incoherent", "word_order",
     # "background", "other_question", "question" (the question copied out), "references"). The Analysis is never changed: what is credited is read through here.
     excluded: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Not written in sentences (phrasing.py): the sentences' mean gain, when under the model's line.
+    unphrased: float | None = None
 
     def credits(self, s: Sentence) -> bool:
         """Whether a sentence can earn credit: a real sentence (matching.py) not excluded here."""
@@ -255,6 +258,15 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     ends_in_place = bool(thesis) and bool(verdict)
     model = 0.0 if flat or (z is not None and z[0] >= rules.cohesion_ordered and ends_in_place) \
         else order.predict(order_feats)
+    disorder = max(ends_disorder, model) if len(real) >= 8 else 0.0
+    # Text stitched from word pairs or cut-up runs of words (phrasing.py): its sentences that do
+    # not run as sentences earn nothing, and the essay is held as incoherent (gaming.py).
+    phrased = read_phrasing([(s.index, analysis.text[s.start:s.end]) for s in real],
+                            disordered=disorder >= rules.disorder_threshold)
+    if phrased.broken:
+        for i in phrased.sentences:
+            excluded[i] = "word_order"
+        real = [s for s in real if s.index not in excluded]
     if other is not None:
         # An answer to another question earns credit only for what bears on the question set:
         # the paragraphs that speak to its key concept somewhere.
@@ -268,10 +280,11 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             for k in keys:
                 counts[k] = counts.get(k, 0) + 1
     return Argument(repeats, tuple(sorted(incoherent)), focus, counts, thesis, verdict, other, factor_sentences,
-                    order_feats, max(ends_disorder, model) if len(real) >= 8 else 0.0,
+                    order_feats, disorder,
                     round(mean_density, 4), round(stuffed, 4), dense,
                     scrambled if scrambled >= rules.scrambled_words else None,
-                    MappingProxyType(dict(sorted(excluded.items()))))
+                    MappingProxyType(dict(sorted(excluded.items()))),
+                    phrased.mean_gain if phrased.broken else None)
 
 
 def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:

@@ -213,6 +213,10 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         cap("incoherent", r.caps.incoherent,
             "the words of most sentences are not in an order that makes sense (\"the of\", sentences ending "
             "in \"the\"), so no sentence could be credited")
+    elif arg.unphrased is not None:
+        cap("incoherent", r.caps.incoherent,
+            "most sentences do not run as English sentences do (their words follow on in pairs, not as a "
+            "sentence), as text stitched together from other sentences does")
     elif len(arg.incoherent) >= rules.incoherent_min and arg.incoherent_share >= rules.incoherent_share:
         cap("incoherent", r.caps.incoherent,
             f"{len(arg.incoherent)} of {arg.factor_sentences} sentences join ideas that have no connection")

@@ -1,0 +1,222 @@
+"""Whether an essay's sentences run as English sentences do: a sign of text a student did not write.
+
+Text stitched together by a program from real sentences ("By 1964 the USSR by the mines before
+deciding whether the end of workers...": each word chosen only for following the one before it,
+or runs of three or four words cut from random sentences and joined) keeps the essay's words and
+every pair of neighbouring words, so neither its key terms nor its word pairs give it away. What
+it loses is the longer shape of a sentence: which kinds of word follow a pair or a triple of kinds.
+
+Each word is read as its kind: a function word as itself ("of", "which", "because", with a few
+grouped: "was"/"were", the possessives, the modals), any other word by its form (a name inside a
+sentence, a year, a word ending in -ed, -ing, -ly or -s, any other word), punctuation by its role.
+A table of how often each run of one to four kinds follows on in the marked essays
+(khrushchev_essays/models/phrasing_model.json, plain counts: `make phrasing-model` writes it,
+from scripts/train_phrasing_model.py) gives, for every word of a sentence, how much better the
+three kinds before it foretell it than the one kind before it does (log-probabilities, Witten-Bell
+smoothing). In a student's sentences, however misspelt or informal, the longer run foretells the
+next word better; in text built from word pairs it does not: the run is broken at almost every
+word. An essay whose sentences, on average, gain less than the model's line (set from essays the
+model was not fitted on, with a margin below the lowest of them) is held as not written in
+sentences, and its sentences that gain nothing earn nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+from ..resources import data
+
+PHRASING_MODEL_FILE = data("models", "phrasing_model.json")
+ORDER = 4
+
+# Function words read as themselves, a few of them grouped (a student may write "I" or "we", "was"
+# or "were", "his" or "their" in the same place).
+_GROUPS = {
+    "SUBJ": "i he she we they you", "OBJ": "him them us me", "NEG": "not n't never",
+    "ADV": "also even only just very too still already again instead rather often always once twice ever "
+           "almost indeed perhaps probably quite well far then however therefore thus here",
+    "was": "was were", "is": "is are am", "have": "has have", "do": "do does did",
+    "MOD": "can could will would shall should may might must", "DEM": "this these those",
+    "POSS": "his her its their our my your", "a": "a an",
+    "QUANT": "every each some any no all both either neither such many much few more most less least other "
+             "another own same first last one",
+}
+_KINDS = {w: k for k, ws in _GROUPS.items() for w in ws.split()}
+_KINDS.update({w: w for w in (
+    "the that which who whom whose what when where why how whether if because since although though while as "
+    "than so but and or nor yet for of to in on at by with from into onto over under after before during "
+    "through between among against about without within until up down out off around across along towards "
+    "toward upon beyond despite like unlike per via it there be been being had having doing 's").split()})
+_TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)*|\d[\d,.]*\d|\d|[.!?]+|[,;:]|[-\u2013\u2014]|[()\[\]]|\S")
+_NOT = re.compile(r"(?i)^(.+?)(n['\u2019]t)$")
+_YEAR = re.compile(r"1[89]\d\d")
+
+
+def kinds(sentence: str) -> list[str]:
+    """The kinds of a sentence's words, in order (see the module's docstring)."""
+    out: list[str] = []
+    first = True
+    for m in _TOKEN.finditer(sentence):
+        t = m.group(0)
+        parts = [t]
+        neg = _NOT.match(t)
+        if neg and neg.group(1).lower() not in ("ca", "wo", "sha"):
+            parts = [neg.group(1), "n't"]
+        elif neg:  # "can't", "won't"
+            parts = ["can", "n't"]
+        elif "'" in t or "\u2019" in t:
+            head, _, tail = t.replace("\u2019", "'").partition("'")
+            parts = [head] + (["'s"] if tail.lower() == "s" else [])
+        for p in parts:
+            if not p:
+                continue
+            out.append(_kind(p, first))
+            first = False
+    return out
+
+
+def _kind(t: str, first: bool) -> str:
+    low = t.lower()
+    if t[0] in ".!?":
+        return "."
+    if t in (",", ";", ":"):
+        return t
+    if t in ("-", "\u2013", "\u2014"):
+        return "-"
+    if t in "()[]":
+        return "("
+    if t[0].isdigit():
+        return "YEAR" if _YEAR.fullmatch(t) else "NUM"
+    if low in _KINDS:
+        return _KINDS[low]
+    if not t[0].isalpha():
+        return "Q"
+    if t[0].isupper() and not first:
+        return "NAME"
+    if low.endswith("ed"):
+        return "VED"
+    if low.endswith("ing"):
+        return "VING"
+    if low.endswith("ly"):
+        return "ADV"
+    if low.endswith("s") and not low.endswith("ss"):
+        return "NS"
+    return "W"
+
+
+@dataclass(frozen=True, eq=False)
+class PhrasingModel:
+    """Counts of runs of kinds (`counts[n]`: context of n-1 kinds -> next kind -> count) and the
+    lines read off them. An empty model finds every essay written in sentences."""
+
+    counts: dict[int, dict[str, dict[str, int]]]
+    essay_line: float  # an essay whose mean gain is below this is not written in sentences
+    sentence_line: float  # in such an essay, a sentence gaining less than this earns nothing
+    # Below this, an essay whose sentences do not follow on either (claims.py, the order model)
+    # is not written in sentences: a tenth of the originals the model was not fitted on fall
+    # below it, and hardly any of them is also out of order.
+    joint_line: float = -math.inf
+    min_kinds: int = 6  # sentences shorter than this (in kinds) are not judged
+    min_sentences: int = 8  # an essay with fewer judged sentences is not judged
+
+    @classmethod
+    def load(cls, path) -> PhrasingModel:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        counts = {int(n): table for n, table in raw["counts"].items()}
+        return cls(counts, float(raw["essay_line"]), float(raw["sentence_line"]),
+                   float(raw.get("joint_line", -math.inf)), int(raw.get("min_kinds", 6)),
+                   int(raw.get("min_sentences", 8)))
+
+    @classmethod
+    def fit(cls, sentences: list[list[str]], essay_line: float = -math.inf, sentence_line: float = -math.inf,
+            joint_line: float = -math.inf) -> PhrasingModel:
+        counts: dict[int, dict[str, dict[str, int]]] = {n: {} for n in range(1, ORDER + 1)}
+        for seq in sentences:
+            w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
+            for i in range(ORDER - 1, len(w)):
+                for n in range(1, ORDER + 1):
+                    ctx = " ".join(w[i - n + 1:i])
+                    row = counts[n].setdefault(ctx, {})
+                    row[w[i]] = row.get(w[i], 0) + 1
+        return cls(counts, essay_line, sentence_line, joint_line)
+
+    def to_json(self) -> dict:
+        return {"essay_line": self.essay_line, "sentence_line": self.sentence_line, "joint_line": self.joint_line,
+                "min_kinds": self.min_kinds,
+                "min_sentences": self.min_sentences,
+                "counts": {str(n): {c: dict(sorted(r.items())) for c, r in sorted(t.items())}
+                           for n, t in self.counts.items()}}
+
+    @property
+    def empty(self) -> bool:
+        return not self.counts.get(1)
+
+    @cached_property
+    def _totals(self) -> dict[int, dict[str, tuple[int, int]]]:
+        """Per context: how many times it was followed by anything, and by how many kinds."""
+        return {n: {c: (sum(r.values()), len(r)) for c, r in t.items()} for n, t in self.counts.items()}
+
+    def gains(self, seq: list[str]) -> list[float]:
+        """Per word (and the sentence's end): log P(word | three kinds before) - log P(word | one kind
+        before), each Witten-Bell interpolated down to a uniform guess."""
+        vocab = len(self.counts[1].get("", {})) + 1
+        totals = self._totals
+        w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
+        out = []
+        for i in range(ORDER - 1, len(w)):
+            p = 1.0 / vocab
+            short = p
+            for k in range(1, ORDER + 1):
+                ctx = " ".join(w[i - k + 1:i])
+                row = self.counts[k].get(ctx)
+                if row:  # (an unseen context: the shorter one's guess stands)
+                    total, types = totals[k][ctx]
+                    p = (row.get(w[i], 0) + types * p) / (total + types)
+                if k == 2:
+                    short = p
+            out.append(math.log(p) - math.log(short))
+        return out
+
+    def gain(self, sentence: str) -> float | None:
+        """A sentence's mean gain, or None when it is too short to judge."""
+        seq = kinds(sentence)
+        if self.empty or len(seq) < self.min_kinds:
+            return None
+        g = self.gains(seq)
+        return sum(g) / len(g)
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """What the model says of an essay: its mean gain, whether that is under the line, and the
+    sentences (their indexes) that gain least, set aside when the essay is under it."""
+
+    mean_gain: float | None
+    broken: bool
+    sentences: tuple[int, ...]
+
+
+def read_phrasing(texts: list[tuple[int, str]], model: PhrasingModel | None = None, disordered: bool = False
+                  ) -> Phrasing:
+    """Judge sentences (index, text) of one essay; `disordered`: they do not follow on either."""
+    model = model or phrasing_model()
+    scored = [(i, g) for i, t in texts if (g := model.gain(t)) is not None]
+    if model.empty or len(scored) < model.min_sentences:
+        return Phrasing(None, False, ())
+    mean = sum(g for _i, g in scored) / len(scored)
+    broken = mean < model.essay_line or (disordered and mean < model.joint_line)
+    return Phrasing(round(mean, 4), broken,
+                    tuple(i for i, g in scored if g < model.sentence_line) if broken else ())
+
+
+@lru_cache(maxsize=1)
+def phrasing_model() -> PhrasingModel:
+    """The shipped model, or an empty one (which finds every essay written in sentences) when it is missing."""
+    try:
+        return PhrasingModel.load(PHRASING_MODEL_FILE)
+    except (OSError, ValueError, KeyError):
+        return PhrasingModel({}, -math.inf, -math.inf)

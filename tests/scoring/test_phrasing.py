@@ -1,0 +1,105 @@
+"""Text that does not run as English sentences (scoring/phrasing.py): runs of words cut from
+sentences and joined gain less from their longer runs than students' essays do; students' essays,
+misspelt, informal or written in a second language, are never caught by the shipped model (read
+through the real engine: spaCy pipeline, rubric, argument stage)."""
+
+import importlib.util
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from khrushchev_essays.scoring.engine import default_engine
+from khrushchev_essays.scoring.phrasing import PhrasingModel, kinds, phrasing_model, read_phrasing
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+GENUINE = sorted(p for p in FIXTURES.glob("q[12]_*.txt"))
+
+
+def _perturb():
+    spec = importlib.util.spec_from_file_location("perturb", ROOT / "benchmarks" / "perturb.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("perturb", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if len(s.split()) >= 6]
+
+
+def _runs(pool: list[str], rng: random.Random, n: int) -> str:
+    """A 'sentence' of runs of n words, each run cut from a random sentence of the pool."""
+    out: list[str] = []
+    while len(out) < rng.randint(14, 26):
+        words = rng.choice(pool).split()
+        if len(words) <= n:
+            continue
+        i = rng.randrange(0, len(words) - n)
+        out += words[i:i + n]
+    s = " ".join(out).rstrip(".,;:")
+    return s[:1].upper() + s[1:] + "."
+
+
+def _essay(pool: list[str], rng: random.Random, n: int) -> str:
+    return "\n\n".join(" ".join(_runs(pool, rng, n) for _ in range(5)) for _ in range(6))
+
+
+def test_kinds_read_function_words_as_themselves_and_other_words_by_their_form():
+    assert kinds("In 1956 Khrushchev didn't hide that the purges were crimes.") == [
+        "in", "YEAR", "NAME", "do", "NEG", "W", "that", "the", "NS", "was", "NS", "."]
+
+
+def test_a_sentence_gains_more_from_its_longer_runs_than_the_same_words_cut_up():
+    model = phrasing_model()
+    assert not model.empty
+    written = "Because the harvest of 1963 failed, the USSR had to buy grain from Canada, which humiliated him."
+    cut_up = "The USSR had of 1963 failed, to buy which grain from because Canada the harvest humiliated him."
+    assert model.gain(written) > model.gain(cut_up)
+
+
+@pytest.mark.parametrize("n,seed", [(3, 1), (4, 2), (5, 3)])
+def test_runs_of_words_cut_from_unseen_sentences_gain_less_than_unseen_essays(n, seed):
+    """Fitted on half the fixtures, the model reads the other half's essays as written in
+    sentences and runs of words cut from those same essays as not (out of sample, as at run time)."""
+    rng = random.Random(seed)
+    texts = [p.read_text(encoding="utf-8") for p in GENUINE if "notes" not in p.name]
+    rng.shuffle(texts)
+    fit_on, held = texts[: len(texts) // 2], texts[len(texts) // 2:]
+    model = PhrasingModel.fit([kinds(s) for t in fit_on for s in _sentences(t)])
+    pool = [s for t in held for s in _sentences(t) if len(s.split()) > n]
+
+    def mean_gain(text):
+        return read_phrasing(list(enumerate(_sentences(text))), model).mean_gain
+
+    lowest_essay = min(mean_gain(t) for t in held)
+    made = [mean_gain(_essay(pool, rng, n)) for _ in range(3)]
+    assert max(made) < lowest_essay
+
+
+def test_a_broken_essay_sets_aside_its_broken_sentences_only():
+    model = phrasing_model()
+    assert model.essay_line < model.joint_line < 0 <= model.sentence_line + 1
+    written = [(i, s) for i, s in enumerate(_sentences(read_fixture_text("q1_strong.txt")))]
+    verdict = read_phrasing(written, model)
+    assert verdict.mean_gain is not None and not verdict.broken and verdict.sentences == ()
+
+
+def read_fixture_text(name):
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", GENUINE, ids=lambda p: p.name)
+def test_no_fixture_essay_is_caught_as_written_or_misspelt(path):
+    perturb = _perturb()
+    text = path.read_text(encoding="utf-8")
+    engine = default_engine()
+    q = path.name[:2]
+    for version in (text, perturb.misspelt(text, random.Random(8), strategy="uniform"),
+                    perturb.misspelt(text, random.Random(9), strategy="long")):
+        _analysis, argument, _findings = engine.analyse_text(version, q)
+        assert argument.unphrased is None
+        assert "word_order" not in argument.excluded.values()

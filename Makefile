@@ -8,7 +8,7 @@ PIPELINE := models/pipeline/config.cfg
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install bytecode pipeline browser axe redis postgres test test-postgres test-fast run grade evaluate bench bench-web bench-copying robustness calibrate check-rubrics clean order-model
+.PHONY: install bytecode pipeline browser axe redis postgres test test-postgres test-fast run grade evaluate bench bench-web bench-copying robustness calibrate check-rubrics clean order-model phrasing-model
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ evaluate: install pipeline
 # package data khrushchev_essays/models/order_model.json.
 order-model: install pipeline
 	$(PY) scripts/train_order_model.py
+
+# The phrasing model (scoring/phrasing.py): counts of runs of word kinds in the marked essays.
+phrasing-model: install pipeline
+	$(PY) scripts/train_phrasing_model.py --shared $(SHARED)
 
 bench: install bytecode pipeline
 	$(PY) benchmarks/bench_scoring.py $(ARGS)

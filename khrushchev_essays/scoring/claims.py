@@ -35,7 +35,7 @@ from types import MappingProxyType
 
 from ..resources import data
 from .matching import OWN_FOCUS, Analysis, Sentence
-from .phrasing import read_phrasing
+from .phrasing import prose, read_phrasing
 from .rubric import OtherQuestion, Rubric
 
 # What makes a sentence on the question's key concept a claim: it takes a position (stance,
@@ -261,8 +261,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     disorder = max(ends_disorder, model) if len(real) >= 8 else 0.0
     # Text stitched from word pairs or cut-up runs of words (phrasing.py): its sentences that do
     # not run as sentences earn nothing, and the essay is held as incoherent (gaming.py).
-    phrased = read_phrasing([(s.index, analysis.text[s.start:s.end]) for s in real],
-                            disordered=disorder >= rules.disorder_threshold)
+    phrased = read_phrasing(prose(analysis.text, [(s.index, s.start, s.end) for s in real]))
     if phrased.broken:
         for i in phrased.sentences:
             excluded[i] = "word_order"

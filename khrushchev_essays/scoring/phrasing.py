@@ -32,6 +32,7 @@ from ..resources import data
 
 PHRASING_MODEL_FILE = data("models", "phrasing_model.json")
 ORDER = 4
+PRUNED = "*"  # in a row of counts: how many kinds that followed the context were dropped (PhrasingModel.fit)
 
 # Function words read as themselves, a few of them grouped (a student may write "I" or "we", "was"
 # or "were", "his" or "their" in the same place).
@@ -42,18 +43,34 @@ _GROUPS = {
     "was": "was were", "is": "is are am", "have": "has have", "do": "do does did",
     "MOD": "can could will would shall should may might must", "DEM": "this these those",
     "POSS": "his her its their our my your", "a": "a an",
-    "QUANT": "every each some any no all both either neither such many much few more most less least other "
-             "another own same first last one",
+    "QUANT": "every each some any no all both either neither such many much few more most less least",
+    # (Words that stand where adjectives stand, "the other", "his own", "the first": as any word.)
+    "W": "other another own same first last one",
+    # Particles of phrasal verbs ("fed up with", "took it off", "backed down"): one kind.
+    "PRT": "up down out off away back",
 }
 _KINDS = {w: k for k, ws in _GROUPS.items() for w in ws.split()}
 _KINDS.update({w: w for w in (
     "the that which who whom whose what when where why how whether if because since although though while as "
     "than so but and or nor yet for of to in on at by with from into onto over under after before during "
-    "through between among against about without within until up down out off around across along towards "
+    "through between among against about without within until around across along towards "
     "toward upon beyond despite like unlike per via it there be been being had having doing 's").split()})
 _TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)*|\d[\d,.]*\d|\d|[.!?]+|[,;:]|[-\u2013\u2014]|[()\[\]]|\S")
 _NOT = re.compile(r"(?i)^(.+?)(n['\u2019]t)$")
 _YEAR = re.compile(r"1[89]\d\d")
+# A line of notes: a bullet point, a numbered point or a heading-like line with no full stop.
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)])\s")
+
+
+def prose(text: str, spans: list[tuple[int, int, int]]) -> list[tuple[int, str]]:
+    """The sentences (index, start, end) of `text` that stand in lines of prose, as (index, text):
+    a bullet point or a numbered point is a note, not a sentence, and is not judged."""
+    out = []
+    for i, start, end in spans:
+        line = text[text.rfind("\n", 0, start) + 1:]
+        if not _BULLET.match(line):
+            out.append((i, text[start:end]))
+    return out
 
 
 def kinds(sentence: str) -> list[str]:
@@ -116,10 +133,6 @@ class PhrasingModel:
     counts: dict[int, dict[str, dict[str, int]]]
     essay_line: float  # an essay whose mean gain is below this is not written in sentences
     sentence_line: float  # in such an essay, a sentence gaining less than this earns nothing
-    # Below this, an essay whose sentences do not follow on either (claims.py, the order model)
-    # is not written in sentences: a tenth of the originals the model was not fitted on fall
-    # below it, and hardly any of them is also out of order.
-    joint_line: float = -math.inf
     min_kinds: int = 6  # sentences shorter than this (in kinds) are not judged
     min_sentences: int = 8  # an essay with fewer judged sentences is not judged
 
@@ -128,24 +141,45 @@ class PhrasingModel:
         raw = json.loads(path.read_text(encoding="utf-8"))
         counts = {int(n): table for n, table in raw["counts"].items()}
         return cls(counts, float(raw["essay_line"]), float(raw["sentence_line"]),
-                   float(raw.get("joint_line", -math.inf)), int(raw.get("min_kinds", 6)),
-                   int(raw.get("min_sentences", 8)))
+                   int(raw.get("min_kinds", 6)), int(raw.get("min_sentences", 8)))
 
     @classmethod
-    def fit(cls, sentences: list[list[str]], essay_line: float = -math.inf, sentence_line: float = -math.inf,
-            joint_line: float = -math.inf) -> PhrasingModel:
+    def fit(cls, essays: list[list[list[str]]], essay_line: float = -math.inf, sentence_line: float = -math.inf,
+            min_essays: int = 2) -> PhrasingModel:
+        """Count the runs of kinds in `essays` (each a list of sentences' kinds). A run of three
+        kinds or more is kept only when `min_essays` essays or more use it: what one writer alone
+        wrote says how that writer writes, not how English runs (and kept, it would make text cut
+        from that writer's essay look written)."""
         counts: dict[int, dict[str, dict[str, int]]] = {n: {} for n in range(1, ORDER + 1)}
-        for seq in sentences:
-            w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
-            for i in range(ORDER - 1, len(w)):
-                for n in range(1, ORDER + 1):
-                    ctx = " ".join(w[i - n + 1:i])
-                    row = counts[n].setdefault(ctx, {})
-                    row[w[i]] = row.get(w[i], 0) + 1
-        return cls(counts, essay_line, sentence_line, joint_line)
+        used_by: dict[tuple[int, str, str], int] = {}
+        for essay in essays:
+            seen: set[tuple[int, str, str]] = set()
+            for seq in essay:
+                w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
+                for i in range(ORDER - 1, len(w)):
+                    for n in range(1, ORDER + 1):
+                        ctx = " ".join(w[i - n + 1:i])
+                        row = counts[n].setdefault(ctx, {})
+                        row[w[i]] = row.get(w[i], 0) + 1
+                        seen.add((n, ctx, w[i]))
+            for key in seen:
+                used_by[key] = used_by.get(key, 0) + 1
+        for n in range(3, ORDER + 1):
+            for ctx in list(counts[n]):
+                full = counts[n][ctx]
+                row = {w: c for w, c in full.items() if used_by[(n, ctx, w)] >= min_essays}
+                if row:
+                    # (How many kinds followed it that were dropped: the share of the context's
+                    # guess left to the shorter context stays as large as it was.)
+                    if len(row) < len(full):
+                        row[PRUNED] = len(full) - len(row)
+                    counts[n][ctx] = row
+                else:
+                    del counts[n][ctx]
+        return cls(counts, essay_line, sentence_line)
 
     def to_json(self) -> dict:
-        return {"essay_line": self.essay_line, "sentence_line": self.sentence_line, "joint_line": self.joint_line,
+        return {"essay_line": self.essay_line, "sentence_line": self.sentence_line,
                 "min_kinds": self.min_kinds,
                 "min_sentences": self.min_sentences,
                 "counts": {str(n): {c: dict(sorted(r.items())) for c, r in sorted(t.items())}
@@ -158,7 +192,8 @@ class PhrasingModel:
     @cached_property
     def _totals(self) -> dict[int, dict[str, tuple[int, int]]]:
         """Per context: how many times it was followed by anything, and by how many kinds."""
-        return {n: {c: (sum(r.values()), len(r)) for c, r in t.items()} for n, t in self.counts.items()}
+        return {n: {c: (sum(v for k, v in r.items() if k != PRUNED), len(r) - 1 + r[PRUNED] if PRUNED in r else len(r))
+                    for c, r in t.items()} for n, t in self.counts.items()}
 
     def gains(self, seq: list[str]) -> list[float]:
         """Per word (and the sentence's end): log P(word | three kinds before) - log P(word | one kind
@@ -200,15 +235,14 @@ class Phrasing:
     sentences: tuple[int, ...]
 
 
-def read_phrasing(texts: list[tuple[int, str]], model: PhrasingModel | None = None, disordered: bool = False
-                  ) -> Phrasing:
-    """Judge sentences (index, text) of one essay; `disordered`: they do not follow on either."""
+def read_phrasing(texts: list[tuple[int, str]], model: PhrasingModel | None = None) -> Phrasing:
+    """Judge sentences (index, text) of one essay."""
     model = model or phrasing_model()
     scored = [(i, g) for i, t in texts if (g := model.gain(t)) is not None]
     if model.empty or len(scored) < model.min_sentences:
         return Phrasing(None, False, ())
     mean = sum(g for _i, g in scored) / len(scored)
-    broken = mean < model.essay_line or (disordered and mean < model.joint_line)
+    broken = mean < model.essay_line
     return Phrasing(round(mean, 4), broken,
                     tuple(i for i, g in scored if g < model.sentence_line) if broken else ())
 

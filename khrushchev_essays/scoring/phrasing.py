@@ -132,26 +132,14 @@ def _kind(t: str, first: bool) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class PhrasingModel:
-    """Counts of runs of kinds (`counts[n]`: context of n-1 kinds -> next kind -> count) and the
-    lines read off them. An empty model finds every essay written in sentences."""
+class Counts:
+    """How often each run of kinds was followed by each kind (`table[n]`: a context of n-1 kinds ->
+    next kind -> count), and the probabilities read off them."""
 
-    counts: dict[int, dict[str, dict[str, int]]]
-    essay_line: float  # an essay whose mean gain is below this is not written in sentences
-    sentence_line: float  # in such an essay, a sentence gaining less than this earns nothing
-    min_kinds: int = 6  # sentences shorter than this (in kinds) are not judged
-    min_sentences: int = 8  # an essay with fewer judged sentences is not judged
+    table: dict[int, dict[str, dict[str, int]]]
 
     @classmethod
-    def load(cls, path) -> PhrasingModel:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        counts = {int(n): table for n, table in raw["counts"].items()}
-        return cls(counts, float(raw["essay_line"]), float(raw["sentence_line"]),
-                   int(raw.get("min_kinds", 6)), int(raw.get("min_sentences", 8)))
-
-    @classmethod
-    def fit(cls, essays: list[list[list[str]]], essay_line: float = -math.inf, sentence_line: float = -math.inf,
-            min_essays: int = 2) -> PhrasingModel:
+    def fit(cls, essays: list[list[list[str]]], min_essays: int = 2) -> Counts:
         """Count the runs of kinds in `essays` (each a list of sentences' kinds). A run of three
         kinds or more is kept only when `min_essays` essays or more use it: what one writer alone
         wrote says how that writer writes, not how English runs (and kept, it would make text cut
@@ -182,61 +170,102 @@ class PhrasingModel:
                     counts[n][ctx] = row
                 else:
                     del counts[n][ctx]
-        return cls(counts, essay_line, sentence_line)
+        return cls(counts)
 
     def to_json(self) -> dict:
-        return {"essay_line": self.essay_line, "sentence_line": self.sentence_line,
-                "min_kinds": self.min_kinds,
-                "min_sentences": self.min_sentences,
-                "counts": {str(n): {c: dict(sorted(r.items())) for c, r in sorted(t.items())}
-                           for n, t in self.counts.items()}}
+        return {str(n): {c: dict(sorted(r.items())) for c, r in sorted(t.items())} for n, t in self.table.items()}
+
+    @classmethod
+    def from_json(cls, raw: dict) -> Counts:
+        return cls({int(n): t for n, t in raw.items()})
 
     @property
     def empty(self) -> bool:
-        return not self.counts.get(1)
+        return not self.table.get(1)
 
     @cached_property
     def _totals(self) -> dict[int, dict[str, tuple[int, int]]]:
         """Per context: how many times it was followed by anything, and by how many kinds."""
         return {n: {c: (sum(v for k, v in r.items() if k != PRUNED), len(r) - 1 + r[PRUNED] if PRUNED in r else len(r))
-                    for c, r in t.items()} for n, t in self.counts.items()}
+                    for c, r in t.items()} for n, t in self.table.items()}
 
-    def gains(self, seq: list[str]) -> list[float]:
-        """Per word (and the sentence's end): log P(word | three kinds before) - log P(word | one kind
-        before), each Witten-Bell interpolated down to a uniform guess."""
-        vocab = len(self.counts[1].get("", {})) + 1
+    def logprobs(self, seq: list[str], short: int = 2) -> tuple[list[float], list[float]]:
+        """Per word (and the sentence's end): log P(word | three kinds before) and log P(word |
+        `short`-1 kinds before), each Witten-Bell interpolated down to a uniform guess."""
+        vocab = len(self.table[1].get("", {})) + 1
         totals = self._totals
         w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
-        out = []
+        long_, short_ = [], []
         for i in range(ORDER - 1, len(w)):
             p = 1.0 / vocab
-            short = p
+            ps = p
             for k in range(1, ORDER + 1):
                 ctx = " ".join(w[i - k + 1:i])
-                row = self.counts[k].get(ctx)
+                row = self.table[k].get(ctx)
                 if row:  # (an unseen context: the shorter one's guess stands)
                     total, types = totals[k][ctx]
                     p = (row.get(w[i], 0) + types * p) / (total + types)
-                if k == 2:
-                    short = p
-            out.append(math.log(p) - math.log(short))
-        return out
+                if k == short:
+                    ps = p
+            long_.append(math.log(p))
+            short_.append(math.log(ps))
+        return long_, short_
 
-    def gain(self, sentence: str) -> float | None:
-        """A sentence's mean gain, or None when it is too short to judge."""
+
+@dataclass(frozen=True, eq=False)
+class PhrasingModel:
+    """The counts of students' essays (`written`) and of word chains made from them (`pairs`: each
+    word drawn only for following the one before it), and the lines read off them. An empty model
+    finds every essay written in sentences."""
+
+    written: Counts
+    pairs: Counts
+    gain_line: float = -math.inf  # an essay whose mean gain is below this is not written in sentences
+    ratio_line: float = -math.inf  # nor one whose mean ratio (written over pairs) is below this
+    min_kinds: int = 6  # sentences shorter than this (in kinds) are not judged
+    min_sentences: int = 8  # an essay with fewer judged sentences is not judged
+
+    @classmethod
+    def load(cls, path) -> PhrasingModel:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(Counts.from_json(raw["written"]), Counts.from_json(raw["pairs"]), float(raw["gain_line"]),
+                   float(raw["ratio_line"]), int(raw.get("min_kinds", 6)), int(raw.get("min_sentences", 8)))
+
+    def to_json(self) -> dict:
+        return {"gain_line": self.gain_line, "ratio_line": self.ratio_line, "min_kinds": self.min_kinds,
+                "min_sentences": self.min_sentences, "written": self.written.to_json(), "pairs": self.pairs.to_json()}
+
+    @property
+    def empty(self) -> bool:
+        return self.written.empty
+
+    def judge(self, sentence: str) -> tuple[float, float] | None:
+        """A sentence's mean gain (how much better three kinds before each word foretell it than one
+        kind does, in students' essays) and mean ratio (how much better students' essays foretell
+        its words than word chains do), or None when it is too short to judge."""
         seq = kinds(sentence)
         if self.empty or len(seq) < self.min_kinds:
             return None
-        g = self.gains(seq)
-        return sum(g) / len(g)
+        long_, short_ = self.written.logprobs(seq)
+        gain = sum(a - b for a, b in zip(long_, short_, strict=True)) / len(long_)
+        if self.pairs.empty:
+            return gain, 0.0
+        chained, _ = self.pairs.logprobs(seq)
+        return gain, sum(a - b for a, b in zip(long_, chained, strict=True)) / len(long_)
+
+    def gain(self, sentence: str) -> float | None:
+        judged = self.judge(sentence)
+        return None if judged is None else judged[0]
 
 
 @dataclass(frozen=True)
 class Phrasing:
-    """What the model says of an essay: its mean gain, whether that is under the line, and the
-    sentences (their indexes) that gain least, set aside when the essay is under it."""
+    """What the model says of an essay: its sentences' mean gain and mean ratio, whether either is
+    under its line, and the sentences (their indexes) set aside when one is: those that gain
+    nothing from the longer runs or that word chains foretell better than essays do."""
 
     mean_gain: float | None
+    mean_ratio: float | None
     broken: bool
     sentences: tuple[int, ...]
 
@@ -244,13 +273,14 @@ class Phrasing:
 def read_phrasing(texts: list[tuple[int, str]], model: PhrasingModel | None = None) -> Phrasing:
     """Judge sentences (index, text) of one essay."""
     model = model or phrasing_model()
-    scored = [(i, g) for i, t in texts if (g := model.gain(t)) is not None]
+    scored = [(i, j) for i, t in texts if (j := model.judge(t)) is not None]
     if model.empty or len(scored) < model.min_sentences:
-        return Phrasing(None, False, ())
-    mean = sum(g for _i, g in scored) / len(scored)
-    broken = mean < model.essay_line
-    return Phrasing(round(mean, 4), broken,
-                    tuple(i for i, g in scored if g < model.sentence_line) if broken else ())
+        return Phrasing(None, None, False, ())
+    gain = sum(j[0] for _i, j in scored) / len(scored)
+    ratio = sum(j[1] for _i, j in scored) / len(scored)
+    broken = gain < model.gain_line or ratio < model.ratio_line
+    return Phrasing(round(gain, 4), round(ratio, 4), broken,
+                    tuple(i for i, (g, r) in scored if g < 0 or r < 0) if broken else ())
 
 
 @lru_cache(maxsize=1)
@@ -259,4 +289,4 @@ def phrasing_model() -> PhrasingModel:
     try:
         return PhrasingModel.load(PHRASING_MODEL_FILE)
     except (OSError, ValueError, KeyError):
-        return PhrasingModel({}, -math.inf, -math.inf)
+        return PhrasingModel(Counts({}), Counts({}))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from khrushchev_essays.scoring.engine import default_engine
-from khrushchev_essays.scoring.phrasing import PhrasingModel, kinds, phrasing_model, read_phrasing
+from khrushchev_essays.scoring.phrasing import Counts, PhrasingModel, kinds, phrasing_model, read_phrasing
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -69,7 +69,7 @@ def test_runs_of_words_cut_from_unseen_sentences_gain_less_than_unseen_essays(n,
     texts = [p.read_text(encoding="utf-8") for p in GENUINE if "notes" not in p.name]
     rng.shuffle(texts)
     fit_on, held = texts[: len(texts) // 2], texts[len(texts) // 2:]
-    model = PhrasingModel.fit([[kinds(s) for s in _sentences(t)] for t in fit_on])
+    model = PhrasingModel(Counts.fit([[kinds(s) for s in _sentences(t)] for t in fit_on]), Counts({}))
     pool = [s for t in held for s in _sentences(t) if len(s.split()) > n]
 
     def mean_gain(text):
@@ -82,7 +82,7 @@ def test_runs_of_words_cut_from_unseen_sentences_gain_less_than_unseen_essays(n,
 
 def test_a_broken_essay_sets_aside_its_broken_sentences_only():
     model = phrasing_model()
-    assert model.essay_line < model.sentence_line <= 0
+    assert model.gain_line < 0 and model.ratio_line < 0
     written = [(i, s) for i, s in enumerate(_sentences(read_fixture_text("q1_strong.txt")))]
     verdict = read_phrasing(written, model)
     assert verdict.mean_gain is not None and not verdict.broken and verdict.sentences == ()

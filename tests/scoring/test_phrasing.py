@@ -92,6 +92,50 @@ def read_fixture_text(name):
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+def _chain(pool: list[str], rng: random.Random) -> str:
+    """A 'sentence' of words each drawn only for following the word before it in some sentence of
+    the pool (a word chain of order one), 8 to 40 words."""
+    follows: dict[str, list[str]] = {}
+    for s in pool:
+        words = ["<s>"] + s.split() + ["</s>"]
+        for a, b in zip(words, words[1:]):
+            follows.setdefault(a, []).append(b)
+    out, word = [], "<s>"
+    while len(out) < 40:
+        word = rng.choice(follows[word])
+        if word == "</s>":
+            if len(out) >= 8:
+                break
+            out, word = [], "<s>"
+            continue
+        out.append(word)
+    text = " ".join(out)
+    return text if text.endswith((".", "!", "?")) else text.rstrip(",;:") + "."
+
+
+def test_word_chains_over_the_fixtures_earn_nothing_and_are_held_at_level_1():
+    """Most word-chain essays are caught (cross-validated, about three in four from unseen essays;
+    from the fixtures' own sentences nearly all), and every one caught is held at Level 1 with
+    its sentences set aside and the reason given."""
+    pool = [s for p in GENUINE for s in _sentences(p.read_text(encoding="utf-8"))]
+    engine = default_engine()
+    held = 0
+    for seed in range(10):
+        rng = random.Random(seed)
+        text = "\n\n".join(" ".join(_chain(pool, rng) for _ in range(8)) for _ in range(5))
+        q = "q1" if seed % 2 else "q2"
+        _analysis, argument, _findings = engine.analyse_text(text, q)
+        if argument.unphrased is None:
+            continue
+        held += 1
+        assert "word_order" in argument.excluded.values()
+        report = engine.score(text, q)
+        assert report.level <= 1
+        assert "incoherent" in report.flags
+        assert any("do not run as English sentences" in c["reason"] for c in report.caps if c["rule"] == "incoherent")
+    assert held >= 8
+
+
 @pytest.mark.parametrize("path", GENUINE, ids=lambda p: p.name)
 def test_no_fixture_essay_is_caught_as_written_or_misspelt(path):
     perturb = _perturb()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -83,6 +84,10 @@ def kinds(sentence: str) -> list[str]:
     """The kinds of a sentence's words, in order (see the module's docstring)."""
     out: list[str] = []
     first = True
+    if not sentence.isascii():
+        # Invisible characters (a zero-width space inside a word, a byte-order mark) are not there
+        # for a reader: "Khru\u200bshchev" is one word.
+        sentence = "".join(c for c in sentence if unicodedata.category(c) != "Cf")
     for m in _TOKEN.finditer(sentence):
         t = m.group(0)
         parts = [t]

@@ -53,6 +53,12 @@ def test_kinds_read_function_words_as_themselves_and_other_words_by_their_form()
         "in", "YEAR", "NAME", "do", "NEG", "W", "that", "the", "NS", "was", "NS", "."]
 
 
+def test_invisible_characters_inside_words_do_not_change_the_kinds():
+    plain = "In 1956 Khrushchev denounced Stalin at the Party Congress."
+    hidden = "\ufeffIn 1956 Khru\u200bshchev denounced Sta\u200dlin at the Party\u2060 Congress."
+    assert kinds(hidden) == kinds(plain)
+
+
 def test_a_sentence_gains_more_from_its_longer_runs_than_the_same_words_cut_up():
     model = phrasing_model()
     assert not model.empty

@@ -69,12 +69,15 @@ _YEAR = re.compile(r"1[89]\d\d")
 _BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)])\s")
 
 
+_LINE_ENDS = "\n\r\u2028\u2029\x0b\x0c\x85"  # old Mac line ends and Unicode separators end lines too
+
+
 def prose(text: str, spans: list[tuple[int, int, int]]) -> list[tuple[int, str]]:
     """The sentences (index, start, end) of `text` that stand in lines of prose, as (index, text):
     a bullet point or a numbered point is a note, not a sentence, and is not judged."""
     out = []
     for i, start, end in spans:
-        line = text[text.rfind("\n", 0, start) + 1:]
+        line = text[max(text.rfind(c, 0, start) for c in _LINE_ENDS) + 1:]
         if not _BULLET.match(line):
             out.append((i, text[start:end]))
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from khrushchev_essays.scoring.engine import default_engine
-from khrushchev_essays.scoring.phrasing import Counts, PhrasingModel, kinds, phrasing_model, read_phrasing
+from khrushchev_essays.scoring.phrasing import Counts, PhrasingModel, kinds, phrasing_model, prose, read_phrasing
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -57,6 +57,14 @@ def test_invisible_characters_inside_words_do_not_change_the_kinds():
     plain = "In 1956 Khrushchev denounced Stalin at the Party Congress."
     hidden = "\ufeffIn 1956 Khru\u200bshchev denounced Sta\u200dlin at the Party\u2060 Congress."
     assert kinds(hidden) == kinds(plain)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r", "\r\n", "\u2028"])
+def test_bullet_points_are_notes_not_sentences_whatever_ends_their_lines(end):
+    text = end.join(["Why he fell.", "- the harvest of 1963 failed badly", "* grain was bought from Canada",
+                     "2. Cuba made him look weak", "He lost the Presidium's trust."])
+    spans = [(i, m.start(), m.end()) for i, m in enumerate(re.finditer(r"[^\r\n\u2028]+", text))]
+    assert [t for _i, t in prose(text, spans)] == ["Why he fell.", "He lost the Presidium's trust."]
 
 
 def test_a_sentence_gains_more_from_its_longer_runs_than_the_same_words_cut_up():

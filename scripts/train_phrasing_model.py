@@ -1,13 +1,16 @@
-"""Fit the phrasing model (scoring/phrasing.py): counts of runs of word kinds in real essays.
+"""Fit the phrasing model (scoring/phrasing.py): counts of runs of word kinds in real essays, and
+in word chains made from them.
 
 Originals are the marked practice essays (../shared/calibration and ../shared/calibration2, when
 present), the project's own fixtures and the seed articles (../shared/seeds). The counts are
-plain numbers, no text. The essay line is set by cross-validation: the model is fitted on four
+plain numbers, no text. The second table counts word chains of order one (each word drawn only
+for following the one before it) made, seeded, from the same sentences. The two lines (gain and
+ratio) are set by cross-validation, twice over with different folds: the model is fitted on four
 fifths of the originals and each essay of the other fifth is judged as written and with 8% of
-its words misspelt (three versions); the line is the lowest of those figures less a margin.
+its words misspelt (three versions); each line is the lowest of those figures less a margin.
 Text generated from the held-out essays' own sentences (word chains of order one and two, runs of
 three and four words cut from random sentences, sentences cut and joined at random points) is
-judged at that line and reported, as a check, not learnt from.
+judged at those lines and reported, as a check, not learnt from.
 
     .venv/bin/python scripts/train_phrasing_model.py            # fit, report, write
     .venv/bin/python scripts/train_phrasing_model.py --dry-run  # fit and report only

@@ -50,7 +50,8 @@ def installed(tmp_path_factory):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
     assert {"khrushchev_essays/rubrics/q1_transformation.toml", "khrushchev_essays/rubrics/q2_fall_from_power.toml",
-            "khrushchev_essays/models/order_model.json", "khrushchev_essays/models/calibrators/q2.model.json",
+            "khrushchev_essays/models/order_model.json", "khrushchev_essays/models/phrasing_model.json",
+            "khrushchev_essays/models/calibrators/q2.model.json",
             "khrushchev_essays/models/calibrators/q2.json"} <= names
     assert not any("/pipeline/" in n for n in names)  # built, not shipped
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -176,7 +177,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             excluded[s.index] = "incoherent"
     background = _background(analysis, rubric, excluded)
     for s in sents:
-        if s.real and s.index not in excluded and s.paragraph in background:
+        if s.real and s.index not in excluded and s.index in background:
             excluded[s.index] = "background"
     real = [s for s in sents if s.real and s.index not in excluded]
     scored = _term_density(analysis, real)
@@ -323,50 +324,134 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Senten
 
 
 def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) -> set[int]:
-    """Paragraphs of background from outside the period: most of their dates fall before its
-    start (Stalin's rule, the war, the Tsars) or after its end (Brezhnev, Afghanistan, Gorbachev),
-    and none of their sentences speaks to the question's key concept. Such a paragraph earns
-    nothing and counts as irrelevant; a paragraph that contrasts the period with what came before
-    or after uses the question's terms and stays."""
-    start, end = rubric.argument.period_start, rubric.argument.period_end
-    if end is not None:
-        # A year or two after the end is the period's aftermath, or a slip ("the 1965 plot"), and
-        # a paragraph on it is still on the question.
-        end += rubric.argument.period_grace
-    years: dict[int, list[int]] = {}
-    focused: dict[int, int] = {}
-    sentences: dict[int, int] = {}
-    members: dict[int, list[Sentence]] = {}  # the sentences counted, by paragraph
-    for s in analysis.sentences:
-        if not s.real or s.index in excluded:
-            continue
-        members.setdefault(s.paragraph, []).append(s)
-        years.setdefault(s.paragraph, []).extend(y for y, *_ in s.years)
-        if end is not None and s.figures:
+    """Sentences of background from another period: the paragraphs whose signs of time point
+    mostly before the period (Stalin's rule, the war, the Tsars) or after it (Brezhnev,
+    Gorbachev), whatever words of the question they use. Such a paragraph earns nothing and
+    counts as irrelevant; one that contrasts the period with what came before or after stays.
+
+    Each sentence's signs of another time are its years and decades outside the period and the
+    rubric's terms for what came before (`background_terms`) and after (`later_terms`); its
+    signs of the period are its years inside it, the rubric's events (all of the period) and its
+    terms for the period (`period_terms`), with the leader's name (`period_names`) at half
+    weight, since a paragraph on his early life names him too (and not inside a later term:
+    "after Khrushchev was removed"). A year just after the end (`period_grace`) is the aftermath
+    or a slip ("the 1965 plot"): half a sign of the later time, so that it alone never makes a
+    paragraph background, while a paragraph on Kosygin's 1965 reform under Brezhnev is.
+
+    A paragraph is background when the other time has at least two signs and more than the
+    period has, and most of its sentences show it (or most of its years lie outside).
+    A paragraph that weighs Stalin's time against Khrushchev's ("Under Stalin ...; by 1964 ...")
+    has its own signs of the period and stays. The question's key concept is no test:
+    "transformed", "new" and "removed" are words of any history."""
+    rules = rubric.argument
+    start, end = rules.period_start, rules.period_end
+    later_from = None if end is None else end + rules.period_grace
+    counted = [s for s in analysis.sentences if s.real and s.index not in excluded]
+    if not counted:
+        return set()
+    text = analysis.text
+    starts = [s.start for s in counted]
+
+    def owner(pos: int) -> int | None:  # the counted sentence a character belongs to
+        i = bisect_right(starts, pos) - 1
+        return i if i >= 0 and pos < counted[i].end else None
+
+    other: list[float] = [0.0] * len(counted)   # signs of another time, per counted sentence
+    own: list[float] = [0.0] * len(counted)     # signs of the period
+    years_out = [0] * len(counted)
+    years_all = [0] * len(counted)
+
+    def outside(y: int) -> bool:
+        return y < start or (later_from is not None and y > later_from)
+
+    def inside(y: int) -> bool:
+        return start <= y <= (end if end is not None else y)
+
+    for i, s in enumerate(counted):
+        ys = [y for y, *_ in s.years]
+        if later_from is not None and s.figures:
             # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
-            years[s.paragraph].extend(int(t) for t in (analysis.text[a:b] for a, b in s.figures)
-                                      if len(t) == 4 and t.isdigit() and end < int(t) <= 2030)
-        sentences[s.paragraph] = sentences.get(s.paragraph, 0) + 1
-        if any(h.kind == "focus" and h.key == OWN_FOCUS for h in s.hits):
-            focused[s.paragraph] = focused.get(s.paragraph, 0) + 1
-    # A word of the key concept in one sentence ("new industrial towns") does not make a paragraph
-    # about the question; a paragraph that contrasts then and now uses it throughout.
-    share = rubric.argument.background_focus_share
-    before = _background_pattern(tuple(rubric.argument.background_terms))  # what came before the period
-    out = set()
-    for p, ys in years.items():
-        if focused.get(p, 0) >= share * sentences[p]:
+            ys.extend(int(t) for t in (text[a:b] for a, b in s.figures)
+                      if len(t) == 4 and t.isdigit() and later_from < int(t) <= 2030)
+        for y in ys:
+            years_all[i] += 1
+            if outside(y):
+                years_out[i] += 1
+                other[i] += 1
+            elif inside(y):
+                own[i] += 1
+            else:  # just after the end: the aftermath, or a slip ("the 1965 plot")
+                other[i] += 0.5
+    first, last = counted[0].start, counted[-1].end
+    patterns = _time_patterns(tuple(rules.background_terms), tuple(rules.later_terms),
+                              tuple(rules.period_terms), tuple(rules.period_names))
+    later = patterns[0][1]
+    later_spans = [(m.start(), m.end()) for m in later.finditer(text, first, last)] if later is not None else []
+
+    def in_later(a: int, b: int) -> bool:  # inside a later term, as its point of reference
+        return any(x < b and a < y for x, y in later_spans)
+
+    for a, _b in later_spans:
+        i = owner(a)
+        if i is not None:
+            other[i] += 1
+    for i, s in enumerate(counted):
+        own[i] += sum(1 for h in s.hits if h.kind == "event" and not in_later(h.start, h.end))
+    for kind, pattern in patterns[1:]:
+        if pattern is None:
             continue
-        outside = sum(y < start or (end is not None and y > end) for y in ys)
-        if len(ys) >= 2 and outside >= 0.6 * len(ys):
-            out.add(p)
-        # Undated: most of its sentences on what came before (the war, the Tsars, the purges) and
-        # no year of the period. (The terms are searched for only here: a search of every
-        # sentence cost more than the rest of this stage.)
-        elif outside == len(ys) and sentences[p] >= 2 and before is not None \
-                and sum(1 for s in members[p] if before.search(analysis.text, s.start, s.end)) >= 0.5 * sentences[p]:
-            out.add(p)
+        for m in pattern.finditer(text, first, last):
+            i = owner(m.start())
+            if i is None:
+                continue
+            if kind == "decade":
+                y = _decade(m.group(0))
+                if y is not None and not any(a <= m.start() < b for _y, a, b, _t in counted[i].years):
+                    # A decade over before the period began, or begun after it ended ("the 1950s" is neither).
+                    if y + 9 < start or (later_from is not None and y > later_from):
+                        other[i] += 1
+                        years_out[i] += 1
+                        years_all[i] += 1
+            elif kind == "before":
+                other[i] += 1
+            elif not in_later(m.start(), m.end()):
+                own[i] += 1 if kind == "period" else 0.5  # a term of the period, or its leader's name
+    paragraphs: dict[int, list[int]] = {}
+    for i, s in enumerate(counted):
+        paragraphs.setdefault(s.paragraph, []).append(i)
+    out: set[int] = set()
+    for members in paragraphs.values():
+        signs_other = sum(other[i] for i in members)
+        signs_own = sum(own[i] for i in members)
+        if signs_other < 2 or signs_other <= signs_own:
+            continue
+        showing = sum(1 for i in members if other[i] > own[i])
+        dated, dated_out = sum(years_all[i] for i in members), sum(years_out[i] for i in members)
+        if showing >= 0.5 * len(members) or (dated >= 2 and dated_out >= 0.6 * dated):
+            out.update(counted[i].index for i in members)
     return out
+
+
+_DECADE = r"\b1[89]\d0['’]?s\b|\bthe (?:twenties|thirties|forties|seventies|eighties|nineties)\b"
+_DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "seventies": 1970, "eighties": 1980,
+                 "nineties": 1990}
+
+
+def _decade(token: str) -> int | None:
+    t = token.lower()
+    if t[:2].isdigit():
+        return int(t[:4])
+    return _DECADE_WORDS.get(t.split()[-1])
+
+
+@lru_cache(maxsize=8)
+def _time_patterns(before: tuple[str, ...], later: tuple[str, ...], period: tuple[str, ...],
+                   names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern | None], ...]:
+    # Later terms first: the period's signs inside one ("after Khrushchev was removed") are not
+    # signs of the period.
+    return (("later", _background_pattern(later)), ("decade", re.compile(_DECADE, re.IGNORECASE)),
+            ("before", _background_pattern(before)), ("period", _background_pattern(period)),
+            ("name", _background_pattern(names)))
 
 
 @lru_cache(maxsize=8)

@@ -345,17 +345,22 @@ class ArgumentRules(_Strict):
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)
-    # The question's period begins: a paragraph dated mostly before it, off the question's key
-    # concept, is background and earns nothing.
+    # The question's period begins: a paragraph whose signs of time (claims._background) point
+    # mostly before it is background and earns nothing, whatever words of the question it uses.
     period_start: int = Field(1953, ge=1800, le=2100)
-    # ...and ends (None: no end is checked); a paragraph dated mostly after it is background too.
+    # ...and ends (None: no end is checked); a paragraph mostly on what came after is background too.
     period_end: int | None = Field(None, ge=1800, le=2100)
-    period_grace: int = Field(3, ge=0, le=50)  # years after period_end that still belong to it
-    # What came before the period, for background with no dates ("the Red Army lost millions in
-    # the war"): a paragraph with most sentences on these and no year of the period earns nothing.
+    # Years after period_end that are the aftermath or a slip ("the 1965 plot"): half a sign of the later time.
+    period_grace: int = Field(3, ge=0, le=50)
+    # Signs of what came before the period, besides its years ("the Red Army lost millions in the war")...
     background_terms: list[str] = Field(default_factory=list)
-    # ...unless at least this share of its sentences speaks to the question's key concept.
-    background_focus_share: float = Field(0.34, ge=0, le=1)
+    # ...and of what came after it ("under Brezhnev", "perestroika", "after Khrushchev was removed")...
+    later_terms: list[str] = Field(default_factory=list)
+    # ...and signs of the period itself, besides its years and the rubric's events ("the Thaw",
+    # "de-Stalinisation"): a paragraph that weighs another time against the period uses them.
+    period_terms: list[str] = Field(default_factory=list)
+    # The period's leader, a sign of it at half weight (a paragraph on his early life names him too).
+    period_names: list[str] = Field(default_factory=list)
     copied_share: float = Field(0.1, gt=0, le=1)
     # Words that qualify or weigh a claim ("it changed how people lived, but not who ruled"): a
     # body paragraph whose claim carries one (or a counter-argument marker) weighs its point.

@@ -324,25 +324,31 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Senten
 
 
 def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) -> set[int]:
-    """Sentences of background from another period: the paragraphs whose signs of time point
-    mostly before the period (Stalin's rule, the war, the Tsars) or after it (Brezhnev,
-    Gorbachev), whatever words of the question they use. Such a paragraph earns nothing and
-    counts as irrelevant; one that contrasts the period with what came before or after stays.
+    """Sentences of background from another period: the paragraphs whose sentences are mostly
+    set before the period (Stalin's rule, the war, the Tsars) or after it (Brezhnev,
+    Gorbachev), whatever words of the question they use ("transformed", "new", "removed" are
+    words of any history). Such a paragraph earns nothing and counts as irrelevant; one that
+    sets another time against the period stays.
 
-    Each sentence's signs of another time are its years and decades outside the period and the
+    A sentence's signs of another time are its years and decades outside the period and the
     rubric's terms for what came before (`background_terms`) and after (`later_terms`); its
     signs of the period are its years inside it, the rubric's events (all of the period) and its
-    terms for the period (`period_terms`), with the leader's name (`period_names`) at half
-    weight, since a paragraph on his early life names him too (and not inside a later term:
-    "after Khrushchev was removed"). A year just after the end (`period_grace`) is the aftermath
-    or a slip ("the 1965 plot"): half a sign of the later time, so that it alone never makes a
-    paragraph background, while a paragraph on Kosygin's 1965 reform under Brezhnev is.
+    terms for the period (`period_terms`), none counted inside a later term ("after 1964",
+    "after Khrushchev was removed"). In a sentence that opens with a later term the events it
+    names are the later time's too ("After Khrushchev was removed, Kosygin became Premier"),
+    while a year or a term of the period still links it back ("Brezhnev's regime abolished the
+    sovnarkhozy of 1957": an outcome, on the question).
+    A year just after the end (`period_grace`) is the aftermath or a slip ("the 1965 plot"):
+    half a sign of the later time. The sentence is set in another time when those signs
+    outweigh the period's, and in the period when it has a sign of it and no more of another.
 
-    A paragraph is background when the other time has at least two signs and more than the
-    period has, and most of its sentences show it (or most of its years lie outside).
-    A paragraph that weighs Stalin's time against Khrushchev's ("Under Stalin ...; by 1964 ...")
-    has its own signs of the period and stays. The question's key concept is no test:
-    "transformed", "new" and "removed" are words of any history."""
+    A paragraph is background when its signs of another time add up to two or more, more than
+    twice as many of its sentences are set in another time as in the period, and those are at
+    least half of its sentences (or most of its years lie outside the period). Each sentence
+    votes once, so a sentence listing Stalin's crimes in the Secret Speech paragraph ("the purges
+    of 1937 and 1938, the war in 1941") outweighs no more than one on the speech itself, and a
+    paragraph that weighs Stalin's time against Khrushchev's ("Under Stalin ...; by 1964 ...")
+    keeps its credit."""
     rules = rubric.argument
     start, end = rules.period_start, rules.period_end
     later_from = None if end is None else end + rules.period_grace
@@ -356,102 +362,90 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
         i = bisect_right(starts, pos) - 1
         return i if i >= 0 and pos < counted[i].end else None
 
-    other: list[float] = [0.0] * len(counted)   # signs of another time, per counted sentence
-    own: list[float] = [0.0] * len(counted)     # signs of the period
-    years_out = [0] * len(counted)
-    years_all = [0] * len(counted)
-
-    def outside(y: int) -> bool:
-        return y < start or (later_from is not None and y > later_from)
-
-    def inside(y: int) -> bool:
-        return start <= y <= (end if end is not None else y)
-
-    for i, s in enumerate(counted):
-        ys = [y for y, *_ in s.years]
-        if later_from is not None and s.figures:
-            # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
-            ys.extend(int(t) for t in (text[a:b] for a, b in s.figures)
-                      if len(t) == 4 and t.isdigit() and later_from < int(t) <= 2030)
-        for y in ys:
-            years_all[i] += 1
-            if outside(y):
-                years_out[i] += 1
-                other[i] += 1
-            elif inside(y):
-                own[i] += 1
-            else:  # just after the end: the aftermath, or a slip ("the 1965 plot")
-                other[i] += 0.5
     first, last = counted[0].start, counted[-1].end
-    patterns = _time_patterns(tuple(rules.background_terms), tuple(rules.later_terms),
-                              tuple(rules.period_terms), tuple(rules.period_names))
-    later = patterns[0][1]
+    later, *patterns = _time_patterns(tuple(rules.background_terms), tuple(rules.later_terms),
+                                      tuple(rules.period_terms))
     later_spans = [(m.start(), m.end()) for m in later.finditer(text, first, last)] if later is not None else []
 
     def in_later(a: int, b: int) -> bool:  # inside a later term, as its point of reference
         return any(x < b and a < y for x, y in later_spans)
 
+    n = len(counted)
+    other, own = [0.0] * n, [0.0] * n  # signs of another time and of the period, per sentence
+    years_out, years_all = [0] * n, [0] * n
+    framed = [False] * n  # opens with a later term
     for a, _b in later_spans:
         i = owner(a)
         if i is not None:
             other[i] += 1
+            framed[i] = framed[i] or len(text[counted[i].start:a].split()) <= 1
     for i, s in enumerate(counted):
-        own[i] += sum(1 for h in s.hits if h.kind == "event" and not in_later(h.start, h.end))
-    for kind, pattern in patterns[1:]:
+        ys = [(y, a, b) for y, a, b, _t in s.years]
+        if later_from is not None and s.figures:
+            # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
+            ys.extend((int(text[a:b]), a, b) for a, b in s.figures
+                      if b - a == 4 and text[a:b].isdigit() and later_from < int(text[a:b]) <= 2030)
+        for y, a, b in ys:
+            years_all[i] += 1
+            if y < start or (later_from is not None and y > later_from):
+                years_out[i] += 1
+                other[i] += 1
+            elif end is not None and y > end:
+                other[i] += 0.5  # just after the end: the aftermath, or a slip ("the 1965 plot")
+            elif not in_later(a, b):
+                own[i] += 1
+        if not framed[i]:  # (the events of a sentence set later are the later time's)
+            own[i] += sum(1 for h in s.hits if h.kind == "event" and not in_later(h.start, h.end))
+    for kind, pattern in patterns:
         if pattern is None:
             continue
         for m in pattern.finditer(text, first, last):
             i = owner(m.start())
             if i is None:
                 continue
-            if kind == "decade":
-                y = _decade(m.group(0))
-                if y is not None and not any(a <= m.start() < b for _y, a, b, _t in counted[i].years):
-                    # A decade over before the period began, or begun after it ended ("the 1950s" is neither).
-                    if y + 9 < start or (later_from is not None and y > later_from):
-                        other[i] += 1
-                        years_out[i] += 1
-                        years_all[i] += 1
+            if kind == "period":
+                if not in_later(m.start(), m.end()):
+                    own[i] += 1
             elif kind == "before":
                 other[i] += 1
-            elif not in_later(m.start(), m.end()):
-                own[i] += 1 if kind == "period" else 0.5  # a term of the period, or its leader's name
+            elif not any(a <= m.start() < b for _y, a, b, _t in counted[i].years):  # a decade
+                y = _decade(m.group(0))
+                # One over before the period began, or begun after it ended ("the 1950s" is neither).
+                if y + 9 < start or (later_from is not None and y > later_from):
+                    other[i] += 1
+                    years_out[i] += 1
+                    years_all[i] += 1
     paragraphs: dict[int, list[int]] = {}
     for i, s in enumerate(counted):
         paragraphs.setdefault(s.paragraph, []).append(i)
     out: set[int] = set()
     for members in paragraphs.values():
-        signs_other = sum(other[i] for i in members)
-        signs_own = sum(own[i] for i in members)
-        if signs_other < 2 or signs_other <= signs_own:
+        if sum(other[i] for i in members) < 2:
             continue
-        showing = sum(1 for i in members if other[i] > own[i])
+        elsewhen = sum(1 for i in members if other[i] > own[i])
+        in_period = sum(1 for i in members if own[i] >= max(1, other[i]))
         dated, dated_out = sum(years_all[i] for i in members), sum(years_out[i] for i in members)
-        if showing >= 0.5 * len(members) or (dated >= 2 and dated_out >= 0.6 * dated):
+        if elsewhen > 2 * in_period and (elsewhen >= 0.5 * len(members) or (dated >= 2 and dated_out >= 0.6 * dated)):
             out.update(counted[i].index for i in members)
     return out
 
 
-_DECADE = r"\b1[89]\d0['’]?s\b|\bthe (?:twenties|thirties|forties|seventies|eighties|nineties)\b"
+_DECADE = r"\b1[89]\d0['\u2019]?s\b|\bthe (?:twenties|thirties|forties|seventies|eighties|nineties)\b"
 _DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "seventies": 1970, "eighties": 1980,
                  "nineties": 1990}
 
 
-def _decade(token: str) -> int | None:
+def _decade(token: str) -> int:
     t = token.lower()
-    if t[:2].isdigit():
-        return int(t[:4])
-    return _DECADE_WORDS.get(t.split()[-1])
+    return int(t[:4]) if t[:1].isdigit() else _DECADE_WORDS[t.split()[-1]]
 
 
 @lru_cache(maxsize=8)
-def _time_patterns(before: tuple[str, ...], later: tuple[str, ...], period: tuple[str, ...],
-                   names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern | None], ...]:
-    # Later terms first: the period's signs inside one ("after Khrushchev was removed") are not
-    # signs of the period.
-    return (("later", _background_pattern(later)), ("decade", re.compile(_DECADE, re.IGNORECASE)),
-            ("before", _background_pattern(before)), ("period", _background_pattern(period)),
-            ("name", _background_pattern(names)))
+def _time_patterns(before: tuple[str, ...], later: tuple[str, ...],
+                   period: tuple[str, ...]) -> tuple[re.Pattern | None, tuple[str, re.Pattern | None], ...]:
+    """The later terms' pattern, then each other kind of sign with its pattern."""
+    return (_background_pattern(later), ("decade", re.compile(_DECADE, re.IGNORECASE)),
+            ("before", _background_pattern(before)), ("period", _background_pattern(period)))
 
 
 @lru_cache(maxsize=8)

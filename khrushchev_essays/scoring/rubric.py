@@ -359,8 +359,6 @@ class ArgumentRules(_Strict):
     # ...and signs of the period itself, besides its years and the rubric's events ("the Thaw",
     # "de-Stalinisation"): a paragraph that weighs another time against the period uses them.
     period_terms: list[str] = Field(default_factory=list)
-    # The period's leader, a sign of it at half weight (a paragraph on his early life names him too).
-    period_names: list[str] = Field(default_factory=list)
     copied_share: float = Field(0.1, gt=0, le=1)
     # Words that qualify or weigh a claim ("it changed how people lived, but not who ruled"): a
     # body paragraph whose claim carries one (or a counter-argument marker) weighs its point.

@@ -381,10 +381,12 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
             framed[i] = framed[i] or len(text[counted[i].start:a].split()) <= 1
     for i, s in enumerate(counted):
         ys = [(y, a, b) for y, a, b, _t in s.years]
-        if later_from is not None and s.figures:
-            # The matcher reads years up to 1975 only; a later one ("in 1986") is a figure to it.
-            ys.extend((int(text[a:b]), a, b) for a, b in s.figures
-                      if b - a == 4 and text[a:b].isdigit() and later_from < int(text[a:b]) <= 2030)
+        if s.figures:
+            # The matcher reads years from 1890 to 1975 only; an earlier or a later one ("in 1861",
+            # "in 1986") is a figure to it.
+            ys.extend((int(text[a:b]), a, b) for a, b in s.figures if b - a == 4 and text[a:b].isdigit()
+                      and (1700 <= int(text[a:b]) < min(1890, start)
+                           or (later_from is not None and later_from < int(text[a:b]) <= 2030)))
         for y, a, b in ys:
             years_all[i] += 1
             if y < start or (later_from is not None and y > later_from):

@@ -47,6 +47,11 @@ OTHER_PERIODS = {
         "Gorbachev, who came to power in 1985, tried to save the system rather than end it. Glasnost "
         "let newspapers print what had been hidden for decades, and perestroika loosened the planners' "
         "grip on the factories. Within six years the Soviet Union itself had broken apart."),
+    # Dated before 1890, where the matcher reads a year as a figure.
+    "tsars": (
+        "The emancipation of 1861 ended serfdom, but the freed peasants paid for their land for the next "
+        "forty years. Nicholas II survived the revolution of 1905 only by granting a parliament, and the "
+        "First World War destroyed what authority the monarchy had left."),
     # Khrushchev himself, before the period: naming him does not make it the period.
     "early_life": (
         "Khrushchev was born in 1894 near the border with Ukraine and worked as a metal fitter in the "
@@ -125,6 +130,7 @@ def _sentences(para: str) -> int:
     ("q2", "q2_own_words_strong.txt", "kosygin_1965"),
     ("q1", "q1_own_words_strong.txt", "gorbachev"),
     ("q2", "q2_medium.txt", "early_life"),
+    ("q2", "q2_strong.txt", "tsars"),
 ])
 def test_a_paragraph_on_another_period_earns_nothing_and_counts_as_irrelevant(q, name, topic, where):
     para = OTHER_PERIODS[topic]

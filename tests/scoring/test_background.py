@@ -47,6 +47,12 @@ OTHER_PERIODS = {
         "Gorbachev, who came to power in 1985, tried to save the system rather than end it. Glasnost "
         "let newspapers print what had been hidden for decades, and perestroika loosened the planners' "
         "grip on the factories. Within six years the Soviet Union itself had broken apart."),
+    # The war, with one sentence in three that no term or year dates.
+    "war": (
+        "Hitler's armies crossed the border in June 1941 and within months stood outside Moscow. Leningrad "
+        "held out through a siege that starved a million of its people. American Lend-Lease trucks kept "
+        "the Soviet war effort moving while the factories carried east to the Urals turned out tanks by the "
+        "thousand."),
     # Dated before 1890, where the matcher reads a year as a figure.
     "tsars": (
         "The emancipation of 1861 ended serfdom, but the freed peasants paid for their land for the next "
@@ -131,6 +137,8 @@ def _sentences(para: str) -> int:
     ("q1", "q1_own_words_strong.txt", "gorbachev"),
     ("q2", "q2_medium.txt", "early_life"),
     ("q2", "q2_strong.txt", "tsars"),
+    ("q1", "q1_medium.txt", "war"),
+    ("q2", "q2_own_words_strong.txt", "war"),
 ])
 def test_a_paragraph_on_another_period_earns_nothing_and_counts_as_irrelevant(q, name, topic, where):
     para = OTHER_PERIODS[topic]

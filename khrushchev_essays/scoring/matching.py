@@ -55,6 +55,10 @@ def normalise(text: str) -> str:
     if "[" in text:  # footnote markers ("...in 1956.[3]") are blanked: they glue to the words
         text = _FOOTNOTE.sub(lambda m: " " * len(m.group()), text)
     # translate() walks every character; most essays need nothing, and a search is much cheaper.
+    # Cheaper still for plain ASCII (str.isascii() reads a flag): of the characters replaced,
+    # only "\r" is ASCII.
+    if text.isascii() and "\r" not in text:
+        return text
     if not _NEEDS_NORMALISING.search(text):
         return text
     if "\r\n" in text:  # Windows line ends: the "\r" becomes a space, so one "\r\n" is one break
@@ -302,8 +306,22 @@ def _is_picture(tok: str) -> bool:
         and _PICTURES.search(tok) is not None
 
 
-_SINGLE_NEWLINE = re.compile(r"[^\n]\n[ \t\r]*[^\n \t\r]")
-_NEWLINES = re.compile(r"[ \t]*\n[ \t\n]*")
+# A line break inside a paragraph: after a character that is not one, and before some text.
+# (Searched for from the line break, a literal; r"[^\n]\n[ \t\r]*[^\n \t\r]" is tried at every
+# character of the text, six times the cost: see _single_newline.)
+_SINGLE_NEWLINE = re.compile(r"\n[ \t\r]*[^\n \t\r]")
+
+
+def _single_newline(text: str) -> bool:
+    """Whether some line break follows a character that is not a line break and comes before text."""
+    for m in _SINGLE_NEWLINE.finditer(text):
+        if m.start() and text[m.start() - 1] != "\n":
+            return True
+    return False
+# A line break and the blank space after it. (The spaces and tabs before it belong to the break
+# too: _line_breaks takes them in by hand. A pattern that opens with them, r"[ \t]*\n[ \t\n]*",
+# finds the same breaks, but is tried at every character of the text: ten times the cost.)
+_NEWLINES = re.compile(r"\n[ \t\n]*")
 
 
 def _line_breaks(text: str, idx_l: list[int], len_l: list[int]) -> list[int]:
@@ -323,17 +341,20 @@ def _line_breaks(text: str, idx_l: list[int], len_l: list[int]) -> list[int]:
     n = len(idx_l)
     for m in _NEWLINES.finditer(text):
         j = bisect.bisect_left(idx_l, m.end())  # the first token after the break
-        if j >= n or m.start() == 0:
+        at = m.start()
+        while at and text[at - 1] in " \t":  # the spaces and tabs that end the line are the break's
+            at -= 1
+        if j >= n or at == 0:
             continue
         if m.group().count("\n") >= 2:  # a blank line ends a paragraph, and so its last sentence
             out.append(j)
             continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        prev = text[line_start:m.start()].strip()
+        line_start = text.rfind("\n", 0, at) + 1
+        prev = text[line_start:at].strip()
         nxt_end = text.find("\n", idx_l[j])
         nxt = text[idx_l[j]: nxt_end if nxt_end >= 0 else len(text)]
         short_unpunctuated = prev and len(prev) < short and prev[-1] not in ".!?;,"
-        if _BULLET.match(text[line_start:m.start()]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
+        if _BULLET.match(text[line_start:at]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
                 or short_unpunctuated:
             out.append(j)
     return out
@@ -728,9 +749,11 @@ class RubricMatcher:
         if shape is None or not _made_from(doc, shape):
             shape = doc.text
         text = shape
-        hidden = _INVISIBLE.search(text) is not None
-        pictures = _PICTURES.search(text) is not None
-        if "  " not in text and "\t" not in text and not hidden and not pictures and not _SINGLE_NEWLINE.search(text):
+        # (Invisible characters and pictographs are not ASCII: an ASCII text has neither.)
+        ascii_only = text.isascii()
+        hidden = not ascii_only and _INVISIBLE.search(text) is not None
+        pictures = not ascii_only and _PICTURES.search(text) is not None
+        if "  " not in text and "\t" not in text and not hidden and not pictures and not _single_newline(text):
             return doc, None, None
         if not hidden and not pictures:
             out = self._solid_plain(doc, text)

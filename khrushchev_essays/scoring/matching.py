@@ -772,12 +772,17 @@ class RubricMatcher:
         from spacy.attrs import IDX, IS_SPACE, ORTH, SPACY
         from spacy.tokens import Doc
 
-        arr = doc.to_array([ORTH, IS_SPACE, IDX, SPACY])
-        strings = doc.vocab.strings
+        orth = doc.to_array(ORTH)
+        arr = doc.to_array([IS_SPACE, IDX, SPACY]).astype(np.int64)
         n = len(doc)
+        # Each token's text, cut from the text the doc was made from: a token runs from its offset
+        # to the next one's, less the one space after it (doc.text is the tokens' text_with_ws
+        # joined). Asking the string store for each word cost more than the pipeline's run below.
+        ends = np.append(arr[1:, 1], len(text)) - arr[:, 2]
+        starts_l, ends_l = arr[:, 1].tolist(), ends.tolist()
         keep = np.ones(n, dtype=bool)
-        for i in np.flatnonzero(arr[:, 1]).tolist():
-            if strings[int(arr[i, 0])].count("\n") < 2:
+        for i in np.flatnonzero(arr[:, 0]).tolist():
+            if text.count("\n", starts_l[i], ends_l[i]) < 2:
                 keep[i] = False
         if keep.all():
             return doc, None, None
@@ -787,11 +792,14 @@ class RubricMatcher:
         dropped_next = np.zeros(len(kept), dtype=bool)
         inside = after < n
         dropped_next[inside] = ~keep[after[inside]]
-        spaces = ((arr[kept, 3] != 0) | dropped_next).tolist()
-        solid = Doc(doc.vocab, words=[strings[o] for o in arr[kept, 0].tolist()], spaces=spaces)
+        spaces = ((arr[kept, 2] != 0) | dropped_next).tolist()
+        solid = Doc(doc.vocab, words=[text[a:b] for a, b in zip(arr[kept, 1].tolist(), ends[kept].tolist())],
+                    spaces=spaces)
+        if not np.array_equal(solid.to_array(ORTH), orth[kept]):
+            return self._solid_general(doc, False, False)  # `text` was not the doc's own after all
         for _name, proc in self.nlp.pipeline:
             solid = proc(solid)
-        return solid, arr[kept, 2].astype(np.int64), None
+        return solid, arr[kept, 1], None
 
     def _solid_general(self, doc, hidden: bool, pictures: bool):
         """_solid's work token by token, for texts with invisible characters or pictographs."""

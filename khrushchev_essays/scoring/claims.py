@@ -672,7 +672,10 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
     are read from every sentence of the essay, not only those that earn credit."""
     first, last = real[0].paragraph, real[-1].paragraph
     paras = sorted({s.paragraph for s in analysis.sentences if s.real and first < s.paragraph <= last})
-    members = {p: [s for s in analysis.sentences if s.real and s.paragraph == p] for p in paras[-3:] + [last]}
+    members: dict[int, list[Sentence]] = {p: [] for p in paras[-3:] + [last]}
+    for s in analysis.sentences:  # (one pass for the four paragraphs)
+        if s.real and s.paragraph in members:
+            members[s.paragraph].append(s)
 
     def undated(p: int) -> bool:
         return sum(1 for s in members[p] if s.years or s.figures) <= len(members[p]) / 2
@@ -687,7 +690,10 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
     # Either makes a claim on the question and opens with no counter-argument or "In 1964 ...".
     # Only where paragraphs are otherwise of three sentences and more (a writer of short paragraphs
     # writes a short conclusion, and the paragraph before it is a body paragraph).
-    sizes = sorted(sum(1 for s in real if s.paragraph == p) for p in {s.paragraph for s in real} - {last})
+    counts: dict[int, int] = {}
+    for s in real:
+        counts[s.paragraph] = counts.get(s.paragraph, 0) + 1
+    sizes = sorted(c for p, c in counts.items() if p != last)
     if len(sizes) < 5 or sizes[len(sizes) // 2] < 3:
         return last  # (and in an essay of six paragraphs or more: a short essay's last is its end)
     def opens_with_claim(p: int) -> bool:  # a position on the question, not the other side's

@@ -48,6 +48,7 @@ _FIGURE_WORDS = {"million", "millions", "billion", "thousand", "thousands", "hun
 
 
 _NEEDS_NORMALISING = re.compile("[" + "".join(chr(c) for c in _SAME_LENGTH) + "]")
+_ASCII_REPLACED = tuple(chr(c) for c in _SAME_LENGTH if c < 128)  # ("\r",)
 
 
 def normalise(text: str) -> str:
@@ -57,7 +58,7 @@ def normalise(text: str) -> str:
     # translate() walks every character; most essays need nothing, and a search is much cheaper.
     # Cheaper still for plain ASCII (str.isascii() reads a flag): of the characters replaced,
     # only "\r" is ASCII.
-    if text.isascii() and "\r" not in text:
+    if text.isascii() and not any(c in text for c in _ASCII_REPLACED):
         return text
     if not _NEEDS_NORMALISING.search(text):
         return text

@@ -177,7 +177,10 @@ class Analysis:
             pieces.append(meant[:1].upper() + meant[1:] if text[a:a + 1].isupper() else meant)
             pos = b
         pieces.append(text[pos:end])
-        return " ".join(_INVISIBLE.sub("", normalise("".join(pieces))).split())
+        read = normalise("".join(pieces))
+        if not read.isascii():  # (invisible characters are not ASCII)
+            read = _INVISIBLE.sub("", read)
+        return " ".join(read.split())
 
     def opening(self, s: Sentence, n: int) -> str:
         """The first n characters of a sentence as read (see `read`), from its first letter or
@@ -514,7 +517,11 @@ class RubricMatcher:
         lower = doc.to_array(LOWER).astype(np.uint64)
         looked = is_alpha & (length_a <= 7)
         forms = np.unique(lower[looked])
-        near_of = {h: self._near_gap_words(h, strings) for h in forms.tolist()}
+        known = self._near_gap  # (its cache read here: a call per word form cost more than the lookup)
+        near_of = {}
+        for h in forms.tolist():
+            near = known.get(h)
+            near_of[h] = near if near is not None else self._near_gap_words(h, strings)
         with_near = np.array(sorted(h for h, near in near_of.items() if near), dtype=np.uint64)
         if not len(with_near):
             return []

@@ -284,15 +284,14 @@ class PhrasingModel:
             memo.clear()
         w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
         gain = ratio = 0.0
-        runs = [tuple(w[j:j + ORDER]) for j in range(len(w) - ORDER + 1)]  # each word's, made once
+        runs = list(zip(*(w[k:] for k in range(ORDER))))  # each word's run (w[j:j + ORDER]), made once
         missing = [j for j, run in enumerate(runs) if run not in memo]
         if missing:
             long_, short_ = self.written.logprobs(seq)
             chained = self.pairs.logprobs(seq)[0] if not self.pairs.empty else long_
             for j in missing:
                 memo[runs[j]] = (long_[j] - short_[j], long_[j] - chained[j])
-        for run in runs:
-            g, r = memo[run]
+        for g, r in map(memo.__getitem__, runs):
             gain += g
             ratio += r
         n = len(w) - ORDER + 1

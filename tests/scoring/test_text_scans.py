@@ -120,3 +120,45 @@ def test_a_report_written_as_json_is_json_dumps_of_its_dict():
     text = "The Secret Speech of 1956 \u2014 \u201cthe cult of personality\u201d \u2014 changed the USSR. " * 12
     report = engine.score(text, "q2")
     assert report.to_json() == json.dumps(report.to_dict(), ensure_ascii=False)
+
+
+def _kinds_plain(sentence: str) -> list[str]:
+    """phrasing.kinds as first written: every word through the n't and 's checks and _kind."""
+    import unicodedata
+
+    from khrushchev_essays.scoring.phrasing import _NOT, _TOKEN, _kind
+
+    out: list[str] = []
+    first = True
+    if not sentence.isascii():
+        sentence = "".join(c for c in sentence if unicodedata.category(c) != "Cf")
+    for m in _TOKEN.finditer(sentence):
+        t = m.group(0)
+        parts = [t]
+        neg = _NOT.match(t)
+        if neg and neg.group(1).lower() not in ("ca", "wo", "sha"):
+            parts = [neg.group(1), "n't"]
+        elif neg:
+            parts = ["can", "n't"]
+        elif "'" in t or "\u2019" in t:
+            head, _, tail = t.replace("\u2019", "'").partition("'")
+            parts = [head] + (["'s"] if tail.lower() == "s" else [])
+        for p in parts:
+            if p:
+                out.append(_kind(p, first))
+                first = False
+    return out
+
+
+_WORDS = st.sampled_from(["Khrushchev", "khrushchev", "didn't", "can't", "WON'T", "Stalin's", "it's", "the",
+                          "reforms", "failed", "falling", "quickly", "1956", "20", "3.5", ".", ",", "-", "(",
+                          "\u2019s", "don\u2019t", "Ca'nt", "o'clock", "\u200b", "and", "Virgin", "\u00e9lite"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=25).map(" ".join))
+def test_the_kinds_of_a_sentences_words_are_those_read_word_by_word(sentence):
+    from khrushchev_essays.scoring.phrasing import kinds
+
+    assert kinds(sentence) == _kinds_plain(sentence)
+    assert kinds(sentence) == _kinds_plain(sentence)  # and again, from the memo

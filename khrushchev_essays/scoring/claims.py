@@ -548,17 +548,17 @@ def _cohesion(real: list[Sentence], shared, minimum: int, orders: int,
     n = len(real)
     sizes, common = shared
     at = np.array([s.index for s in real], dtype=np.intp)
-    words = (common[np.ix_(at, at)] > 0).astype(np.float64)
+    words = (common.take(at, 0).take(at, 1) > 0).astype(np.float64)  # (as common[np.ix_(at, at)], faster)
     column: dict[str, int] = {}
     cells = [(row, column.setdefault(f, len(column))) for row, fs in enumerate(named) for f in fs]
     incidence = np.zeros((n, len(column)), dtype=np.int64)
     incidence[tuple(np.array(cells).T)] = 1
     factors = ((incidence @ incidence.T) > 0).astype(np.float64)
-    perms = _orders(n, orders)
+    steps = _order_steps(n, orders)
     out = []
     for m in (factors, words):
         seen = float(m[np.arange(n - 1), np.arange(1, n)].mean())
-        chance = m[perms[:, :-1], perms[:, 1:]].mean(axis=1)
+        chance = m.ravel().take(steps).mean(axis=1)  # m[perms[:, :-1], perms[:, 1:]], a quarter of the cost
         if m is words and float(chance.mean()) > ceiling:
             return None
         out.append((seen - float(chance.mean())) / max(float(chance.std()), 1e-9))
@@ -572,6 +572,17 @@ def _orders(n: int, orders: int):
 
     rng = np.random.default_rng(n)
     return np.argsort(rng.random((orders, n)), axis=1)
+
+
+@lru_cache(maxsize=256)
+def _order_steps(n: int, orders: int):
+    """For each of the `_orders(n, orders)`, where each sentence and the next one stand in an
+    n x n matrix read flat (row * n + column): `m.ravel().take(steps)` is
+    `m[perms[:, :-1], perms[:, 1:]]`. Read only."""
+    perms = _orders(n, orders)
+    steps = perms[:, :-1] * n + perms[:, 1:]
+    steps.flags.writeable = False
+    return steps
 
 
 _SOURCES_HEADING = re.compile(r"(?im)^[ \t]*(?:bibliography|references|sources(?: used)?|works cited|reading list|"
@@ -672,7 +683,10 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
     are read from every sentence of the essay, not only those that earn credit."""
     first, last = real[0].paragraph, real[-1].paragraph
     paras = sorted({s.paragraph for s in analysis.sentences if s.real and first < s.paragraph <= last})
-    members = {p: [s for s in analysis.sentences if s.real and s.paragraph == p] for p in paras[-3:] + [last]}
+    members: dict[int, list[Sentence]] = {p: [] for p in paras[-3:] + [last]}
+    for s in analysis.sentences:  # (one pass for the four paragraphs)
+        if s.real and s.paragraph in members:
+            members[s.paragraph].append(s)
 
     def undated(p: int) -> bool:
         return sum(1 for s in members[p] if s.years or s.figures) <= len(members[p]) / 2
@@ -687,7 +701,10 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
     # Either makes a claim on the question and opens with no counter-argument or "In 1964 ...".
     # Only where paragraphs are otherwise of three sentences and more (a writer of short paragraphs
     # writes a short conclusion, and the paragraph before it is a body paragraph).
-    sizes = sorted(sum(1 for s in real if s.paragraph == p) for p in {s.paragraph for s in real} - {last})
+    counts: dict[int, int] = {}
+    for s in real:
+        counts[s.paragraph] = counts.get(s.paragraph, 0) + 1
+    sizes = sorted(c for p, c in counts.items() if p != last)
     if len(sizes) < 5 or sizes[len(sizes) // 2] < 3:
         return last  # (and in an essay of six paragraphs or more: a short essay's last is its end)
     def opens_with_claim(p: int) -> bool:  # a position on the question, not the other side's
@@ -870,7 +887,7 @@ def _repeated_paragraphs(sents: list[Sentence], shared, repeats: dict[int, int],
         if len(allp) < 2 or not mine or not k:
             continue
         rows, cols = np.array(mine, dtype=np.intp), np.array(earlier, dtype=np.intp)
-        sim = common[rows[:, None], cols] / np.maximum(1, np.maximum.outer(sizes[rows], sizes[cols]))
+        sim = common.take(rows, 0).take(cols, 1) / np.maximum(1, np.maximum.outer(sizes[rows], sizes[cols]))
         # How many of mine are close to some sentence of each earlier paragraph.
         near = (np.maximum.reduceat(sim, runs, axis=1) >= similarity).sum(axis=0).tolist()
         for r, q in enumerate(body[:k]):
@@ -961,10 +978,10 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     # when either has none), for the pairs i < j in the order a double loop visits them.
     size = sizes[at]
     smaller = np.minimum.outer(size, size)
-    both = common[np.ix_(at, at)]
+    both = common.take(at, 0).take(at, 1)  # (as common[np.ix_(at, at)], faster)
     overlap = np.where(smaller > 0, both / np.maximum(smaller, 1), 0.0)
     i_of, j_of = _upper_pairs(n)
-    o = overlap[i_of, j_of]
+    o = overlap.ravel().take(i_of * n + j_of)  # overlap[i_of, j_of], a fifth of the cost
     paras = np.array([s.paragraph for s in real], dtype=np.int64)
     in_para = paras[i_of] == paras[j_of]
     next_to = in_para & (j_of == i_of + 1)

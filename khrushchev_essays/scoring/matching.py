@@ -48,6 +48,7 @@ _FIGURE_WORDS = {"million", "millions", "billion", "thousand", "thousands", "hun
 
 
 _NEEDS_NORMALISING = re.compile("[" + "".join(chr(c) for c in _SAME_LENGTH) + "]")
+_ASCII_REPLACED = tuple(chr(c) for c in _SAME_LENGTH if c < 128)  # ("\r",)
 
 
 def normalise(text: str) -> str:
@@ -55,6 +56,10 @@ def normalise(text: str) -> str:
     if "[" in text:  # footnote markers ("...in 1956.[3]") are blanked: they glue to the words
         text = _FOOTNOTE.sub(lambda m: " " * len(m.group()), text)
     # translate() walks every character; most essays need nothing, and a search is much cheaper.
+    # Cheaper still for plain ASCII (str.isascii() reads a flag): of the characters replaced,
+    # only "\r" is ASCII.
+    if text.isascii() and not any(c in text for c in _ASCII_REPLACED):
+        return text
     if not _NEEDS_NORMALISING.search(text):
         return text
     if "\r\n" in text:  # Windows line ends: the "\r" becomes a space, so one "\r\n" is one break
@@ -172,7 +177,10 @@ class Analysis:
             pieces.append(meant[:1].upper() + meant[1:] if text[a:a + 1].isupper() else meant)
             pos = b
         pieces.append(text[pos:end])
-        return " ".join(_INVISIBLE.sub("", normalise("".join(pieces))).split())
+        read = normalise("".join(pieces))
+        if not read.isascii():  # (invisible characters are not ASCII)
+            read = _INVISIBLE.sub("", read)
+        return " ".join(read.split())
 
     def opening(self, s: Sentence, n: int) -> str:
         """The first n characters of a sentence as read (see `read`), from its first letter or
@@ -302,8 +310,22 @@ def _is_picture(tok: str) -> bool:
         and _PICTURES.search(tok) is not None
 
 
-_SINGLE_NEWLINE = re.compile(r"[^\n]\n[ \t\r]*[^\n \t\r]")
-_NEWLINES = re.compile(r"[ \t]*\n[ \t\n]*")
+# A line break inside a paragraph: after a character that is not one, and before some text.
+# (Searched for from the line break, a literal; r"[^\n]\n[ \t\r]*[^\n \t\r]" is tried at every
+# character of the text, six times the cost: see _single_newline.)
+_SINGLE_NEWLINE = re.compile(r"\n[ \t\r]*[^\n \t\r]")
+
+
+def _single_newline(text: str) -> bool:
+    """Whether some line break follows a character that is not a line break and comes before text."""
+    for m in _SINGLE_NEWLINE.finditer(text):
+        if m.start() and text[m.start() - 1] != "\n":
+            return True
+    return False
+# A line break and the blank space after it. (The spaces and tabs before it belong to the break
+# too: _line_breaks takes them in by hand. A pattern that opens with them, r"[ \t]*\n[ \t\n]*",
+# finds the same breaks, but is tried at every character of the text: ten times the cost.)
+_NEWLINES = re.compile(r"\n[ \t\n]*")
 
 
 def _line_breaks(text: str, idx_l: list[int], len_l: list[int]) -> list[int]:
@@ -323,17 +345,20 @@ def _line_breaks(text: str, idx_l: list[int], len_l: list[int]) -> list[int]:
     n = len(idx_l)
     for m in _NEWLINES.finditer(text):
         j = bisect.bisect_left(idx_l, m.end())  # the first token after the break
-        if j >= n or m.start() == 0:
+        at = m.start()
+        while at and text[at - 1] in " \t":  # the spaces and tabs that end the line are the break's
+            at -= 1
+        if j >= n or at == 0:
             continue
         if m.group().count("\n") >= 2:  # a blank line ends a paragraph, and so its last sentence
             out.append(j)
             continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        prev = text[line_start:m.start()].strip()
+        line_start = text.rfind("\n", 0, at) + 1
+        prev = text[line_start:at].strip()
         nxt_end = text.find("\n", idx_l[j])
         nxt = text[idx_l[j]: nxt_end if nxt_end >= 0 else len(text)]
         short_unpunctuated = prev and len(prev) < short and prev[-1] not in ".!?;,"
-        if _BULLET.match(text[line_start:m.start()]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
+        if _BULLET.match(text[line_start:at]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
                 or short_unpunctuated:
             out.append(j)
     return out
@@ -492,7 +517,11 @@ class RubricMatcher:
         lower = doc.to_array(LOWER).astype(np.uint64)
         looked = is_alpha & (length_a <= 7)
         forms = np.unique(lower[looked])
-        near_of = {h: self._near_gap_words(h, strings) for h in forms.tolist()}
+        known = self._near_gap  # (its cache read here: a call per word form cost more than the lookup)
+        near_of = {}
+        for h in forms.tolist():
+            near = known.get(h)
+            near_of[h] = near if near is not None else self._near_gap_words(h, strings)
         with_near = np.array(sorted(h for h, near in near_of.items() if near), dtype=np.uint64)
         if not len(with_near):
             return []
@@ -728,9 +757,11 @@ class RubricMatcher:
         if shape is None or not _made_from(doc, shape):
             shape = doc.text
         text = shape
-        hidden = _INVISIBLE.search(text) is not None
-        pictures = _PICTURES.search(text) is not None
-        if "  " not in text and "\t" not in text and not hidden and not pictures and not _SINGLE_NEWLINE.search(text):
+        # (Invisible characters and pictographs are not ASCII: an ASCII text has neither.)
+        ascii_only = text.isascii()
+        hidden = not ascii_only and _INVISIBLE.search(text) is not None
+        pictures = not ascii_only and _PICTURES.search(text) is not None
+        if "  " not in text and "\t" not in text and not hidden and not pictures and not _single_newline(text):
             return doc, None, None
         if not hidden and not pictures:
             out = self._solid_plain(doc, text)
@@ -749,12 +780,17 @@ class RubricMatcher:
         from spacy.attrs import IDX, IS_SPACE, ORTH, SPACY
         from spacy.tokens import Doc
 
-        arr = doc.to_array([ORTH, IS_SPACE, IDX, SPACY])
-        strings = doc.vocab.strings
+        orth = doc.to_array(ORTH)
+        arr = doc.to_array([IS_SPACE, IDX, SPACY]).astype(np.int64)
         n = len(doc)
+        # Each token's text, cut from the text the doc was made from: a token runs from its offset
+        # to the next one's, less the one space after it (doc.text is the tokens' text_with_ws
+        # joined). Asking the string store for each word cost more than the pipeline's run below.
+        ends = np.append(arr[1:, 1], len(text)) - arr[:, 2]
+        starts_l, ends_l = arr[:, 1].tolist(), ends.tolist()
         keep = np.ones(n, dtype=bool)
-        for i in np.flatnonzero(arr[:, 1]).tolist():
-            if strings[int(arr[i, 0])].count("\n") < 2:
+        for i in np.flatnonzero(arr[:, 0]).tolist():
+            if text.count("\n", starts_l[i], ends_l[i]) < 2:
                 keep[i] = False
         if keep.all():
             return doc, None, None
@@ -764,11 +800,14 @@ class RubricMatcher:
         dropped_next = np.zeros(len(kept), dtype=bool)
         inside = after < n
         dropped_next[inside] = ~keep[after[inside]]
-        spaces = ((arr[kept, 3] != 0) | dropped_next).tolist()
-        solid = Doc(doc.vocab, words=[strings[o] for o in arr[kept, 0].tolist()], spaces=spaces)
+        spaces = ((arr[kept, 2] != 0) | dropped_next).tolist()
+        solid = Doc(doc.vocab, words=[text[a:b] for a, b in zip(arr[kept, 1].tolist(), ends[kept].tolist())],
+                    spaces=spaces)
+        if not np.array_equal(solid.to_array(ORTH), orth[kept]):
+            return self._solid_general(doc, False, False)  # `text` was not the doc's own after all
         for _name, proc in self.nlp.pipeline:
             solid = proc(solid)
-        return solid, arr[kept, 2].astype(np.int64), None
+        return solid, arr[kept, 1], None
 
     def _solid_general(self, doc, hidden: bool, pictures: bool):
         """_solid's work token by token, for texts with invisible characters or pictographs."""

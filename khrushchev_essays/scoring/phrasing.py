@@ -97,15 +97,24 @@ def kinds(sentence: str) -> list[str]:
         # Invisible characters (a zero-width space inside a word, a byte-order mark) are not there
         # for a reader: "Khru\u200bshchev" is one word.
         sentence = "".join(c for c in sentence if unicodedata.category(c) != "Cf")
-    for m in _TOKEN.finditer(sentence):
-        t = m.group(0)
+    memo = _KIND_MEMO
+    if len(memo) > 200_000:
+        memo.clear()
+    for t in _TOKEN.findall(sentence):
+        if "'" not in t and "\u2019" not in t:  # most words: no "n't" (_NOT), no "'s"
+            k = memo.get((t, first))
+            if k is None:
+                k = memo[(t, first)] = _kind(t, first)
+            out.append(k)
+            first = False
+            continue
         parts = [t]
         neg = _NOT.match(t)
         if neg and neg.group(1).lower() not in ("ca", "wo", "sha"):
             parts = [neg.group(1), "n't"]
         elif neg:  # "can't", "won't"
             parts = ["can", "n't"]
-        elif "'" in t or "\u2019" in t:
+        else:
             head, _, tail = t.replace("\u2019", "'").partition("'")
             parts = [head] + (["'s"] if tail.lower() == "s" else [])
         for p in parts:
@@ -114,6 +123,10 @@ def kinds(sentence: str) -> list[str]:
             out.append(_kind(p, first))
             first = False
     return out
+
+
+# (word, whether it opens the sentence) -> its kind: _kind asked once per word form, not per word.
+_KIND_MEMO: dict[tuple[str, bool], str] = {}
 
 
 def _kind(t: str, first: bool) -> str:
@@ -271,15 +284,14 @@ class PhrasingModel:
             memo.clear()
         w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
         gain = ratio = 0.0
-        missing = [i for i in range(ORDER - 1, len(w)) if tuple(w[i - ORDER + 1:i + 1]) not in memo]
+        runs = list(zip(*(w[k:] for k in range(ORDER))))  # each word's run (w[j:j + ORDER]), made once
+        missing = [j for j, run in enumerate(runs) if run not in memo]
         if missing:
             long_, short_ = self.written.logprobs(seq)
             chained = self.pairs.logprobs(seq)[0] if not self.pairs.empty else long_
-            for i in missing:
-                j = i - ORDER + 1
-                memo[tuple(w[j:i + 1])] = (long_[j] - short_[j], long_[j] - chained[j])
-        for i in range(ORDER - 1, len(w)):
-            g, r = memo[tuple(w[i - ORDER + 1:i + 1])]
+            for j in missing:
+                memo[runs[j]] = (long_[j] - short_[j], long_[j] - chained[j])
+        for g, r in map(memo.__getitem__, runs):
             gain += g
             ratio += r
         n = len(w) - ORDER + 1

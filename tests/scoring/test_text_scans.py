@@ -1,0 +1,164 @@
+"""The faster scans of the engine find exactly what the plain ones they replaced find.
+
+Each test states the plain way (a regular expression tried at every character, fancy indexing,
+json.dumps) and checks the engine's quicker way against it on many texts or matrices.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from khrushchev_essays.scoring import default_engine, score
+from khrushchev_essays.scoring.claims import _order_steps, _orders
+from khrushchev_essays.scoring.matching import _SAME_LENGTH, _line_breaks, _single_newline, normalise
+
+# Texts made of the characters the scans care about, with some words and sentence ends between.
+_PIECES = st.sampled_from([" ", "\t", "\n", "\r", "\r\n", "  ", "word", "Word", ".", "-", "- ", "1. ",
+                           "\u2019", "\u00a0", "\u2029", "a", "\n\n"])
+texts = st.lists(_PIECES, max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_a_line_break_inside_a_paragraph_is_found_as_the_plain_pattern_finds_it(text):
+    assert _single_newline(text) == (re.search(r"[^\n]\n[ \t\r]*[^\n \t\r]", text) is not None)
+
+
+def _line_breaks_plain(text: str, idx_l: list[int], len_l: list[int]) -> list[int]:
+    """_line_breaks with the pattern it had before: spaces and tabs, a line break, blank space."""
+    import bisect
+
+    from khrushchev_essays.scoring.matching import _BULLET, _short_line
+
+    out = []
+    short = _short_line(text)
+    n = len(idx_l)
+    for m in re.finditer(r"[ \t]*\n[ \t\n]*", text):
+        j = bisect.bisect_left(idx_l, m.end())
+        if j >= n or m.start() == 0:
+            continue
+        if m.group().count("\n") >= 2:
+            out.append(j)
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        prev = text[line_start:m.start()].strip()
+        nxt_end = text.find("\n", idx_l[j])
+        nxt = text[idx_l[j]: nxt_end if nxt_end >= 0 else len(text)]
+        short_unpunctuated = prev and len(prev) < short and prev[-1] not in ".!?;,"
+        if _BULLET.match(text[line_start:m.start()]) or _BULLET.match(nxt) or nxt.lstrip()[:1] in "-*\u2022" \
+                or short_unpunctuated:
+            out.append(j)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_line_breaks_that_start_sentences_are_those_the_plain_pattern_gives(text):
+    doc = default_engine().nlp(normalise(text))
+    idx_l = [t.idx for t in doc]
+    len_l = [len(t) for t in doc]
+    shape = normalise(text)
+    assert _line_breaks(shape, idx_l, len_l) == _line_breaks_plain(shape, idx_l, len_l)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_normalise_is_the_one_for_one_replacement_whatever_the_characters(text):
+    expected = text
+    if "[" in expected:
+        expected = re.sub(r"\[\d{1,3}\]", lambda m: " " * len(m.group()), expected)
+    expected = expected.replace("\r\n", " \n").translate(_SAME_LENGTH)
+    assert normalise(text) == expected
+    assert len(normalise(text)) == len(text)
+
+
+def test_a_hand_wrapped_essay_read_against_a_text_not_its_own_falls_back_to_the_token_by_token_reading():
+    """_solid_plain cuts words from the text it is given; given another text of the same shape,
+    it notices (the words do not match the doc's) and reads the doc token by token instead."""
+    engine = default_engine()
+    matcher = engine.compiled(engine.rubric("q1"))[0]
+    shape = "Khrushchev denounced  Stalin in 1956.\nThe Virgin\nLands scheme failed by 1963.\n"
+    other = "Khrushchev denounced  Stalin in 1957.\nThe Virgin\nLands scheme failed by 1964.\n"
+    doc = engine.nlp(shape)
+    plain, at, _ = matcher._solid_plain(engine.nlp(shape), shape)
+    general, at2, _ = matcher._solid_general(engine.nlp(shape), False, False)
+    assert [t.text for t in plain] == [t.text for t in general] == [t.text for t in doc if not t.is_space]
+    assert at.tolist() == at2.tolist()
+    wrong, at3, _ = matcher._solid_plain(doc, other)
+    assert [t.text for t in wrong] == [t.text for t in general]
+    assert "1957" not in [t.text for t in wrong] and at3.tolist() == at2.tolist()
+
+
+def test_crlf_tabs_and_wrapped_lines_are_scored_at_the_offsets_of_the_text_as_submitted():
+    text = ("Khrushchev's Secret Speech in 1956 began de-Stalinisation, because it  denounced the cult.\r\n"
+            "The Virgin Lands scheme \t was launched in 1954; however it failed by 1963,\r\n"
+            "so the regime did not change how it ruled.\r\n\r\n"
+            "- Sovnarkhozy in 1957\r\n- Cuban Missile Crisis in 1962\r\n")
+    report = score(text, "q1")
+    spans = [sp for c in report.criteria for sp in c.evidence] + [sp for f in report.factors for sp in f.evidence]
+    assert spans
+    for sp in spans:
+        assert text[sp.start:sp.end] == sp.text
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(min_value=2, max_value=80), st.integers(min_value=20, max_value=60), st.integers(0, 2**32 - 1))
+def test_neighbours_in_random_orders_read_flat_are_those_read_by_fancy_indexing(n, orders, seed):
+    m = np.random.default_rng(seed).random((n, n))
+    perms = _orders(n, orders)
+    assert np.array_equal(m.ravel().take(_order_steps(n, orders)), m[perms[:, :-1], perms[:, 1:]])
+    assert not _order_steps(n, orders).flags.writeable
+
+
+def test_a_report_written_as_json_is_json_dumps_of_its_dict():
+    engine = default_engine()
+    text = "The Secret Speech of 1956 \u2014 \u201cthe cult of personality\u201d \u2014 changed the USSR. " * 12
+    report = engine.score(text, "q2")
+    assert report.to_json() == json.dumps(report.to_dict(), ensure_ascii=False)
+
+
+def _kinds_plain(sentence: str) -> list[str]:
+    """phrasing.kinds as first written: every word through the n't and 's checks and _kind."""
+    import unicodedata
+
+    from khrushchev_essays.scoring.phrasing import _NOT, _TOKEN, _kind
+
+    out: list[str] = []
+    first = True
+    if not sentence.isascii():
+        sentence = "".join(c for c in sentence if unicodedata.category(c) != "Cf")
+    for m in _TOKEN.finditer(sentence):
+        t = m.group(0)
+        parts = [t]
+        neg = _NOT.match(t)
+        if neg and neg.group(1).lower() not in ("ca", "wo", "sha"):
+            parts = [neg.group(1), "n't"]
+        elif neg:
+            parts = ["can", "n't"]
+        elif "'" in t or "\u2019" in t:
+            head, _, tail = t.replace("\u2019", "'").partition("'")
+            parts = [head] + (["'s"] if tail.lower() == "s" else [])
+        for p in parts:
+            if p:
+                out.append(_kind(p, first))
+                first = False
+    return out
+
+
+_WORDS = st.sampled_from(["Khrushchev", "khrushchev", "didn't", "can't", "WON'T", "Stalin's", "it's", "the",
+                          "reforms", "failed", "falling", "quickly", "1956", "20", "3.5", ".", ",", "-", "(",
+                          "\u2019s", "don\u2019t", "Ca'nt", "o'clock", "\u200b", "and", "Virgin", "\u00e9lite"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=25).map(" ".join))
+def test_the_kinds_of_a_sentences_words_are_those_read_word_by_word(sentence):
+    from khrushchev_essays.scoring.phrasing import kinds
+
+    assert kinds(sentence) == _kinds_plain(sentence)
+    assert kinds(sentence) == _kinds_plain(sentence)  # and again, from the memo

@@ -13,7 +13,6 @@ and the fitted coefficients are written as plain JSON (no pickle) to khrushchev_
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import re
@@ -22,32 +21,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-SETS = ("calibration", "calibration2")
+from marked_essays import originals  # noqa: E402
+
 SHUFFLES = 4  # of each kind per essay: more shuffles make a steadier model than one draw of each
 # Shuffles within paragraphs and reversals are made and reported but not learnt from (weight 0):
 # learning them flagged more genuine essays, strong ones among them, as shuffled (see the README).
 WITHIN, REVERSED = 2, 1
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-
-
-def originals() -> list[tuple[str, str, str]]:
-    """(name, question, text) of every essay to learn from."""
-    out = []
-    shared = ROOT.parent / "shared"
-    for name in SETS:
-        labels = shared / name / "labels.tsv"
-        if not labels.is_file():
-            print(f"{labels} not found: skipping that set", file=sys.stderr)
-            continue
-        with labels.open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                if int(row["consensus_level"]) >= 1:
-                    path = shared / name / row["question"] / row["file"]
-                    out.append((f"{name}/{row['question']}/{row['file']}", row["question"], path.read_text(encoding="utf-8")))
-    for path in sorted((ROOT / "tests" / "fixtures").glob("q[12]_*.txt")):
-        out.append((f"fixtures/{path.name}", path.name[:2], path.read_text(encoding="utf-8")))
-    return out
 
 
 def paragraphs(text: str) -> list[list[str]]:
@@ -135,7 +117,7 @@ def main() -> int:
 
     rng = random.Random(args.seed)
     engine = default_engine()
-    essays = originals()
+    essays = originals(min_level=1)
     if len(essays) < 20:
         print("too few essays to fit the order model", file=sys.stderr)
         return 1

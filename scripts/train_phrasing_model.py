@@ -19,7 +19,6 @@ judged at those lines and reported, as a check, not learnt from.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import random
@@ -28,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from marked_essays import originals  # noqa: E402
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import perturb  # noqa: E402
@@ -35,27 +37,10 @@ import perturb  # noqa: E402
 from khrushchev_essays.scoring.engine import default_engine  # noqa: E402
 from khrushchev_essays.scoring.phrasing import Counts, PhrasingModel, kinds, prose, read_phrasing  # noqa: E402
 
-SETS = ("calibration", "calibration2")
 FOLDS = 5
 MARGIN = 0.05
 REPEATS = 2  # cross-validations, each with its own folds
 OUT = ROOT / "khrushchev_essays" / "models" / "phrasing_model.json"
-
-
-def originals(shared: Path) -> list[tuple[str, str, str]]:
-    out = []
-    for name in SETS:
-        labels = shared / name / "labels.tsv"
-        if not labels.is_file():
-            print(f"{labels} not found: skipping that set", file=sys.stderr)
-            continue
-        with labels.open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                path = shared / name / row["question"] / row["file"]
-                out.append((f"{name}/{row['question']}/{row['file']}", row["question"], path.read_text(encoding="utf-8")))
-    for path in sorted((ROOT / "tests" / "fixtures").glob("q[12]_*.txt")):
-        out.append((f"fixtures/{path.name}", path.name[:2], path.read_text(encoding="utf-8")))
-    return out
 
 
 def sentences(engine, text: str, q: str) -> list[tuple[int, str]]:

@@ -408,9 +408,9 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
             w = p["other_side_weight"]
             score = (1 - w) * counter + w * _clip(len(sides) / body / p["target_other_side"])
             name = ctx.rubric.focus.other_side_name
-            comment += (f" {len(sides)} of your {body} body paragraphs weigh {name}"
+            comment += (f" We found {name} weighed in {len(sides)} of your {body} body paragraphs"
                         + ("." if len(sides) / body >= p["target_other_side"] else
-                           f"; top answers do so in most of them, not only in one section."))
+                           "; top answers weigh it in most of them, not only in one section."))
     else:
         weigh = (0.4 * covered + 0.3 * _clip(rivals / p["named_rivals"]) + 0.3 * _clip(len(weighed) / 2))
         score = 0.5 * counter + 0.5 * weigh

@@ -363,69 +363,74 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
         return i if i >= 0 and pos < counted[i].end else None
 
     first, last = counted[0].start, counted[-1].end
-    kinds, elsewhen_pattern = _time_terms(tuple(rules.background_terms), tuple(rules.later_terms))
+    kinds, elsewhen_scan = _time_terms(tuple(rules.background_terms), tuple(rules.later_terms))
     n = len(counted)
     other, own = [0.0] * n, [0.0] * n  # signs of another time and of the period, per sentence
     years_out, years_all = [0] * n, [0] * n
     framed = [False] * n  # opens with a later term
     later_spans: list[tuple[int, int]] = []
-    if elsewhen_pattern is not None:
-        for m in elsewhen_pattern.finditer(text, first, last):
-            i = owner(m.start())
+    # (Each scan once over the essay's counted stretch; the lower-cased text for ASCII: see TermScan.)
+    lowered = text.lower() if text.isascii() else None
+    if elsewhen_scan is not None:
+        for a, b in elsewhen_scan.spans(text, lowered, first, last):
+            i = owner(a)
             if i is None:
                 continue
             other[i] += 1
-            if kinds.get(" ".join(m.group(0).lower().split())) == "later":
-                later_spans.append(m.span())
-                framed[i] = framed[i] or len(text[counted[i].start:m.start()].split()) <= 1
+            if kinds.get(" ".join(text[a:b].lower().split())) == "later":
+                later_spans.append((a, b))
+                framed[i] = framed[i] or len(text[counted[i].start:a].split()) <= 1
 
     def in_later(a: int, b: int) -> bool:  # inside a later term, as its point of reference
         return any(x < b and a < y for x, y in later_spans)
 
-    for m in _DECADE.finditer(text, first, last):
-        i = owner(m.start())
-        if i is not None and not any(a <= m.start() < b for _y, a, b, _t in counted[i].years):
-            y = _decade(m.group(0))
+    for a0, b0 in _decades(text, lowered, first, last):
+        i = owner(a0)
+        if i is not None and not any(a <= a0 < b for _y, a, b, _t in counted[i].years):
+            y = _decade(text[a0:b0])
             # One over before the period began, or begun after it ended ("the 1950s" is neither).
             if y + 9 < start or (later_from is not None and y > later_from):
                 other[i] += 1
                 years_out[i] += 1
                 years_all[i] += 1
-    for i, s in enumerate(counted):
-        ys = [(y, a, b) for y, a, b, _t in s.years]
-        if s.figures:
-            # The matcher reads years from 1890 to 1975 only; an earlier or a later one ("in 1861",
-            # "in 1986") is a figure to it.
-            ys.extend((int(text[a:b]), a, b) for a, b in s.figures if b - a == 4 and text[a:b].isdigit()
-                      and (1700 <= int(text[a:b]) < min(1890, start)
-                           or (later_from is not None and later_from < int(text[a:b]) <= 2030)))
-        for y, a, b in ys:
-            years_all[i] += 1
-            if y < start or (later_from is not None and y > later_from):
-                years_out[i] += 1
-                other[i] += 1
-            elif end is not None and y > end:
-                other[i] += 0.5  # just after the end: the aftermath, or a slip ("the 1965 plot")
-            elif not in_later(a, b):
-                own[i] += 1
-        if not framed[i]:  # (the events of a sentence set later are the later time's)
-            own[i] += sum(1 for h in s.hits if h.kind == "event" and not in_later(h.start, h.end))
     paragraphs: dict[int, list[int]] = {}
     for i, s in enumerate(counted):
         paragraphs.setdefault(s.paragraph, []).append(i)
+        if s.years or s.figures:
+            ys = [(y, a, b) for y, a, b, _t in s.years]
+            if s.figures:
+                # The matcher reads years from 1890 to 1975 only; an earlier or a later one ("in 1861",
+                # "in 1986") is a figure to it.
+                ys.extend((int(text[a:b]), a, b) for a, b in s.figures if b - a == 4 and text[a:b].isdigit()
+                          and (1700 <= int(text[a:b]) < min(1890, start)
+                               or (later_from is not None and later_from < int(text[a:b]) <= 2030)))
+            for y, a, b in ys:
+                years_all[i] += 1
+                if y < start or (later_from is not None and y > later_from):
+                    years_out[i] += 1
+                    other[i] += 1
+                elif end is not None and y > end:
+                    other[i] += 0.5  # just after the end: the aftermath, or a slip ("the 1965 plot")
+                elif not later_spans or not in_later(a, b):
+                    own[i] += 1
+        # (The events of a sentence set later are the later time's.)
+        if not framed[i] and s.has("event"):
+            own[i] += sum(1 for h in s.hits if h.kind == "event" and not (later_spans and in_later(h.start, h.end)))
+    # Signs of another time per paragraph (`other` is complete here; the period's terms add to `own`).
+    weights = [(members, sum(other[i] for i in members)) for members in paragraphs.values()]
     # The period's terms, searched for only where another time has signs enough to matter (a
     # search of every sentence cost more than the rest of this stage).
-    period_pattern = _term_pattern(tuple(rules.period_terms))
-    for members in paragraphs.values():
-        if period_pattern is None or sum(other[i] for i in members) < 2:
+    period_scan = _term_scan(tuple(rules.period_terms))
+    for members, weight in weights:
+        if period_scan is None or weight < 2:
             continue
-        for m in period_pattern.finditer(text, counted[members[0]].start, counted[members[-1]].end):
-            i = owner(m.start())
-            if i is not None and not in_later(*m.span()):
+        for a, b in period_scan.spans(text, lowered, counted[members[0]].start, counted[members[-1]].end):
+            i = owner(a)
+            if i is not None and not in_later(a, b):
                 own[i] += 1
     out: set[int] = set()
-    for members in paragraphs.values():
-        if sum(other[i] for i in members) < 2:
+    for members, weight in weights:
+        if weight < 2:
             continue
         elsewhen = sum(1 for i in members if other[i] > own[i])
         in_period = sum(1 for i in members if own[i] >= max(1, other[i]))
@@ -435,8 +440,9 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
     return out
 
 
-_DECADE = re.compile(r"\b1[89]\d0['\u2019]?s\b|\bthe (?:twenties|thirties|forties|seventies|eighties|nineties)\b",
-                     re.IGNORECASE)
+_DECADE_YEARS = re.compile(r"1(?<!\w.)[89]\d0['\u2019]?s\b", re.IGNORECASE)  # "\b1": the character before is not \w
+_DECADE_NAMED = re.compile(r"\bthe (?:twenties|thirties|forties|seventies|eighties|nineties)\b", re.IGNORECASE)
+_DECADE_NAMED_LOWER = re.compile(r"the (?<!\w.{4})(?:twenties|thirties|forties|seventies|eighties|nineties)\b")
 _DECADE_WORDS = {"twenties": 1920, "thirties": 1930, "forties": 1940, "seventies": 1970, "eighties": 1980,
                  "nineties": 1990}
 
@@ -447,18 +453,17 @@ def _decade(token: str) -> int:
 
 
 @lru_cache(maxsize=8)
-def _time_terms(before: tuple[str, ...], later: tuple[str, ...]) -> tuple[dict[str, str], re.Pattern | None]:
-    """Each term of another time with its kind ("before", "later"), and one pattern for them all."""
+def _time_terms(before: tuple[str, ...], later: tuple[str, ...]) -> tuple[dict[str, str], TermScan | None]:
+    """Each term of another time with its kind ("before", "later"), and one scan for them all."""
     kinds = {" ".join(t.lower().split()): "before" for t in before}
     kinds.update({" ".join(t.lower().split()): "later" for t in later})
-    return kinds, _term_pattern(tuple(kinds))
+    return kinds, _term_scan(tuple(kinds))
 
 
-@lru_cache(maxsize=8)
-def _term_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
-    """Any of the terms as whole words, any case. Built as a trie (the terms sharing a first
-    letter share a branch), which runs several times faster than a list of alternatives; at each
-    place the longest term that fits is matched."""
+def _trie(terms: tuple[str, ...]) -> str | None:
+    """Any of the terms (as a pattern, to be matched ignoring case). Built as a trie (the terms
+    sharing a first letter share a branch), which runs several times faster than a list of
+    alternatives; at each place the longest term that fits is matched."""
     if not terms:
         return None
     trie: dict = {}
@@ -475,7 +480,65 @@ def _term_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if "" in node else body
 
-    return re.compile(r"\b" + branch(trie) + r"\b", re.IGNORECASE)
+    return branch(trie)
+
+
+class TermScan:
+    r"""Any of the terms as whole words, any case: the spans that the plain pattern
+    (`\b` + the trie + `\b`, ignoring case) finds with finditer, found faster.
+
+    The plain pattern is tried at every character (sre has no first character to look for in it),
+    and, ignoring case, each of the trie's branches is tried in turn. Every term begins with a
+    letter or a digit, and these, whatever the case, match only letters and digits (a test checks
+    every character), so a match at p has a word boundary before it only when p is the start or
+    the character before p is not a word character. The quick pattern takes that character as its
+    first: sre skips to the spaces and punctuation and tries the trie only after each. A match at
+    `pos` itself has its character before `pos`: the plain pattern is asked there. On ASCII text
+    lower-cased (for ASCII that is what ignoring case means) a branch is refused at its first letter
+    at once."""
+
+    def __init__(self, terms: tuple[str, ...]):
+        body = _trie(terms)
+        self.plain = re.compile(r"\b" + body + r"\b", re.IGNORECASE)
+        # (A term beginning otherwise, say with a quote, leaves the plain pattern to do it all.)
+        self._quick = all(" ".join(t.lower().split())[:1].isalnum() for t in terms)
+        self._folded = re.compile(r"\W(" + body + r")\b", re.IGNORECASE)
+        self._cased = re.compile(r"\W(" + body + r")\b")
+
+    def spans(self, text: str, lowered: str | None, pos: int, endpos: int) -> list[tuple[int, int]]:
+        """The spans the plain pattern finds from `pos` to `endpos`; `lowered`: text.lower() when
+        the text is ASCII (None otherwise)."""
+        if not self._quick:
+            return [m.span() for m in self.plain.finditer(text, pos, endpos)]
+        out = []
+        m = self.plain.match(text, pos, endpos)
+        if m is not None:
+            out.append(m.span())
+            pos = m.end()
+        if lowered is not None:
+            out.extend(m.span(1) for m in self._cased.finditer(lowered, pos, endpos))
+        else:
+            out.extend(m.span(1) for m in self._folded.finditer(text, pos, endpos))
+        return out
+
+
+@lru_cache(maxsize=8)
+def _term_scan(terms: tuple[str, ...]) -> TermScan | None:
+    return TermScan(terms) if terms else None
+
+
+def _decades(text: str, lowered: str | None, pos: int, endpos: int) -> list[tuple[int, int]]:
+    r"""The decades ("the 1930s", "the twenties") from `pos` to `endpos`, as the plain pattern
+    `\b1[89]\d0['\u2019]?s\b|\bthe (?:twenties|...)\b` (ignoring case) finds them, found
+    by what each kind begins with: a "1" (a digit is rare in prose, and sre looks for a known first
+    character at C speed), or "the " on lower-cased ASCII text. (The two kinds begin with
+    different characters and cannot overlap, so the two lists merged by place are the one.)"""
+    years = [m.span() for m in _DECADE_YEARS.finditer(text, pos, endpos)]
+    if lowered is None:
+        words = [m.span() for m in _DECADE_NAMED.finditer(text, pos, endpos)]
+    else:
+        words = [m.span() for m in _DECADE_NAMED_LOWER.finditer(lowered, pos, endpos)]
+    return sorted(years + words) if words else years
 
 
 # Openings that only an essay's last or first stretch uses: a conclusion's "In conclusion" or an

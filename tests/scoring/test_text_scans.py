@@ -162,3 +162,84 @@ def test_the_kinds_of_a_sentences_words_are_those_read_word_by_word(sentence):
 
     assert kinds(sentence) == _kinds_plain(sentence)
     assert kinds(sentence) == _kinds_plain(sentence)  # and again, from the memo
+
+
+# The signs of another time (claims._background): terms found by TermScan and decades by _decades,
+# each against the plain pattern tried at every character.
+def _rubric_terms() -> list[tuple[str, ...]]:
+    from khrushchev_essays.scoring.claims import _time_terms
+
+    out = []
+    for key in ("q1", "q2"):
+        rules = default_engine().rubric(key).argument
+        out.append(tuple(_time_terms(tuple(rules.background_terms), tuple(rules.later_terms))[0]))
+        out.append(tuple(rules.period_terms))
+    return out
+
+
+_TERM_PIECES = st.sampled_from([
+    " ", "  ", "\n", ".", ",", "-", "'", "\u2019", "(", "_", "x", "1", "s", "the war", "The War", "THE WAR",
+    "war", "under Stalin", "Stalin", "after 1964", "post-1964", "After Khrushchev was removed",
+    "khrushchev's successors", "Khrushchev", "d\u00e9tente", "D\u00c9TENTE", "detente", "lend-lease",
+    "Lend Lease", "salt i", "SALT I", "\u212a", "\u017f", "kursk", "\u212aursk", "nep", "NEPs", "tsars", "tsar",
+    "1950s", "1950's", "1890\u2019S", "the twenties", "The Forties", "the sixties", "1960", "x1950s", "1950sx",
+    "virgin lands", "secret speech", "sovnarkhozy", "de-Stalinisation", "\u00e9", "\u0131", "\u0130",
+])
+_term_texts = st.lists(_TERM_PIECES, max_size=30).map("".join)
+
+
+def _terms_plain(terms: tuple[str, ...]) -> re.Pattern:
+    """Any of the terms as whole words, any case: a list of alternatives, the longest first."""
+    normal = sorted({" ".join(t.lower().split()) for t in terms}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, normal)) + r")\b", re.IGNORECASE)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_term_texts, st.integers(0, 200), st.integers(0, 400))
+def test_terms_of_other_times_are_found_where_the_plain_pattern_finds_them(text, a, b):
+    from khrushchev_essays.scoring.claims import _term_scan
+
+    pos, endpos = min(a, len(text)), min(max(a, b), len(text))
+    lowered = text.lower() if text.isascii() else None
+    for terms in _rubric_terms():
+        scan = _term_scan(terms)
+        expected = [m.span() for m in _terms_plain(terms).finditer(text, pos, endpos)]
+        assert [m.span() for m in scan.plain.finditer(text, pos, endpos)] == expected
+        assert scan.spans(text, lowered, pos, endpos) == expected
+        assert scan.spans(text, None, pos, endpos) == expected  # the way for any text, on ASCII too
+
+
+def test_a_letter_or_digit_ignoring_case_matches_only_word_characters():
+    """What TermScan rests on: a term's first character (a letter or a digit), matched ignoring
+    case, is matched only by letters and digits (the Kelvin sign, the long s, dotted and dotless i
+    among them), so the character before a match is never one."""
+    import sys
+
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    firsts = {t[0] for terms in _rubric_terms() for t in terms} | set("abcdefghijklmnopqrstuvwxyz0123456789")
+    for ch in sorted(firsts):
+        found = re.findall(re.escape(ch), every, re.IGNORECASE)
+        assert found and all(re.fullmatch(r"\w", c) for c in found), (ch, found)
+
+
+def test_a_term_that_does_not_begin_with_a_letter_is_left_to_the_plain_pattern():
+    from khrushchev_essays.scoring.claims import TermScan
+
+    scan = TermScan(("'the war'", "stalin"))
+    text = "Under Stalin, 'the war' came; stalinist 'The War' too."
+    lowered = text.lower()
+    assert scan.spans(text, lowered, 0, len(text)) == [m.span() for m in scan.plain.finditer(text)]
+    assert [text[a:b] for a, b in scan.spans(text, lowered, 0, len(text))] == ["Stalin"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(_term_texts, st.integers(0, 200), st.integers(0, 400))
+def test_decades_are_found_where_the_plain_pattern_finds_them(text, a, b):
+    from khrushchev_essays.scoring.claims import _decades
+
+    plain = re.compile(r"\b1[89]\d0['\u2019]?s\b|\bthe (?:twenties|thirties|forties|seventies|eighties|nineties)\b",
+                       re.IGNORECASE)
+    pos, endpos = min(a, len(text)), min(max(a, b), len(text))
+    expected = [m.span() for m in plain.finditer(text, pos, endpos)]
+    assert _decades(text, text.lower() if text.isascii() else None, pos, endpos) == expected
+    assert _decades(text, None, pos, endpos) == expected

@@ -82,30 +82,41 @@ def prose(text: str, spans: list[tuple[int, int, int]]) -> list[tuple[int, str]]
     """The sentences (index, start, end) of `text` that stand in lines of prose, as (index, text):
     a bullet point or a numbered point is a note, not a sentence, and is not judged."""
     out = []
+    # (Only the kinds of line end the text has are looked for before each sentence: a search back
+    # for one it lacks reads back to the start every time.)
+    ends = [c for c in _LINE_ENDS if c in text]
     for i, start, end in spans:
-        line = text[max(text.rfind(c, 0, start) for c in _LINE_ENDS) + 1:]
-        if not _BULLET.match(line):
+        line = max((text.rfind(c, 0, start) for c in ends), default=-1) + 1
+        if not _BULLET.match(text, line):
             out.append((i, text[start:end]))
     return out
 
 
 def kinds(sentence: str) -> list[str]:
     """The kinds of a sentence's words, in order (see the module's docstring)."""
-    out: list[str] = []
-    first = True
     if not sentence.isascii():
         # Invisible characters (a zero-width space inside a word, a byte-order mark) are not there
         # for a reader: "Khru\u200bshchev" is one word.
         sentence = "".join(c for c in sentence if unicodedata.category(c) != "Cf")
-    memo = _KIND_MEMO
-    if len(memo) > 200_000:
-        memo.clear()
-    for t in _TOKEN.findall(sentence):
-        if "'" not in t and "\u2019" not in t:  # most words: no "n't" (_NOT), no "'s"
-            k = memo.get((t, first))
-            if k is None:
-                k = memo[(t, first)] = _kind(t, first)
-            out.append(k)
+    tokens = _TOKEN.findall(sentence)
+    if not tokens:
+        return []
+    if len(_KIND_REST) > 200_000:
+        _KIND_FIRST.clear()
+        _KIND_REST.clear()
+    if "'" not in sentence and "\u2019" not in sentence:
+        # Most sentences: no word with an apostrophe ("n't", "'s"), so each word's kind is that of
+        # its form, the first word's as the first.
+        first = tokens[0]
+        out = [_KIND_FIRST.get(first) or _memo_kind(first, True)]
+        rest = _KIND_REST.get
+        out += [rest(t) or _memo_kind(t, False) for t in tokens[1:]]
+        return out
+    out: list[str] = []
+    first = True
+    for t in tokens:
+        if "'" not in t and "\u2019" not in t:
+            out.append((_KIND_FIRST if first else _KIND_REST).get(t) or _memo_kind(t, first))
             first = False
             continue
         parts = [t]
@@ -125,8 +136,15 @@ def kinds(sentence: str) -> list[str]:
     return out
 
 
-# (word, whether it opens the sentence) -> its kind: _kind asked once per word form, not per word.
-_KIND_MEMO: dict[tuple[str, bool], str] = {}
+# Word form -> its kind, as a sentence's first word and as any other: _kind asked once per word
+# form, not per word.
+_KIND_FIRST: dict[str, str] = {}
+_KIND_REST: dict[str, str] = {}
+
+
+def _memo_kind(t: str, first: bool) -> str:
+    k = (_KIND_FIRST if first else _KIND_REST)[t] = _kind(t, first)
+    return k
 
 
 def _kind(t: str, first: bool) -> str:
@@ -267,32 +285,38 @@ class PhrasingModel:
         return self.written.empty
 
     @cached_property
-    def _memo(self) -> dict[tuple[str, ...], tuple[float, float]]:
-        """Per run of four kinds (three before a word, and the word): its gain and ratio, worked out
-        once (runs recur across sentences and essays)."""
-        return {}
+    def _memo(self) -> tuple[dict[tuple[str, ...], float], dict[tuple[str, ...], float]]:
+        """Per run of four kinds (three before a word, and the word): its gain, and its ratio,
+        worked out once (runs recur across sentences and essays)."""
+        return {}, {}
 
     def judge(self, sentence: str) -> tuple[float, float] | None:
         """A sentence's mean gain (how much better three kinds before each word foretell it than one
         kind does, in students' essays) and mean ratio (how much better students' essays foretell
-        its words than word chains do), or None when it is too short to judge."""
-        seq = kinds(sentence)
-        if self.empty or len(seq) < self.min_kinds:
+        its words than word chains do), or None when it is too short to judge (or the model is empty)."""
+        if self.empty:
             return None
-        memo = self._memo
-        if len(memo) > 200_000:
-            memo.clear()
+        seq = kinds(sentence)
+        if len(seq) < self.min_kinds:
+            return None
+        gains_memo, ratios_memo = self._memo
+        if len(gains_memo) > 200_000:
+            gains_memo.clear()
+            ratios_memo.clear()
         w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
-        gain = ratio = 0.0
         runs = list(zip(*(w[k:] for k in range(ORDER))))  # each word's run (w[j:j + ORDER]), made once
-        missing = [j for j, run in enumerate(runs) if run not in memo]
-        if missing:
+        gains = list(map(gains_memo.get, runs))
+        if None in gains:
             long_, short_ = self.written.logprobs(seq)
             chained = self.pairs.logprobs(seq)[0] if not self.pairs.empty else long_
-            for j in missing:
-                memo[runs[j]] = (long_[j] - short_[j], long_[j] - chained[j])
-        for g, r in map(memo.__getitem__, runs):
+            for j, run in enumerate(runs):
+                if gains[j] is None:
+                    gains[j] = gains_memo[run] = long_[j] - short_[j]
+                    ratios_memo[run] = long_[j] - chained[j]
+        gain = ratio = 0.0
+        for g in gains:
             gain += g
+        for r in map(ratios_memo.__getitem__, runs):
             ratio += r
         n = len(w) - ORDER + 1
         return gain / n, ratio / n

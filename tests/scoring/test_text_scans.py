@@ -243,3 +243,54 @@ def test_decades_are_found_where_the_plain_pattern_finds_them(text, a, b):
     expected = [m.span() for m in plain.finditer(text, pos, endpos)]
     assert _decades(text, text.lower() if text.isascii() else None, pos, endpos) == expected
     assert _decades(text, None, pos, endpos) == expected
+
+
+def _judge_plain(model, sentence: str):
+    """PhrasingModel.judge as first written: every word's figures from the tables, no memo."""
+    from khrushchev_essays.scoring.phrasing import kinds
+
+    seq = kinds(sentence)
+    if model.empty or len(seq) < model.min_kinds:
+        return None
+    long_, short_ = model.written.logprobs(seq)
+    chained = model.pairs.logprobs(seq)[0] if not model.pairs.empty else long_
+    gain = ratio = 0.0
+    for j in range(len(long_)):
+        gain += long_[j] - short_[j]
+        ratio += long_[j] - chained[j]
+    return gain / len(long_), ratio / len(long_)
+
+
+def test_sentences_are_judged_as_the_tables_read_word_by_word_say_and_again_from_the_memo():
+    from pathlib import Path
+
+    from khrushchev_essays.scoring.phrasing import PhrasingModel, phrasing_model, prose
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    sentences = []
+    for path in sorted(fixtures.glob("*.txt")):
+        text = normalise(path.read_text(encoding="utf-8"))
+        a = default_engine().compiled(default_engine().rubric("q1"))[0].analyse(default_engine().nlp(text), text)
+        sentences += [t for _i, t in prose(a.text, [(s.index, s.start, s.end) for s in a.sentences])]
+    sentences += ["Khrushchev didn't fall because of the Virgin Lands; it's that the Presidium's men wouldn't wait.",
+                  "He fell, he fell, he fell, he fell, he fell, he fell.", "Too short."]
+    fresh = PhrasingModel(phrasing_model().written, phrasing_model().pairs)  # an empty memo
+    assert len(sentences) > 100
+    for model in (fresh, fresh, phrasing_model()):
+        assert [model.judge(s) for s in sentences] == [_judge_plain(model, s) for s in sentences]
+    empty = PhrasingModel(type(fresh.written)({}), type(fresh.written)({}))
+    assert all(empty.judge(s) is None for s in sentences)
+
+
+def test_bullet_points_are_told_from_prose_after_any_kind_of_line_end():
+    from khrushchev_essays.scoring.phrasing import _BULLET, _LINE_ENDS, prose
+
+    def plain(text, spans):
+        return [(i, text[a:b]) for i, a, b in spans
+                if not _BULLET.match(text[max(text.rfind(c, 0, a) for c in _LINE_ENDS) + 1:])]
+
+    for end in ["\n", "\r", "\u2028", "\u2029", "\x0b", "\x0c", "\x85", "\r\n", " "]:
+        text = f"The thaw began in 1956.{end}- Sovnarkhozy in 1957{end}1. The wall{end}   * Cuba 1962{end}He fell."
+        spans = [(k, m.start(), m.end()) for k, m in enumerate(re.finditer(r"[^\s][^\n\r\u2028\u2029\x0b\x0c\x85]*", text))]
+        assert prose(text, spans) == plain(text, spans)
+        assert len(prose(text, spans)) < len(spans) or end == " "

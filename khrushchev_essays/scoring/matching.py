@@ -526,8 +526,20 @@ class RubricMatcher:
         if not len(with_near):
             return []
         stop_l = is_stop.tolist()
-        for c in np.flatnonzero(looked & member(lower, with_near)).tolist():
-            if c in done:
+        cands = np.flatnonzero(looked & member(lower, with_near))
+        # A word is read so only where a phrase word one edit from it stands in some phrase before
+        # the next token's lemma or after the previous one's: the rest are passed over at once
+        # (their places looked up one by one cost most of this stage). A word just read so has a
+        # new lemma, so the word after it is looked at whatever its neighbour was.
+        after_ok, before_ok = self._gap_neighbours
+        gate = np.zeros(len(cands), dtype=bool)
+        inner = cands + 1 < n
+        gate[inner] = member(lemma_h[cands[inner] + 1], after_ok)
+        inner = cands > 0
+        gate[inner] |= member(lemma_h[cands[inner] - 1], before_ok)
+        changed: set[int] = set()
+        for c, ok in zip(cands.tolist(), gate.tolist()):
+            if (not ok and c - 1 not in changed) or c in done:
                 continue
             near = near_of[int(lower[c])]
             t = doc[c]
@@ -550,9 +562,21 @@ class RubricMatcher:
                 t.lemma_ = lemma
                 lemma_h[c] = lemmas[c] = strings[lemma]
                 fixed.append((c, g))
+                changed.add(c)
                 out.append((idx[c], idx[c] + length[c], g))
                 break
         return out
+
+    @cached_property
+    def _gap_neighbours(self):
+        """The lemma hashes that stand after a phrase's short word, and those before one (the
+        last of its phrase), as sorted arrays: where _in_phrase can read a slip at all."""
+        import numpy as np
+
+        def side(k: int):
+            return np.array(sorted({lemma for _g, s, lemma in self._gap_positions if s == k}), dtype=np.uint64)
+
+        return side(1), side(-1)
 
     def hits(self, doc, idx: list[int], length: list[int]) -> list[Hit]:
         """Phrase hits; within a kind, the longest of overlapping hits wins ("secret speech" over

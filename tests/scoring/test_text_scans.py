@@ -294,3 +294,44 @@ def test_bullet_points_are_told_from_prose_after_any_kind_of_line_end():
         spans = [(k, m.start(), m.end()) for k, m in enumerate(re.finditer(r"[^\s][^\n\r\u2028\u2029\x0b\x0c\x85]*", text))]
         assert prose(text, spans) == plain(text, spans)
         assert len(prose(text, spans)) < len(spans) or end == " "
+
+
+def test_slips_inside_phrases_are_read_as_when_every_candidate_word_is_looked_at():
+    """_in_phrase passes over a word whose neighbours stand beside no phrase's short word; with
+    every lemma let through (the plain way: each candidate's places looked up) the readings, the
+    lemmas and the hits are the same."""
+    import importlib.util
+    import random
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("perturb", root / "benchmarks" / "perturb.py")
+    perturb = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("perturb", perturb)
+    spec.loader.exec_module(perturb)
+    engine = default_engine()
+    texts = ["Inn conclusion, too a large extent the Secret Speech mattered; oon balance it did, iin 1956.",
+             "Khrushchev fell tto a large extent because of Cuba. Inn conclusion he fell."]
+    for path in sorted((root / "tests" / "fixtures").glob("*.txt"))[:12]:
+        text = path.read_text(encoding="utf-8")
+        texts += [perturb.misspelt(text, random.Random(k), rate=0.15) for k in range(2)]
+    strings = engine.nlp.vocab.strings
+    found = 0
+    for key in ("q1", "q2"):
+        matcher = engine.compiled(engine.rubric(key))[0]
+        for text in texts:
+            quick = matcher.analyse(engine.nlp(normalise(text)), text)
+            doc = engine.nlp(normalise(text))
+            every = np.array(sorted({strings[w] for w in strings}), dtype=np.uint64)  # any lemma at all
+            matcher.__dict__["_gap_neighbours"] = (every, every)
+            try:
+                plain = matcher.analyse(doc, text)
+            finally:
+                del matcher.__dict__["_gap_neighbours"]
+            assert quick.corrections == plain.corrections
+            assert quick.token_lemmas.tolist() == plain.token_lemmas.tolist()
+            assert [s.hits for s in quick.sentences] == [s.hits for s in plain.sentences]
+            # ("Inn", "oon", "tto": English words or near several, left to the phrase around them)
+            found += sum(1 for a, b, _m in quick.corrections if text[a:b].lower() in ("inn", "oon", "tto"))
+    assert found >= 6

@@ -219,9 +219,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     for keys in focus.values():
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
-    intro, concl = ends_of(analysis, real)
-    thesis = tuple(s.index for s in intro if is_claim(s, focus))
     start = conclusion_start(analysis, real) if real and len(analysis.paragraphs) >= 3 else None
+    intro, concl = ends_of(analysis, real, start)  # (the conclusion's start worked out once)
+    thesis = tuple(s.index for s in intro if is_claim(s, focus))
     verdict = tuple(s.index for s in concl if is_claim(s, focus)) \
         if _concludes(analysis, concl, focus, excluded, start) else ()
     other = _other_question(rubric, focus, sents)
@@ -724,15 +724,17 @@ def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
     return OWN_FOCUS in focus.get(s.index, ()) and not s.kinds().isdisjoint(_POSITION)
 
 
-def ends_of(analysis: Analysis, real: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
+def ends_of(analysis: Analysis, real: list[Sentence], start: int | None = None
+            ) -> tuple[list[Sentence], list[Sentence]]:
     """The introduction's and the conclusion's sentences: the first and last paragraphs (the
-    conclusion from `conclusion_start`), or the first and last 12% of the sentences (at least two)
-    of an essay with fewer than three paragraphs."""
+    conclusion from `conclusion_start`, or `start` when the caller has it already), or the first
+    and last 12% of the sentences (at least two) of an essay with fewer than three paragraphs."""
     if not real:
         return [], []
     if len(analysis.paragraphs) >= 3:
         first = real[0].paragraph
-        start = conclusion_start(analysis, real)
+        if start is None:
+            start = conclusion_start(analysis, real)
         return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph >= start]
     k = max(2, round(0.12 * len(real)))
     return real[:k], real[-k:] if len(real) > k else []

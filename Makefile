@@ -75,6 +75,7 @@ evaluate: install pipeline
 # package data khrushchev_essays/models/order_model.json.
 order-model: install pipeline
 	$(PY) scripts/train_order_model.py
+	$(PY) scripts/train_paragraph_order.py
 
 # The phrasing model (scoring/phrasing.py): counts of runs of word kinds in the marked essays.
 phrasing-model: install pipeline

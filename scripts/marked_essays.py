@@ -29,3 +29,16 @@ def originals(shared: Path | None = None, min_level: int = 0) -> list[tuple[str,
     for path in sorted((ROOT / "tests" / "fixtures").glob("q[12]_*.txt")):
         out.append((f"fixtures/{path.name}", path.name[:2], path.read_text(encoding="utf-8")))
     return out
+
+
+def levels(shared: Path | None = None) -> dict[str, int]:
+    """name (as `originals` gives it) -> the markers' consensus level, for the marked essays."""
+    shared = shared if shared is not None else ROOT.parent / "shared"
+    out = {}
+    for name in SETS:
+        labels = shared / name / "labels.tsv"
+        if labels.is_file():
+            with labels.open(encoding="utf-8") as fh:
+                for row in csv.DictReader(fh, delimiter="\t"):
+                    out[f"{name}/{row['question']}/{row['file']}"] = int(row["consensus_level"])
+    return out

@@ -36,6 +36,7 @@ from types import MappingProxyType
 
 from ..resources import data
 from .matching import OWN_FOCUS, Analysis, Sentence
+from .paragraph_order import Judgement, ParagraphOrderModel, Sentences, opening_cues, paragraph_order_model
 from .phrasing import prose, read_phrasing
 from .rubric import OtherQuestion, Rubric
 
@@ -107,6 +108,10 @@ class Argument:
     excluded: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     # Not written in sentences (phrasing.py): the sentences' mean gain, when under the model's line.
     unphrased: float | None = None
+    # The order inside the paragraphs (paragraph_order.py), when the essay has paragraphs to judge,
+    # and the disorder the other figures give (`disorder` is the larger of the two).
+    paragraph_order: Judgement | None = None
+    disorder_across: float = 0.0
 
     def credits(self, s: Sentence) -> bool:
         """Whether a sentence can earn credit: a real sentence (matching.py) not excluded here."""
@@ -125,7 +130,8 @@ class Argument:
         return len(self.incoherent) / max(1, self.factor_sentences)
 
 
-def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderModel | None = None) -> Argument:
+def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderModel | None = None,
+                  paragraph_model: ParagraphOrderModel | None = None) -> Argument:
     """Read the argument and mark copied, repeated and incoherent sentences as excluded from credit.
 
     `copied` are the passages found in registered sources (copying.Overlap, with start/end): a
@@ -236,7 +242,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # (Level 5 scripts run into one paragraph were held at Level 1). A model fitted on essays laid
     # out so could not tell them from their shuffles without calling strong ones shuffled too.
     flat = flat_layout(analysis, real)
-    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence)
+    opened = _openings(analysis, real, focus)
+    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence, opened)
     # Signs that need no paragraphs ("In conclusion" early, an opening "However") settle it either
     # way: for an essay without paragraphs they are all there is.
     ends_disorder = _ends_out_of_place(analysis, real)
@@ -259,7 +266,14 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     ends_in_place = bool(thesis) and bool(verdict)
     model = 0.0 if flat or (z is not None and z[0] >= rules.cohesion_ordered and ends_in_place) \
         else order.predict(order_feats)
-    disorder = max(ends_disorder, model) if len(real) >= 8 else 0.0
+    # Inside the paragraphs: a writer's sentences beat most orders they could have had, shuffled
+    # ones about half (paragraph_order.py). Judged only with enough paragraphs to show it; below
+    # the line, the argument loses its credit as a shuffle across the essay's would, but the
+    # essay is not held as incoherent: its paragraphs are still on their factors.
+    paragraphs = paragraph_model or paragraph_order_model()
+    within = None if flat else paragraphs.judge(paragraph_sentences(real, shared, opened), paragraph_roles(real))
+    within_disorder = paragraph_disorder(rules, within)
+    disorder = max(ends_disorder, model, within_disorder) if len(real) >= 8 else 0.0
     # Text stitched from word pairs or cut-up runs of words (phrasing.py): its sentences that do
     # not run as sentences earn nothing, and the essay is held as incoherent (gaming.py).
     phrased = read_phrasing(prose(analysis.text, [(s.index, s.start, s.end) for s in real]))
@@ -284,7 +298,22 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                     round(mean_density, 4), round(stuffed, 4), dense,
                     scrambled if scrambled >= rules.scrambled_words else None,
                     MappingProxyType(dict(sorted(excluded.items()))),
-                    phrased.mean_gain if phrased.broken else None)
+                    phrased.mean_gain if phrased.broken else None, within,
+                    max(ends_disorder, model) if len(real) >= 8 else 0.0)
+
+
+def paragraph_disorder(rules, within: Judgement | None) -> float:
+    """The paragraph order model's judgement as a probability that the order is not the writer's:
+    0 with fewer than `paragraph_order_min` paragraphs judged; from the disorder threshold (no
+    credit lost) at `paragraph_order_line` + `paragraph_order_band` of evidence up to
+    `paragraph_disorder` at the line and under it."""
+    if within is None or len(within.shares) < rules.paragraph_order_min:
+        return 0.0
+    over = (within.evidence - rules.paragraph_order_line) / rules.paragraph_order_band
+    if over >= 1.0:
+        return 0.0
+    t = rules.disorder_threshold
+    return round(t + (rules.paragraph_disorder - t) * min(1.0, 1.0 - over), 4)
 
 
 def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:
@@ -1029,7 +1058,7 @@ def _running_sum(values) -> float:
 def _order_features(analysis: Analysis, real: list[Sentence], shared,
                     thesis: tuple[int, ...], verdict: tuple[int, ...],
                     focus: dict[int, frozenset[str]] | None = None,
-                    precedence: dict[str, float] | None = None) -> dict[str, float]:
+                    precedence: dict[str, float] | None = None, opened=None) -> dict[str, float]:
     """Figures that tell an essay's own order from a shuffled one, each self-normalised so that
     essays of any style compare: how much more sentences of one paragraph (and neighbours) share
     their words than any two sentences of the essay do, and how often a sentence that points back
@@ -1060,8 +1089,8 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
         firsts.setdefault(s.paragraph, s)
         first_at.setdefault(s.paragraph, k)
     # Each sentence's opening, read once: its first word here, its opening phrase below.
-    heads = [_head(analysis, s, 40) for s in real]
-    first_words = [_word_at_start(h[:24]) for h in heads]
+    # (`opened`: (heads, first words, traits), when the caller has read them already.)
+    heads, first_words, traits = opened if opened is not None else _openings(analysis, real, focus or {})
     points_back = [w in ANAPHORIC_OPENERS for w in first_words]
     dangling = sum(1 for k in range(1, n) if points_back[k] and real[k].paragraph == real[k - 1].paragraph
                    and not common[real[k].index, real[k - 1].index])
@@ -1136,7 +1165,7 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     # Which of each two sentences of a paragraph comes first, as the precedence model would put
     # them: the mean of its scores over the pairs in the essay's order (about 0 when shuffled).
     weights = [(precedence or {}).get(k, 0.0) for k in PRECEDENCE_FEATURES]
-    ahead = precedence_score(analysis, real, focus or {}, weights, first_words) if any(weights) else 0.0
+    ahead = precedence_score(analysis, real, focus or {}, weights, first_words, traits) if any(weights) else 0.0
     # Openings that follow on ("However", "This", "Also") stand inside paragraphs, not at their
     # head; and a body paragraph closes on the question more often than its middle sentences do.
     opens_on = [w in _FOLLOWS_ON for w in first_words]
@@ -1184,6 +1213,52 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
 
 
 _FOLLOWS_ON = frozenset().union(*_OPENS.values())
+
+
+def _openings(analysis: Analysis, real: list[Sentence], focus: dict[int, frozenset[str]]):
+    """Each sentence's opening (40 characters), its first word and its traits (sentence_traits,
+    a numpy array): read once for the order features and the paragraph order model."""
+    import numpy as np
+
+    heads = [_head(analysis, s, 40) for s in real]
+    words = [_word_at_start(h[:24]) for h in heads]
+    traits = np.array([sentence_traits(analysis, s, focus, w) for s, w in zip(real, words)],
+                      dtype=float).reshape(len(real), len(PRECEDENCE_FEATURES) - 1)
+    return heads, words, traits
+
+
+def paragraph_sentences(real: list[Sentence], shared, opened) -> Sentences:
+    """What the paragraph order model reads of `real` (paragraph_order.Sentences), from the
+    shared words of the essay (`_shared_words`) and the openings read by `_openings`."""
+    import numpy as np
+
+    heads, words, traits = opened
+    sizes, common = shared
+    at = np.array([s.index for s in real], dtype=np.intp)
+    cues = np.hstack([traits, np.array([opening_cues(h) for h in heads], dtype=float).reshape(len(real), -1)])
+    column: dict[str, int] = {}
+    cells = [(row, column.setdefault(f, len(column))) for row, s in enumerate(real) for f in s.factors()]
+    incidence = np.zeros((len(real), max(1, len(column))), dtype=np.int64)
+    if cells:
+        incidence[tuple(np.array(cells).T)] = 1
+    years = np.array([(s.years[0][0], s.years[-1][0]) if s.years else (0, 0) for s in real],
+                     dtype=np.int64).reshape(len(real), 2)
+    return Sentences(cues, np.array([w in ANAPHORIC_OPENERS for w in words], dtype=bool),
+                     common.take(at, 0).take(at, 1), sizes[at], (incidence @ incidence.T) > 0, years)
+
+
+def paragraph_roles(real: list[Sentence]) -> list[tuple[int, list[int], str]]:
+    """The essay's paragraphs as the paragraph order model judges them (paragraph_units)."""
+    return paragraph_units(real, list(by_position(real).values()))
+
+
+def paragraph_units(real: list[Sentence], groups: list[list[int]]) -> list[tuple[int, list[int], str]]:
+    """(paragraph number, positions in `real` of its sentences, role) for each group of sentences
+    (a paragraph), its role in paragraph_order.ROLES: the first paragraph is the introduction,
+    the last the conclusion."""
+    last = len(groups) - 1
+    return [(p, list(members), "intro" if p == 0 else "conclusion" if p == last else "body")
+            for p, members in enumerate(groups)]
 
 
 def by_position(real: list[Sentence]) -> dict[int, list[int]]:
@@ -1247,7 +1322,7 @@ def precedence_pairs(analysis: Analysis, real: list[Sentence], focus: dict[int, 
 
 
 def precedence_score(analysis: Analysis, real: list[Sentence], focus: dict[int, frozenset[str]],
-                     weights: list[float], words: list[str] | None = None) -> float:
+                     weights: list[float], words: list[str] | None = None, traits=None) -> float:
     """The precedence model's mean score over the pairs of `precedence_pairs`, to the same bits
     as `_running_sum([sum(w * x for w, x in zip(weights, row)) for row in rows]) / len(rows)`.
 
@@ -1262,8 +1337,9 @@ def precedence_score(analysis: Analysis, real: list[Sentence], focus: dict[int, 
     if not first:
         return 0.0
     second = [j for members in groups for x, _i in enumerate(members) for j in members[x + 1:]]
-    traits = np.array([sentence_traits(analysis, s, focus, words[k] if words is not None else None)
-                       for k, s in enumerate(real)], dtype=float)
+    if traits is None:
+        traits = np.array([sentence_traits(analysis, s, focus, words[k] if words is not None else None)
+                           for k, s in enumerate(real)], dtype=float)
     ends = [(s.years[0][0], s.years[-1][0]) if s.years else None for s in real]
     later = []
     for i, j in zip(first, second):

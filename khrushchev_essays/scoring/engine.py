@@ -20,6 +20,7 @@ from .gaming import TopicModel, gaming_flags
 from .mark_scheme import apply_mark_scheme, confidence, credited, deductions, order_credit
 from .matching import Analysis, LexemeTable, RubricMatcher, normalise
 from .nlp import get_nlp
+from .paragraph_order import paragraph_order_model
 from .report import CriterionResult, FactorResult, ScoreReport, Span
 from .rubric import Rubric, load_all_rubrics
 
@@ -80,6 +81,7 @@ class Engine:
         self.rubrics = dict(rubrics) if rubrics is not None else load_all_rubrics()
         self.lexemes = LexemeTable(self.nlp)
         self.order = order_model()
+        self.paragraph_order = paragraph_order_model()
         self._compiled: dict[str, tuple[RubricMatcher, TopicModel]] = {}
         self._lock = threading.Lock()
 
@@ -107,7 +109,7 @@ class Engine:
     def read(self, doc, text: str, rubric: Rubric, copied=()) -> tuple[Analysis, Argument, Findings]:
         """Stages 1-3 for one processed essay: its analysis, argument and findings."""
         analysis = self.compiled(rubric)[0].analyse(doc, text)
-        argument = read_argument(analysis, rubric, copied, self.order)
+        argument = read_argument(analysis, rubric, copied, self.order, self.paragraph_order)
         return analysis, argument, find(analysis, rubric, argument)
 
     def analyse_text(self, text: str, rubric: Rubric | str) -> tuple[Analysis, Argument, Findings]:
@@ -205,11 +207,20 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     # (Not for an essay on another question: the order model reads where claims on *this*
     # question stand, and such an essay has few anywhere, so it would look shuffled.)
     kept = order_credit(rubric, argument.disorder) if argument.other_question is None else 1.0
+    # When the order inside the paragraphs is what took the credit: the paragraphs it read so.
+    inside = _paragraphs_out_of_order(analysis, argument) if kept < 1.0 else []
+    why = (f" Inside {_paragraph_list(inside)} the sentences do not follow on from one another (a paragraph's "
+           "point, then its evidence, then what it shows for the question), so the argument is hard to follow."
+           if inside else " The sentences do not follow on from one another, so the argument is hard to follow.")
+    whole = lost = 0.0  # the raw mark with the order in place; of it, what the order can take
     for c in rubric.criteria:
         m = crit.REGISTRY[c.kind](ctx, c.params.model_dump())
+        whole += m.score * c.weight * rubric.max_mark
+        if c.kind in ORDER_DEPENDENT:
+            lost += m.score * c.weight * rubric.max_mark
         if kept < 1.0 and c.kind in ORDER_DEPENDENT:
             m.score *= kept
-            m.comment += " The sentences do not follow on from one another, so the argument is hard to follow."
+            m.comment += why
         max_mark = round(c.weight * rubric.max_mark, 2)
         mark = round(m.score * max_mark * 2) / 2  # half marks, as examiners' annotations would
         raw += m.score * c.weight * rubric.max_mark
@@ -218,6 +229,15 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         results.append(CriterionResult(c.id, c.name, mark, max_mark, hedge(m.comment), m.evidence, m.details))
 
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
+    floor = rubric.argument.paragraph_order_floor
+    curved = raw
+    if inside and floor:
+        # Shuffled inside its paragraphs, an essay's paragraphs are still each on its factor:
+        # what its knowledge earns stands, so the order inside them does not take it below this
+        # level (what the other order figures took, they still take).
+        across = order_credit(rubric, argument.disorder_across)
+        rest = rubric.max_mark * (max(0.0, whole - (1.0 - across) * lost) / rubric.max_mark) ** rubric.mark_curve
+        raw = max(raw, min(rest, float(rubric.band(floor).min_mark)))
     flags, caps = gaming_flags(ctx, topic, credited(rubric, results))
     caps = [{**cap, "reason": hedge(cap["reason"])} for cap in caps]
     deducted = deductions(rubric, len(findings.inaccuracies))
@@ -230,6 +250,12 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         argument=_argument_report(analysis, argument, findings, copied),
         question_confidence=qconf,
     )
+    if inside:
+        report.argument["out_of_order"] = [
+            Span(a.start, b.end, analysis.text[a.start:b.end], "out_of_order", f"paragraph {number}")
+            for number, a, b in inside]
+        if raw > curved:
+            report.argument["order_floor"] = {"level": floor, "before": round(curved, 2)}
     report.confidence = confidence(rubric, raw, mark, caps, flags)
     if kept < 1.0:
         # The order model, a judgement of probability and not a rule, took credit away: route the
@@ -300,6 +326,28 @@ def _argument_report(analysis: Analysis, argument, findings, copied: list[Overla
 
 
 ORDER_DEPENDENT = frozenset({"analysis", "balance", "judgement", "organisation"})
+
+
+def _paragraphs_out_of_order(analysis: Analysis, argument) -> list[tuple[int, object, object]]:
+    """(paragraph number as the student counts them, its first and last sentence) of each
+    paragraph the paragraph order model read as out of order, when it is what judged the essay
+    out of order (its share of the orders beaten under a half)."""
+    j = argument.paragraph_order
+    if j is None or argument.disorder <= argument.disorder_across:
+        return []
+    out = []
+    for p, share in j.shares:
+        members = [s for s in analysis.sentences if s.paragraph == p and argument.credits(s)]
+        if share < 0.5 and members:
+            out.append((p + 1, members[0], members[-1]))
+    return out
+
+
+def _paragraph_list(inside: list[tuple[int, object, object]]) -> str:
+    numbers = [str(n) for n, _a, _b in inside]
+    if len(numbers) == 1:
+        return f"paragraph {numbers[0]}"
+    return f"paragraphs {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 

@@ -227,6 +227,8 @@ class ScoreReport:
 
 
 _SPAN_LISTS = ("thesis", "verdict", "excluded", "copied")
+# Lists of spans a report has only when they apply: the paragraphs read as out of order.
+_OPTIONAL_SPAN_LISTS = ("out_of_order",)
 
 
 def _argument_dict(arg: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -236,6 +238,9 @@ def _argument_dict(arg: dict[str, Any] | None) -> dict[str, Any] | None:
     out = dict(arg)
     for k in _SPAN_LISTS:
         out[k] = [sp.to_dict() for sp in arg.get(k, [])]
+    for k in _OPTIONAL_SPAN_LISTS:
+        if k in arg:
+            out[k] = [sp.to_dict() for sp in arg[k]]
     out["claims"] = {f: [sp.to_dict() for sp in spans] for f, spans in arg.get("claims", {}).items()}
     return out
 
@@ -246,5 +251,8 @@ def _argument_from(d: dict[str, Any] | None) -> dict[str, Any] | None:
     out = dict(d)
     for k in _SPAN_LISTS:
         out[k] = [Span.from_dict(sp) for sp in d.get(k, [])]
+    for k in _OPTIONAL_SPAN_LISTS:
+        if k in d:
+            out[k] = [Span.from_dict(sp) for sp in d[k]]
     out["claims"] = {f: [Span.from_dict(sp) for sp in spans] for f, spans in d.get("claims", {}).items()}
     return out

@@ -342,6 +342,20 @@ class ArgumentRules(_Strict):
     cohesion_min: int = Field(8, ge=2)
     cohesion_orders: int = Field(200, ge=20, le=2000)
     cohesion_disorder: float = Field(0.9, ge=0, le=1)
+    # The order inside the paragraphs (paragraph_order.py): its evidence that the order is the
+    # writer's (a log-likelihood ratio, about -0.2 a paragraph when every paragraph's sentences are
+    # shuffled) is judged from `paragraph_order_min` paragraphs of three or more sentences. Under
+    # `paragraph_order_line` + `paragraph_order_band` the argument starts to lose credit, as for
+    # the order model's probability, up to `paragraph_disorder` at the line: under the
+    # incoherent line, since the paragraphs are still on their factors and earn knowledge. In
+    # cross-validation the lowest genuine Level 3+ essay's evidence is -0.62 (calibration q1/21).
+    paragraph_order_min: int = Field(4, ge=1)
+    paragraph_order_line: float = -1.0
+    paragraph_order_band: float = Field(1.0, gt=0)
+    paragraph_disorder: float = Field(0.75, ge=0, le=1)
+    # ...and the order inside paragraphs alone does not take an essay below this level (0: it may):
+    # its paragraphs are still each on their factor, which is what a Level 2 answer shows.
+    paragraph_order_floor: int = Field(2, ge=0, le=5)
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

@@ -186,6 +186,8 @@ class ArgumentView:
     copied_from: list[dict]
     other_question: dict | None
     read: bool  # False for a report stored before arguments were read
+    # Paragraphs whose sentences did not seem to follow on: {"number", "start", "end", "opening"}.
+    out_of_order: list[dict] = field(default_factory=list)
 
 
 def _spans(items) -> list[Span]:
@@ -261,8 +263,14 @@ def argument_view(text: str, report: ScoreReport, rubric: Rubric) -> ArgumentVie
         excluded.append({"number": len(excluded) + 1, "start": sp.start, "end": sp.end,
                          "text": text[sp.start:sp.end], "kind": kind,
                          "title": EXCLUDED_TITLES.get(kind, "No credit"), "why": why})
+    out_of_order = []
+    for sp in sorted(usable(_spans(arg.get("out_of_order"))), key=lambda s: s.start):
+        number = (sp.note or "").removeprefix("paragraph ").strip()
+        words = text[sp.start:sp.end].split()
+        opening = " ".join(words[:10]) + (" \u2026" if len(words) > 10 else "")
+        out_of_order.append({"number": number, "start": sp.start, "end": sp.end, "opening": opening})
     return ArgumentView(
-        thesis=thesis, verdict=verdict, factors=factors,
+        thesis=thesis, verdict=verdict, factors=factors, out_of_order=out_of_order,
         claims=sorted(numbers.values(), key=lambda c: c.number), excluded=excluded, copied=copied,
         copied_from=[c for c in arg.get("copied_from") or [] if isinstance(c, dict) and c.get("source")],
         other_question=arg.get("other_question") if isinstance(arg.get("other_question"), dict) else None,
@@ -370,10 +378,19 @@ def mark_steps(report: ScoreReport, rubric: Rubric) -> list[Step]:
         end, after = _after_scheme(rubric, max(0, min(rounded, report.max_mark)), report)
     rounded = max(0, min(rounded, report.max_mark))
     curve = rubric.mark_curve
-    rows.append(Step("After the curve", _one_decimal(float(report.raw_mark), rounded if predicted is None else
-                                                     int(round(float(report.raw_mark)))),
+    floor = (report.argument or {}).get("order_floor")
+    floor = floor if isinstance(floor, dict) and isinstance(floor.get("before"), (int, float)) else None
+    curved = float(floor["before"]) if floor else float(report.raw_mark)
+    rows.append(Step("After the curve", _one_decimal(curved, rounded if predicted is None and not floor else
+                                                     int(round(curved))),
                      "The exact total is curved so that the top levels take a strong answer in every "
                      "part, not a good score in most." if curve != 1 else "No curve for this question."))
+    if floor:
+        rows.append(Step(f"Kept at Level {floor.get('level')} for what the essay knows",
+                         _one_decimal(float(report.raw_mark), rounded if predicted is None else
+                                      int(round(float(report.raw_mark)))),
+                         "The order of the sentences inside the paragraphs took the marks for argument, but "
+                         "each paragraph is still on its factor, so the knowledge keeps its marks.", "floor"))
     if predicted is not None:
         rows.append(Step("Adjusted to examiners' marking", _one_decimal(float(predicted), rounded),
                          "A model fitted to the marks examiners gave similar essays moves the mark a little; "

@@ -345,3 +345,33 @@ def test_the_revision_form_repeats_the_steps_as_the_feedback_page_words_them(app
     html = client.get(f"/feedback/{weak}/revise").get_data(as_text=True)
     steps = stored(app, weak).report["feedback"]["next_steps"]
     assert "Your next steps" in html and all(s.replace("'", "&#39;") in html for s in steps)
+
+
+def test_an_essay_shuffled_inside_its_paragraphs_is_told_which_ones_and_keeps_what_it_knows(app, client):
+    # q2_medium (Level 3) with the sentences of each paragraph in another order: its argument
+    # loses its marks, its knowledge keeps Level 2, and the page names the paragraphs it read so.
+    import random
+
+    paras = [re.split(r"(?<=[.!?])\s+(?=[A-Z])", p.strip()) for p in read_fixture("q2_medium.txt").strip().split("\n\n")]
+    for seed in range(10):
+        rng = random.Random(seed)
+        text = "\n\n".join(" ".join(rng.sample(p, len(p))) for p in paras) + "\n"
+        if "order_floor" in score(text, "q2").argument:
+            break
+    else:
+        pytest.fail("no shuffle of q2_medium was held at the floor")
+    token = post(client, "q2", text)
+    _, doc = page_of(client, token)
+    report = stored(app, token).report
+    assert report["level"] == 2
+    assert_table_adds_up(doc, report)
+    rows = steps_table(doc)
+    assert any(cls == "step-floor" and label == "Kept at Level 2 for what the essay knows" for cls, label, _ in rows)
+    alert = text_of(doc.get_element_by_id("out-of-order"))
+    assert "do not seem to follow on from one another" in alert
+    listed = [text_of(li) for li in doc.xpath("//*[@id='out-of-order']//li")]
+    spans = report["argument"]["out_of_order"]
+    assert len(listed) == len(spans) >= 1
+    for item, sp in zip(listed, spans):
+        assert item.startswith(f"Paragraph {sp['note'].removeprefix('paragraph ')}, beginning")
+        assert " ".join(text[sp["start"]:sp["end"]].split()[:10]) in item

@@ -5,7 +5,9 @@ Originals are the marked practice essays (../shared/calibration and ../shared/ca
 present) and the project's own fixtures. For every paragraph of three or more sentences, the
 features of the order as written minus those of PERMUTATIONS random reorderings are the rows of
 a logistic regression without intercept (each row also the other way round, labelled 0): a
-ranking model, whose score is higher for the order a writer would give.
+ranking model, whose score is higher for the order a writer would give. Each essay's sentences
+as one run (role "essay") are fitted the same way, and reported: the share of its orders each
+held-out essay beats, as written and shuffled.
 
 Cross-validated with each essay's paragraphs in one fold: the evidence of every held-out essay as
 written, and of SHUFFLES shuffles of its sentences inside each paragraph, both judged by a model
@@ -31,7 +33,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from marked_essays import levels, originals  # noqa: E402
 
-PERMUTATIONS = 30  # reorderings each paragraph's written order is compared with, for fitting
+PERMUTATIONS = 100  # reorderings each paragraph's written order is compared with, for fitting
 SHUFFLES = 4  # shuffled versions of each held-out essay, for the report
 C = 0.3  # the regression's inverse regularisation (on standardised differences)
 
@@ -88,10 +90,14 @@ def main() -> int:
                 cut.append(members)
         return [u for u in paragraph_units(real_of[id(groups)], cut) if len(u[1]) >= 3]
 
+    def whole(groups):
+        """The essay's sentences as one run (role "essay"): how an essay without paragraphs is read."""
+        return [(0, [k for g in groups for k in g], "essay")]
+
     def rows(items) -> np.ndarray:
         out = []
-        for _name, _level, sents, paras, _flat, _groups in items:
-            for _p, members, role in paras:
+        for _name, _level, sents, paras, _flat, groups in items:
+            for _p, members, role in paras + whole(groups):
                 n = len(members)
                 written = sequence_features(sents, members, list(range(n)), role)
                 for _ in range(PERMUTATIONS):
@@ -116,6 +122,7 @@ def main() -> int:
 
     rules = ArgumentRules()
     genuine, shuffles, splits = [], [], []  # (name, level, evidence, paragraphs judged)
+    runs, run_shuffles = [], []  # (name, level, share): the whole essay as one run
 
 
     folds = GroupKFold(n_splits=6)
@@ -124,6 +131,12 @@ def main() -> int:
         model = fit([data[k] for k in train])
         for k in test:
             name, level, sents, paras, flat, groups = data[k]
+            j = model.judge(sents, whole(groups))
+            runs.append((name, level, j.shares[0][1]))
+            for _ in range(SHUFFLES):
+                members = whole(groups)[0][1]
+                j = model.judge(sents, [(0, [members[i] for i in rng.permutation(len(members))], "essay")])
+                run_shuffles.append((name, level, j.shares[0][1]))
             if flat:
                 continue
             for _ in range(2):
@@ -150,6 +163,12 @@ def main() -> int:
         report[f"{line:.2f}"] = {"genuine_under": f"{g}/{gn}", "shuffles_under": f"{s}/{sn}", "split_under": f"{c}/{cn}"}
         print(f"evidence < {line:.2f}: genuine Level 3+ essays {g}/{gn}; their shuffles inside paragraphs {s}/{sn} "
               f"({s / max(1, sn):.0%}); genuine with their paragraphs split {c}/{cn} ({c / max(1, cn):.0%})")
+    hi = np.array([r[2] for r in runs if (r[1] or 3) >= 3])
+    sh = np.array([r[2] for r in run_shuffles if (r[1] or 3) >= 3])
+    for t in (0.3, 0.5, 0.6, 0.65, 0.7):
+        print(f"run together, share < {t}: genuine Level 3+ {np.mean(hi < t):.0%} ({int(np.sum(hi < t))}/{len(hi)}), "
+              f"shuffled {np.mean(sh < t):.0%}")
+    print("lowest genuine runs:", sorted((round(r[2], 3), r[0], r[1]) for r in runs)[:8])
     low = sorted((g for g in genuine if g[3] >= rules.paragraph_order_min), key=lambda g: g[2])
     print("lowest genuine essays (cross-validated evidence, paragraphs judged):")
     for name, level, e, k in (low if args.show else low[:6]):

@@ -28,6 +28,11 @@ no single odd paragraph can take more than log(1 - GENUINE_WEIGHT) = -1.2 from i
 
 claims.py judges the essay out of order only when enough paragraphs were judged and the evidence
 is under the rubric's line; the paragraph shares are reported, as what the judgement rests on.
+
+The same model has weights for a whole essay read as one run of sentences (role "essay", which
+also reads how near either end each kind of sentence stands): claims.py reads every essay so,
+paragraphs or not, and an essay whose order beats too few of the other orders of its sentences is
+read as shuffled across the essay.
 """
 
 from __future__ import annotations
@@ -66,12 +71,12 @@ _EX, _CONSEQ = CUES.index("opens_example"), CUES.index("opens_consequence")
 PAIR_FEATURES = ("back_shared", "back_unshared", "overlap", "factor_shared", "years_forward",
                  "claim_after_dated", "dated_after_topic", "contrast_after_claim", "result_after_dated",
                  "example_after_claim", "consequence_after_dated", "example_after_example")
-ORDER_FEATURES = tuple([f"early_{k}" for k in CUES] + [f"first_{k}" for k in CUES] + [f"last_{k}" for k in CUES]
-                       + [f"pair_{k}" for k in PAIR_FEATURES])
+ORDER_FEATURES = tuple([f"early_{k}" for k in CUES] + [f"ends_{k}" for k in CUES] + [f"first_{k}" for k in CUES]
+                       + [f"last_{k}" for k in CUES] + [f"pair_{k}" for k in PAIR_FEATURES])
 # An introduction, a body paragraph and a conclusion each have their own shape (a scene set with a
 # date before the thesis; a point before its evidence; "In conclusion" before the verdict): each
 # has its own weights.
-ROLES = ("intro", "body", "conclusion")
+ROLES = ("intro", "body", "conclusion", "essay")
 FEATURES = tuple(f"{role}:{k}" for role in ROLES for k in ORDER_FEATURES)
 MIN_SENTENCES = 3  # a paragraph is judged from this many sentences
 GENUINE_SHAPE, GENUINE_WEIGHT = 3.0, 0.7  # how a writer's paragraphs' shares are spread (see above)
@@ -147,14 +152,28 @@ def sequence_features(sents: Sentences, members: list[int], order, role: str = "
     n = len(members)
     pos = np.array(order, dtype=np.intp)
     c = sents.paragraph_cues(members)[pos]
-    weight = (n - 1 - 2 * np.arange(n)) / (n - 1) / n
+    weight, ends = _position_weights(n)
     pairs = sents.pairs(members)
     adj = pairs[pos[:-1], pos[1:]].mean(axis=0)
-    own = np.concatenate([(c * weight[:, None]).sum(axis=0), c[0], c[-1], adj])
+    # (How near an end each kind of sentence stands is read for a whole essay only: inside a
+    # paragraph, where it stands is its first, its last and how early.)
+    near = (c * ends[:, None]).sum(axis=0) if role == "essay" else np.zeros(len(CUES))
+    own = np.concatenate([(c * weight[:, None]).sum(axis=0), near, c[0], c[-1], adj])
     out = np.zeros(len(FEATURES))
     at = ROLES.index(role) * len(ORDER_FEATURES)
     out[at:at + len(own)] = own
     return out
+
+
+@lru_cache(maxsize=64)
+def _position_weights(n: int):
+    """How early each of n places stands (+1/n first to -1/n last) and how near an end it is
+    (centred: the ends above 0, the middle below)."""
+    import numpy as np
+
+    early = (n - 1 - 2 * np.arange(n)) / (n - 1)
+    near = np.abs(early)
+    return early / n, (near - near.mean()) / n
 
 
 @lru_cache(maxsize=32)
@@ -199,24 +218,25 @@ class ParagraphOrderModel:
         self._by_role: dict[str, tuple] = {}
 
     def _role_weights(self, role: str) -> tuple:
-        """(early, first, last, pair) weight vectors of a role, read from `weights` once."""
+        """(early, ends, first, last, pair) weight vectors of a role, read from `weights` once."""
         if role not in self._by_role:
             import numpy as np
 
             w = np.array([self.weights.get(f"{role}:{k}", 0.0) for k in ORDER_FEATURES], dtype=float)
             k = len(CUES)
-            self._by_role[role] = (w[:k], w[k:2 * k], w[2 * k:3 * k], w[3 * k:])
+            self._by_role[role] = (w[:k], w[k:2 * k], w[2 * k:3 * k], w[3 * k:4 * k], w[4 * k:])
         return self._by_role[role]
 
     def score_orders(self, sents: Sentences, members: list[int], perms, role: str = "body") -> object:
         """The score of each order in `perms` (rows of positions into `members`), at once."""
         import numpy as np
 
-        w_early, w_first, w_last, w_pair = self._role_weights(role)
+        w_early, w_ends, w_first, w_last, w_pair = self._role_weights(role)
         n = len(members)
         cues = sents.paragraph_cues(members)
-        weight = (n - 1 - 2 * np.arange(n)) / (n - 1) / n
-        early = (cues @ w_early)[perms] @ weight  # each order's sentences weighted by how early they stand
+        weight, ends = _position_weights(n)
+        # Each order's sentences weighted by how early they stand, and by how near an end.
+        early = (cues @ w_early)[perms] @ weight + (cues @ w_ends)[perms] @ ends
         first, last = (cues @ w_first)[perms[:, 0]], (cues @ w_last)[perms[:, -1]]
         pair = sents.pairs(members, cues) @ w_pair  # (n, n): b after a
         adj = pair[perms[:, :-1], perms[:, 1:]].mean(axis=1)

@@ -190,3 +190,27 @@ def test_a_missing_or_broken_model_judges_nothing(tmp_path):
     analysis = engine.analyse_text(text, rubric)[0]
     arg = read_argument(analysis, rubric, paragraph_model=ParagraphOrderModel({}))
     assert arg.paragraph_order is None and arg.disorder == arg.disorder_across
+
+
+@pytest.mark.parametrize("name, qid", ESSAYS)
+def test_a_writers_essay_read_as_one_run_beats_nearly_every_other_order_of_its_sentences(name, qid):
+    # The same essay with no paragraphs at all reads the same: the run does not depend on them.
+    text = read_fixture(name)
+    _j, _d, arg = judged(text, qid)
+    _j, _d, flat = judged(" ".join(s for p in paragraphs(text) for s in p) + "\n", qid)
+    assert arg.run_order is not None and arg.run_order >= 0.8, arg.run_order
+    assert flat.run_order == arg.run_order
+
+
+def test_an_essay_shuffled_across_is_often_read_as_out_of_order_from_its_run_alone():
+    rules = load_rubric("q1").argument
+    shares = []
+    for (name, qid), seed in itertools.product([("q1_strong.txt", "q1"), ("q2_strong.txt", "q2")], range(6)):
+        sents = [s for p in paragraphs(read_fixture(name)) for s in p]
+        random.Random(seed).shuffle(sents)
+        _j, _d, arg = judged(" ".join(sents) + "\n", qid)
+        shares.append(arg.run_order)
+        if arg.run_order < rules.run_order_line:
+            assert arg.disorder >= rules.cohesion_disorder
+    # A shuffled order's share is as likely to be anything from 0 to 1 (measured: 6 of 12 under the line).
+    assert sum(s < rules.run_order_line for s in shares) >= 3, shares

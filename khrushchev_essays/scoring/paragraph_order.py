@@ -229,8 +229,6 @@ class ParagraphOrderModel:
 
     def score_orders(self, sents: Sentences, members: list[int], perms, role: str = "body") -> object:
         """The score of each order in `perms` (rows of positions into `members`), at once."""
-        import numpy as np
-
         w_early, w_ends, w_first, w_last, w_pair = self._role_weights(role)
         n = len(members)
         cues = sents.paragraph_cues(members)

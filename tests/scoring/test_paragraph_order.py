@@ -214,3 +214,20 @@ def test_an_essay_shuffled_across_is_often_read_as_out_of_order_from_its_run_alo
             assert arg.disorder >= rules.cohesion_disorder
     # A shuffled order's share is as likely to be anything from 0 to 1 (measured: 6 of 12 under the line).
     assert sum(s < rules.run_order_line for s in shares) >= 3, shares
+
+
+@pytest.mark.parametrize("name, qid", ESSAYS)
+def test_an_essay_its_writer_did_not_finish_is_not_read_as_shuffled(name, qid):
+    # A student who ran out of time: the first 40-60% of the essay, in order and paragraphed as
+    # written, the last paragraph cut short, no conclusion.
+    paras = paragraphs(read_fixture(name))
+    total = sum(len(p) for p in paras)
+    for share in (0.4, 0.5, 0.6):
+        left, kept = round(total * share), []
+        for p in paras:
+            if left <= 0:
+                break
+            kept.append(p[:left])
+            left -= len(kept[-1])
+        _j, _d, arg = judged(join(kept), qid)
+        assert arg.disorder < load_rubric(qid).argument.disorder_incoherent, (share, arg.run_order, arg.disorder)

@@ -164,6 +164,15 @@ def test_the_kinds_of_a_sentences_words_are_those_read_word_by_word(sentence):
     assert kinds(sentence) == _kinds_plain(sentence)  # and again, from the memo
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=25).map(" ".join))
+def test_the_kinds_numbers_are_those_of_the_kinds_read_word_by_word(sentence):
+    from khrushchev_essays.scoring.phrasing import _KIND_NAMES, kind_ids
+
+    assert [_KIND_NAMES[i] for i in kind_ids(sentence)] == _kinds_plain(sentence)
+    assert [_KIND_NAMES[i] for i in kind_ids(sentence)] == _kinds_plain(sentence)  # from the memo
+
+
 # The signs of another time (claims._background): terms found by TermScan and decades by _decades,
 # each against the plain pattern tried at every character.
 def _rubric_terms() -> list[tuple[str, ...]]:
@@ -280,6 +289,33 @@ def test_sentences_are_judged_as_the_tables_read_word_by_word_say_and_again_from
         assert [model.judge(s) for s in sentences] == [_judge_plain(model, s) for s in sentences]
     empty = PhrasingModel(type(fresh.written)({}), type(fresh.written)({}))
     assert all(empty.judge(s) is None for s in sentences)
+
+
+def test_an_essays_sentences_judged_at_once_are_judged_as_one_by_one_from_the_tables():
+    """PhrasingModel.judge_all looks every run of an essay up at once in a memo of numbers: its
+    figures are those the tables give word by word, with the memo empty, partly filled by other
+    essays, and full."""
+    from pathlib import Path
+
+    from khrushchev_essays.scoring.phrasing import PhrasingModel, phrasing_model, prose
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    engine = default_engine()
+    essays = []
+    for path in sorted(fixtures.glob("*.txt")):
+        text = normalise(path.read_text(encoding="utf-8"))
+        a = engine.compiled(engine.rubric("q1"))[0].analyse(engine.nlp(text), text)
+        essays.append([t for _i, t in prose(a.text, [(s.index, s.start, s.end) for s in a.sentences])])
+    essays.append(["Too short.", "He didn't, it's 'the' Presidium\u2019s men \u2014 who wouldn't wait in 1964.",
+                   "", "' ' ' and then the Virgin Lands failed , badly , in 1963 ."])
+    assert len(essays) > 10 and sum(map(len, essays)) > 300
+    fresh = PhrasingModel(phrasing_model().written, phrasing_model().pairs)
+    for model in (fresh, fresh):  # the first time from the tables, essay by essay; then all from the memo
+        for sentences in essays:
+            assert model.judge_all(sentences) == [_judge_plain(model, s) for s in sentences]
+    empty = PhrasingModel(type(fresh.written)({}), type(fresh.written)({}))
+    assert empty.judge_all(essays[0]) == [None] * len(essays[0])
+    assert fresh.judge_all([]) == []
 
 
 def test_bullet_points_are_told_from_prose_after_any_kind_of_line_end():

@@ -40,6 +40,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 
 from ..resources import data
 
@@ -143,12 +144,12 @@ _KIND_REST: dict[str, str] = {}
 
 
 # Each kind as a small number (for _run_codes), given in the order kinds are first seen; "<s>"
-# and "</s>" pad a sentence's runs. Word form -> the number of its kind, as a sentence's first
-# word and as any other.
+# and "</s>" pad a sentence's runs.
 _KIND_IDS: dict[str, int] = {"<s>": 0, "</s>": 1}
 _KIND_NAMES: list[str] = ["<s>", "</s>"]
-_ID_FIRST: dict[str, int] = {}
-_ID_REST: dict[str, int] = {}
+# A run of characters between spaces -> its kinds' numbers, as a sentence's first run and as any other.
+_RUN_FIRST: dict[str, tuple[int, ...]] = {}
+_RUN_REST: dict[str, tuple[int, ...]] = {}
 _CODE_BITS = 10  # room for 1,024 kinds (there are some 150: the function words and the word forms' kinds)
 
 
@@ -160,49 +161,34 @@ def _kind_id(kind: str) -> int:
     return i
 
 
-def _memo_id(t: str, first: bool):
-    """A word form's kind as a number, or, for one with an apostrophe, its parts' kinds as a tuple
-    (as `kinds` splits it), kept for the form."""
-    if "'" in t:
-        ids = tuple(_kind_id(k) for k in kinds(t if first else "x " + t)[0 if first else 1:])
-    else:
-        ids = _kind_id(_kind(t, first))
-    (_ID_FIRST if first else _ID_REST)[t] = ids
-    return ids
-
-
 def kind_ids(sentence: str) -> list[int]:
-    """`kinds(sentence)`, each kind as its number (_KIND_IDS). In plain ASCII each word's kinds
-    are those of its form (where it stands first in the sentence or not): looked up per word
-    form, all of a sentence's words at once; a word with an apostrophe ("didn't", "Stalin's")
-    has its parts' kinds kept as a tuple."""
+    """`kinds(sentence)`, each kind as its number (_KIND_IDS).
+
+    In plain ASCII a word's kinds follow from the run of characters between spaces it stands in
+    (a token never holds a space, and none is found by looking past one), and from whether that
+    run opens the sentence: so each such run's kinds are kept, as a tuple of numbers, and a
+    sentence is split on spaces and its runs looked up all at once. (Tried at every character, the
+    word pattern was a third of the stage.)"""
     if not sentence.isascii():
         return [_kind_id(k) for k in kinds(sentence)]
-    tokens = _TOKEN.findall(sentence)
-    if not tokens:
+    chunks = sentence.split()
+    if not chunks:
         return []
-    if len(_ID_REST) > 200_000:
-        _ID_FIRST.clear()
-        _ID_REST.clear()
-    if "'" in sentence:
-        out: list[int] = []
-        first = True
-        for t in tokens:
-            got = (_ID_FIRST if first else _ID_REST).get(t)
-            if got is None:
-                got = _memo_id(t, first)
-            if type(got) is int:
-                out.append(got)
-                first = False
-            elif got:  # (a lone apostrophe has no parts: the next word is still the first)
-                out += got
-                first = False
-        return out
-    out = list(map(_ID_REST.get, tokens))
-    out[0] = _ID_FIRST.get(tokens[0])
-    if None in out:
-        out = [i if i is not None else _memo_id(t, k == 0) for k, (t, i) in enumerate(zip(tokens, out))]
-    return out
+    if len(_RUN_REST) > 200_000:
+        _RUN_FIRST.clear()
+        _RUN_REST.clear()
+    head = _RUN_FIRST.get(chunks[0])
+    if head is None:
+        head = _RUN_FIRST[chunks[0]] = tuple(_kind_id(k) for k in kinds(chunks[0]))
+    if not head:  # (a lone apostrophe opening it: the next word is the first)
+        return [_kind_id(k) for k in kinds(sentence)]
+    runs = list(map(_RUN_REST.get, chunks))
+    runs[0] = head
+    if None in runs:
+        for k, ids in enumerate(runs):
+            if ids is None:
+                runs[k] = _RUN_REST[chunks[k]] = tuple(_kind_id(x) for x in kinds("x " + chunks[k])[1:])
+    return list(chain.from_iterable(runs))
 
 
 def _run_codes(seqs: list[list[int]]):

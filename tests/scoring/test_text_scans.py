@@ -164,8 +164,14 @@ def test_the_kinds_of_a_sentences_words_are_those_read_word_by_word(sentence):
     assert kinds(sentence) == _kinds_plain(sentence)  # and again, from the memo
 
 
+# Pieces glued into runs between spaces ("Stalin's,", "(1956).", "'Khrushchev"), with any spacing.
+_GLUED = st.lists(st.one_of(_WORDS, st.sampled_from(["'", "''", ",", ".", "(", ")", "x'y", "'s", "n't", "1,000.5",
+                                                      "...", "?!", "\u2014", "  ", "\t", "\n", "\x1c", " "])),
+                  max_size=30).map("".join)
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.lists(_WORDS, max_size=25).map(" ".join))
+@given(st.one_of(st.lists(_WORDS, max_size=25).map(" ".join), _GLUED))
 def test_the_kinds_numbers_are_those_of_the_kinds_read_word_by_word(sentence):
     from khrushchev_essays.scoring.phrasing import _KIND_NAMES, kind_ids
 

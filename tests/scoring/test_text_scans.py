@@ -377,3 +377,28 @@ def test_slips_inside_phrases_are_read_as_when_every_candidate_word_is_looked_at
             # ("Inn", "oon", "tto": English words or near several, left to the phrase around them)
             found += sum(1 for a, b, _m in quick.corrections if text[a:b].lower() in ("inn", "oon", "tto"))
     assert found >= 6
+
+
+# The criteria's case-blind searches (criteria.case_blind_search): in lower case on an ASCII text,
+# against the pattern that ignores case on the text as written.
+_CASE_PIECES = st.sampled_from([" ", "  ", "\n", "\t", ".", ",", "'", "-", "x", "still", "STILL", "Still", "stillness",
+                                "the same", "THE  SAME", "the\nsame", "didn't change", "DIDN'T CHANGE", "n't", "N'T",
+                                "however", "But", "but", "only partly", "Only Partly", "never", "unchanged", "kept",
+                                "\u212aept", "\u017ftill", "\u0130", "\u00e9", "caf\u00e9", "1956"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CASE_PIECES, max_size=30).map("".join), st.integers(0, 120), st.integers(0, 240))
+def test_a_case_blind_search_finds_what_the_pattern_ignoring_case_finds(text, a, b):
+    from khrushchev_essays.scoring.criteria import _phrase_regex, _qualifier_regex, text_search
+
+    start, end = min(a, len(text)), min(max(a, b), len(text))
+    lowered = text.lower() if text.isascii() else None
+    lists = [(_phrase_regex, tuple(default_engine().rubric("q1").focus.other_side)),
+             (_qualifier_regex, tuple(default_engine().rubric("q1").argument.qualifiers)),
+             (_qualifier_regex, tuple(default_engine().rubric("q2").argument.qualifiers)),
+             (_phrase_regex, ("Still", "the  Same", "caf\u00e9", "kept"))]  # capitals, and a word not in ASCII
+    for build, words in lists:
+        found = text_search(text, lowered, build, words)(start, end)
+        expected = build(words).search(text, start, end)
+        assert (found and found.span()) == (expected and expected.span())

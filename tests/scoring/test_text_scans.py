@@ -379,6 +379,53 @@ def test_slips_inside_phrases_are_read_as_when_every_candidate_word_is_looked_at
     assert found >= 6
 
 
+def test_word_forms_and_slips_are_read_by_hash_as_from_the_doc():
+    """The lexeme table's lower-case column is doc.to_array(LOWER); the speller reading slips by
+    their forms' hashes (no Token per word) reads what it reads from each token's lower_; and a
+    matcher that has seen no word forms yet (each looked up one by one) analyses as one that has
+    seen them all (looked up as arrays)."""
+    import importlib.util
+    import random
+    import sys
+    from pathlib import Path
+
+    from spacy.attrs import LEMMA, LOWER, ORTH
+
+    from khrushchev_essays.scoring.matching import _LOWER, RubricMatcher
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("perturb", root / "benchmarks" / "perturb.py")
+    perturb = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("perturb", perturb)
+    spec.loader.exec_module(perturb)
+    engine = default_engine()
+    texts = ["Khrushchevs refroms tthe Virgin Landz, Inn conclusion; too a large extent the Secret Speech mattered."]
+    for path in sorted((root / "tests" / "fixtures").glob("*.txt"))[:10]:
+        texts.append(perturb.misspelt(path.read_text(encoding="utf-8"), random.Random(7), rate=0.15))
+    read = 0
+    for key in ("q1", "q2"):
+        warm = engine.compiled(engine.rubric(key))[0]
+        cold = RubricMatcher(engine.rubric(key), engine.nlp, engine.lexemes, engine.rubrics)
+        for text in texts:
+            doc = engine.nlp(normalise(text))
+            lower = doc.to_array(LOWER).astype(np.uint64)
+            assert engine.lexemes.rows(doc.to_array(ORTH))[:, _LOWER].astype(np.uint64).tolist() == lower.tolist()
+            by_hash, by_token = engine.nlp(normalise(text)), engine.nlp(normalise(text))
+            lem_h, lem_t = (d.to_array(LEMMA).astype(np.uint64) for d in (by_hash, by_token))
+            fixed_h, fixed_t = [], []
+            every = np.arange(len(doc))
+            out_h = cold.speller.correct(by_hash, every, lem_h, None, None, fixed_h, lower)
+            out_t = cold.speller.correct(by_token, every, lem_t, None, None, fixed_t)
+            assert out_h == out_t and fixed_h == fixed_t and lem_h.tolist() == lem_t.tolist()
+            read += len(out_h)
+            a = cold.analyse(engine.nlp(normalise(text)), text)
+            b = warm.analyse(engine.nlp(normalise(text)), text)
+            assert a.corrections == b.corrections
+            assert a.token_lemmas.tolist() == b.token_lemmas.tolist()
+            assert [s.hits for s in a.sentences] == [s.hits for s in b.sentences]
+    assert read >= 20
+
+
 # The criteria's case-blind searches (criteria.case_blind_search): in lower case on an ASCII text,
 # against the pattern that ignores case on the text as written.
 _CASE_PIECES = st.sampled_from([" ", "  ", "\n", "\t", ".", ",", "'", "-", "x", "still", "STILL", "Still", "stillness",

@@ -1007,6 +1007,7 @@ class Speller:
         self.reading_of = short_of
         self.readings = sorted(short_of)
         self._english_words: dict[int, list[str]] | None = None  # by length, loaded when first needed
+        self._near_lists: dict[int, list[str]] = {}  # word length -> _english_near's list for it
         self._seen: dict[str, str | None] = {}
         self._seen_hash: dict[int, str | None] = {}  # lower-case form's hash -> what correct() reads it as
         self._lock = threading.Lock()
@@ -1020,7 +1021,10 @@ class Speller:
                 if w.isalpha() and w not in self.reading_of:
                     by_len.setdefault(len(w), []).append(w)
             self._english_words = by_len
-        return [w for k in range(max(1, n - 2), n + 3) for w in self._english_words.get(k, ())]
+        near = self._near_lists.get(n)
+        if near is None:  # (made once per length: listing ~20,000 words cost more than the search in them)
+            near = self._near_lists[n] = [w for k in range(max(1, n - 2), n + 3) for w in self._english_words.get(k, ())]
+        return near
 
     # Endings that make a word from a word: the word list holds lemmas, so "secondly",
     # "generally", "restless" and "news" are not in it, and are not slips for "second", "general"...

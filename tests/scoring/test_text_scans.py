@@ -426,6 +426,18 @@ def test_word_forms_and_slips_are_read_by_hash_as_from_the_doc():
     assert read >= 20
 
 
+def test_the_english_words_near_a_length_are_those_listed_afresh():
+    """Speller._english_near keeps its list per word length: the same words, in the same order, as
+    listed from the word list by length each time."""
+    speller = default_engine().compiled(default_engine().rubric("q2"))[0].speller
+    for n in [*range(1, 22), 3, 7, 12]:  # (some lengths asked twice: from the kept lists)
+        near = speller._english_near(n)
+        by_len = speller._english_words
+        assert near == [w for k in range(max(1, n - 2), n + 3) for w in by_len.get(k, ())]
+        assert all(w.isalpha() and w not in speller.reading_of for w in near)
+    assert len(speller._english_near(7)) > 1000
+
+
 # The criteria's case-blind searches (criteria.case_blind_search): in lower case on an ASCII text,
 # against the pattern that ignores case on the text as written.
 _CASE_PIECES = st.sampled_from([" ", "  ", "\n", "\t", ".", ",", "'", "-", "x", "still", "STILL", "Still", "stillness",

@@ -156,6 +156,8 @@ _CODE_BITS = 10  # room for 1,024 kinds (there are some 150: the function words 
 def _kind_id(kind: str) -> int:
     i = _KIND_IDS.get(kind)
     if i is None:
+        if len(_KIND_NAMES) >= 1 << _CODE_BITS:  # (runs' codes would no longer be one number per run)
+            raise RuntimeError(f"more than {1 << _CODE_BITS} kinds of word: raise phrasing._CODE_BITS")
         i = _KIND_IDS[kind] = len(_KIND_NAMES)
         _KIND_NAMES.append(kind)
     return i

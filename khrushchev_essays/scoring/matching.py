@@ -458,6 +458,7 @@ class RubricMatcher:
             [d for (kind, _k), ps in groups.items() if kind not in ("people", "historians") for d in
              (phrase_docs[p] for p in ps)])
         self._near_gap: dict[int, tuple[str, ...]] = {}
+        self._near_gap_arrays = self._gap_forms()
         self._openers_by_first: dict[int, list[tuple[int, ...]]] = {}
         for o in self._opener_lemmas:
             if o:
@@ -482,15 +483,25 @@ class RubricMatcher:
                              if w != low and w[0] == low[0])
             if len(self._near_gap) > 100_000:
                 self._near_gap.clear()
+                self._near_gap_arrays = self._gap_forms()
             self._near_gap[lower] = near
         return near
+
+    def _gap_forms(self):
+        """The word forms _near_gap holds, and those of them with near phrase words, as sorted
+        uint64 arrays (for _in_phrase), read from it afresh."""
+        import numpy as np
+
+        known = dict(self._near_gap)  # (a copy: another thread may be adding to it)
+        return (np.array(sorted(known), dtype=np.uint64),
+                np.array(sorted(h for h, near in known.items() if near), dtype=np.uint64))
 
     @cached_property
     def _gap_words(self) -> list[str]:
         return sorted({g for g, _side, _lemma in self._gap_positions})
 
     def _in_phrase(self, doc, lemma_h, is_alpha, is_stop, length_a, idx: list[int], length: list[int],
-                   fixed: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+                   fixed: list[tuple[int, str]], lower=None) -> list[tuple[int, int, str]]:
         """Words one edit from a short word of a rubric phrase, read as that word where the rest
         of the phrase stands round them as written: "Inn conclusion", "too a large extent",
         "oon balance". Short words are one edit from other real words ("inn", "too", "off"), which
@@ -498,7 +509,8 @@ class RubricMatcher:
         letters or more besides, and when the slip is itself a stop word ("too") two words
         besides; a stop word that is a word of the phrases is never read as another ("is a
         result" stays as written, "one balance" too). Returns (start, end, word meant) of each
-        word read so, and adds (index, word meant) to `fixed`."""
+        word read so, and adds (index, word meant) to `fixed`. `lower`: the tokens' lower-case
+        forms' hashes (read from the doc when not given)."""
         import numpy as np
 
         if not self._gapped:
@@ -514,17 +526,26 @@ class RubricMatcher:
         # that is one edit from none (almost all of them).
         if not n:
             return []
-        lower = doc.to_array(LOWER).astype(np.uint64)
+        if lower is None:
+            lower = doc.to_array(LOWER).astype(np.uint64)
         looked = is_alpha & (length_a <= 7)
+        # The word forms already looked at, and those of them one edit from some phrase word, as
+        # sorted arrays: only an essay's new forms are looked up one by one.
+        # (What a form is near is the same whenever it is worked out, so a snapshot of the arrays
+        # answers for every form it has seen, whatever other threads add or clear meanwhile.)
+        seen, with_near = self._near_gap_arrays
         forms = np.unique(lower[looked])
-        known = self._near_gap  # (its cache read here: a call per word form cost more than the lookup)
-        near_of = {}
-        for h in forms.tolist():
-            near = known.get(h)
-            near_of[h] = near if near is not None else self._near_gap_words(h, strings)
-        with_near = np.array(sorted(h for h, near in near_of.items() if near), dtype=np.uint64)
+        if not member(forms, seen).all():
+            known = self._near_gap
+            near_of = {}
+            for h in forms.tolist():
+                near = known.get(h)
+                near_of[h] = near if near is not None else self._near_gap_words(h, strings)
+            with_near = np.array(sorted(h for h, near in near_of.items() if near), dtype=np.uint64)
+            self._near_gap_arrays = self._gap_forms()
         if not len(with_near):
             return []
+        known = self._near_gap
         stop_l = is_stop.tolist()
         cands = np.flatnonzero(looked & member(lower, with_near))
         # A word is read so only where a phrase word one edit from it stands in some phrase before
@@ -541,7 +562,9 @@ class RubricMatcher:
         for c, ok in zip(cands.tolist(), gate.tolist()):
             if (not ok and c - 1 not in changed) or c in done:
                 continue
-            near = near_of[int(lower[c])]
+            near = known.get(int(lower[c]))
+            if near is None:
+                near = self._near_gap_words(int(lower[c]), strings)
             t = doc[c]
             if lemmas is None:
                 lemmas = lemma_h.tolist()
@@ -628,6 +651,7 @@ class RubricMatcher:
         length = lex[:, _LEN] if widths is None else widths
         is_alpha, is_stop, is_punct, is_space, like_num, lower_known, is_break = (
             lex[:, k].astype(bool) for k in (_ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK))
+        lower = lex[:, _LOWER].astype(np.uint64)  # each token's lower-case form (doc.to_array(LOWER), by word form)
         word = ~(is_punct | is_space)
         stop = is_alpha & is_stop
         content = is_alpha & ~is_stop
@@ -646,11 +670,11 @@ class RubricMatcher:
         fixed: list[tuple[int, str]] = []
         corrections = self.speller.correct(
             doc, candidates[~member(lemma_h[candidates], self.speller.english)], lemma_h,
-            None if at is None else at.tolist(), None if widths is None else widths.tolist(), fixed)
+            None if at is None else at.tolist(), None if widths is None else widths.tolist(), fixed, lower)
         idx_l, len_l = idx.tolist(), length.tolist()
         # A slip in a short phrase word ("Inn conclusion", "too a large extent") is read as meant
         # when the rest of the phrase stands as written round it.
-        corrections += self._in_phrase(doc, lemma_h, is_alpha, is_stop, length, idx_l, len_l, fixed)
+        corrections += self._in_phrase(doc, lemma_h, is_alpha, is_stop, length, idx_l, len_l, fixed, lower)
         if fixed:  # a slip for a stop word ("thhe", "whiich") is a stop word as the sentence is read
             stop_words = self.nlp.Defaults.stop_words
             for i, meant in fixed:
@@ -983,7 +1007,9 @@ class Speller:
         self.reading_of = short_of
         self.readings = sorted(short_of)
         self._english_words: dict[int, list[str]] | None = None  # by length, loaded when first needed
+        self._near_lists: dict[int, list[str]] = {}  # word length -> _english_near's list for it
         self._seen: dict[str, str | None] = {}
+        self._seen_hash: dict[int, str | None] = {}  # lower-case form's hash -> what correct() reads it as
         self._lock = threading.Lock()
 
     def _english_near(self, n: int) -> list[str]:
@@ -995,7 +1021,10 @@ class Speller:
                 if w.isalpha() and w not in self.reading_of:
                     by_len.setdefault(len(w), []).append(w)
             self._english_words = by_len
-        return [w for k in range(max(1, n - 2), n + 3) for w in self._english_words.get(k, ())]
+        near = self._near_lists.get(n)
+        if near is None:  # (made once per length: listing ~20,000 words cost more than the search in them)
+            near = self._near_lists[n] = [w for k in range(max(1, n - 2), n + 3) for w in self._english_words.get(k, ())]
+        return near
 
     # Endings that make a word from a word: the word list holds lemmas, so "secondly",
     # "generally", "restless" and "news" are not in it, and are not slips for "second", "general"...
@@ -1061,22 +1090,37 @@ class Speller:
                 return None
         return meant
 
-    def correct(self, doc, candidates, lemma_h, idx=None, widths=None, fixed: list | None = None
+    def correct(self, doc, candidates, lemma_h, idx=None, widths=None, fixed: list | None = None, lower=None
                 ) -> list[tuple[int, int, str]]:
         """Give misspelt rubric words the lemma of the word meant, in the doc and in `lemma_h`
         (the doc's lemma hashes); `candidates` are the indexes of tokens that are not English
         words. Returns (start, end, word meant) of each word read differently, at the offsets
         `idx` gives the tokens (the doc's own when None), `widths` their lengths in the text;
-        (index, word meant) of each token read differently is added to `fixed` when given."""
+        (index, word meant) of each token read differently is added to `fixed` when given.
+        `lower`: the tokens' lower-case forms' hashes: then what each form is read as is kept by
+        its hash, and no Token is made for a word read as written (almost all of them)."""
         out = []
         reading_of = self.reading_of
         strings = doc.vocab.strings
-        for i in candidates.tolist():
-            t = doc[i]
-            low = t.lower_
-            if low in reading_of:
-                continue
-            meant = self.nearest(low)
+        by_hash = self._seen_hash
+        if len(by_hash) > 100_000:
+            by_hash.clear()
+        lowers = lower[candidates].tolist() if lower is not None else None
+        for k, i in enumerate(candidates.tolist()):
+            if lowers is not None:
+                meant = by_hash.get(lowers[k], False)
+                if meant is False:
+                    low = strings[lowers[k]]
+                    meant = by_hash[lowers[k]] = None if low in reading_of else self.nearest(low)
+                if meant is None:
+                    continue
+                t = doc[i]
+            else:
+                t = doc[i]
+                low = t.lower_
+                if low in reading_of:
+                    continue
+                meant = self.nearest(low)
             if meant is not None:
                 t.lemma_ = reading_of[meant]
                 lemma_h[i] = strings[reading_of[meant]]
@@ -1088,8 +1132,8 @@ class Speller:
 
 
 # Columns of a LexemeTable row.
-_LEN, _ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK = range(8)
-_COLUMNS = 8
+_LEN, _ALPHA, _STOP, _PUNCT, _SPACE, _NUM, _LOWER_KNOWN, _BREAK, _LOWER = range(9)
+_COLUMNS = 9  # (_LOWER: the lower-case form's string-store hash, its 64 bits held as an int64)
 
 
 class LexemeTable:
@@ -1139,10 +1183,12 @@ class LexemeTable:
             new = new[~member(new, keys)]  # another thread may have added some meanwhile
             lexemes = [self.vocab[h] for h in new.tolist()]
             listed = member(np.array([lx.lower for lx in lexemes], dtype="uint64"), self.english).tolist()
+            lowers = np.array([lx.lower for lx in lexemes], dtype=np.uint64).view(np.int64)
             rows = np.array([(len(lx.orth_), *(lx.check_flag(f) for f in (IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE,
                                                                               LIKE_NUM)), known,
-                              lx.is_punct and lx.orth_ in _CLAUSE_BREAKS)
+                              lx.is_punct and lx.orth_ in _CLAUSE_BREAKS, 0)
                              for lx, known in zip(lexemes, listed)], dtype=np.int64).reshape(-1, _COLUMNS)
+            rows[:, _LOWER] = lowers
             # Each new form put in its place: the keys stay sorted without sorting them all again
             # (np.setdiff1d and np.argsort over the whole table cost ~3 ms an essay at 20,000 forms).
             at = np.searchsorted(keys, new)

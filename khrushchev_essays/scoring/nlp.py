@@ -198,26 +198,46 @@ def _register_factory() -> None:
 
         def __call__(self, doc):
             import numpy as np
-            from spacy.attrs import IS_PUNCT, ORTH, SENT_START
+            from spacy.attrs import ORTH, SENT_START
 
             n = len(doc)
             if n < self.ARRAYS_FROM:  # a phrase: spaCy's loop is quicker than a dozen array calls
                 return super().__call__(doc)
             hashes = self._punct_hashes
-            arr = doc.to_array([ORTH, IS_PUNCT, SENT_START])
+            arr = doc.to_array([ORTH, SENT_START])
             orth = arr[:, 0]
             pos = np.minimum(np.searchsorted(hashes, orth), len(hashes) - 1)
             ender = hashes[pos] == orth  # token.text in punct_chars
-            plain = np.flatnonzero(~ender & (arr[:, 1] == 0))
+            plain = np.flatnonzero(~ender & ~self._is_punct(orth, doc.vocab))
             after = np.searchsorted(plain, np.flatnonzero(ender), side="right")
             starts = np.zeros(n, dtype=bool)
             starts[0] = True
             starts[plain[after[after < len(plain)]]] = True
             values = np.where(starts, np.uint64(1), np.uint64(2**64 - 1))  # 1 and -1, as uint64
             if not self.overwrite:
-                values = np.where(arr[:, 2] == 0, values, arr[:, 2])
+                values = np.where(arr[:, 1] == 0, values, arr[:, 1])
             doc.from_array([SENT_START], values)
             return doc
+
+        def _is_punct(self, orth, vocab):
+            """Each token's is_punct, by its word form (orth hash): a flag of the form, kept per form
+            in sorted arrays (asking the doc for IS_PUNCT took spaCy's GIL once per token)."""
+            import numpy as np
+
+            cached = getattr(self, "_cached_flags", None)
+            if cached is None or cached[0] is not vocab:
+                cached = self._cached_flags = (vocab, np.zeros(0, dtype="uint64"), np.zeros(0, dtype=bool))
+            _vocab, keys, flags = cached
+            pos = np.minimum(np.searchsorted(keys, orth), max(0, len(keys) - 1))
+            found = keys[pos] == orth if len(keys) else np.zeros(len(orth), dtype=bool)
+            if not found.all():
+                new = np.unique(orth[~found])
+                at = np.searchsorted(keys, new)
+                keys = np.insert(keys, at, new)
+                flags = np.insert(flags, at, [vocab[h].is_punct for h in new.tolist()])
+                self._cached_flags = (vocab, keys, flags)
+                pos = np.searchsorted(keys, orth)
+            return flags[pos]
 
         @property
         def _punct_hashes(self):

@@ -40,6 +40,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import chain
 
 from ..resources import data
 
@@ -140,6 +141,78 @@ def kinds(sentence: str) -> list[str]:
 # form, not per word.
 _KIND_FIRST: dict[str, str] = {}
 _KIND_REST: dict[str, str] = {}
+
+
+# Each kind as a small number (for _run_codes), given in the order kinds are first seen; "<s>"
+# and "</s>" pad a sentence's runs.
+_KIND_IDS: dict[str, int] = {"<s>": 0, "</s>": 1}
+_KIND_NAMES: list[str] = ["<s>", "</s>"]
+# A run of characters between spaces -> its kinds' numbers, as a sentence's first run and as any other.
+_RUN_FIRST: dict[str, tuple[int, ...]] = {}
+_RUN_REST: dict[str, tuple[int, ...]] = {}
+_CODE_BITS = 10  # room for 1,024 kinds (there are some 150: the function words and the word forms' kinds)
+
+
+def _kind_id(kind: str) -> int:
+    i = _KIND_IDS.get(kind)
+    if i is None:
+        if len(_KIND_NAMES) >= 1 << _CODE_BITS:  # (runs' codes would no longer be one number per run)
+            raise RuntimeError(f"more than {1 << _CODE_BITS} kinds of word: raise phrasing._CODE_BITS")
+        i = _KIND_IDS[kind] = len(_KIND_NAMES)
+        _KIND_NAMES.append(kind)
+    return i
+
+
+def kind_ids(sentence: str) -> list[int]:
+    """`kinds(sentence)`, each kind as its number (_KIND_IDS).
+
+    In plain ASCII a word's kinds follow from the run of characters between spaces it stands in
+    (a token never holds a space, and none is found by looking past one), and from whether that
+    run opens the sentence: so each such run's kinds are kept, as a tuple of numbers, and a
+    sentence is split on spaces and its runs looked up all at once. (Tried at every character, the
+    word pattern was a third of the stage.)"""
+    if not sentence.isascii():
+        return [_kind_id(k) for k in kinds(sentence)]
+    chunks = sentence.split()
+    if not chunks:
+        return []
+    if len(_RUN_REST) > 200_000:
+        _RUN_FIRST.clear()
+        _RUN_REST.clear()
+    head = _RUN_FIRST.get(chunks[0])
+    if head is None:
+        head = _RUN_FIRST[chunks[0]] = tuple(_kind_id(k) for k in kinds(chunks[0]))
+    if not head:  # (a lone apostrophe opening it: the next word is the first)
+        return [_kind_id(k) for k in kinds(sentence)]
+    runs = list(map(_RUN_REST.get, chunks))
+    runs[0] = head
+    if None in runs:
+        for k, ids in enumerate(runs):
+            if ids is None:
+                runs[k] = _RUN_REST[chunks[k]] = tuple(_kind_id(x) for x in kinds("x " + chunks[k])[1:])
+    return list(chain.from_iterable(runs))
+
+
+def _run_codes(seqs: list[list[int]]):
+    """Every run of four kinds of each sentence (its kinds as numbers, padded as Counts.logprobs
+    pads them: three "<s>" before, "</s>" after) as one number, the four kinds' bits side by side.
+    Returns (codes, the sentence of each run, its place in the sentence, runs per sentence)."""
+    import numpy as np
+
+    flat: list[int] = []
+    for seq in seqs:
+        flat += (0, 0, 0)
+        flat += seq
+        flat.append(1)
+    f = np.array(flat, dtype=np.int64)
+    bits = _CODE_BITS
+    every = (((f[:-3] << bits | f[1:-2]) << bits | f[2:-1]) << bits) | f[3:]
+    lens = np.array([len(seq) + 1 for seq in seqs], dtype=np.int64)
+    row = np.repeat(np.arange(len(seqs)), lens)
+    starts = np.cumsum(lens) - lens
+    col = np.arange(len(row)) - np.repeat(starts, lens)
+    # Sentence r's runs start at its padded place: the runs before it, and three pads for each sentence before.
+    return every[np.arange(len(row)) + 3 * row], row, col, lens
 
 
 def _memo_kind(t: str, first: bool) -> str:
@@ -285,41 +358,79 @@ class PhrasingModel:
         return self.written.empty
 
     @cached_property
-    def _memo(self) -> tuple[dict[tuple[str, ...], float], dict[tuple[str, ...], float]]:
-        """Per run of four kinds (three before a word, and the word): its gain, and its ratio,
-        worked out once (runs recur across sentences and essays)."""
-        return {}, {}
+    def _memo(self) -> list:
+        """Per run of four kinds (three before a word, and the word), as its code (_run_codes): its
+        gain and its ratio, worked out once (runs recur across sentences and essays). Held as
+        sorted numpy arrays (codes, gains, ratios) in a one-item list, replaced whole when runs are
+        added, so that a reader on another thread never sees the codes of one version with the
+        figures of another."""
+        import numpy as np
+
+        return [(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))]
 
     def judge(self, sentence: str) -> tuple[float, float] | None:
         """A sentence's mean gain (how much better three kinds before each word foretell it than one
         kind does, in students' essays) and mean ratio (how much better students' essays foretell
         its words than word chains do), or None when it is too short to judge (or the model is empty)."""
+        return self.judge_all([sentence])[0]
+
+    def judge_all(self, sentences: list[str]) -> list[tuple[float, float] | None]:
+        """`judge` for each of an essay's sentences, the runs of all of them looked up at once.
+
+        Each run of four kinds is a number (_run_codes), found with one np.searchsorted in the
+        memo for the whole essay; only the sentences with a run it lacks are read from the tables,
+        and their new runs added. Each sentence's figures are summed in its words' order (np.cumsum
+        along a row adds one after the other, as a loop does), so the means are those of a sum
+        word by word. (A tuple of kinds per word and two dictionary lookups per run cost more than
+        the rest of the argument stage's scans together.)"""
+        import numpy as np
+
+        out: list[tuple[float, float] | None] = [None] * len(sentences)
         if self.empty:
-            return None
-        seq = kinds(sentence)
-        if len(seq) < self.min_kinds:
-            return None
-        gains_memo, ratios_memo = self._memo
-        if len(gains_memo) > 200_000:
-            gains_memo.clear()
-            ratios_memo.clear()
-        w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
-        runs = list(zip(*(w[k:] for k in range(ORDER))))  # each word's run (w[j:j + ORDER]), made once
-        gains = list(map(gains_memo.get, runs))
-        if None in gains:
-            long_, short_ = self.written.logprobs(seq)
-            chained = self.pairs.logprobs(seq)[0] if not self.pairs.empty else long_
-            for j, run in enumerate(runs):
-                if gains[j] is None:
-                    gains[j] = gains_memo[run] = long_[j] - short_[j]
-                    ratios_memo[run] = long_[j] - chained[j]
-        gain = ratio = 0.0
-        for g in gains:
-            gain += g
-        for r in map(ratios_memo.__getitem__, runs):
-            ratio += r
-        n = len(w) - ORDER + 1
-        return gain / n, ratio / n
+            return out
+        seqs = [kind_ids(s) for s in sentences]
+        judged = [k for k, seq in enumerate(seqs) if len(seq) >= self.min_kinds]
+        if not judged:
+            return out
+        codes, row, col, lens = _run_codes([seqs[k] for k in judged])
+        keys, gains_of, ratios_of = self._memo[0]
+        pos = np.minimum(np.searchsorted(keys, codes), max(0, len(keys) - 1))
+        found = keys[pos] == codes if len(keys) else np.zeros(len(codes), dtype=bool)
+        gains = np.where(found, gains_of[pos] if len(keys) else 0.0, 0.0)
+        ratios = np.where(found, ratios_of[pos] if len(keys) else 0.0, 0.0)
+        if not found.all():
+            new: dict[int, tuple[float, float]] = {}
+            missing = np.flatnonzero(~found)
+            for r in np.unique(row[missing]).tolist():
+                seq = [_KIND_NAMES[i] for i in seqs[judged[r]]]
+                long_, short_ = self.written.logprobs(seq)
+                chained = self.pairs.logprobs(seq)[0] if not self.pairs.empty else long_
+                first = int(np.searchsorted(row, r))
+                for j in range(len(long_)):
+                    if not found[first + j]:
+                        new.setdefault(int(codes[first + j]), (long_[j] - short_[j], long_[j] - chained[j]))
+            codes_l = codes[missing].tolist()
+            gains[missing] = [new[c][0] for c in codes_l]
+            ratios[missing] = [new[c][1] for c in codes_l]
+            added = np.array(sorted(new), dtype=np.int64)
+            figures = [new[c] for c in added.tolist()]
+            if len(keys) + len(added) > 200_000:
+                keys, gains_of, ratios_of = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+            at = np.searchsorted(keys, added)
+            self._memo[0] = (np.insert(keys, at, added), np.insert(gains_of, at, [f[0] for f in figures]),
+                             np.insert(ratios_of, at, [f[1] for f in figures]))
+        width = int(lens.max()) + 1
+        for name, values in (("gain", gains), ("ratio", ratios)):
+            table = np.zeros((len(judged), width))  # a 0.0 before each row's first figure, as `total = 0.0` was
+            table[row, col + 1] = values
+            sums = np.cumsum(table, axis=1)[:, -1] / lens
+            if name == "gain":
+                gain_l = sums.tolist()
+            else:
+                ratio_l = sums.tolist()
+        for k, g, r in zip(judged, gain_l, ratio_l):
+            out[k] = (g, r)
+        return out
 
     def gain(self, sentence: str) -> float | None:
         judged = self.judge(sentence)
@@ -341,7 +452,8 @@ class Phrasing:
 def read_phrasing(texts: list[tuple[int, str]], model: PhrasingModel | None = None) -> Phrasing:
     """Judge sentences (index, text) of one essay."""
     model = model or phrasing_model()
-    scored = [(i, j) for i, t in texts if (j := model.judge(t)) is not None]
+    judged = model.judge_all([t for _i, t in texts])
+    scored = [(i, j) for (i, _t), j in zip(texts, judged) if j is not None]
     if model.empty or len(scored) < model.min_sentences:
         return Phrasing(None, None, False, ())
     gain = sum(j[0] for _i, j in scored) / len(scored)

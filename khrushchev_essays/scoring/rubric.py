@@ -597,19 +597,36 @@ def parse_rubric(data: dict, source: str = "<rubric>") -> Rubric:
 
 
 def load_rubric_file(path: str | Path | Traversable) -> Rubric:
-    """Read and validate one TOML rubric file (a path, or a Traversable from importlib.resources)."""
+    """Read and validate one TOML rubric file (a path, or a Traversable from importlib.resources).
+
+    The file is read every time; what it says is parsed and validated once for the same bytes
+    (the Rubric is frozen, so one object serves every caller): the CLI checks the rubrics before
+    grading and the engine loads them again (parsing the two TOML files in Python: ~2.5% of
+    start-up's instructions)."""
     path = path if isinstance(path, Traversable) else Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise RubricError([f"[{path}] cannot be read: {exc.strerror or exc}"]) from None
+    key = (str(path), raw)
+    done = _PARSED.get(key)
+    if done is not None:
+        return done
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RubricError([f"[{path}] is not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError([f"[{path}] is not valid TOML: {exc}"]) from None
-    return parse_rubric(data, str(path))
+    rubric = parse_rubric(data, str(path))
+    if len(_PARSED) > 64:
+        _PARSED.clear()
+    _PARSED[key] = rubric
+    return rubric
+
+
+# (file path, its bytes) -> the Rubric they make (load_rubric_file).
+_PARSED: dict[tuple[str, bytes], Rubric] = {}
 
 
 _CACHE: dict[str, Rubric] = {}

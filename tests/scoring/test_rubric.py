@@ -125,6 +125,26 @@ def test_file_problems_name_the_file(tmp_path, q1_data):
     assert all(p.startswith(f"[{path}]") for p in exc.value.problems)
 
 
+def test_a_rubric_file_is_read_each_time_and_parsed_again_when_it_changes(tmp_path):
+    """load_rubric_file parses the same bytes once (the CLI and the engine both load the rubrics),
+    but reads the file every time: an edited file is the edited rubric, a broken one an error."""
+    text = (RUBRICS_DIR / "q1_transformation.toml").read_text(encoding="utf-8")
+    path = tmp_path / "q1.toml"
+    path.write_text(text, encoding="utf-8")
+    first = load_rubric_file(path)
+    assert load_rubric_file(path) is first
+    assert load_rubric_file(path) == parse_rubric(tomllib.loads(text), str(path))
+    path.write_text(text.replace('title = "', 'title = "Edited: ', 1), encoding="utf-8")
+    edited = load_rubric_file(path)
+    assert edited.title.startswith("Edited: ") and not first.title.startswith("Edited: ")
+    path.write_text(text.replace("weight = 0.26", "weight = 0.50", 1), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(RubricError):
+            load_rubric_file(path)
+    path.write_text(text, encoding="utf-8")
+    assert load_rubric_file(path) is first
+
+
 # --- the CLI ------------------------------------------------------------------------------------
 def test_rubric_check_passes_the_real_files():
     result = CliRunner().invoke(main, ["rubric", "check"])

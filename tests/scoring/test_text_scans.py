@@ -164,6 +164,21 @@ def test_the_kinds_of_a_sentences_words_are_those_read_word_by_word(sentence):
     assert kinds(sentence) == _kinds_plain(sentence)  # and again, from the memo
 
 
+# Pieces glued into runs between spaces ("Stalin's,", "(1956).", "'Khrushchev"), with any spacing.
+_GLUED = st.lists(st.one_of(_WORDS, st.sampled_from(["'", "''", ",", ".", "(", ")", "x'y", "'s", "n't", "1,000.5",
+                                                      "...", "?!", "\u2014", "  ", "\t", "\n", "\x1c", " "])),
+                  max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(_WORDS, max_size=25).map(" ".join), _GLUED))
+def test_the_kinds_numbers_are_those_of_the_kinds_read_word_by_word(sentence):
+    from khrushchev_essays.scoring.phrasing import _KIND_NAMES, kind_ids
+
+    assert [_KIND_NAMES[i] for i in kind_ids(sentence)] == _kinds_plain(sentence)
+    assert [_KIND_NAMES[i] for i in kind_ids(sentence)] == _kinds_plain(sentence)  # from the memo
+
+
 # The signs of another time (claims._background): terms found by TermScan and decades by _decades,
 # each against the plain pattern tried at every character.
 def _rubric_terms() -> list[tuple[str, ...]]:
@@ -282,6 +297,33 @@ def test_sentences_are_judged_as_the_tables_read_word_by_word_say_and_again_from
     assert all(empty.judge(s) is None for s in sentences)
 
 
+def test_an_essays_sentences_judged_at_once_are_judged_as_one_by_one_from_the_tables():
+    """PhrasingModel.judge_all looks every run of an essay up at once in a memo of numbers: its
+    figures are those the tables give word by word, with the memo empty, partly filled by other
+    essays, and full."""
+    from pathlib import Path
+
+    from khrushchev_essays.scoring.phrasing import PhrasingModel, phrasing_model, prose
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    engine = default_engine()
+    essays = []
+    for path in sorted(fixtures.glob("*.txt")):
+        text = normalise(path.read_text(encoding="utf-8"))
+        a = engine.compiled(engine.rubric("q1"))[0].analyse(engine.nlp(text), text)
+        essays.append([t for _i, t in prose(a.text, [(s.index, s.start, s.end) for s in a.sentences])])
+    essays.append(["Too short.", "He didn't, it's 'the' Presidium\u2019s men \u2014 who wouldn't wait in 1964.",
+                   "", "' ' ' and then the Virgin Lands failed , badly , in 1963 ."])
+    assert len(essays) > 10 and sum(map(len, essays)) > 300
+    fresh = PhrasingModel(phrasing_model().written, phrasing_model().pairs)
+    for model in (fresh, fresh):  # the first time from the tables, essay by essay; then all from the memo
+        for sentences in essays:
+            assert model.judge_all(sentences) == [_judge_plain(model, s) for s in sentences]
+    empty = PhrasingModel(type(fresh.written)({}), type(fresh.written)({}))
+    assert empty.judge_all(essays[0]) == [None] * len(essays[0])
+    assert fresh.judge_all([]) == []
+
+
 def test_bullet_points_are_told_from_prose_after_any_kind_of_line_end():
     from khrushchev_essays.scoring.phrasing import _BULLET, _LINE_ENDS, prose
 
@@ -335,3 +377,87 @@ def test_slips_inside_phrases_are_read_as_when_every_candidate_word_is_looked_at
             # ("Inn", "oon", "tto": English words or near several, left to the phrase around them)
             found += sum(1 for a, b, _m in quick.corrections if text[a:b].lower() in ("inn", "oon", "tto"))
     assert found >= 6
+
+
+def test_word_forms_and_slips_are_read_by_hash_as_from_the_doc():
+    """The lexeme table's lower-case column is doc.to_array(LOWER); the speller reading slips by
+    their forms' hashes (no Token per word) reads what it reads from each token's lower_; and a
+    matcher that has seen no word forms yet (each looked up one by one) analyses as one that has
+    seen them all (looked up as arrays)."""
+    import importlib.util
+    import random
+    import sys
+    from pathlib import Path
+
+    from spacy.attrs import LEMMA, LOWER, ORTH
+
+    from khrushchev_essays.scoring.matching import _LOWER, RubricMatcher
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("perturb", root / "benchmarks" / "perturb.py")
+    perturb = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("perturb", perturb)
+    spec.loader.exec_module(perturb)
+    engine = default_engine()
+    texts = ["Khrushchevs refroms tthe Virgin Landz, Inn conclusion; too a large extent the Secret Speech mattered."]
+    for path in sorted((root / "tests" / "fixtures").glob("*.txt"))[:10]:
+        texts.append(perturb.misspelt(path.read_text(encoding="utf-8"), random.Random(7), rate=0.15))
+    read = 0
+    for key in ("q1", "q2"):
+        warm = engine.compiled(engine.rubric(key))[0]
+        cold = RubricMatcher(engine.rubric(key), engine.nlp, engine.lexemes, engine.rubrics)
+        for text in texts:
+            doc = engine.nlp(normalise(text))
+            lower = doc.to_array(LOWER).astype(np.uint64)
+            assert engine.lexemes.rows(doc.to_array(ORTH))[:, _LOWER].astype(np.uint64).tolist() == lower.tolist()
+            by_hash, by_token = engine.nlp(normalise(text)), engine.nlp(normalise(text))
+            lem_h, lem_t = (d.to_array(LEMMA).astype(np.uint64) for d in (by_hash, by_token))
+            fixed_h, fixed_t = [], []
+            every = np.arange(len(doc))
+            out_h = cold.speller.correct(by_hash, every, lem_h, None, None, fixed_h, lower)
+            out_t = cold.speller.correct(by_token, every, lem_t, None, None, fixed_t)
+            assert out_h == out_t and fixed_h == fixed_t and lem_h.tolist() == lem_t.tolist()
+            read += len(out_h)
+            a = cold.analyse(engine.nlp(normalise(text)), text)
+            b = warm.analyse(engine.nlp(normalise(text)), text)
+            assert a.corrections == b.corrections
+            assert a.token_lemmas.tolist() == b.token_lemmas.tolist()
+            assert [s.hits for s in a.sentences] == [s.hits for s in b.sentences]
+    assert read >= 20
+
+
+def test_the_english_words_near_a_length_are_those_listed_afresh():
+    """Speller._english_near keeps its list per word length: the same words, in the same order, as
+    listed from the word list by length each time."""
+    speller = default_engine().compiled(default_engine().rubric("q2"))[0].speller
+    for n in [*range(1, 22), 3, 7, 12]:  # (some lengths asked twice: from the kept lists)
+        near = speller._english_near(n)
+        by_len = speller._english_words
+        assert near == [w for k in range(max(1, n - 2), n + 3) for w in by_len.get(k, ())]
+        assert all(w.isalpha() and w not in speller.reading_of for w in near)
+    assert len(speller._english_near(7)) > 1000
+
+
+# The criteria's case-blind searches (criteria.case_blind_search): in lower case on an ASCII text,
+# against the pattern that ignores case on the text as written.
+_CASE_PIECES = st.sampled_from([" ", "  ", "\n", "\t", ".", ",", "'", "-", "x", "still", "STILL", "Still", "stillness",
+                                "the same", "THE  SAME", "the\nsame", "didn't change", "DIDN'T CHANGE", "n't", "N'T",
+                                "however", "But", "but", "only partly", "Only Partly", "never", "unchanged", "kept",
+                                "\u212aept", "\u017ftill", "\u0130", "\u00e9", "caf\u00e9", "1956"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CASE_PIECES, max_size=30).map("".join), st.integers(0, 120), st.integers(0, 240))
+def test_a_case_blind_search_finds_what_the_pattern_ignoring_case_finds(text, a, b):
+    from khrushchev_essays.scoring.criteria import _phrase_regex, _qualifier_regex, text_search
+
+    start, end = min(a, len(text)), min(max(a, b), len(text))
+    lowered = text.lower() if text.isascii() else None
+    lists = [(_phrase_regex, tuple(default_engine().rubric("q1").focus.other_side)),
+             (_qualifier_regex, tuple(default_engine().rubric("q1").argument.qualifiers)),
+             (_qualifier_regex, tuple(default_engine().rubric("q2").argument.qualifiers)),
+             (_phrase_regex, ("Still", "the  Same", "caf\u00e9", "kept"))]  # capitals, and a word not in ASCII
+    for build, words in lists:
+        found = text_search(text, lowered, build, words)(start, end)
+        expected = build(words).search(text, start, end)
+        assert (found and found.span()) == (expected and expected.span())

@@ -386,7 +386,15 @@ def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
     others = [x for x in ctx.findings.factors.values() if x.id != named.id and x.status != "missing"]
     weighed = [s for s in ctx.real if named.id in s.factors()
                and (len(s.factors()) >= 2 or s.kinds() & {"comparison", "judgement"})]
-    return ff.status != "missing", len(others), weighed
+    # Dealt with means in the body: a factor named only in the introduction or the conclusion
+    # (a stock verdict that calls it "the most significant factor") has not been treated at all.
+    arg = ctx.argument
+    ends = set(arg.thesis) | set(arg.verdict)
+    paras = sorted({s.paragraph for s in ctx.real})
+    if len(paras) >= 3:
+        ends |= {s.index for s in ctx.real if s.paragraph in (paras[0], paras[-1])}
+    in_body = any(named.id in s.factors() for s in ctx.real if s.index not in ends)
+    return ff.status != "missing" and in_body, len(others), weighed
 
 
 @per_essay

@@ -235,6 +235,23 @@ def test_q2_essay_ignoring_de_stalinisation_is_capped_at_level_2():
     assert next(f for f in r.factors if f.id == "destalinisation").status == "missing"
 
 
+@pytest.mark.parametrize("where", ["conclusion", "introduction"])
+def test_naming_de_stalinisation_only_at_one_end_does_not_lift_the_cap(where):
+    # A verdict (or an opening) that calls the named factor decisive, over a body that never deals
+    # with it: the factor has not been treated, so the essay stays capped (an outside probe's stock
+    # conclusion had lifted this essay from Level 2 to Level 5).
+    paras = read_fixture("q2_ignores_named_factor.txt").strip().split("\n\n")
+    extra = ("All things considered, de-Stalinisation mattered more than anything else, because the "
+             "speech of 1956 cost Khrushchev the trust of the men who removed him in October 1964.")
+    if where == "conclusion":
+        paras.append(extra)
+    else:
+        paras[0] = extra + " " + paras[0]
+    r = score("\n\n".join(paras) + "\n", "q2")
+    assert "ignores_named_factor" in r.flags, summary(r)
+    assert r.level <= 2, summary(r)
+
+
 def test_the_same_essay_scored_for_q1_is_not_capped_for_a_named_factor():
     # q1 names no factor, so the rule cannot fire there.
     r = score(read_fixture("q2_ignores_named_factor.txt"), "q1")

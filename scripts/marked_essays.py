@@ -42,3 +42,14 @@ def levels(shared: Path | None = None) -> dict[str, int]:
                 for row in csv.DictReader(fh, delimiter="\t"):
                     out[f"{name}/{row['question']}/{row['file']}"] = int(row["consensus_level"])
     return out
+
+
+def write_model(name: str, payload: dict, indent: int = 2) -> Path:
+    """Write a fitted model as plain JSON to the source tree's package data
+    (khrushchev_essays/models/NAME), not wherever the package happens to be imported from."""
+    import json
+
+    target = ROOT / "khrushchev_essays" / "models" / name
+    target.write_text(json.dumps(payload, indent=indent) + "\n", encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}")
+    return target

@@ -13,7 +13,6 @@ and the fitted coefficients are written as plain JSON (no pickle) to khrushchev_
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import sys
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from marked_essays import originals  # noqa: E402
+from marked_essays import originals, write_model  # noqa: E402
 
 SHUFFLES = 4  # of each kind per essay: more shuffles make a steadier model than one draw of each
 # Shuffles within paragraphs and reversals are made and reported but not learnt from (weight 0):
@@ -202,10 +201,7 @@ def main() -> int:
     for k, c in out.precedence.items():
         print(f"  {k:22s} {c:+.3f}")
     if not args.dry_run:
-        # The shipped copy in the source tree (package data), not wherever the package is imported from.
-        target = ROOT / "khrushchev_essays" / "models" / ORDER_MODEL_FILE.name
-        target.write_text(json.dumps(out.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {target.relative_to(ROOT)}")
+        write_model(ORDER_MODEL_FILE.name, out.to_json())
     return 0
 
 

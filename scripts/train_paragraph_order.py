@@ -23,7 +23,6 @@ khrushchev_essays/models/paragraph_order.json (package data).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from marked_essays import levels, originals  # noqa: E402
+from marked_essays import levels, originals, write_model  # noqa: E402
 
 UNFINISHED = (0.4, 0.6, 0.8)  # the shares of an essay's sentences its unfinished runs keep
 PERMUTATIONS = 100  # reorderings each paragraph's written order is compared with, for fitting
@@ -192,9 +191,7 @@ def main() -> int:
     model.meta = {"trained_on": len(data), "seed": args.seed, "permutations": PERMUTATIONS, "C": C,
                   "cross_validated": report}
     if not args.dry_run:
-        target = ROOT / "khrushchev_essays" / "models" / MODEL_FILE.name
-        target.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {target.relative_to(ROOT)}")
+        write_model(MODEL_FILE.name, model.to_json(), indent=1)
     return 0
 
 

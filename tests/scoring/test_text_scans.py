@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -338,24 +339,32 @@ def test_bullet_points_are_told_from_prose_after_any_kind_of_line_end():
         assert len(prose(text, spans)) < len(spans) or end == " "
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _perturb():
+    """The robustness benchmark's perturbations (benchmarks/perturb.py), loaded as a module."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("perturb", ROOT / "benchmarks" / "perturb.py")
+    perturb = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("perturb", perturb)
+    spec.loader.exec_module(perturb)
+    return perturb
+
+
 def test_slips_inside_phrases_are_read_as_when_every_candidate_word_is_looked_at():
     """_in_phrase passes over a word whose neighbours stand beside no phrase's short word; with
     every lemma let through (the plain way: each candidate's places looked up) the readings, the
     lemmas and the hits are the same."""
-    import importlib.util
     import random
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("perturb", root / "benchmarks" / "perturb.py")
-    perturb = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("perturb", perturb)
-    spec.loader.exec_module(perturb)
+    perturb = _perturb()
     engine = default_engine()
     texts = ["Inn conclusion, too a large extent the Secret Speech mattered; oon balance it did, iin 1956.",
              "Khrushchev fell tto a large extent because of Cuba. Inn conclusion he fell."]
-    for path in sorted((root / "tests" / "fixtures").glob("*.txt"))[:12]:
+    for path in sorted((ROOT / "tests" / "fixtures").glob("*.txt"))[:12]:
         text = path.read_text(encoding="utf-8")
         texts += [perturb.misspelt(text, random.Random(k), rate=0.15) for k in range(2)]
     strings = engine.nlp.vocab.strings
@@ -384,23 +393,16 @@ def test_word_forms_and_slips_are_read_by_hash_as_from_the_doc():
     their forms' hashes (no Token per word) reads what it reads from each token's lower_; and a
     matcher that has seen no word forms yet (each looked up one by one) analyses as one that has
     seen them all (looked up as arrays)."""
-    import importlib.util
     import random
-    import sys
-    from pathlib import Path
 
     from spacy.attrs import LEMMA, LOWER, ORTH
 
     from khrushchev_essays.scoring.matching import _LOWER, RubricMatcher
 
-    root = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("perturb", root / "benchmarks" / "perturb.py")
-    perturb = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("perturb", perturb)
-    spec.loader.exec_module(perturb)
+    perturb = _perturb()
     engine = default_engine()
     texts = ["Khrushchevs refroms tthe Virgin Landz, Inn conclusion; too a large extent the Secret Speech mattered."]
-    for path in sorted((root / "tests" / "fixtures").glob("*.txt"))[:10]:
+    for path in sorted((ROOT / "tests" / "fixtures").glob("*.txt"))[:10]:
         texts.append(perturb.misspelt(path.read_text(encoding="utf-8"), random.Random(7), rate=0.15))
     read = 0
     for key in ("q1", "q2"):

@@ -388,9 +388,10 @@ def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
                and (len(s.factors()) >= 2 or s.kinds() & {"comparison", "judgement"})]
     # Dealt with means in the body: a factor named only in the introduction or the conclusion
     # (a stock verdict that calls it "the most significant factor") has not been treated at all.
-    # The ends are the thesis and the verdict, and the first and last paragraphs when they are
-    # an introduction's or a conclusion's length (one run into the body paragraph beside it, as
-    # some writers lay an essay out, holds the body's treatment too).
+    # The ends are the thesis and the verdict, and the first and last paragraphs when they hold
+    # them and are an introduction's or a conclusion's length (one run into the body paragraph
+    # beside it, as some writers lay an essay out, holds the body's treatment too; and notes that
+    # open on the factor's heading have no introduction).
     arg = ctx.argument
     ends = set(arg.thesis) | set(arg.verdict)
     by_para: dict[int, list[int]] = {}
@@ -398,8 +399,8 @@ def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
         by_para.setdefault(s.paragraph, []).append(s.index)
     paras = sorted(by_para)
     if len(paras) >= 3:
-        for p in (paras[0], paras[-1]):
-            if len(by_para[p]) <= 4:
+        for p, found in ((paras[0], arg.thesis), (paras[-1], arg.verdict)):
+            if len(by_para[p]) <= 4 and set(found) & set(by_para[p]):
                 ends.update(by_para[p])
     in_body = any(named.id in s.factors() for s in ctx.real if s.index not in ends)
     return ff.status != "missing" and in_body, len(others), weighed

@@ -252,6 +252,13 @@ def test_naming_de_stalinisation_only_at_one_end_does_not_lift_the_cap(where):
     assert r.level <= 2, summary(r)
 
 
+def test_notes_that_open_on_the_named_factor_have_dealt_with_it():
+    # Revision notes with de-Stalinisation as their first heading: the first block is not an
+    # introduction (no thesis in it), so the factor is dealt with and the flag would be untrue.
+    r = scored("q2", "q2_notes.txt")
+    assert "ignores_named_factor" not in r.flags, summary(r)
+
+
 def test_the_same_essay_scored_for_q1_is_not_capped_for_a_named_factor():
     # q1 names no factor, so the rule cannot fire there.
     r = score(read_fixture("q2_ignores_named_factor.txt"), "q1")

@@ -292,6 +292,15 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     ends = bool(verdict) or any(s.has("conclusion") for s in real)
     if run_share is not None and ends and run_share < rules.run_order_line:
         ends_disorder = max(ends_disorder, rules.cohesion_disorder)
+    elif (run_share is not None and ends and z is not None and run_share < rules.run_loose_line
+          and z[0] < rules.run_loose_factors):
+        # Two weaker signs together: the run beats fewer orders than any writer's did, and its
+        # neighbours share factors hardly more than chance. Cross-validated, one marked essay of
+        # 52 (calibration q1/04, a writer who weaves factors together) is under the run's line
+        # here, but not under the factors' one; each alone would catch a third of the shuffles
+        # the run's own line misses at the cost of genuine essays, both together do without.
+        # The argument loses its credit, but the essay is not held as incoherent on this alone.
+        ends_disorder = max(ends_disorder, rules.run_loose_disorder)
     if not ends:
         model = min(model, rules.disorder_threshold)
     disorder = max(ends_disorder, model, within_disorder) if len(real) >= 8 else 0.0

@@ -360,6 +360,15 @@ class ArgumentRules(_Strict):
     # about half of the shuffles of them beat fewer than half.
     run_order_line: float = Field(0.45, ge=0, le=1)
     run_order_min: int = Field(12, ge=3)
+    # ...and read as not the writer's, at `run_loose_disorder` (the argument loses its credit,
+    # the essay is not held as incoherent), when it beats fewer than `run_loose_line` of them
+    # while its neighbours share factors hardly more than chance (the cohesion z-score under
+    # `run_loose_factors`). Cross-validated, one genuine Level 3+ essay of 52 is under the first
+    # (calibration q1/04, at 0.67 with a factor z of 0.93) and two under the second (z 0.15 and
+    # 0.41, both beating 99% of orders); shuffles are mostly under both.
+    run_loose_line: float = Field(0.9, ge=0, le=1)
+    run_loose_factors: float = 0.8
+    run_loose_disorder: float = Field(0.75, ge=0, le=1)
     # ...and the order inside paragraphs alone does not take an essay below this level (0: it may):
     # its paragraphs are still each on their factor, which is what a Level 2 answer shows.
     paragraph_order_floor: int = Field(2, ge=0, le=5)

@@ -231,3 +231,42 @@ def test_an_essay_its_writer_did_not_finish_is_not_read_as_shuffled(name, qid):
             left -= len(kept[-1])
         _j, _d, arg = judged(join(kept), qid)
         assert arg.disorder < load_rubric(qid).argument.disorder_incoherent, (share, arg.run_order, arg.disorder)
+
+
+def without_loose_run_rule(qid: str):
+    """The rubric with the run's loose line at 0: the two weaker signs together judge nothing."""
+    rubric = load_rubric(qid)
+    return rubric.model_copy(update={"argument": rubric.argument.model_copy(update={"run_loose_line": 0.0})})
+
+
+def test_a_run_that_beats_few_orders_and_barely_stays_on_a_factor_loses_its_argument_credit():
+    # Shuffles the run's own line lets through (they beat 45-90% of the orders of their sentences)
+    # are read as out of order when their neighbours also share factors hardly more than chance.
+    rules = load_rubric("q1").argument
+    engine = default_engine()
+    caught = 0
+    for (name, qid), seed in itertools.product([("q1_strong.txt", "q1"), ("q2_strong.txt", "q2"),
+                                                ("q1_medium.txt", "q1"), ("q2_medium.txt", "q2")], range(16)):
+        sents = [s for p in paragraphs(read_fixture(name)) for s in p]
+        random.Random(100 + seed).shuffle(sents)
+        text = " ".join(sents) + "\n"
+        arg = engine.analyse_text(text, load_rubric(qid))[1]
+        off = engine.analyse_text(text, without_loose_run_rule(qid))[1]
+        if arg.disorder != off.disorder:
+            # Only the loose rule differs: it gives its own figure, and only to a run under its line.
+            assert rules.run_order_line <= arg.run_order < rules.run_loose_line, arg.run_order
+            assert arg.disorder == max(off.disorder, rules.run_loose_disorder)
+            caught += 1
+    # Measured: 3 of these 64 (the rest are caught by the run's own line, or stay on their factors).
+    assert caught >= 3, caught
+
+
+@pytest.mark.parametrize("name, qid", ESSAYS)
+def test_a_writers_run_is_not_judged_by_the_loose_rule(name, qid):
+    # Paragraphed as written or run together, a writer's essay keeps its order figures.
+    engine = default_engine()
+    text = read_fixture(name)
+    for version in (text, " ".join(s for p in paragraphs(text) for s in p) + "\n"):
+        arg = engine.analyse_text(version, load_rubric(qid))[1]
+        off = engine.analyse_text(version, without_loose_run_rule(qid))[1]
+        assert arg.disorder == off.disorder, (arg.run_order, arg.disorder, off.disorder)

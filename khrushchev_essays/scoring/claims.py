@@ -133,6 +133,7 @@ class Argument:
         return len(self.incoherent) / max(1, self.factor_sentences)
 
 
+
 def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderModel | None = None,
                   paragraph_model: ParagraphOrderModel | None = None) -> Argument:
     """Read the argument and mark copied, repeated and incoherent sentences as excluded from credit.
@@ -290,6 +291,17 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # 222 marked essays and fixtures were held as incoherent for their order, 9 now (6% of them
     # read as shuffled by the run alone); shuffles without any ending are caught by the rest.
     ends = bool(verdict) or any(s.has("conclusion") for s in real)
+    if (ends and not flat and ends_disorder < rules.cohesion_disorder and z is not None
+            and z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words
+            and len(real) >= rules.cohesion_kept * sum(1 for s in analysis.sentences if s.real)):
+        # The same signs in paragraphs: the figures read the run of sentences, whatever the
+        # paragraphs, and shuffled across the essay its neighbours are any two sentences. Read
+        # only while the sentences credited are nearly all the essay's: with repeats or copied
+        # passages taken out, sentences that stand side by side here did not in the essay (a
+        # Level 2 script that says one thing over and over falls under both lines once its
+        # repeats are gone). Notes have no paragraphs to speak of (flat) and are not read so, nor
+        # an essay without an ending: cut short, a writer's essay can fall under both lines.
+        ends_disorder = rules.cohesion_disorder
     if run_share is not None and ends and run_share < rules.run_order_line:
         ends_disorder = max(ends_disorder, rules.cohesion_disorder)
     elif (run_share is not None and ends and z is not None and run_share < rules.run_loose_line

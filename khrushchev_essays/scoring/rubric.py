@@ -324,6 +324,11 @@ class ArgumentRules(_Strict):
     # every factor leave chance no room to be beaten.
     cohesion_factors: float = -0.5
     cohesion_words: float = 0.5
+    # The same two lines judge an essay in paragraphs (its run of sentences is what they read)
+    # while this share of its sentences or more is still credited: with repeats or copies taken
+    # out, the sentences left side by side were not neighbours in the essay. The lowest genuine
+    # Level 3+ essay of the marked sets and fixtures is at z 0.15 for factors (calibration2 q2/11).
+    cohesion_kept: float = Field(0.9, gt=0, le=1)
     cohesion_ceiling: float = Field(0.85, gt=0, le=1)
     # ...or when neighbours share factors no more than chance (`cohesion_factors_ends`) and the
     # ends do not make up for it: the factor z-score plus `cohesion_ends_weight` times how much

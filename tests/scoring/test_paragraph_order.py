@@ -270,3 +270,52 @@ def test_a_writers_run_is_not_judged_by_the_loose_rule(name, qid):
         arg = engine.analyse_text(version, load_rubric(qid))[1]
         off = engine.analyse_text(version, without_loose_run_rule(qid))[1]
         assert arg.disorder == off.disorder, (arg.run_order, arg.disorder, off.disorder)
+
+
+def without_cohesion_lines(qid: str):
+    """The rubric with the cohesion lines far below any essay: neighbours judge nothing."""
+    rubric = load_rubric(qid)
+    return rubric.model_copy(update={"argument": rubric.argument.model_copy(
+        update={"cohesion_factors": -99.0, "cohesion_factors_ends": -99.0})})
+
+
+def shuffled_across_body(text: str, seed: int) -> str:
+    """The body's sentences shuffled across the body paragraphs, each as long as before; the
+    introduction and the conclusion as written (the shuffle the ends' figures cannot see)."""
+    paras = paragraphs(text)
+    sents = [s for p in paras[1:-1] for s in p]
+    random.Random(seed).shuffle(sents)
+    out, at = [paras[0]], 0
+    for p in paras[1:-1]:
+        out.append(sents[at:at + len(p)])
+        at += len(p)
+    return join(out + [paras[-1]])
+
+
+def test_a_shuffle_in_paragraphs_whose_neighbours_share_less_than_chance_is_held_incoherent():
+    engine = default_engine()
+    caught = 0
+    for (name, qid), seed in itertools.product([("q1_strong.txt", "q1"), ("q2_strong.txt", "q2"),
+                                                ("q1_medium.txt", "q1"), ("q2_medium.txt", "q2")], range(8)):
+        text = shuffled_across_body(read_fixture(name), 200 + seed)
+        rubric = load_rubric(qid)
+        arg = engine.analyse_text(text, rubric)[1]
+        off = engine.analyse_text(text, without_cohesion_lines(qid))[1]
+        if arg.disorder != off.disorder:
+            assert arg.disorder == rubric.argument.cohesion_disorder
+            assert "incoherent" in score(text, qid).flags
+            caught += 1
+    # Measured: 11 of these 32 (most of the rest were already caught by the order model or the run).
+    assert caught >= 8, caught
+
+
+@pytest.mark.parametrize("name, qid", ESSAYS + [("q1_repetition.txt", "q1"), ("q2_notes.txt", "q2"),
+                                                ("q2_revision_notes.txt", "q2")])
+def test_a_writers_essay_in_paragraphs_is_not_judged_by_its_neighbours(name, qid):
+    # Nor one whose repeats were taken out of credit (its sentences left side by side were not
+    # neighbours), nor notes.
+    engine = default_engine()
+    text = read_fixture(name)
+    arg = engine.analyse_text(text, load_rubric(qid))[1]
+    off = engine.analyse_text(text, without_cohesion_lines(qid))[1]
+    assert arg.disorder == off.disorder, (arg.disorder, off.disorder)

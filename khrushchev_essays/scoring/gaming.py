@@ -32,6 +32,7 @@ from .tfidf import SublinearTfidf
 _DATE_HEADING = re.compile(r"^\s*(?:\d{4}\b|(?:in|from|after|before)\s+\d{4}\b)", re.IGNORECASE)
 
 
+
 def date_headings(text: str, paragraphs: list[tuple[int, int]]) -> int:
     """Headings that organise the essay by period ("1953-1956: the struggle for power")."""
     count = 0
@@ -171,8 +172,13 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     # A list of keywords: few function words, or most lines fragments with no sentence to them.
     stop_ratio = a.stop_tokens / alpha
     real_words = sum(s.words for s in ctx.real)
+    # Few function words make a list of terms only when most lines are fragments too, or when there
+    # are hardly any (`keyword_bare_ratio`): notes whose points say something ("MTS abolished -
+    # farms had to buy tractors") run at 22-28% and are sentences as often as not; they earn their
+    # knowledge and are held by the caps on notes and narrative, not at Level 1 as a term list.
+    sparse = stop_ratio < d.keyword_stop_ratio or _topical_stop_ratio(a) < d.keyword_topical_stop_ratio
     if a.words >= 12 and (
-        stop_ratio < d.keyword_stop_ratio or _topical_stop_ratio(a) < d.keyword_topical_stop_ratio
+        (sparse and (f.fragment_share >= d.keyword_fragment_share or stop_ratio < d.keyword_bare_ratio))
         or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")

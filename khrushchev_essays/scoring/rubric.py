@@ -158,6 +158,9 @@ class Detection(_Strict):
     # essays run at 0.36 and over (most 0.5+), term lists at 0.2-0.29 (words less content words).
     keyword_topical_stop_ratio: float = Field(0.29, ge=0, le=1)
     keyword_fragment_share: float = Field(0.5, ge=0, le=1)  # share of lines that are fragments, for a list
+    # ...which the two ratios above need too, unless function words are fewer than this share (a
+    # bare list of terms, whatever its lines: the junk list fixture is at 0.1).
+    keyword_bare_ratio: float = Field(0.15, ge=0, le=1)
     not_english_known: float = Field(0.55, ge=0, le=1)  # share of words that are English words, below: not English
     copied_share: float = Field(0.6, ge=0, le=1)  # share of content words from the question: copied question
     copy_remainder_words: int = Field(60, ge=0)  # words left once the question is taken out

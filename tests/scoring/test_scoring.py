@@ -9,6 +9,7 @@ marks that are explained, offsets into the text as submitted, and input errors a
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -555,3 +556,58 @@ def test_importing_scoring_loads_neither_flask_nor_sqlalchemy():
             "assert not bad, bad")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+# Revision notes whose points say something, in few words: a bullet to a fact and what followed.
+_TERSE_NOTES = """Q1 plan - how far did the reforms change the USSR 1953-64?
+
+Intro - Stalin dead March 1953. Collective leadership. Khrushchev First Secretary Sept 1953.
+
+1. De-Stalinisation
+- Secret Speech Feb 1956 - 20th Congress - cult of personality attacked
+- Beria arrested + shot Dec 1953 - so terror at the top ended
+- Gulag amnesty - over 1 million home by 1960
+- KGB 1954 - party control over police
+- 22nd Congress 1961 - Stalin out of the mausoleum
+
+2. Limits
+- Hungary Nov 1956 - Soviet tanks, rising crushed
+- Pasternak - Doctor Zhivago - had to refuse Nobel 1958
+- Novocherkassk June 1962 - strikers shot after price rises
+- one-party state kept - no free elections
+
+3. Farming
+- Virgin Lands 1954 - Kazakhstan + W Siberia ploughed up
+- record harvest 1956 - then soil erosion
+- maize drive after Iowa trip 1959 - wrong climate
+- MTS abolished 1958 - so kolkhozes had to buy machines
+- 1963 harvest poor - grain bought from Canada + USA
+
+4. Industry + living standards
+- sovnarkhozy 1957 - over 100 regional councils - ministries cut
+- Seven-Year Plan 1959 - more chemicals, consumer goods
+- khrushchyovki flats from 1957 - millions rehoused
+- pensions 1956, shorter working week
+- Sputnik 1957, Gagarin April 1961
+
+Conclusion - much less fear, daily life better, but party rule + planning same. Partly transformed.
+"""
+
+
+def test_terse_notes_whose_points_say_something_are_not_a_term_list():
+    # Under the function-word lines a term list sits at, but most lines are not fragments and the
+    # share is above a bare list's: notes, which earn their knowledge (held by the other caps).
+    engine = default_engine()
+    rubric = engine.rubric("q1")
+    analysis, _arg, findings = engine.analyse_text(_TERSE_NOTES, "q1")
+    stop = analysis.stop_tokens / analysis.alpha_tokens
+    d = rubric.detection
+    assert d.keyword_bare_ratio <= stop < d.keyword_stop_ratio, stop
+    assert findings.fragment_share < d.keyword_fragment_share
+    r = score(_TERSE_NOTES, "q1")
+    assert "keyword_list" not in r.flags, summary(r)
+    assert r.level <= 2 and next(c for c in r.criteria if c.id == "factors").mark > 0, summary(r)
+    # Strip it to its terms and it is a term list again.
+    bare = re.sub(r"\b(?:the|a|an|of|in|to|and|so|at|after|from|by|had|over|more|much|but|then)\b", "", _TERSE_NOTES)
+    bare = re.sub(r"[ \t]+", " ", bare)
+    assert "keyword_list" in score(bare, "q1").flags

@@ -32,7 +32,7 @@ STRATEGIES = {
     "misspelt": ["uniform", "long", "terms"],
     "surface": ["sentence_end", "any_word", "paragraph_start", "mac_line_ends", "separators", "spacing",
                 "ellipses", "wrapped"],
-    "layout": ["split", "merged", "one_body", "run_together"],
+    "layout": ["split", "merged", "one_body", "run_together", "one_per_paragraph", "halved"],
 }
 
 # --- text helpers --------------------------------------------------------------------------------
@@ -352,7 +352,10 @@ def layout(text: str, rng: random.Random, strategy: str | None = None) -> str | 
     paragraph of four sentences or more cut in two at a random sentence), 'merged' (neighbouring
     paragraphs joined at random, introduction and conclusion included), 'one_body' (the
     introduction, the whole body in one paragraph, the conclusion), 'run_together' (no
-    paragraph breaks at all). Needs five paragraphs."""
+    paragraph breaks at all), 'one_per_paragraph' (every sentence a paragraph of its own),
+    'halved' (every paragraph of two sentences or more cut in two at a random sentence, the
+    introduction and the conclusion too, so that pieces of one sentence stand at the ends).
+    Needs five paragraphs."""
     paras = [sentences(p) for p in paragraphs(text)]
     if len(paras) < 5:
         return None
@@ -379,6 +382,16 @@ def layout(text: str, rng: random.Random, strategy: str | None = None) -> str | 
             out = paras[:k] + [paras[k] + paras[k + 1]] + paras[k + 2:]
     elif strategy == "one_body":
         out = [paras[0], [s for p in paras[1:-1] for s in p], paras[-1]]
+    elif strategy == "one_per_paragraph":
+        out = [[s] for p in paras for s in p]
+    elif strategy == "halved":
+        out = []
+        for p in paras:
+            if len(p) >= 2:
+                k = rng.randrange(1, len(p))
+                out += [p[:k], p[k:]]
+            else:
+                out.append(p)
     else:
         return " ".join(s for p in paras for s in p) + "\n"
     return join([" ".join(p) for p in out])

@@ -115,6 +115,9 @@ class Argument:
     # The share of the other orders of its sentences that the essay's own order beats, read as
     # one run (paragraph_order.py, role "essay"), when it has enough sentences to be judged so.
     run_order: float | None = None
+    # Sentence index -> the paragraph it is read in (paragraphs_as_read), for an essay laid out a
+    # sentence to a paragraph: the run of sentences it belongs to. (Empty: its own paragraph.)
+    paragraph_of: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def credits(self, s: Sentence) -> bool:
         """Whether a sentence can earn credit: a real sentence (matching.py) not excluded here."""
@@ -230,15 +233,21 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         for k in keys:
             counts[k] = counts.get(k, 0) + 1
     start = conclusion_start(analysis, real) if real and len(analysis.paragraphs) >= 3 else None
-    intro, concl = ends_of(analysis, real, start)  # (the conclusion's start worked out once)
+    intro, concl = ends_of(analysis, real, start, focus)  # (the conclusion's start worked out once)
     thesis = tuple(s.index for s in intro if is_claim(s, focus))
     verdict = tuple(s.index for s in concl if is_claim(s, focus)) \
         if _concludes(analysis, concl, focus, excluded, start) else ()
     other = _other_question(rubric, focus, sents)
     # (Judged from the last paragraph alone: an "Overall" opening the one before it, which joins
     # it to the conclusion for the verdict, does not bring an answer to another question back.)
-    if other is None and not _names_outcome(rubric, analysis, intro,
-                                            [s for s in concl if real and s.paragraph == real[-1].paragraph]):
+    # (A sentence to a paragraph: the ends are read from the run of sentences, and whether they
+    # speak to the question from its first and last quarters, the stretch an introduction and a
+    # conclusion of a writer's paragraphs would take up.)
+    quarter = max(ends_size(real), len(real) // 4) if real else 0
+    if other is None and not (_names_outcome(rubric, analysis, real[:quarter], real[-quarter:])
+                              if sentence_paragraphed(real) else
+                              _names_outcome(rubric, analysis, intro,
+                                             [s for s in concl if real and s.paragraph == real[-1].paragraph])):
         other = _closest_other(rubric, focus)
     order = order or order_model()
     # The order model reads paragraphs: an essay without them (fewer than three, or a sentence to
@@ -276,7 +285,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # essay is not held as incoherent: its paragraphs are still on their factors.
     paragraphs = paragraph_model or paragraph_order_model()
     read = paragraph_sentences(real, shared, opened) if real else None
-    within = None if flat or read is None else paragraphs.judge(read, paragraph_roles(real))
+    within = None if flat or read is None else paragraphs.judge(read, paragraph_roles(real, read))
     within_disorder = paragraph_disorder(rules, within)
     # The essay as one run of sentences, paragraphs or not (the same model's "essay" weights: it
     # opens on the question, closes on the verdict, each sentence follows on from the last): a
@@ -341,7 +350,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                     scrambled if scrambled >= rules.scrambled_words else None,
                     MappingProxyType(dict(sorted(excluded.items()))),
                     phrased.mean_gain if phrased.broken else None, within,
-                    max(ends_disorder, model) if len(real) >= 8 else 0.0, run_share)
+                    max(ends_disorder, model) if len(real) >= 8 else 0.0, run_share,
+                    MappingProxyType(paragraphs_as_read(real)))
 
 
 def paragraph_disorder(rules, within: Judgement | None) -> float:
@@ -795,20 +805,75 @@ def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:
     return OWN_FOCUS in focus.get(s.index, ()) and not s.kinds().isdisjoint(_POSITION)
 
 
-def ends_of(analysis: Analysis, real: list[Sentence], start: int | None = None
-            ) -> tuple[list[Sentence], list[Sentence]]:
+def ends_of(analysis: Analysis, real: list[Sentence], start: int | None = None,
+            focus: dict[int, frozenset[str]] | None = None) -> tuple[list[Sentence], list[Sentence]]:
     """The introduction's and the conclusion's sentences: the first and last paragraphs (the
     conclusion from `conclusion_start`, or `start` when the caller has it already), or the first
-    and last 12% of the sentences (at least two) of an essay with fewer than three paragraphs."""
+    and last 12% of the sentences (at least two) of an essay with fewer than three paragraphs.
+    A sentence to a paragraph, the ends are read from the run of sentences (`sentence_paragraphed`);
+    and a first paragraph of a sentence or two without a claim on the question (`focus`), followed
+    by a short one (three sentences at most) that makes one, opens the introduction that goes on
+    there: a writer who sets the scene in a line and states the position in the next paragraph."""
     if not real:
         return [], []
     if len(analysis.paragraphs) >= 3:
         first = real[0].paragraph
+        if sentence_paragraphed(real):  # the opening run: the paragraphs its first sentences fill
+            first = real[min(len(real), ends_size(real)) - 1].paragraph
+        elif focus is not None:
+            opening = [s for s in real if s.paragraph == first]
+            after = next((s.paragraph for s in real if s.paragraph > first), None)
+            then = [s for s in real if s.paragraph == after]
+            if len(opening) <= 2 and 0 < len(then) <= 3 and not any(is_claim(s, focus) for s in opening) \
+                    and any(is_claim(s, focus) for s in then) and (start is None or after < start):
+                first = after
         if start is None:
             start = conclusion_start(analysis, real)
-        return [s for s in real if s.paragraph == first], [s for s in real if s.paragraph >= start]
-    k = max(2, round(0.12 * len(real)))
+        return [s for s in real if s.paragraph <= first], [s for s in real if s.paragraph >= start]
+    k = ends_size(real)
     return real[:k], real[-k:] if len(real) > k else []
+
+
+def ends_size(real: list[Sentence]) -> int:
+    """How many sentences an introduction or a conclusion read from the run of sentences holds:
+    12% of them, at least two."""
+    return max(2, round(0.12 * len(real)))
+
+
+def sentence_paragraphed(real: list[Sentence]) -> bool:
+    """Whether an essay of three paragraphs or more has hardly more than a sentence to each (one
+    sentence a paragraph, as some writers lay an essay out): its first and last paragraphs are a
+    sentence, not an introduction and a conclusion, so its ends are read from the run of its
+    sentences, the paragraphs its first and last `ends_size` sentences fill."""
+    paras = {s.paragraph for s in real}
+    return len(paras) >= 3 and len(real) < 1.5 * len(paras)
+
+
+def paragraphs_as_read(real: list[Sentence]) -> dict[int, int]:
+    """Each sentence's paragraph as the criteria read the essay's shape (sentence index -> the
+    paragraph's number): its own; in an essay laid out a sentence to a paragraph
+    (`sentence_paragraphed`), the opening run (`ends_of`), the closing run, and between them runs
+    of sentences on one topic: a sentence that names factors, none of them named since the run
+    began, starts a new one once the run has three sentences (a writer's paragraph stays on its
+    factor). Each run is numbered by its first sentence's paragraph. Empty when the paragraphs are
+    read as written."""
+    if not sentence_paragraphed(real):
+        return {}
+    k = min(len(real), ends_size(real))
+    opening, closing = real[k - 1].paragraph, real[-k].paragraph
+    out: dict[int, int] = {}
+    unit, named, size = real[0].paragraph, set(), 0
+    for s in real:
+        if s.paragraph <= opening:
+            unit = real[0].paragraph
+        elif s.paragraph >= closing:
+            unit = closing
+        elif unit == real[0].paragraph or (size >= 3 and s.factors() and named.isdisjoint(s.factors())):
+            unit, named, size = s.paragraph, set(), 0
+        out[s.index] = unit
+        named |= s.factors()
+        size += 1
+    return out
 
 
 def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
@@ -818,6 +883,8 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
     sentence that opens it may itself earn nothing (a list of the factors it sums up): paragraphs
     are read from every sentence of the essay, not only those that earn credit."""
     first, last = real[0].paragraph, real[-1].paragraph
+    if sentence_paragraphed(real):
+        return real[-min(len(real), ends_size(real))].paragraph
     paras = sorted({s.paragraph for s in analysis.sentences if s.real and first < s.paragraph <= last})
     members: dict[int, list[Sentence]] = {p: [] for p in paras[-3:] + [last]}
     for s in analysis.sentences:  # (one pass for the four paragraphs)
@@ -828,9 +895,14 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
         return sum(1 for s in members[p] if s.years or s.figures) <= len(members[p]) / 2
 
     earlier = paras[-3:-1] if paras and paras[-1] == last else paras[-2:]
+    # (A conclusion cut into paragraphs of a sentence or two: its "Overall" sentence sums up even
+    # when it names a year.)
+    short = len(members[last]) <= 2
     for p in reversed(earlier):
-        if _head(analysis, members[p][0], 40).lower().startswith(_ENDING + ("overall",)) and undated(p):
+        if _head(analysis, members[p][0], 40).lower().startswith(_ENDING + ("overall",)) and (
+                undated(p) or (short and len(members[p]) <= 2)):
             return p
+        short = short and len(members[p]) <= 2
     # Unsignposted: a last paragraph of a sentence or two takes in the undated one before it (and
     # the one before that while it is still under three sentences); an undated paragraph of one
     # sentence just before the last (its opening verdict, split off) is part of it too.
@@ -1289,9 +1361,42 @@ def paragraph_sentences(real: list[Sentence], shared, opened) -> Sentences:
                      common.take(at, 0).take(at, 1), sizes[at], (incidence @ incidence.T) > 0, years)
 
 
-def paragraph_roles(real: list[Sentence]) -> list[tuple[int, list[int], str]]:
-    """The essay's paragraphs as the paragraph order model judges them (paragraph_units)."""
-    return paragraph_units(real, list(by_position(real).values()))
+def paragraph_roles(real: list[Sentence], read: Sentences | None = None) -> list[tuple[int, list[int], str]]:
+    """The essay's paragraphs as the paragraph order model judges them (paragraph_units); with
+    `read` (what the model reads of the sentences), an essay of short paragraphs has its
+    continuations joined to the paragraph they go on from (`continuations`)."""
+    groups = list(by_position(real).values())
+    if read is None:
+        return paragraph_units(real, groups)
+    joined = continuations(groups, read)
+    if len(joined) == len(groups):
+        return paragraph_units(real, groups)
+    number = {g[0]: p for p, g in enumerate(groups)}  # (numbered as before: by their first paragraph)
+    last = len(joined) - 1
+    return [(number[g[0]], g, "intro" if k == 0 else "conclusion" if k == last else "body")
+            for k, g in enumerate(joined)]
+
+
+def continuations(groups: list[list[int]], read: Sentences, short: int = 3, most: int = 8) -> list[list[int]]:
+    """Paragraphs of an essay written in short ones (half of them `short` sentences or fewer) as
+    its writer's points run: a paragraph that follows on from the one before it (its first
+    sentence points back, "This meant...", or shares a factor or two content words with the last
+    sentence before it) is joined to it when either is short and the two hold `most` sentences at
+    most. A writer who breaks a paragraph in two does not start a new point at the break; judged
+    alone, the second half has no topic sentence and read as shuffled to the paragraph order model."""
+    sizes = sorted(len(g) for g in groups)
+    if len(groups) < 4 or sizes[len(sizes) // 2] > short:
+        return groups
+    out = [list(groups[0])]
+    for g in groups[1:]:
+        prev = out[-1]
+        a, b = prev[-1], g[0]
+        follows = bool(read.back[b]) or bool(read.factors[a, b]) or read.common[a, b] >= 2
+        if follows and (len(g) <= short or len(prev) <= short) and len(prev) + len(g) <= most:
+            prev.extend(g)
+        else:
+            out.append(list(g))
+    return out
 
 
 def paragraph_units(real: list[Sentence], groups: list[list[int]]) -> list[tuple[int, list[int], str]]:

@@ -282,6 +282,12 @@ def text_search(text: str, lowered: str | None, build, words: tuple[str, ...]):
     return partial(build(words).search, text)
 
 
+def paragraph_of(ctx: Context, s: Sentence) -> int:
+    """The paragraph a sentence is read in (claims.paragraphs_as_read): its own, or for an essay
+    laid out a sentence to a paragraph, the run of sentences it belongs to."""
+    return ctx.argument.paragraph_of.get(s.index, s.paragraph)
+
+
 @per_essay
 def body_arguments(ctx: Context) -> dict[int, tuple[str, list[Sentence]]]:
     """What each body paragraph does for the argument, with the claims that do it:
@@ -298,7 +304,7 @@ def body_arguments(ctx: Context) -> dict[int, tuple[str, list[Sentence]]]:
     qual = case_blind_search(ctx, _qualifier_regex, tuple(ctx.rubric.argument.qualifiers))
     paras: dict[int, list[Sentence]] = {}
     for s in ctx.real:
-        paras.setdefault(s.paragraph, []).append(s)
+        paras.setdefault(paragraph_of(ctx, s), []).append(s)
     keys = sorted(paras)
     body = keys[1:-1] if len(keys) >= 3 else keys
     out: dict[int, tuple[str, list[Sentence]]] = {}
@@ -331,7 +337,7 @@ def argued_paragraphs(ctx: Context) -> float:
     """Share of body paragraphs that open with a point (explanation or evaluation), not a story."""
     firsts: dict[int, Sentence] = {}
     for s in ctx.real:
-        firsts.setdefault(s.paragraph, s)
+        firsts.setdefault(paragraph_of(ctx, s), s)
     keys = sorted(firsts)
     body = keys[1:-1] if len(keys) >= 3 else keys
     if not body:
@@ -370,7 +376,7 @@ def counter_paragraphs(ctx: Context) -> set[int]:
     but not who ruled them")."""
     read = ctx.analysis.read
     focus = ctx.argument.focus
-    return {s.paragraph for s in ctx.real if s.has("counter") or (
+    return {paragraph_of(ctx, s) for s in ctx.real if s.has("counter") or (
         s.has("stance") and is_claim(s, focus)
         and any(h.kind == "stance" and read(h.start, h.end).lower() in _QUALIFIERS for h in s.hits))}
 
@@ -396,7 +402,7 @@ def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
     ends = set(arg.thesis) | set(arg.verdict)
     by_para: dict[int, list[int]] = {}
     for s in ctx.real:
-        by_para.setdefault(s.paragraph, []).append(s.index)
+        by_para.setdefault(paragraph_of(ctx, s), []).append(s.index)
     paras = sorted(by_para)
     if len(paras) >= 3:
         for p, found in ((paras[0], arg.thesis), (paras[-1], arg.verdict)):
@@ -418,7 +424,7 @@ def other_side_paragraphs(ctx: Context) -> tuple[list[int], int]:
     search = case_blind_search(ctx, _phrase_regex, tuple(focus.other_side))
     paras: dict[int, list[Sentence]] = {}
     for s in ctx.real:
-        paras.setdefault(s.paragraph, []).append(s)
+        paras.setdefault(paragraph_of(ctx, s), []).append(s)
     keys = sorted(paras)
     body = keys[1:-1] if len(keys) >= 3 else keys
     return [k for k in body if any(search(s.start, s.end) for s in paras[k])], len(body)
@@ -440,7 +446,7 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
     paras = counter_paragraphs(ctx)
     counter = _clip(len(paras) / p["target_paragraphs"])
     covered, rivals, weighed = named_factor_weighing(ctx)
-    evidence = [sp for s in ctx.real if s.paragraph in paras and "counter" in s.kinds()
+    evidence = [sp for s in ctx.real if paragraph_of(ctx, s) in paras and "counter" in s.kinds()
                 for sp in _hit_spans(ctx, s, {"counter"}, "counter")]
     sides, body = other_side_paragraphs(ctx)
     if ctx.rubric.named_factor is None:
@@ -492,7 +498,7 @@ def intro_and_conclusion(ctx: Context) -> tuple[list[Sentence], list[Sentence]]:
     """The introduction's and the conclusion's sentences: the first and last paragraphs (the
     conclusion from an "In conclusion" that opens one of the last three), or the first and last
     12% of an essay without paragraphs."""
-    return ends_of(ctx.analysis, ctx.real)  # as the argument stage reads them (claims.py)
+    return ends_of(ctx.analysis, ctx.real, focus=ctx.argument.focus)  # as the argument stage reads them (claims.py)
 
 
 @criterion("judgement")

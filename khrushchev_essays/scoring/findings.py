@@ -112,10 +112,17 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
     # The credited claims on the question, in order, found once: each factor keeps those in its
     # paragraphs (a pass over every sentence per factor cost a tenth of this stage).
     claim_sents = [s for s in sents if ok(s) and is_claim(s, argument.focus)] if argument is not None else []
+    # (The paragraph each sentence is read in: for an essay laid out a sentence to a paragraph, the
+    # run of sentences it belongs to, claims.paragraphs_as_read.)
+    read_in = argument.paragraph_of if argument is not None else {}
+
+    def para(s: Sentence) -> int:
+        return read_in.get(s.index, s.paragraph)
+
     for ff in factors.values():
         if not ff.mentions:
             continue
-        zone = _zone(sents, ff.sentences, ok)
+        zone = _zone(sents, ff.sentences, ok, bool(read_in))
         for s in zone:
             kinds = s.kinds()
             cues = [h for h in s.hits if h.kind == "dev" and h.key == ff.id] if "dev" in kinds else []
@@ -135,10 +142,11 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
         if argument is not None:
             # Body paragraphs that deal with it: the introduction and conclusion name every factor.
             if len(analysis.paragraphs) >= 3:
-                paras = {sents[i].paragraph for i in ff.sentences}
+                paras = {para(sents[i]) for i in ff.sentences}
                 if len(paras) > 1:
-                    paras -= {0, len(analysis.paragraphs) - 1}
-                ff.claims = [s.index for s in claim_sents if s.paragraph in paras]
+                    paras -= {0, len(analysis.paragraphs) - 1} if not read_in else {min(read_in.values()),
+                                                                                   max(read_in.values())}
+                ff.claims = [s.index for s in claim_sents if para(s) in paras]
             else:
                 # Without paragraphs, every claim would be in every factor's paragraph: a claim
                 # belongs to the factors named in it or in the sentence either side of it.
@@ -159,8 +167,8 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
                                    for h in s.hits if h.kind == "historians"), "historian")
     # A figure is evidence for a point: it counts in a paragraph that deals with some factor, not
     # in one that only tells a story off the question ("27 million died in the war").
-    on_factors = {s.paragraph for s in sents if ok(s) and not s.kinds().isdisjoint(_ON_FACTOR)}
-    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if ok(s) and s.paragraph in on_factors
+    on_factors = {para(s) for s in sents if ok(s) and not s.kinds().isdisjoint(_ON_FACTOR)}
+    figures = [Span(a, b, analysis.text[a:b], "figure") for s in sents if ok(s) and para(s) in on_factors
                for a, b in s.figures]
 
     fragments = sum(1 for _a, _b, w in analysis.lines if w < 6)
@@ -181,14 +189,18 @@ def _is_real(s: Sentence) -> bool:
     return s.real
 
 
-def _zone(sents: list[Sentence], idxs: list[int], ok) -> list[Sentence]:
+def _zone(sents: list[Sentence], idxs: list[int], ok, run: bool = False) -> list[Sentence]:
     """The sentences that mention a factor and the one after each, within the same paragraph:
-    an explanation often follows the sentence that names the factor."""
+    an explanation often follows the sentence that names the factor. (`run`: an essay laid out a
+    sentence to a paragraph, read as one run of sentences: the one after is the next of the text.)"""
     out: dict[int, Sentence] = {}
     for i in idxs:
         out[i] = sents[i]
-        if i + 1 < len(sents) and sents[i + 1].paragraph == sents[i].paragraph and ok(sents[i + 1]):
-            out[i + 1] = sents[i + 1]
+        j = i + 1
+        while run and j < len(sents) and not sents[j].real:
+            j += 1
+        if j < len(sents) and (run or sents[j].paragraph == sents[i].paragraph) and ok(sents[j]):
+            out[j] = sents[j]
     return [out[k] for k in sorted(out)]
 
 

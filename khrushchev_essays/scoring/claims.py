@@ -36,7 +36,7 @@ from types import MappingProxyType
 
 from ..resources import data
 from .matching import OWN_FOCUS, Analysis, Sentence
-from .paragraph_order import OPENING_CUES, Judgement, ParagraphOrderModel, Sentences, opening_cues, paragraph_order_model
+from .paragraph_order import CONTINUES, OPENING_CUES, Judgement, ParagraphOrderModel, Sentences, opening_cues, paragraph_order_model
 from .phrasing import prose, read_phrasing
 from .rubric import OtherQuestion, Rubric
 
@@ -256,7 +256,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # out so could not tell them from their shuffles without calling strong ones shuffled too.
     flat = flat_layout(analysis, real)
     opened = _openings(analysis, real, focus)
-    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence, opened)
+    read = paragraph_sentences(real, shared, opened) if real else None
+    order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence, opened, start)
     # Signs that need no paragraphs ("In conclusion" early, an opening "However") settle it either
     # way: for an essay without paragraphs they are all there is.
     ends_disorder = _ends_out_of_place(analysis, real)
@@ -284,7 +285,6 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # the line, the argument loses its credit as a shuffle across the essay's would, but the
     # essay is not held as incoherent: its paragraphs are still on their factors.
     paragraphs = paragraph_model or paragraph_order_model()
-    read = paragraph_sentences(real, shared, opened) if real else None
     within = None if flat or read is None else paragraphs.judge(read, paragraph_roles(real, read))
     within_disorder = paragraph_disorder(rules, within)
     # The essay as one run of sentences, paragraphs or not (the same model's "essay" weights: it
@@ -1172,11 +1172,13 @@ def _running_sum(values) -> float:
 def _order_features(analysis: Analysis, real: list[Sentence], shared,
                     thesis: tuple[int, ...], verdict: tuple[int, ...],
                     focus: dict[int, frozenset[str]] | None = None,
-                    precedence: dict[str, float] | None = None, opened=None) -> dict[str, float]:
+                    precedence: dict[str, float] | None = None, opened=None,
+                    conclusion_from: int | None = None) -> dict[str, float]:
     """Figures that tell an essay's own order from a shuffled one, each self-normalised so that
     essays of any style compare: how much more sentences of one paragraph (and neighbours) share
     their words than any two sentences of the essay do, and how often a sentence that points back
-    ("This meant...") opens a paragraph or follows a sentence it shares nothing with."""
+    ("This meant...") opens a paragraph or follows a sentence it shares nothing with.
+    `conclusion_from`: the paragraph the conclusion begins with (`conclusion_start`), when known."""
     import numpy as np
 
     n = len(real)
@@ -1297,8 +1299,9 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
     misplaced = 0
     for s, head in zip(real, heads):
         head = head.lower()
-        if head.startswith(_CLOSING_OPENERS) and (s.paragraph != last_para or firsts.get(s.paragraph) is not s):
-            misplaced += 1  # "In conclusion" anywhere but at the start of the last paragraph
+        if head.startswith(_CLOSING_OPENERS) and (s.paragraph not in (last_para, conclusion_from)
+                                                  or firsts.get(s.paragraph) is not s):
+            misplaced += 1  # "In conclusion" anywhere but at the start of the conclusion's (first) paragraph
         elif s.paragraph != first_para and head.startswith(_OPENING_OPENERS[:5]):
             misplaced += 1
         elif head.startswith(_OPENING_OPENERS[5:]) and firsts.get(s.paragraph) is not s:
@@ -1377,25 +1380,30 @@ def paragraph_roles(real: list[Sentence], read: Sentences | None = None) -> list
             for k, g in enumerate(joined)]
 
 
-def continuations(groups: list[list[int]], read: Sentences, short: int = 3, most: int = 8) -> list[list[int]]:
-    """Paragraphs of an essay written in short ones (half of them `short` sentences or fewer) as
+def continuations(groups: list[list[int]], read: Sentences, short: int = 3, most: int = 8,
+                  many: int = 8) -> list[list[int]]:
+    """Paragraphs of an essay written in many short ones (`many` paragraphs or more, half of them
+    `short` sentences or fewer) as
     its writer's points run: a paragraph that follows on from the one before it (its first
-    sentence points back, "This meant...", or shares a factor or two content words with the last
-    sentence before it) is joined to it when either is short and the two hold `most` sentences at
-    most. A writer who breaks a paragraph in two does not start a new point at the break; judged
+    sentence points back or goes on, "This meant...", "However", "As a result", "Also", or names a
+    factor of the sentence before it) is joined to it when either is short and the two hold `most`
+    sentences at most; each paragraph joins one other at most. A writer who breaks a paragraph in two does not start a new point at the break; judged
     alone, the second half has no topic sentence and read as shuffled to the paragraph order model."""
     sizes = sorted(len(g) for g in groups)
-    if len(groups) < 4 or sizes[len(sizes) // 2] > short:
+    if len(groups) < many or sizes[len(sizes) // 2] > short:
         return groups
     out = [list(groups[0])]
+    joined = False  # (a paragraph cut in two is joined again once: two pieces, not a chain)
     for g in groups[1:]:
         prev = out[-1]
         a, b = prev[-1], g[0]
-        follows = bool(read.back[b]) or bool(read.factors[a, b]) or read.common[a, b] >= 2
-        if follows and (len(g) <= short or len(prev) <= short) and len(prev) + len(g) <= most:
+        follows = bool(read.back[b]) or any(read.cues[b, k] for k in CONTINUES) or bool(read.factors[a, b])
+        if not joined and follows and (len(g) <= short or len(prev) <= short) and len(prev) + len(g) <= most:
             prev.extend(g)
+            joined = True
         else:
             out.append(list(g))
+            joined = False
     return out
 
 

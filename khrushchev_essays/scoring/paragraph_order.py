@@ -197,7 +197,7 @@ def orders_from_first(n: int):
     return np.hstack([np.zeros((len(rest), 1), dtype=np.intp), rest])
 
 
-_CONTINUES = tuple(CUES.index(k) for k in ("opens_contrast", "opens_result", "opens_additive", "opens_consequence"))
+CONTINUES = tuple(CUES.index(k) for k in ("opens_contrast", "opens_result", "opens_additive", "opens_consequence"))
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ class ParagraphOrderModel:
             # continues its point (a writer who starts new paragraphs often): its other sentences
             # are judged from that opening, not against orders that would give it a topic sentence.
             first = members[0]
-            follows_on = bool(sents.back[first]) or any(sents.cues[first, k] for k in _CONTINUES)
+            follows_on = bool(sents.back[first]) or any(sents.cues[first, k] for k in CONTINUES)
             perms = orders_from_first(n) if follows_on else orders(n)
             # The order as written first, then the orders it is compared with, scored at once.
             both = self.score_orders(sents, members, np.vstack([np.arange(n, dtype=np.intp)[None, :], perms]), role)

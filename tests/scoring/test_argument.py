@@ -980,3 +980,44 @@ def test_the_other_side_is_judged_only_where_the_question_sets_one_and_the_essay
     assert _balance(r2).details["other_side_paragraphs"] == 0 and "stayed the same" not in _balance(r2).comment
     flat = " ".join(s for p in paragraphs(read_fixture("q1_medium.txt")) for s in _SENTENCE_END.split(p))
     assert "stayed the same" not in _balance(score(flat, "q1")).comment
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt"])
+def test_a_strong_essay_a_sentence_to_a_paragraph_keeps_its_level_thesis_and_verdict(name):
+    # Its first and last paragraphs are a sentence each, not an introduction and a conclusion:
+    # the ends are read from the run of sentences, and the body from runs of sentences on a factor.
+    q = name[:2]
+    text = "\n\n".join(s for p in paragraphs(read_fixture(name)) for s in _SENTENCE_END.split(p))
+    before, after = score(read_fixture(name), q), score(text, q)
+    assert after.level == before.level, (before.level, after.level, after.flags)
+    assert after.argument["thesis"] and after.argument["verdict"], after.flags
+    assert "no_judgement" not in after.flags and "answers_other_question" not in after.flags
+    assert all(text[sp.start:sp.end] == sp.text for sp in after.argument["thesis"] + after.argument["verdict"])
+    # (The thesis stands in the essay's opening sentences, the verdict in its closing ones.)
+    assert max(sp.end for sp in after.argument["thesis"]) < len(text) * 0.3
+    assert min(sp.start for sp in after.argument["verdict"]) > len(text) * 0.7
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt"])
+def test_a_strong_essay_with_every_paragraph_cut_in_two_keeps_within_a_level(name):
+    # A paragraph cut in two is not two paragraphs out of order, nor is an introduction or a
+    # conclusion of two short pieces.
+    q = name[:2]
+    pieces = []
+    for p in paragraphs(read_fixture(name)):
+        sents = _SENTENCE_END.split(p)
+        k = max(1, len(sents) // 2)
+        pieces += [" ".join(sents[:k]), " ".join(sents[k:])] if len(sents) >= 2 else [p]
+    text = "\n\n".join(pieces)
+    before, after = score(read_fixture(name), q), score(text, q)
+    assert after.level >= before.level - 1 and "incoherent" not in after.flags, (after.level, after.flags)
+    assert after.argument["thesis"] and after.argument["verdict"]
+
+
+def test_a_shuffled_essay_a_sentence_to_a_paragraph_is_still_caught():
+    # Reading the ends from the run of sentences gives a shuffle no thesis or verdict it lacks.
+    text = read_fixture("q2_strong.txt")
+    sents = [s for p in paragraphs(text) for s in _SENTENCE_END.split(p)]
+    rng = random.Random(5)
+    rng.shuffle(sents)
+    assert score("\n\n".join(sents), "q2").level <= score(text, "q2").level - 2

@@ -1297,9 +1297,13 @@ def _order_features(analysis: Analysis, real: list[Sentence], shared,
             middles.extend(on_question[1:-1])
     mean = (lambda xs: sum(xs) / len(xs) if xs else 0.0)
     misplaced = 0
+    # (A conclusion cut in two short paragraphs may open on the first: `conclusion_from`.)
+    count = {p: len(m) for p, m in by_position(real).items()}
+    cut = conclusion_from if conclusion_from is not None and count.get(conclusion_from, 3) <= 2 \
+        and count.get(last_para, 3) <= 2 else last_para
     for s, head in zip(real, heads):
         head = head.lower()
-        if head.startswith(_CLOSING_OPENERS) and (s.paragraph not in (last_para, conclusion_from)
+        if head.startswith(_CLOSING_OPENERS) and (s.paragraph not in (last_para, cut)
                                                   or firsts.get(s.paragraph) is not s):
             misplaced += 1  # "In conclusion" anywhere but at the start of the conclusion's (first) paragraph
         elif s.paragraph != first_para and head.startswith(_OPENING_OPENERS[:5]):

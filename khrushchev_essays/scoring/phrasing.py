@@ -310,24 +310,41 @@ class Counts:
     def logprobs(self, seq: list[str], short: int = 2) -> tuple[list[float], list[float]]:
         """Per word (and the sentence's end): log P(word | three kinds before) and log P(word |
         `short`-1 kinds before), each Witten-Bell interpolated down to a uniform guess."""
-        vocab = len(self.table[1].get("", {})) + 1
-        totals = self._totals
+        # A word's two figures follow from it and the ORDER-1 kinds before it alone: each such run's
+        # are worked out once (runs recur across sentences and essays) and kept per `short`.
+        memo = self._logprob_memo.get(short)
+        if memo is None or len(memo) > 200_000:
+            memo = self._logprob_memo[short] = {}
         w = ["<s>"] * (ORDER - 1) + seq + ["</s>"]
         long_, short_ = [], []
         for i in range(ORDER - 1, len(w)):
-            p = 1.0 / vocab
-            ps = p
-            for k in range(1, ORDER + 1):
-                ctx = " ".join(w[i - k + 1:i])
-                row = self.table[k].get(ctx)
-                if row:  # (an unseen context: the shorter one's guess stands)
-                    total, types = totals[k][ctx]
-                    p = (row.get(w[i], 0) + types * p) / (total + types)
-                if k == short:
-                    ps = p
-            long_.append(math.log(p))
-            short_.append(math.log(ps))
+            run = tuple(w[i - ORDER + 1:i + 1])
+            got = memo.get(run)
+            if got is None:
+                got = memo[run] = self._run_logprobs(w, i, short)
+            long_.append(got[0])
+            short_.append(got[1])
         return long_, short_
+
+    @cached_property
+    def _logprob_memo(self) -> dict[int, dict[tuple[str, ...], tuple[float, float]]]:
+        return {}
+
+    def _run_logprobs(self, w: list[str], i: int, short: int) -> tuple[float, float]:
+        """`logprobs`' two figures for the word w[i] (w padded)."""
+        vocab = len(self.table[1].get("", {})) + 1
+        totals = self._totals
+        p = 1.0 / vocab
+        ps = p
+        for k in range(1, ORDER + 1):
+            ctx = " ".join(w[i - k + 1:i])
+            row = self.table[k].get(ctx)
+            if row:  # (an unseen context: the shorter one's guess stands)
+                total, types = totals[k][ctx]
+                p = (row.get(w[i], 0) + types * p) / (total + types)
+            if k == short:
+                ps = p
+        return math.log(p), math.log(ps)
 
 
 @dataclass(frozen=True, eq=False)

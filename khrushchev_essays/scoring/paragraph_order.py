@@ -107,6 +107,11 @@ class Sentences:
 
     def paragraph_cues(self, members: list[int]):
         """CUES of the paragraph's sentences: their own cues and how central each is to it."""
+        return self._cues(self._block(members), len(members))
+
+    def _block(self, members: list[int]):
+        """(rows, words shared by each two of them, the smaller count of each two, their overlap):
+        what both `paragraph_cues` and `pairs` read, worked out once when both are asked."""
         import numpy as np
 
         at = np.array(members, dtype=np.intp)
@@ -114,20 +119,27 @@ class Sentences:
         size = self.sizes[at]
         smaller = np.minimum.outer(size, size)
         overlap = np.where(smaller > 0, common / np.maximum(smaller, 1), 0.0)
+        return at, common, smaller, overlap
+
+    def _cues(self, block, n: int):
+        import numpy as np
+
+        at, _common, _smaller, overlap = block
+        overlap = overlap.copy()
         np.fill_diagonal(overlap, 0.0)
-        central = overlap.sum(axis=1) / max(1, len(members) - 1)
+        central = overlap.sum(axis=1) / max(1, n - 1)
         return np.hstack([self.cues[at], central[:, None]])
 
     def pairs(self, members: list[int], cues=None):
         """PAIR_FEATURES for every ordered pair (a, b) of the paragraph `members`, b after a:
         an array of shape (n, n, len(PAIR_FEATURES)). (`cues`: the paragraph's, when read.)"""
+        block = self._block(members)
+        return self._pairs(block, self._cues(block, len(members)) if cues is None else cues)
+
+    def _pairs(self, block, c):
         import numpy as np
 
-        at = np.array(members, dtype=np.intp)
-        c = self.paragraph_cues(members) if cues is None else cues
-        common = self.common[np.ix_(at, at)]
-        size = self.sizes[at]
-        smaller = np.minimum.outer(size, size)
+        at, common, smaller, overlap = block
         shared = common > 0
         back = self.back[at][None, :]  # b's opening, by column
         ya, yb = self.years[at][:, None, 1], self.years[at][None, :, 0]
@@ -137,7 +149,7 @@ class Sentences:
         row = (lambda k: c[:, None, k])  # a's cue
         return np.stack([
             (back & shared).astype(float), (back & ~shared).astype(float),
-            np.where(smaller > 0, common / np.maximum(smaller, 1), 0.0),
+            overlap,
             self.factors[np.ix_(at, at)].astype(float), forward,
             col(_CLAIM) * row(_DATED), col(_DATED) * row(_TOPIC), col(_CONTRAST) * row(_CLAIM),
             col(_RESULT) * row(_DATED), col(_EX) * row(_CLAIM), col(_CONSEQ) * row(_DATED), col(_EX) * row(_EX),
@@ -231,12 +243,13 @@ class ParagraphOrderModel:
         """The score of each order in `perms` (rows of positions into `members`), at once."""
         w_early, w_ends, w_first, w_last, w_pair = self._role_weights(role)
         n = len(members)
-        cues = sents.paragraph_cues(members)
+        block = sents._block(members)
+        cues = sents._cues(block, n)
         weight, ends = _position_weights(n)
         # Each order's sentences weighted by how early they stand, and by how near an end.
         early = (cues @ w_early)[perms] @ weight + (cues @ w_ends)[perms] @ ends
         first, last = (cues @ w_first)[perms[:, 0]], (cues @ w_last)[perms[:, -1]]
-        pair = sents.pairs(members, cues) @ w_pair  # (n, n): b after a
+        pair = sents._pairs(block, cues) @ w_pair  # (n, n): b after a
         adj = pair[perms[:, :-1], perms[:, 1:]].mean(axis=1)
         return early + first + last + adj
 

@@ -185,7 +185,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         if fs:
             factor_sentences += 1
         if linked and len(fs) >= 2 and not s.kinds().isdisjoint(_RELATING) \
-                and not _coherent(fs, s, linked, rules.words_per_factor):
+                and not _coherent(fs, s, linked, rules.words_per_factor, analysis):
             incoherent.append(s.index)
             excluded[s.index] = "incoherent"
     background = _background(analysis, rubric, excluded)
@@ -783,7 +783,8 @@ def _covered(sents: list[Sentence], passages) -> dict[int, int]:
     return out
 
 
-def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], words_per_factor: float) -> bool:
+def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], words_per_factor: float,
+              analysis: Analysis | None = None) -> bool:
     """Whether a sentence that joins factors can make sense.
 
     Each factor it names must connect to another it names (a `[[links]]` pair), or the sentence
@@ -793,11 +794,29 @@ def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], word
     factor, where even a dense real sentence explains each one."""
     if s.words < words_per_factor * len(fs):
         return False
-    if not s.kinds().isdisjoint(_WEIGHING):
-        return True  # weighing them against each other ("mattered more than") is itself the link
+    if not s.kinds().isdisjoint(_WEIGHING) or (analysis is not None and weighs(analysis.read(s.start, s.end))):
+        # Weighing them against each other is itself the link: in the rubric's words ("mattered
+        # more than") or in the writer's own ("did more harm than", "a bigger threat than").
+        return True
     if len(fs) == 2:
         return fs in linked
     return all(any(frozenset((a, b)) in linked for b in fs if b != a) for a in fs)
+
+
+# A comparison in the writer's own words: a comparative ("more", "less", "worse", "bigger", any
+# word in -er) up to five words before "than" ("did more harm than", "hurt him far less than",
+# "a bigger threat than", "rather than"). Not a comparison of time or a difference ("earlier
+# than", "later than", "other than"): those weigh nothing.
+_COMPARATIVE = re.compile(
+    r"\b(more|less|fewer|worse|better|\w{2,}er)\b(?:\s+\w+){0,5}?\s+than\b(?!\s+(?:\d|half\b|twice\b|double\b|"
+    r"(?:a|an|one|two|three|four|five|ten|twenty|fifty|a\s+few)\s+(?:\w+\s+)?"
+    r"(?:million|thousand|hundred|percent|per\s+cent|tons?|tonnes?|years?|hectares?)\b))", re.IGNORECASE)
+_NOT_WEIGHING = frozenset({"earlier", "later", "sooner", "longer", "older", "newer", "other", "never"})
+
+
+def weighs(read: str) -> bool:
+    """Whether a sentence (as read) compares two things in its own words (see _COMPARATIVE)."""
+    return any(m.group(1).lower() not in _NOT_WEIGHING for m in _COMPARATIVE.finditer(read))
 
 
 def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:

@@ -871,6 +871,33 @@ def test_a_sentence_that_weighs_factors_against_each_other_is_never_an_unconnect
         assert not [e.text for e in r.argument["excluded"] if e.note == "incoherent"], name
 
 
+
+@pytest.mark.parametrize("sentence, weighed", [
+    # Two factors the rubric's links do not join (agriculture, de-Stalinisation), weighed in the
+    # writer's own words: the comparison is the link.
+    ("The failed harvest of 1963 did more harm to Khrushchev than the Secret Speech ever did, because "
+     "the grain shortage was his own doing and nobody could blame it on Stalin.", True),
+    ("For the Presidium the ruined Virgin Lands were a bigger threat to his authority than the Secret "
+     "Speech, since the failure was plainly his own doing in front of the whole party.", True),
+    # The same two factors joined by a claim that does not weigh them: still an unconnected join.
+    ("The Virgin Lands scheme caused the Secret Speech to be read out in every party branch across the "
+     "country, which undermined the harvest that followed and the whole of the party.", False),
+    # "more than" before a number counts, it does not weigh.
+    ("More than a million prisoners were freed after the Secret Speech, which undermined the Virgin Lands "
+     "scheme and the harvest that followed it across the whole of Kazakhstan.", False),
+])
+def test_a_comparison_in_the_writers_own_words_weighs_the_factors_it_joins(sentence, weighed):
+    from khrushchev_essays.scoring import default_engine, load_rubric
+    from khrushchev_essays.scoring.claims import weighs
+
+    rubric = load_rubric("q2")
+    analysis, arg, _f = default_engine().analyse_text(sentence, rubric)
+    s = analysis.sentences[0]
+    assert len(s.factors()) >= 2 and frozenset(s.factors()) not in {frozenset(k.factors) for k in rubric.links}
+    assert weighs(analysis.read(s.start, s.end)) is weighed
+    assert (arg.excluded.get(s.index) == "incoherent") is not weighed, (arg.excluded, sorted(s.factors()))
+
+
 # --- the precedence model: which of two sentences of a paragraph comes first -------------------
 def _within_reversed(text: str) -> str:
     return "\n\n".join(" ".join(_SENTENCE_END.split(p)[::-1]) for p in paragraphs(text))

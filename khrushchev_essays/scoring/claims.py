@@ -368,6 +368,10 @@ def paragraph_disorder(rules, within: Judgement | None) -> float:
     return round(t + (rules.paragraph_disorder - t) * min(1.0, 1.0 - over), 4)
 
 
+import os as _os
+_DENS_SKIP = set(filter(None, _os.environ.get("EXP_DENS", "").split(",")))
+
+
 def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:
     """For each sentence with four or more content words, the share of them inside a phrase of the
     rubric (a factor, a cue, an event, a marker, a focus term).
@@ -387,7 +391,7 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Senten
     opens, closes = [], []
     for s in real:
         for h in s.hits:
-            if h.kind != "stance":  # "but", "not", "only": the words of any prose
+            if h.kind != "stance" and not (_DENS_SKIP and h.kind in _DENS_SKIP):  # "but", "not", "only": the words of any prose
                 opens.append(h.tok_start)
                 closes.append(min(h.tok_end, s.tok_end))
     n = len(content)
@@ -817,6 +821,20 @@ _NOT_WEIGHING = frozenset({"earlier", "later", "sooner", "longer", "older", "new
 def weighs(read: str) -> bool:
     """Whether a sentence (as read) compares two things in its own words (see _COMPARATIVE)."""
     return any(m.group(1).lower() not in _NOT_WEIGHING for m in _COMPARATIVE.finditer(read))
+
+
+def lists_factors(s: Sentence, words_per_factor: float) -> bool:
+    """Whether a sentence names three factors or more, relates none of them and has little room to
+    say anything of each (fewer than `words_per_factor` words a factor): a list or a signpost ("The
+    reasons were de-Stalinisation, the harvests, Cuba and the party reforms"). It names them (each
+    is mentioned), but develops none, and does not deal with the question's named factor. A word
+    of the language that relates inside a factor's own name ("agricultural failure") relates
+    nothing; a sentence of fact that touches three factors in passing has the words of one."""
+    fs = s.factors()
+    if len(fs) < 3 or s.words >= words_per_factor * len(fs):
+        return False
+    names = [(h.start, h.end) for h in s.hits if h.kind == "factor"]
+    return not any(h.kind in _RELATING and not any(a <= h.start and h.end <= b for a, b in names) for h in s.hits)
 
 
 def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any
 
-from .claims import Argument, ends_of, is_claim
+from .claims import Argument, ends_of, is_claim, lists_factors
 from .findings import Findings, distinct
 from .matching import Analysis, Sentence
 from .report import Span
@@ -408,7 +408,9 @@ def named_factor_weighing(ctx: Context) -> tuple[bool, int, list[Sentence]]:
         for p, found in ((paras[0], arg.thesis), (paras[-1], arg.verdict)):
             if len(by_para[p]) <= 4 and set(found) & set(by_para[p]):
                 ends.update(by_para[p])
-    in_body = any(named.id in s.factors() for s in ctx.real if s.index not in ends)
+    # (Nor is a list that names every factor: it names them, it deals with none.)
+    in_body = any(named.id in s.factors() and not lists_factors(s, ctx.rubric.argument.list_words_per_factor)
+                  for s in ctx.real if s.index not in ends)
     return ff.status != "missing" and in_body, len(others), weighed
 
 

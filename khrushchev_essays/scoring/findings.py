@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .claims import Argument, is_claim
+from .claims import Argument, is_claim, lists_factors
 from .matching import Analysis, Hit, Sentence, is_bullet
 from .report import Span
 from .rubric import Rubric
@@ -87,11 +87,12 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
     for s in sents:
         if not ok(s) or "factor" not in s.kinds():
             continue  # a phrase only counts where it stands in a sentence that argues
+        listed = lists_factors(s, rubric.argument.list_words_per_factor)  # named in a list: mentioned, not developed there
         for h in s.hits:
             if h.kind == "factor":
                 ff = factors[h.key]
                 ff.mentions.append(h)
-                if not ff.sentences or ff.sentences[-1] != s.index:
+                if not listed and (not ff.sentences or ff.sentences[-1] != s.index):
                     ff.sentences.append(s.index)
 
     # Notes earn knowledge but not analysis: a factor named only in bullet points that carry a

@@ -284,6 +284,10 @@ class ArgumentRules(_Strict):
     incoherent_share: float = Field(0.3, gt=0, le=1)  # share of factor sentences that join unconnected factors
     incoherent_min: int = Field(4, ge=1)
     words_per_factor: float = Field(7.0, ge=0)  # a sentence joining n factors needs n times this many words
+    # A sentence naming three factors or more, relating none, in fewer than this many words a factor,
+    # lists them (claims.lists_factors): each is mentioned, none developed there. Sentences of fact
+    # that touch three factors in passing run at 14 words a factor and more in the fixtures.
+    list_words_per_factor: float = Field(10.0, ge=0)
     # Key terms strung together: the mean share of a sentence's content words that are rubric terms,
     # and the share of sentences made almost wholly of them (at least stuffed_sentence of their words).
     term_density: float = Field(0.70, gt=0, le=1)

@@ -253,6 +253,42 @@ def test_naming_de_stalinisation_only_at_one_end_does_not_lift_the_cap(where):
     assert r.level <= 2, summary(r)
 
 
+
+# A paragraph that only lists the factors (the project's own wording), put before the conclusion.
+_FACTOR_LIST = ("The reasons were de-Stalinisation and the Secret Speech, the Virgin Lands and the harvests, the "
+                "party reorganisation and its two halves, foreign policy and Cuba, the army and its cuts, his "
+                "leadership style and the October 1964 plenum.")
+
+
+def test_a_list_of_every_factor_deals_with_none_of_them():
+    # Named in one sentence that relates none of them, the factors are mentioned; the named factor
+    # has not been dealt with and the essay stays capped (an outside probe's list took this essay
+    # from Level 2 to Level 5), and no factor is developed by the list.
+    paras = read_fixture("q2_ignores_named_factor.txt").strip().split("\n\n")
+    listed = score("\n\n".join(paras[:-1] + [_FACTOR_LIST] + paras[-1:]) + "\n", "q2")
+    assert "ignores_named_factor" in listed.flags, summary(listed)
+    assert listed.level <= 2, summary(listed)
+    assert next(f for f in listed.factors if f.id == "destalinisation").status == "mentioned"
+    plain = scored("q2", "q2_ignores_named_factor.txt")
+    developed = {f.id for f in plain.factors if f.status == "developed"}
+    assert {f.id for f in listed.factors if f.status == "developed"} == developed
+
+
+def test_a_sentence_of_fact_that_touches_three_factors_is_not_a_list():
+    from khrushchev_essays.scoring import default_engine, load_rubric
+    from khrushchev_essays.scoring.claims import lists_factors
+
+    rubric = load_rubric("q2")
+    rules = rubric.argument
+    fact = ("In 1962 the party reorganisation split every regional committee into an industrial half and an "
+            "agricultural half, at the time the Virgin Lands harvests were failing and the army cuts were biting.")
+    for text, listed in ((_FACTOR_LIST, True), (fact, False)):
+        analysis, _arg, _f = default_engine().analyse_text(text, rubric)
+        s = analysis.sentences[0]
+        assert len(s.factors()) >= 3, sorted(s.factors())
+        assert lists_factors(s, rules.list_words_per_factor) is listed, (s.words, sorted(s.kinds()))
+
+
 def test_notes_that_open_on_the_named_factor_have_dealt_with_it():
     # Revision notes with de-Stalinisation as their first heading: the first block is not an
     # introduction (no thesis in it), so the factor is dealt with and the flag would be untrue.

@@ -368,13 +368,17 @@ def paragraph_disorder(rules, within: Judgement | None) -> float:
     return round(t + (rules.paragraph_disorder - t) * min(1.0, 1.0 - over), 4)
 
 
-import os as _os
-_DENS_SKIP = set(filter(None, _os.environ.get("EXP_DENS", "").split(",")))
+# Hits whose words are not terms for the density below: "but", "not", "only" (stance) are the words
+# of any prose, and the question's own key concept (focus: "his fall from power", "transformed")
+# is what an answer talks about. A weak answer that echoes the question in every paragraph ("This
+# was a significant factor in his fall from power") is not a string of terms; counted as terms,
+# such an answer crossed the salad line and lost every sentence.
+_NOT_TERMS = frozenset({"stance", "focus"})
 
 
 def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Sentence, float]]:
     """For each sentence with four or more content words, the share of them inside a phrase of the
-    rubric (a factor, a cue, an event, a marker, a focus term).
+    rubric (a factor, a cue, an event, a marker), but not of the question's key concept.
 
     Real answers, however dense with knowledge, spend most of their words saying something about
     the terms: 25-60% of a sentence's content words are terms. Strings of terms joined by
@@ -391,7 +395,7 @@ def _term_density(analysis: Analysis, real: list[Sentence]) -> list[tuple[Senten
     opens, closes = [], []
     for s in real:
         for h in s.hits:
-            if h.kind != "stance" and not (_DENS_SKIP and h.kind in _DENS_SKIP):  # "but", "not", "only": the words of any prose
+            if h.kind not in _NOT_TERMS:
                 opens.append(h.tok_start)
                 closes.append(min(h.tok_end, s.tok_end))
     n = len(content)

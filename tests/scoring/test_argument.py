@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khrushchev_essays.scoring import parse_rubric, score
+from khrushchev_essays.scoring import load_rubric, parse_rubric, score
 from khrushchev_essays.scoring.copying import SourceIndex
 from khrushchev_essays.scoring.rubric import RubricError
 
@@ -162,6 +162,31 @@ def test_salad_in_wordy_frames_is_held_even_under_the_density_line(q, rubrics):
         under += r.argument["term_density"] < line
     if q == "q2":
         assert under >= 1  # seed 3: 0.69, Level 3 (15/25) before the joined-factors rule
+
+
+
+# A weak, honest answer that echoes the question in every paragraph (the project's own words).
+_ECHO = """De-Stalinisation was the most significant factor in Khrushchev's fall from power in 1964. This essay will look at how far de-Stalinisation was the most significant factor in his fall from power and at the other factors.
+
+De-Stalinisation was a significant factor in Khrushchev's fall from power. In 1956 he gave the Secret Speech and attacked Stalin. Many people in the party did not like this and some of them never trusted him again. This was a significant factor in his fall from power.
+
+Agriculture was also a significant factor in Khrushchev's fall from power. The Virgin Lands scheme worked at first but later the harvests were bad. In 1963 the USSR had to buy grain from abroad. This made Khrushchev look bad and was a significant factor in his fall from power.
+
+Foreign policy was another significant factor in Khrushchev's fall from power. The Cuban Missile Crisis in 1962 was seen as a humiliation because he had to take the missiles out of Cuba. This was a significant factor in his fall from power.
+
+In conclusion, de-Stalinisation was the most significant factor in Khrushchev's fall from power, but agriculture and foreign policy were also significant factors in his fall from power in 1964.
+"""
+
+
+def test_an_answer_that_echoes_the_question_is_not_a_string_of_terms():
+    # The question's own words are what an answer talks about: counted as terms, this answer was
+    # over the density line, every paragraph was set aside as incoherent, and the report said it
+    # was too short and ignored de-Stalinisation (Level 1, 4/25).
+    r = score(_ECHO, "q2")
+    assert "incoherent" not in r.flags and "ignores_named_factor" not in r.flags, r.flags
+    assert r.argument["term_density"] < load_rubric("q2").argument.term_density
+    assert r.level == 2, (r.level, r.mark, r.flags)
+    assert next(f for f in r.factors if f.id == "destalinisation").status != "missing"
 
 
 # --- the other question -------------------------------------------------------------------------

@@ -231,7 +231,8 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     raw = rubric.max_mark * (raw / rubric.max_mark) ** rubric.mark_curve
     floor = rubric.argument.paragraph_order_floor
     curved = raw
-    if inside and floor:
+    within = argument.paragraph_order
+    if inside and floor and not (within is not None and within.evidence < rubric.argument.paragraph_order_floor_line):
         # Shuffled inside its paragraphs, an essay's paragraphs are still each on its factor:
         # what its knowledge earns stands, so the order inside them does not take it below this
         # level (what the other order figures took, they still take).

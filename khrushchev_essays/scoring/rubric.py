@@ -384,6 +384,11 @@ class ArgumentRules(_Strict):
     # ...and the order inside paragraphs alone does not take an essay below this level (0: it may):
     # its paragraphs are still each on their factor, which is what a Level 2 answer shows.
     paragraph_order_floor: int = Field(2, ge=0, le=5)
+    # ...while its evidence is above this line: under it no marked essay of any level falls when
+    # judged by a model fitted without it (cross-validated, the lowest is a Level 2 script at
+    # -1.73; Level 3 and above, -0.52), so the order is beyond doubt not the writer's and the
+    # essay is marked as a shuffle, floor or not (Level 3 essays shuffled so fell to Level 2 only).
+    paragraph_order_floor_line: float = -2.5
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

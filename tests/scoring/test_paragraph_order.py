@@ -120,9 +120,13 @@ def test_the_order_inside_paragraphs_alone_does_not_take_an_essay_below_level_2(
     # knowledge keeps what it earns (Level 2), and the report says so for the steps table.
     text = read_fixture("q2_medium.txt")
     assert score(text, "q2").level == 3
+    line = load_rubric("q2").argument.paragraph_order_floor_line
     held = []
     for seed in range(6):
-        report = score(shuffled_inside(text, seed), "q2")
+        shuffled = shuffled_inside(text, seed)
+        report = score(shuffled, "q2")
+        if judged(shuffled, "q2")[0].evidence < line:
+            continue  # beyond any writer's order: marked as a shuffle (the test below)
         assert report.level >= 2, (seed, report.mark)
         if "order_floor" in report.argument:
             held.append(seed)
@@ -136,6 +140,32 @@ def test_the_order_inside_paragraphs_alone_does_not_take_an_essay_below_level_2(
     bare = rubric.model_copy(update={"argument": rules})
     assert all(score(shuffled_inside(text, seed), bare).mark < score(shuffled_inside(text, seed), "q2").mark
                for seed in held)
+
+
+
+def test_an_order_inside_paragraphs_beyond_any_writers_is_not_held_at_the_floor():
+    # Under `paragraph_order_floor_line` (no marked essay of any level falls there, cross-validated)
+    # the floor no longer holds: the essay is marked as the shuffle it is. Above it, it does.
+    line = load_rubric("q2").argument.paragraph_order_floor_line
+    below = above = 0
+    for (name, qid), seed in itertools.product([("q2_medium.txt", "q2"), ("q1_medium.txt", "q1"),
+                                                ("q1_one_sided.txt", "q1")], range(10)):
+        shuffled = shuffled_inside(read_fixture(name), 400 + seed)
+        j = judged(shuffled, qid)[0]
+        if j is None:
+            continue
+        rub = load_rubric(qid)
+        held = rub.model_copy(update={"argument": rub.argument.model_copy(update={"paragraph_order_floor_line": -1e9})})
+        now, floored = score(shuffled, rub), score(shuffled, held)
+        if j.evidence < line:
+            below += 1
+            assert "order_floor" not in now.argument
+            assert now.mark <= floored.mark
+        else:
+            above += 1
+            assert (now.mark, now.level) == (floored.mark, floored.level)
+    # Measured: 10 of these 30 under the line (all Level 3 essays, eight of them now at Level 1).
+    assert below >= 6 and above >= 10, (below, above)
 
 
 def test_the_essay_as_a_whole_is_still_judged_as_before_when_the_paragraphs_are_in_order():

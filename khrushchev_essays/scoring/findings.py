@@ -156,7 +156,9 @@ def find(analysis: Analysis, rubric: Rubric, argument: Argument | None = None) -
         ff.status = "developed" if developed else "mentioned"
 
     correct, wrong, used = _check_dates(analysis, rubric)
+    pointed = _term_dates(analysis, rubric, used, correct, wrong)
     factor_dates = _factor_dates(analysis, rubric, used, correct, ok)
+    factor_dates += [sp for sp in pointed if not any(s.start <= sp.start < s.end and not ok(s) for s in sents)]
     if argument is not None and argument.excluded:
         # A correct date earns credit only where its sentence can (not in the question copied out,
         # a repeat or the background); a wrong one is wrong wherever it stands.
@@ -256,6 +258,98 @@ def _check_dates(analysis: Analysis, rubric: Rubric) -> tuple[list[Span], list[S
                 right = " or ".join(str(y) for y in ev.years)
                 wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right}, not {year}."))
     return correct, wrong, used
+
+
+# A word just before a year that makes it a time frame, not the date of what is beside it ("by
+# 1963 the harvest...", "after 1958", "from 1962 to 1964"): such a year is never called wrong.
+_FRAME = re.compile(r"(?:\b(?:by|after|since|until|till|before|from|between|to|than|beyond|within|"
+                    r"throughout|around|about|c|circa|up to|as late as|as early as)\W*)$", re.IGNORECASE)
+_TIGHT = 3  # a term's words stand at most this many words from a year it is wrong for
+
+
+def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: list[Span], wrong: list[Span]) -> list[Span]:
+    """Dates of events named in the student's own words (Event.terms and cues: "Hungary in 1956",
+    "the 1962 split of the party", "the 1963 harvest failed"), for years no event's name took.
+
+    A year dates an event when every place of one of its terms or cues is filled by a word of the
+    same clause, within `detection.year_window` words of the year with no clause break and no other
+    year between. Several events may be read there: the year goes to the nearest one it fits. A
+    year that fits none is wrong only when a term (not a cue) stands tight against it (within
+    three words, nothing joining them, "in 1959" rather than "by 1959"), no event it fits is
+    named in the sentence and the words read as no other event. Years an event's name took but
+    found neither right nor surely wrong ("In 1961 the USSR launched Sputnik") are read again.
+
+    A year read through a term joins the correct dates; one read only through a cue is returned
+    (once per event and year): it is evidence in the student's own words, valued as the years
+    written beside a factor are (`factor_date_value`)."""
+    sets = [(i, places, named) for i, ev in enumerate(rubric.events) for places, named in ev.word_sets()]
+    pointed: list[Span] = []
+    if not sets:
+        return pointed
+    seen = {sp.note for sp in correct}
+    text, window, breaks = analysis.text, rubric.detection.year_window, analysis.breaks
+    decided = [(sp.start, sp.end) for sp in (*correct, *wrong)]  # what the events' names settled
+    for s in analysis.sentences:
+        if not s.terms or not s.years:
+            continue
+        year_toks = {yi for _y, _a, _b, yi in s.years}
+        named_years = {y for h in s.hits if h.kind == "event" for y in rubric.events[int(h.key)].years}
+        for year, ys, ye, yi in s.years:
+            if ys in used and any(lo <= ys < hi for lo, hi in decided):
+                continue  # dated (rightly or wrongly) through an event's name
+            near: list[tuple[int, int, int, int]] = []  # (distance, token, start, end) of each key word in reach
+            reach: dict[int, frozenset[str]] = {}
+            for ti, a, b, words in s.terms:
+                lo_t, hi_t = (ti, yi) if ti < yi else (yi, ti)
+                d = hi_t - lo_t - 1
+                if d > window or any(k in breaks or k in year_toks for k in range(lo_t + 1, hi_t)):
+                    continue
+                near.append((d, ti, a, b))
+                reach[ti] = words
+            if not near:
+                continue
+            found = []  # (event index, named, the words chosen: (distance, token, start, end))
+            for ei, places, named in sets:
+                chosen = []
+                for place in places:
+                    fits = [w for w in near if w[1] not in {c[1] for c in chosen} and not reach[w[1]].isdisjoint(place)]
+                    if not fits:
+                        break
+                    chosen.append(min(fits))
+                else:
+                    found.append((ei, named, chosen))
+            if not found:
+                continue
+            right = [f for f in found if year in rubric.events[f[0]].years]
+            if right:
+                ei, named, chosen = min(right, key=lambda f: (not f[1], max(c[0] for c in f[2]), -len(f[2])))
+                ev = rubric.events[ei]
+                lo, hi = min(ys, *(c[2] for c in chosen)), max(ye, *(c[3] for c in chosen))
+                note = f"{ev.name}, {year}"
+                if named:
+                    correct.append(Span(lo, hi, text[lo:hi], "date", note))
+                elif note not in seen:
+                    pointed.append(Span(lo, hi, text[lo:hi], "date", note))
+                seen.add(note)
+                used.add(ys)
+                continue
+            if year in named_years or _FRAME.search(text, max(s.start, ys - 14), ys):
+                continue
+            tight = [f for f in found if f[1] and all(c[0] <= _TIGHT for c in f[2])]
+            events = {f[0] for f in tight}
+            if len(events) != 1 or len({f[0] for f in found}) > 1:
+                continue  # the words could be read as another event's
+            ei, _named, chosen = tight[0]
+            ev = rubric.events[ei]
+            lo, hi = min(ys, *(c[2] for c in chosen)), max(ye, *(c[3] for c in chosen))
+            if any(_JOINED.search(text, min(ye, c[3]), max(ys, c[2])) for c in chosen):
+                continue
+            if year > max(ev.years) and _UNDONE.search(text, max(s.start, lo - 30), min(s.end, hi + 30)):
+                continue
+            right_years = " or ".join(str(y) for y in ev.years)
+            wrong.append(Span(lo, hi, text[lo:hi], "inaccuracy", f"{ev.name}: {right_years}, not {year}."))
+            used.add(ys)
+    return pointed
 
 
 def _factor_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: list[Span], ok) -> list[Span]:

@@ -44,7 +44,17 @@ MARKER_KINDS = ("causal", "evaluative", "counter", "conclusion", "judgement", "c
 OWN_FOCUS = "own"  # the key of focus hits on the rubric's own question (other questions use their ids)
 _YEAR = re.compile(r"^(1[89]\d\d)s?$")
 _CLAUSE_BREAKS = {",", ";", ":", "-", "\u2013", "\u2014"}
-_FIGURE_WORDS = {"million", "millions", "billion", "thousand", "thousands", "hundred", "percent", "per", "%"}
+_FIGURE_WORDS = {"million", "millions", "billion", "billions", "thousand", "thousands", "hundred", "percent", "per", "%"}
+# A year range written as one token ("1953–64", "1959—1965"): its first year is a year.
+_RANGE = re.compile(r"^(1[89]\d\d)[‐‑‒–—/-](?:\d\d|1[89]\d\d)$")
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
+_RANGE_DASHES = {"-", "‐", "‑", "‒", "–", "—", "/"}
+# Words before a number that make it a reference, not a figure ("page 12", "p. 4", "paragraph 3").
+_REFERENCE_WORDS = {"page", "pages", "p", "pp", "para", "paras", "paragraph", "paragraphs", "line", "lines",
+                    "section", "chapter", "ch", "source", "fig", "figure", "footnote", "note", "question", "q"}
+# Kinds of hit that are names: a number inside one ("Rule 25", "Sputnik 1", "the 7-year plan") is
+# part of the name, not a figure.
+_NAME_KINDS = frozenset({"factor", "event", "people", "historians"})
 
 
 _NEEDS_NORMALISING = re.compile("[" + "".join(chr(c) for c in _SAME_LENGTH) + "]")
@@ -114,6 +124,9 @@ class Sentence:
     years: list[tuple[int, int, int, int]] = field(default_factory=list)  # (year, start, end, token index)
     figures: list[tuple[int, int]] = field(default_factory=list)  # char spans of numbers that are not years
     narrative_opener: bool = False
+    # In a sentence with a year: the words of the rubric's event terms and cues (Event.terms),
+    # as (token index, start, end, the rubric's words it reads as).
+    terms: list[tuple[int, int, int, frozenset[str]]] = field(default_factory=list)
     # The criteria ask these of each sentence hundreds of times per essay, so each is worked out
     # once, on first asking; a sentence's hits are fixed once the essay has been analysed.
     _kinds: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
@@ -435,6 +448,15 @@ class RubricMatcher:
             groups.setdefault(("focus", key), set()).update(*(variants(p) for p in terms))
         if rubric.focus is not None and rubric.focus.outcome:
             groups[("outcome", OWN_FOCUS)] = set().union(*(variants(p) for p in rubric.focus.outcome))
+        # The key words of the events' terms and cues (Event.terms), by lemma.
+        term_words = sorted({w for ev in rubric.events for t in (*ev.terms, *ev.cues)
+                             for slot in t.split() for w in slot.split("|")})
+        words_of: dict[int, set[str]] = {}
+        for w, d in zip(term_words, nlp.pipe(term_words)):
+            if len(d) == 1:
+                words_of.setdefault(d[0].lemma, set()).add(w)
+        self._term_words = {k: frozenset(v) for k, v in words_of.items()}
+        self._term_hashes = np.array(sorted(self._term_words), dtype=np.uint64)
         phrase_docs: dict[str, object] = {}  # each phrase processed once, for the matcher and the speller
         for (kind, key), phrases in groups.items():
             if not phrases:
@@ -453,7 +475,7 @@ class RubricMatcher:
         self._max_opener = max((len(o) for o in self._opener_lemmas), default=0)
         # Names are evidence and must be spelt recognisably: "Lewis" is not the historian Lewin.
         self.speller = Speller(nlp, [p for (kind, _k), ps in groups.items() if kind not in ("people", "historians")
-                                     for p in ps], self.lexemes.english, phrase_docs)
+                                     for p in ps] + term_words, self.lexemes.english, phrase_docs)
         self._gapped, self._gap_positions, self._phrase_words = _gapped_phrases(
             [d for (kind, _k), ps in groups.items() if kind not in ("people", "historians") for d in
              (phrase_docs[p] for p in ps)])
@@ -694,17 +716,40 @@ class RubricMatcher:
         years_at: dict[int, list[tuple[int, int, int, int]]] = {}
         figures_at: dict[int, list[tuple[int, int]]] = {}
         sent_of = np.cumsum(sent_start) - 1 if n else np.zeros(0, dtype=np.int64)
-        for i in np.flatnonzero(like_num & ~is_alpha).tolist():
+        named: set[int] | None = None  # tokens inside a name (a phrase hit), worked out when first needed
+        dashed = np.flatnonzero(~like_num & ~is_alpha & (length >= 7) & (length <= 9)).tolist() \
+            if "1" in text else []
+        for i in sorted(np.flatnonzero(like_num).tolist() + dashed):
             tok = text[idx_l[i]:idx_l[i] + len_l[i]]
-            m = _YEAR.match(tok)
+            if is_alpha[i] and not (tok.lower() in _FIGURE_WORDS and self._counted(text, i, idx_l, len_l, figures_at)):
+                continue  # "first", "ten", "two hundred": words of numbers, figures only after a digit or "a"
+            m = _YEAR.match(tok) or _RANGE.match(tok)
             si = int(sent_of[i])
             if m and 1890 <= int(m.group(1)) <= 1975:
-                years_at.setdefault(si, []).append((int(m.group(1)), idx_l[i], idx_l[i] + len_l[i], i))
-            elif any(ch.isdigit() for ch in tok) or tok.lower() in _FIGURE_WORDS:
-                figures_at.setdefault(si, []).append((idx_l[i], idx_l[i] + len_l[i]))
+                years_at.setdefault(si, []).append((int(m.group(1)), idx_l[i], idx_l[i] + len(m.group(1)), i))
+            elif like_num[i] and (any(ch.isdigit() for ch in tok) or tok.lower() in _FIGURE_WORDS):
+                if named is None:
+                    named = {k for h in hits if h.kind in _NAME_KINDS for k in range(h.tok_start, h.tok_end)}
+                if not self._figure(text, i, tok, idx_l, len_l, named):
+                    continue
+                spans = figures_at.setdefault(si, [])
+                if spans and not text[spans[-1][1]:idx_l[i]].strip() and i and idx_l[i - 1] < idx_l[i]:
+                    # "35 million", "1.2 million": one figure, however many words it is written in
+                    spans[-1] = (spans[-1][0], idx_l[i] + len_l[i])
+                else:
+                    spans.append((idx_l[i], idx_l[i] + len_l[i]))
         # (The text as submitted has the last word: the pipeline saw "\u2011" as "-".)
         breaks = frozenset(i for i in np.flatnonzero(is_break).tolist()
                            if text[idx_l[i]:idx_l[i] + len_l[i]] in _CLAUSE_BREAKS)
+
+        # The events' key words, in the sentences that have a year (findings._term_dates).
+        terms_at: dict[int, list[tuple[int, int, int, frozenset[str]]]] = {}
+        if years_at and len(self._term_hashes):
+            words_of = self._term_words
+            for i in np.flatnonzero(member(lemma_h, self._term_hashes)).tolist():
+                si = int(sent_of[i])
+                if si in years_at:
+                    terms_at.setdefault(si, []).append((i, idx_l[i], idx_l[i] + len_l[i], words_of[int(lemma_h[i])]))
 
         # Per-sentence figures, all at once. Sentence si covers tokens [first[si], stop[si]).
         first = np.flatnonzero(sent_start)
@@ -745,7 +790,8 @@ class RubricMatcher:
                     word_l, lemma_l = word.tolist(), lemma_h.tolist()
                 narrative = self._opens_with_narrative(a, b, word_l, lemma_l)
             sentences.append(Sentence(si, start, end, a, b, p, w, r, hits[cut[si]:cut[si + 1]],
-                                      years_at.get(si, []), figures_at.get(si, []), narrative))
+                                      years_at.get(si, []), figures_at.get(si, []), narrative,
+                                      terms_at.get(si, [])))
         # Sentences that end in a full stop (or ! ?): a line break ending a sentence early ("the
         # Virgin Lands were ploughed by the / young volunteers" hard-wrapped) is not its end.
         closed = np.array([text[i:i + ln] in (".", "!", "?") for i, ln in zip(idx[last].tolist(), length[last].tolist())],
@@ -763,6 +809,39 @@ class RubricMatcher:
             lemma_hashes=lemma_h[topic_mask], lines=lines, breaks=breaks,
             token_lemmas=lemma_h, token_content=content, corrections=corrections, word_order=word_order,
         )
+
+    @staticmethod
+    def _counted(text: str, i: int, idx: list[int], length: list[int], figures_at) -> bool:
+        """Whether a number word ("million", "thousand") is part of a figure: it follows a number
+        in digits ("35 million", "1.2 million") or "a" ("over a million", "half a million")."""
+        before = text[max(0, idx[i] - 12):idx[i]].rstrip()
+        return bool(before) and (before[-1].isdigit() or re.search(r"\ba$", before, re.IGNORECASE) is not None)
+
+    @staticmethod
+    def _figure(text: str, i: int, tok: str, idx: list[int], length: list[int], named: set[int]) -> bool:
+        """Whether the number at token i is a figure: not an ordinal ("22nd", "20th Congress"), not
+        part of a name ("Rule 25"), not the second half of a range of years ("1953-64", "1959/60"),
+        not a reference ("page 12", "para. 3") and not the number of a list item ("1." opening a line)."""
+        if _ORDINAL.match(tok) or i in named:
+            return False
+
+        def word(k: int) -> str:
+            return text[idx[k]:idx[k] + length[k]] if 0 <= k < len(idx) else ""
+
+        back = [k for k in range(i - 1, max(-1, i - 4), -1) if word(k).strip()]  # the words before, nearest first
+        if back and word(back[0]) in _RANGE_DASHES and len(back) > 1:
+            m = _YEAR.match(word(back[1]))
+            if m and tok.isdigit() and len(tok) in (2, 4):
+                return False
+        if back:
+            k = back[1] if word(back[0]) == "." and len(back) > 1 else back[0]
+            if word(k).lower().rstrip(".") in _REFERENCE_WORDS:
+                return False
+        line = text.rfind("\n", 0, idx[i]) + 1
+        if tok.isdigit() and len(tok) <= 2 and not text[line:idx[i]].strip(" \t-*\u2022(") \
+                and text[idx[i] + len(tok):idx[i] + len(tok) + 1] in (".", ")"):
+            return False
+        return True
 
     def _word_order(self, lemma_h, is_punct, is_space, word, last, closed, s_words) -> tuple[int, int, int, int]:
         """Analysis.word_order, counted over the tokens that are not whitespace. `last` is each

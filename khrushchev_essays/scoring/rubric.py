@@ -9,6 +9,7 @@ every problem found, each as "[file] field.path: message", not just the first.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -25,6 +26,7 @@ RUBRICS_DIR = data("rubrics")
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 Phrase = Annotated[str, Field(min_length=1, max_length=120)]
+WordSet = Annotated[str, Field(min_length=1, max_length=400)]  # key words of an event (Event.terms)
 
 
 class _Strict(BaseModel):
@@ -202,6 +204,30 @@ class Event(_Strict):
     # event's (e.g. "secret speech" under De-Stalinisation). A year of one of a factor's events,
     # written beside the factor in the student's own words ("the 1956 speech"), is dated evidence.
     factors: list[str] = Field(default_factory=list)
+    # Other ways a student refers to the event, each a set of key words that must all stand in the
+    # year's clause, a few words either side of it, in any order ("Hungary in 1956", "the 1962
+    # split of the party"). A word is matched on its lemma (spelling slips read as meant, as for
+    # phrases); "a|b" is a choice of words for one place. `terms` name the event: with a year that
+    # is not its own, standing tight against them, they are a wrong date. `cues` only point to it
+    # (a place, a person, a thing also known for other years: "Hungary", "the harvest"): a cue
+    # with one of the event's years is dated evidence, with another year nothing at all.
+    terms: list[WordSet] = Field(default_factory=list)
+    cues: list[WordSet] = Field(default_factory=list)
+
+    @field_validator("terms", "cues")
+    @classmethod
+    def _word_sets(cls, v: list[str]) -> list[str]:
+        for t in v:
+            for slot in t.split():
+                if any(not w or not re.fullmatch(r"[a-z][a-z0-9'-]*", w) for w in slot.split("|")):
+                    raise ValueError(f"{t!r}: key words are lower-case words, choices joined by '|'")
+        return v
+
+    def word_sets(self) -> list[tuple[tuple[frozenset[str], ...], bool]]:
+        """Each term and cue as its places (the words that may fill each) and whether it names the
+        event (a term) rather than points to it (a cue)."""
+        return [(tuple(frozenset(slot.split("|")) for slot in t.split()), named)
+                for named, ts in ((True, self.terms), (False, self.cues)) for t in ts]
 
     @field_validator("years")
     @classmethod

@@ -276,7 +276,8 @@ def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: lis
     year between. Several events may be read there: the year goes to the nearest one it fits. A
     year that fits none is wrong only when a term (not a cue) stands tight against it (within
     three words, nothing joining them, "in 1959" rather than "by 1959"), no event it fits is
-    named in the sentence and the words read as no other event. Years an event's name took but
+    named in the sentence, none of the event's own years is in it and the words read as no other
+    event; a cue stands for a term when the event's own name is also in the sentence. Years an event's name took but
     found neither right nor surely wrong ("In 1961 the USSR launched Sputnik") are read again.
 
     A year read through a term joins the correct dates; one read only through a cue is returned
@@ -293,7 +294,9 @@ def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: lis
         if not s.terms or not s.years:
             continue
         year_toks = {yi for _y, _a, _b, yi in s.years}
-        named_years = {y for h in s.hits if h.kind == "event" for y in rubric.events[int(h.key)].years}
+        named_events = {int(h.key) for h in s.hits if h.kind == "event"}
+        sentence_years = {y for y, _a, _b, _t in s.years}
+        named_years = {y for ei in named_events for y in rubric.events[ei].years}
         for year, ys, ye, yi in s.years:
             if ys in used and any(lo <= ys < hi for lo, hi in decided):
                 continue  # dated (rightly or wrongly) through an event's name
@@ -321,6 +324,8 @@ def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: lis
             if not found:
                 continue
             right = [f for f in found if year in rubric.events[f[0]].years]
+            if any(f[1] and f not in right for f in found):
+                right = [f for f in right if f[1]]  # "the harvest failed in 1958": not the record harvest's year
             if right:
                 ei, named, chosen = min(right, key=lambda f: (not f[1], max(c[0] for c in f[2]), -len(f[2])))
                 ev = rubric.events[ei]
@@ -335,7 +340,12 @@ def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: lis
                 continue
             if year in named_years or _FRAME.search(text, max(s.start, ys - 14), ys):
                 continue
-            tight = [f for f in found if f[1] and all(c[0] <= _TIGHT for c in f[2])]
+            # A cue names the event too when the event's own name is in the sentence ("In 1958 he
+            # denounced Stalin at a closed session of the Twentieth Party Congress").
+            # Not when one of the event's own years is in the sentence too: "the 1956 pensions law,
+            # and in 1964 pensions were extended" tells of two dates.
+            tight = [f for f in found if (f[1] or f[0] in named_events) and all(c[0] <= _TIGHT for c in f[2])
+                     and not sentence_years & set(rubric.events[f[0]].years)]
             events = {f[0] for f in tight}
             if len(events) != 1 or len({f[0] for f in found}) > 1:
                 continue  # the words could be read as another event's

@@ -42,7 +42,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ..resources import data
@@ -136,6 +136,45 @@ class Sentences:
         block = self._block(members)
         return self._pairs(block, self._cues(block, len(members)) if cues is None else cues)
 
+    @cached_property
+    def _essay_overlap(self):
+        """The overlap of every two sentences of the essay (as `_block` works it out for a
+        paragraph): a paragraph's is a block of it, the same figures element by element."""
+        import numpy as np
+
+        smaller = np.minimum.outer(self.sizes, self.sizes)
+        return np.where(smaller > 0, self.common / np.maximum(smaller, 1), 0.0)
+
+    @cached_property
+    def _essay_pairs(self):
+        """PAIR_FEATURES of every ordered pair of the essay's sentences, worked out once: each is
+        read from the two sentences alone (their shared words, factors, years, openings and cues
+        other than `central`), so a paragraph's pairs are a block of it, the same figures. (Worked
+        out per paragraph, a dozen arrays for each cost most of the model's time.)"""
+        import numpy as np
+
+        at = np.arange(len(self.sizes), dtype=np.intp)
+        # (The cues' last column, `central`, is the paragraph's; the pair figures never read it.)
+        return self._pairs((at, self.common, None, self._essay_overlap), self.cues)
+
+    def judged_cues(self, members: list[int]):
+        """`_cues` of the sentences at rows `members` (a paragraph), from the essay's overlap."""
+        import numpy as np
+
+        run = _run_of(members)
+        overlap = self._essay_overlap[run, run].copy() if run else self._essay_overlap[np.ix_(members, members)]
+        np.fill_diagonal(overlap, 0.0)
+        central = overlap.sum(axis=1) / max(1, len(members) - 1)
+        return np.hstack([self.cues[run or members], central[:, None]])
+
+    def judged_pairs(self, members: list[int]):
+        """`_pairs` of the sentences at rows `members`: a block of `_essay_pairs` (a copy, laid out
+        as `_pairs` lays its array out)."""
+        import numpy as np
+
+        run = _run_of(members)
+        return np.ascontiguousarray(self._essay_pairs[run, run]) if run else self._essay_pairs[np.ix_(members, members)]
+
     def _pairs(self, block, c):
         import numpy as np
 
@@ -154,6 +193,12 @@ class Sentences:
             col(_CLAIM) * row(_DATED), col(_DATED) * row(_TOPIC), col(_CONTRAST) * row(_CLAIM),
             col(_RESULT) * row(_DATED), col(_EX) * row(_CLAIM), col(_CONSEQ) * row(_DATED), col(_EX) * row(_EX),
         ], axis=-1)
+
+
+def _run_of(members: list[int]) -> slice | None:
+    """The rows as a slice when they are a run (a paragraph's sentences are: consecutive rows), else None."""
+    start = members[0] if members else 0
+    return slice(start, start + len(members)) if members == list(range(start, start + len(members))) else None
 
 
 def sequence_features(sents: Sentences, members: list[int], order, role: str = "body") -> object:
@@ -209,6 +254,30 @@ def orders_from_first(n: int):
     return np.hstack([np.zeros((len(rest), 1), dtype=np.intp), rest])
 
 
+@lru_cache(maxsize=64)
+def _written_then(n: int, first_kept: bool):
+    """The order as written (0, 1, ... n-1), then the orders it is compared with
+    (`orders_from_first` when the first sentence stays first, else `orders`), as one array kept
+    per n. Read only."""
+    import numpy as np
+
+    perms = orders_from_first(n) if first_kept else orders(n)
+    out = np.vstack([np.arange(n, dtype=np.intp)[None, :], perms])
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=64)
+def _written_steps(n: int, first_kept: bool):
+    """For each order of `_written_then(n, first_kept)`, where each sentence and the next stand in
+    an n x n matrix read flat (row * n + column): `m.ravel().take(steps)` is `m[perms[:, :-1],
+    perms[:, 1:]]`, without the fancy indexing. Read only."""
+    perms = _written_then(n, first_kept)
+    steps = perms[:, :-1] * n + perms[:, 1:]
+    steps.flags.writeable = False
+    return steps
+
+
 CONTINUES = tuple(CUES.index(k) for k in ("opens_contrast", "opens_result", "opens_additive", "opens_consequence"))
 
 
@@ -239,18 +308,20 @@ class ParagraphOrderModel:
             self._by_role[role] = (w[:k], w[k:2 * k], w[2 * k:3 * k], w[3 * k:4 * k], w[4 * k:])
         return self._by_role[role]
 
-    def score_orders(self, sents: Sentences, members: list[int], perms, role: str = "body") -> object:
-        """The score of each order in `perms` (rows of positions into `members`), at once."""
+    def score_orders(self, sents: Sentences, members: list[int], perms, role: str = "body", steps=None) -> object:
+        """The score of each order in `perms` (rows of positions into `members`), at once.
+        (`steps`: where each order's neighbours stand in an n x n matrix read flat, when kept.)"""
+        import numpy as np
+
         w_early, w_ends, w_first, w_last, w_pair = self._role_weights(role)
         n = len(members)
-        block = sents._block(members)
-        cues = sents._cues(block, n)
+        cues = sents.judged_cues(members)
         weight, ends = _position_weights(n)
         # Each order's sentences weighted by how early they stand, and by how near an end.
         early = (cues @ w_early)[perms] @ weight + (cues @ w_ends)[perms] @ ends
         first, last = (cues @ w_first)[perms[:, 0]], (cues @ w_last)[perms[:, -1]]
-        pair = sents._pairs(block, cues) @ w_pair  # (n, n): b after a
-        adj = pair[perms[:, :-1], perms[:, 1:]].mean(axis=1)
+        pair = sents.judged_pairs(members) @ w_pair  # (n, n): b after a
+        adj = (pair[perms[:, :-1], perms[:, 1:]] if steps is None else pair.ravel().take(steps)).mean(axis=1)
         return early + first + last + adj
 
     def judge(self, sents: Sentences, paragraphs: list[tuple[int, list[int], str]]) -> Judgement | None:
@@ -271,9 +342,8 @@ class ParagraphOrderModel:
             # are judged from that opening, not against orders that would give it a topic sentence.
             first = members[0]
             follows_on = bool(sents.back[first]) or any(sents.cues[first, k] for k in CONTINUES)
-            perms = orders_from_first(n) if follows_on else orders(n)
             # The order as written first, then the orders it is compared with, scored at once.
-            both = self.score_orders(sents, members, np.vstack([np.arange(n, dtype=np.intp)[None, :], perms]), role)
+            both = self.score_orders(sents, members, _written_then(n, follows_on), role, _written_steps(n, follows_on))
             written, scores = both[0], both[1:]
             # (A tolerance for ties: the written order is one of the permutations when all are taken.)
             lower = float(np.sum(scores < written - 1e-9))

@@ -156,17 +156,17 @@ def start_method() -> str:
 
 
 def _warm_engine() -> None:
-    """Load the pipeline and build the default engine with every rubric compiled, so that forked
-    workers inherit it all; then freeze everything this process holds (gc.freeze). A worker's
+    """Load the pipeline and build the default engine with every rubric compiled and what its
+    first essays would load warmed up (Engine.warm_up: the phrasing model's tables, the
+    calibrators, for both questions), so that forked workers inherit it all rather than each
+    loading its own; then freeze everything this process holds (gc.freeze). A worker's
     collector then never reads those objects, so the pages it shares with this process stay
     shared, and nothing inherited (a database connection of `grade --store`, say) can be
     finalised in a worker, where closing it would close this process's too."""
     from ..scoring import default_engine
 
     load_pipeline()
-    engine = default_engine()
-    for rubric in engine.rubrics.values():
-        engine.compiled(rubric)
+    default_engine().warm_up()
     gc.freeze()
 
 

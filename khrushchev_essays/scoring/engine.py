@@ -106,6 +106,17 @@ class Engine:
                                                   TopicModel(rubric, self.nlp))
         return done
 
+    def warm_up(self) -> None:
+        """Build now what the first essay of each question would: the rubric's matcher and topic
+        model, and what the stages load or compile at their first use (the phrasing model's
+        tables, the calibrators, per-rubric patterns), by marking a made-up essay on each
+        (`warm_up_text`). A process that forks workers does this first, so that they share it
+        all rather than each building its own. The reports are thrown away; memos it fills hold
+        what any essay would work out the same way, so no later mark depends on it."""
+        for rubric in self.rubrics.values():
+            self.compiled(rubric)
+            self.score(warm_up_text(rubric), rubric)
+
     def read(self, doc, text: str, rubric: Rubric, copied=()) -> tuple[Analysis, Argument, Findings]:
         """Stages 1-3 for one processed essay: its analysis, argument and findings."""
         analysis = self.compiled(rubric)[0].analyse(doc, text)
@@ -284,6 +295,17 @@ def default_engine() -> Engine:
             if _default is None:
                 _default = Engine()
     return _default
+
+
+def warm_up_text(rubric) -> str:
+    """A made-up essay of a few hundred words on the rubric's own factors (never stored or shown)."""
+    paragraphs = [f"{rubric.question} This essay argues that {rubric.factors[0].name.lower()} mattered most."]
+    for factor in rubric.factors:
+        paragraphs.append(f"{factor.name} was important because it changed how the USSR was governed. However, "
+                          f"historians disagree about how far it mattered, which suggests that its effect was limited. "
+                          f"For example, in 1956 and again in 1961 the results were mixed.")
+    paragraphs.append("In conclusion, the changes were significant but they did not transform the USSR by 1964.")
+    return "\n\n".join(paragraphs)
 
 
 def score(text: str, rubric: Rubric | str, *, source: str = "", sources: SourceIndex | None = None) -> ScoreReport:

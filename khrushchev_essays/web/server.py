@@ -62,6 +62,7 @@ def prepare_app(workers: int = 1):
 
     from .. import create_app
     from ..scoring import get_nlp, score
+    from ..scoring.engine import warm_up_text
     from ..storage import db, restrict_sqlite_files
     from .views import rubrics
 
@@ -131,6 +132,7 @@ def warm_worker(app, log=None) -> None:
     from sqlalchemy import text
 
     from ..scoring import score
+    from ..scoring.engine import warm_up_text
     from ..storage import db
     from .views import rubrics
 
@@ -142,17 +144,6 @@ def warm_worker(app, log=None) -> None:
         db.session.remove()
     if log is not None:
         log.info("worker %d warmed up in %.0f ms", os.getpid(), (time.perf_counter() - start) * 1000)
-
-
-def warm_up_text(rubric) -> str:
-    """A made-up essay of a few hundred words on the rubric's own factors (never stored or shown)."""
-    paragraphs = [f"{rubric.question} This essay argues that {rubric.factors[0].name.lower()} mattered most."]
-    for factor in rubric.factors:
-        paragraphs.append(f"{factor.name} was important because it changed how the USSR was governed. However, "
-                          f"historians disagree about how far it mattered, which suggests that its effect was limited. "
-                          f"For example, in 1956 and again in 1961 the results were mixed.")
-    paragraphs.append("In conclusion, the changes were significant but they did not transform the USSR by 1964.")
-    return "\n\n".join(paragraphs)
 
 
 # Threads per process when none are asked for. Marking is CPU-bound Python, so threads of one

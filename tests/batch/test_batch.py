@@ -406,3 +406,57 @@ def test_forked_workers_start_with_the_engine_loaded_and_mark_the_batch_as_one_p
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["method"] == ("fork" if sys.platform.startswith("linux") else "spawn")
     assert out["same"] and out["order"] and out["errors"] == 14
+
+
+_WARMED_BEFORE_FORK = r"""
+import json, sys
+from khrushchev_essays.batch.runner import _warm_engine
+from khrushchev_essays.calibration import store
+from khrushchev_essays.scoring import phrasing
+
+before = phrasing.phrasing_model.cache_info().currsize
+_warm_engine()
+print(json.dumps({"before": before, "after": phrasing.phrasing_model.cache_info().currsize,
+                  "calibrators": sorted({key[2] for key in store._cache})}))
+"""
+
+
+@pytest.mark.slow
+def test_the_parent_warms_what_both_questions_first_essays_load_before_it_forks() -> None:
+    """What the first essay of each question loads (the phrasing model's tables, the calibrators)
+    is loaded by the parent before the workers are forked, so they share it, not each load it."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _WARMED_BEFORE_FORK], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {"before": 0, "after": 1, "calibrators": ["q1", "q2"]}
+
+
+@pytest.mark.slow
+def test_the_batch_cli_marks_a_class_the_same_with_one_process_and_two(tmp_path: Path) -> None:
+    """`grade --jobs 2` (a parent warmed before it forks its worker) writes the very lines
+    `--jobs 1` does, both questions, every mark and span, bad rows in place."""
+    import subprocess
+    import sys
+
+    from conftest import FIXTURES
+
+    rows = tmp_path / "class.jsonl"
+    texts = [(p.name[:2], p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("q*_*.txt"))]
+    with rows.open("w", encoding="utf-8") as fh:
+        for i in range(3 * 32 + 5):  # more than three chunks: the worker and the parent both mark
+            q, text = texts[i % len(texts)]
+            fh.write(json.dumps({"id": f"s{i:03}", "question": q, "text": text}) + "\n" if i % 13 else "{broken\n")
+    cli = Path(sys.executable).parent / "khrushchev-essays"
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"marks{jobs}.jsonl"
+        proc = subprocess.run([str(cli), "grade", str(rows), "--jobs", jobs, "-o", str(out)],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 1, proc.stderr  # the broken rows are errors; the rest are scored
+        outputs[jobs] = out.read_text(encoding="utf-8").splitlines()
+    assert len(outputs["1"]) == 3 * 32 + 5
+    assert sum(json.loads(line)["status"] == "scored" for line in outputs["1"]) == 3 * 32 + 5 - 8
+    assert outputs["2"] == outputs["1"]

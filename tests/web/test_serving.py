@@ -275,7 +275,7 @@ def test_two_apps_on_one_redis_count_together_and_survive_it_going_away(tmp_path
 
 def test_the_warm_up_essays_go_through_the_whole_engine(rubrics):
     from khrushchev_essays.scoring import score
-    from khrushchev_essays.web.server import warm_up_text
+    from khrushchev_essays.scoring.engine import warm_up_text
 
     for qid, rubric in rubrics.items():
         report = score(warm_up_text(rubric), qid)

@@ -321,7 +321,9 @@ class ParagraphOrderModel:
         early = (cues @ w_early)[perms] @ weight + (cues @ w_ends)[perms] @ ends
         first, last = (cues @ w_first)[perms[:, 0]], (cues @ w_last)[perms[:, -1]]
         pair = sents.judged_pairs(members) @ w_pair  # (n, n): b after a
-        adj = (pair[perms[:, :-1], perms[:, 1:]] if steps is None else pair.ravel().take(steps)).mean(axis=1)
+        # (np.add.reduce and a division: what ndarray.mean does, without its Python-level steps.)
+        adj = np.add.reduce(pair[perms[:, :-1], perms[:, 1:]] if steps is None else pair.ravel().take(steps), axis=1) \
+            / (perms.shape[1] - 1)
         return early + first + last + adj
 
     def judge(self, sents: Sentences, paragraphs: list[tuple[int, list[int], str]]) -> Judgement | None:
@@ -346,8 +348,8 @@ class ParagraphOrderModel:
             both = self.score_orders(sents, members, _written_then(n, follows_on), role, _written_steps(n, follows_on))
             written, scores = both[0], both[1:]
             # (A tolerance for ties: the written order is one of the permutations when all are taken.)
-            lower = float(np.sum(scores < written - 1e-9))
-            tied = float(np.sum(np.abs(scores - written) <= 1e-9))
+            lower = float(np.count_nonzero(scores < written - 1e-9))
+            tied = float(np.count_nonzero(np.abs(scores - written) <= 1e-9))
             shares.append((number, round((lower + 0.5 * tied) / len(scores), 4)))
         if not shares:
             return None

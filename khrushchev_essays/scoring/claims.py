@@ -471,8 +471,12 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
                 framed[i] = framed[i] or len(text[counted[i].start:a].split()) <= 1
 
     def in_later(a: int, b: int) -> bool:  # inside a later term, as its point of reference
-        return any(x < b and a < y for x, y in later_spans)
+        # (The spans are a scan's matches, in order and apart, so their ends rise too: only the
+        # first one ending after `a` can begin before `b`, if any does.)
+        k = bisect_right(later_ends, a)
+        return k < len(later_spans) and later_spans[k][0] < b
 
+    later_ends = [y for _x, y in later_spans]
     for a0, b0 in _decades(text, lowered, first, last):
         i = owner(a0)
         if i is not None and not any(a <= a0 < b for _y, a, b, _t in counted[i].years):

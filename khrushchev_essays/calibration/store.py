@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,7 +186,13 @@ def instance_calibrators_dir(instance: str | Path | None = None) -> Path:
     """The folder of calibrators retrained on this installation: `calibrators/` in the instance folder."""
     from ..config import instance_path
 
-    return Path(instance if instance is not None else instance_path()) / INSTANCE_CALIBRATORS
+    return _calibrators_in(str(instance) if instance is not None else instance_path())
+
+
+@lru_cache(maxsize=16)
+def _calibrators_in(instance: str) -> Path:
+    # (Asked at every score: a Path built and joined each time cost more than the files' stat.)
+    return Path(instance) / INSTANCE_CALIBRATORS
 
 
 def _status_in(rubric: Rubric, folder: Path, origin: str, state: tuple | None = None) -> CalibratorStatus:
@@ -206,14 +213,21 @@ def _status_in(rubric: Rubric, folder: Path, origin: str, state: tuple | None = 
 
 
 def _stat(folder: Path, qid: str) -> tuple:
+    """(mtime, size) of the question's sidecar and model file in `folder`, None for one missing:
+    read afresh at every call (the files' paths are kept)."""
     out = []
-    for suffix in (".json", MODEL_SUFFIX):
+    for path in _files_of(str(folder), qid):
         try:
-            st = (folder / f"{qid}{suffix}").stat()
+            st = os.stat(path)
             out.append((st.st_mtime_ns, st.st_size))
         except OSError:
             out.append(None)
     return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _files_of(folder: str, qid: str) -> tuple[str, str]:
+    return tuple(os.path.join(folder, f"{qid}{suffix}") for suffix in (".json", MODEL_SUFFIX))
 
 
 def _load(rubric: Rubric, folder: Path) -> CalibratorStatus:

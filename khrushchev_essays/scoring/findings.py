@@ -267,6 +267,24 @@ _FRAME = re.compile(r"(?:\b(?:by|after|since|until|till|before|from|between|to|t
 _TIGHT = 3  # a term's words stand at most this many words from a year it is wrong for
 
 
+_WORD_SETS: dict[int, tuple] = {}
+
+
+def _event_word_sets(rubric: Rubric) -> tuple[list[tuple[int, tuple[frozenset[str], ...], bool]], dict[str, list[int]]]:
+    """Every event's terms and cues as (event index, places, named), and for each word that can
+    fill a set's first place, the positions of those sets: worked out once per rubric's events
+    (an essay asked every set of every event at each year it read)."""
+    got = _WORD_SETS.get(id(rubric.events))
+    if got is None or got[0] is not rubric.events:
+        sets = [(i, places, named) for i, ev in enumerate(rubric.events) for places, named in ev.word_sets()]
+        by_first: dict[str, list[int]] = {}
+        for k, (_i, places, _named) in enumerate(sets):
+            for w in places[0]:
+                by_first.setdefault(w, []).append(k)
+        got = _WORD_SETS[id(rubric.events)] = (rubric.events, sets, by_first)
+    return got[1], got[2]
+
+
 def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: list[Span], wrong: list[Span]) -> list[Span]:
     """Dates of events named in the student's own words (Event.terms and cues: "Hungary in 1956",
     "the 1962 split of the party", "the 1963 harvest failed"), for years no event's name took.
@@ -283,7 +301,7 @@ def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: lis
     A year read through a term joins the correct dates; one read only through a cue is returned
     (once per event and year): it is evidence in the student's own words, valued as the years
     written beside a factor are (`factor_date_value`)."""
-    sets = [(i, places, named) for i, ev in enumerate(rubric.events) for places, named in ev.word_sets()]
+    sets, by_first = _event_word_sets(rubric)
     pointed: list[Span] = []
     if not sets:
         return pointed
@@ -312,7 +330,11 @@ def _term_dates(analysis: Analysis, rubric: Rubric, used: set[int], correct: lis
             if not near:
                 continue
             found = []  # (event index, named, the words chosen: (distance, token, start, end))
-            for ei, places, named in sets:
+            # Only a word set whose first place a word in reach can fill can be found (in the order
+            # of `sets`, as a pass over all of them would find them).
+            in_reach = set().union(*reach.values())
+            for k in sorted({k for w in in_reach for k in by_first.get(w, ())}):
+                ei, places, named = sets[k]
                 chosen = []
                 for place in places:
                     fits = [w for w in near if w[1] not in {c[1] for c in chosen} and not reach[w[1]].isdisjoint(place)]

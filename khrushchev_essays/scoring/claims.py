@@ -248,7 +248,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                               if sentence_paragraphed(real) else
                               _names_outcome(rubric, analysis, intro,
                                              [s for s in concl if real and s.paragraph == real[-1].paragraph])):
-        other = _closest_other(rubric, focus)
+        other = _closest_other(rubric, focus, sents)
+    if other is None and not sentence_paragraphed(real):
+        other = _set_out_otherwise(rubric, analysis, focus, intro, concl, real)
     order = order or order_model()
     # The order model reads paragraphs: an essay without them (fewer than three, or a sentence to
     # each) is not judged by it, since its paragraph figures would call any such essay shuffled
@@ -1014,10 +1016,47 @@ def _names_outcome(rubric: Rubric, analysis: Analysis, intro: list[Sentence], co
     return any(s.has("outcome") for s in (*intro, *concl))
 
 
-def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]]) -> OtherQuestion:
-    """The other question whose terms the essay uses most, or 'another question' when it uses none."""
+def _set_out_otherwise(rubric: Rubric, analysis: Analysis, focus: dict[int, frozenset[str]],
+                       intro: list[Sentence], concl: list[Sentence], real: list[Sentence]) -> OtherQuestion | None:
+    """The other question an essay sets out to answer, when only its conclusion speaks to its own.
+
+    An introduction that speaks to another question ("how he became leader by 1956") in two
+    sentences or more, more than to the question set, and never names its outcome, over a body
+    that hardly names it either (under `set_out_body_share` of its sentences), answers that
+    question: a closing paragraph on the question set, pasted under it, does not bring it back.
+    (An essay that names the outcome at the start, or argues it in the body, is on the question;
+    and one whose opening paragraphs were set aside as background, a life story told from the
+    start, did not set out to answer another question in what is read as its introduction.)"""
+    rules = rubric.argument
+    if rubric.focus is None or not rubric.focus.outcome or not intro or not concl:
+        return None
+    if intro[0].paragraph != next((s.paragraph for s in analysis.sentences if s.real), intro[0].paragraph):
+        return None
+    if any(s.has("outcome") for s in intro):
+        return None
+    ends = {s.index for s in intro} | {s.index for s in concl}
+    body = [s for s in real if s.index not in ends]
+    if not body or sum(1 for s in body if s.has("outcome")) >= rules.set_out_body_share * len(body):
+        return None
+    own = sum(1 for s in intro if focus.get(s.index) == {OWN_FOCUS})
+    best, most = None, 1
+    for oq in rubric.other_questions:
+        n = sum(1 for s in intro if oq.id in focus.get(s.index, ()))
+        if n > most and n > own:
+            best, most = oq, n
+    return best
+
+
+def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]], sents: list[Sentence]) -> OtherQuestion:
+    """The other question whose terms the essay uses most, or 'another question' when it uses none.
+
+    Most sentences first; between questions level on those, the one more of whose terms are used
+    (an essay on his rise with "power struggle", "rivals" and "patronage" in five sentences is not
+    an answer to q1 because "still" and "reform" come up in as many)."""
     counts = {oq.id: sum(1 for keys in focus.values() if oq.id in keys) for oq in rubric.other_questions}
-    best = max(rubric.other_questions, key=lambda oq: counts[oq.id], default=None)
+    terms = {oq.id: sum(1 for i in focus for h in sents[i].hits if h.kind == "focus" and h.key == oq.id)
+             for oq in rubric.other_questions}
+    best = max(rubric.other_questions, key=lambda oq: (counts[oq.id], terms[oq.id]), default=None)
     return best if best is not None and counts[best.id] >= 2 else ANOTHER_QUESTION
 
 
@@ -1051,11 +1090,15 @@ def _other_question(rubric: Rubric, focus: dict[int, frozenset[str]], sents: lis
                 if h.kind == "focus":
                     counts[h.key] = counts.get(h.key, 0) + 1
     own = counts.get(OWN_FOCUS, 0)
+    # (Two questions level on sentences in their terms alone: the one the essay speaks to in more
+    # sentences overall. A word or two of q1's ("still", "reform") in an essay on his rise does not
+    # make it an answer to q1 because q1 comes first in the rubric.)
+    overall = {oq.id: sum(1 for keys in focus.values() if oq.id in keys) for oq in rubric.other_questions}
     best = None
     for oq in rubric.other_questions:
         n = counts.get(oq.id, 0)
         if n >= least and n >= rules.other_question_ratio * max(own, 1):
-            if best is None or n > counts.get(best.id, 0):
+            if best is None or (n, overall[oq.id]) > (counts.get(best.id, 0), overall[best.id]):
                 best = oq
     return best
 

@@ -194,10 +194,12 @@ def link_sentences(ctx: Context) -> list[Sentence]:
 @criterion("analysis")
 def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     """Analysis rather than narrative: causal and evaluative language, links, little pure story."""
-    n = max(1, len(ctx.real))
-    an = analytic_sentences(ctx)
-    links = link_sentences(ctx)
-    narr = narrative_sentences(ctx)
+    # A conclusion over a body that does not argue is credited as judgement only (asserted_conclusion).
+    closing = asserted_conclusion(ctx)
+    n = max(1, len(ctx.real) - len(closing))
+    an = [s for s in analytic_sentences(ctx) if s.index not in closing]
+    links = [s for s in link_sentences(ctx) if s.index not in closing]
+    narr = [s for s in narrative_sentences(ctx) if s.index not in closing]
     share, narr_share = len(an) / n, len(narr) / n
     variety = marker_variety(ctx)
     # Range of analytical language matters as much as its amount: repeating "However" in every
@@ -205,7 +207,7 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
     argued = argued_paragraphs(ctx)
     # Claims on the question (claims.py): sentences that take a position on its key concept. The
     # language of analysis is a sign of them; the claims are the thing itself.
-    claims = claim_sentences(ctx)
+    claims = [s for s in claim_sentences(ctx) if s.index not in closing]
     signs = (0.3 * _clip(share / p["target_share"]) + 0.2 * _clip(len(links) / p["target_links"])
              + 0.3 * _clip(variety / p["target_variety"]) + 0.2 * _clip(argued / p["target_argued"]))
     body = body_argument_share(ctx)
@@ -224,6 +226,9 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
         ", but no sentence links one factor to another."
     if narr_share > 0.35:
         comment += f" About {round(100 * narr_share)}% of the essay tells the story without analysing it."
+    if closing:
+        comment += (" Your conclusion's reasoning is credited as your judgement; what is counted here is the"
+                    " body, where few paragraphs argue a point on the question.")
     evidence = []
     for s in an:
         evidence += _hit_spans(ctx, s, _ANALYTIC, "analysis")
@@ -330,6 +335,26 @@ def body_argument_share(ctx: Context) -> float:
     if not roles:
         return 0.0
     return sum(1.0 if r == "argued" else 0.5 if r == "explained" else 0.0 for r, _ in roles.values()) / len(roles)
+
+
+@per_essay
+def asserted_conclusion(ctx: Context) -> frozenset[int]:
+    """The conclusion's sentences, when its verdict is asserted rather than earned: the essay has
+    an introduction, a body and a conclusion, and fewer than the rubric's `asserted_support` share
+    of its body paragraphs argue (body_argument_share). Such a conclusion is credited as judgement
+    (the judgement criterion, the no-judgement cap) and not also as analysis and balance: a stock
+    closing paragraph under a narrative is a judgement asserted in the last lines, not analysis.
+
+    (Not for an essay on another question: what bears on the question set is often only its ends.)"""
+    if len(ctx.analysis.paragraphs) < 3 or ctx.argument.other_question is not None:
+        return frozenset()
+    if body_argument_share(ctx) >= ctx.rubric.argument.asserted_support:
+        return frozenset()
+    # (Its closing paragraph only: a conclusion read as running back into the paragraph before,
+    # which makes a point of its own, leaves that paragraph to be counted as the body it is.)
+    concl = intro_and_conclusion(ctx)[1]
+    last = paragraph_of(ctx, concl[-1]) if concl else None
+    return frozenset(s.index for s in concl if paragraph_of(ctx, s) == last)
 
 
 @per_essay
@@ -446,6 +471,12 @@ def _phrase_regex(phrases: tuple[str, ...], lowered: bool = False) -> re.Pattern
 def balance(ctx: Context, p: dict[str, float]) -> Measure:
     """Counter-arguments spread across paragraphs; for a named factor, weighed against others."""
     paras = counter_paragraphs(ctx)
+    # (A counter-argument only in a conclusion over a body that does not argue is part of the
+    # asserted verdict: credited as judgement, see asserted_conclusion, and not as balance too.)
+    closing = asserted_conclusion(ctx)
+    in_closing = {paragraph_of(ctx, s) for s in ctx.real if s.index in closing}
+    only_closing = bool(paras) and paras <= in_closing
+    paras = paras - in_closing
     counter = _clip(len(paras) / p["target_paragraphs"])
     covered, rivals, weighed = named_factor_weighing(ctx)
     evidence = [sp for s in ctx.real if paragraph_of(ctx, s) in paras and "counter" in s.kinds()
@@ -454,7 +485,9 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
     if ctx.rubric.named_factor is None:
         score = counter
         comment = (f"You consider the other side in {len(paras)} paragraph{'s' if len(paras) != 1 else ''}."
-                   if paras else "The essay argues one side only: weigh the evidence against your view too.")
+                   if paras else
+                   "The other side comes up only in your conclusion: weigh it in the body, against your points."
+                   if only_closing else "The essay argues one side only: weigh the evidence against your view too.")
         # (Judged over three body paragraphs or more: in one or two, any mention is "most".)
         if body >= 3 and ctx.rubric.focus is not None and ctx.rubric.focus.other_side:
             w = p["other_side_weight"]
@@ -475,7 +508,9 @@ def balance(ctx: Context, p: dict[str, float]) -> Measure:
             comment = f"{name} is weighed against {rivals} other factors"
             comment += f" in {len(weighed)} sentence{'s' if len(weighed) != 1 else ''} that compare them." if weighed else \
                 ", but no sentence compares them directly."
-        if not paras:
+        if only_closing:
+            comment += " The other side comes up only in your conclusion: weigh it in the body too."
+        elif not paras:
             comment += " There is no counter-argument."
         evidence += [_sent_span(ctx, s, "weighing") for s in weighed[:4]]
     return Measure(_clip(score), comment, evidence, {"counter_paragraphs": len(paras), "rivals": rivals,

@@ -314,6 +314,14 @@ class ArgumentRules(_Strict):
     # lists them (claims.lists_factors): each is mentioned, none developed there. Sentences of fact
     # that touch three factors in passing run at 14 words a factor and more in the fixtures.
     list_words_per_factor: float = Field(10.0, ge=0)
+    # A verdict over a body of which fewer than this share of paragraphs argue (criteria.py,
+    # body_argument_share; an explained paragraph counts half) is asserted, not earned: the
+    # conclusion's sentences earn it judgement, not analysis or balance as well. (A stock closing
+    # paragraph pasted under a narrative lifted 38 of 87 weak scripts a level.)
+    asserted_support: float = Field(0.5, ge=0, le=1)
+    # An introduction on another question over a body that names the question's outcome in under this
+    # share of its sentences answers that question, whatever the conclusion says (claims.py).
+    set_out_body_share: float = Field(0.15, ge=0, le=1)
     # Key terms strung together: the mean share of a sentence's content words that are rubric terms,
     # and the share of sentences made almost wholly of them (at least stuffed_sentence of their words).
     term_density: float = Field(0.70, gt=0, le=1)

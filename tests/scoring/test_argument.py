@@ -196,6 +196,8 @@ def test_an_answer_that_echoes_the_question_is_not_a_string_of_terms():
     ("q1_strong.txt", "q2", "q1"),
     ("q2_strong.txt", "q1", "q2"),
     ("q1_own_words_strong.txt", "q2", "q1"),
+    # An essay on his rise, its introduction on that question, with a closing paragraph on his fall.
+    ("q2_answers_rise.txt", "q2", "rise"),
 ])
 def test_an_essay_answering_another_question_is_flagged_and_held_at_level_2(fixture, set_for, answers):
     r = score(read_fixture(fixture), set_for)
@@ -204,6 +206,18 @@ def test_an_essay_answering_another_question_is_flagged_and_held_at_level_2(fixt
     assert r.level <= 2
     cap = next(c for c in r.caps if c["rule"] == "answers_other_question")
     assert r.argument["other_question"]["question"] in cap["reason"]
+
+
+def test_a_closing_paragraph_on_the_question_set_does_not_bring_an_answer_to_another_back():
+    # The rise essay's body and introduction with its pasted conclusion on the fall taken off: the
+    # flag and the question it names do not depend on that paragraph, and putting it back does not
+    # lift the level.
+    ps = paragraphs(read_fixture("q2_answers_rise.txt"))
+    without, pasted = score("\n\n".join(ps[:-1]), "q2"), score("\n\n".join(ps), "q2")
+    for r in (without, pasted):
+        assert "answers_other_question" in r.flags, r.flags
+        assert r.argument["other_question"]["id"] == "rise"
+    assert pasted.level <= without.level <= 2
 
 
 def test_general_sentences_with_a_word_of_the_key_concept_do_not_bring_another_answer_back():
@@ -239,6 +253,59 @@ def test_an_essay_on_its_own_question_is_not_taken_for_another(q):
     for kind in ("strong", "medium", "own_words_strong"):
         r = score(read_fixture(f"{q}_{kind}.txt"), q)
         assert "answers_other_question" not in r.flags, kind
+
+
+# --- a verdict asserted under a story -----------------------------------------------------------
+# Closing paragraphs written for these tests: a verdict with reasons and a counter-argument, the
+# kind a student learns by heart and puts under any essay.
+_CLOSING = {
+    "q1": ("In conclusion, Khrushchev's reforms transformed the USSR only to a limited extent. Although "
+           "the end of mass terror and the new housing changed ordinary lives, the one-party state and "
+           "the planned economy remained in place. Therefore the USSR was reformed rather than "
+           "transformed by 1964, since the system Stalin built was still standing."),
+    "q2": ("In conclusion, de-Stalinisation was the most important reason for Khrushchev's fall, because "
+           "it weakened the authority of the party and angered the hardliners in the Presidium. However, "
+           "the failures in agriculture and the humiliation over Cuba also mattered, so his fall had "
+           "several causes that were linked together. Overall, de-Stalinisation was the most significant "
+           "factor because it made the other problems worse."),
+}
+
+
+def _criteria(r):
+    return {c.id: c for c in r.criteria}
+
+
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_a_verdict_pasted_under_a_narrative_earns_judgement_not_analysis(q):
+    text = read_fixture(f"{q}_narrative.txt")
+    before, after = score(text, q), score(text.rstrip() + "\n\n" + _CLOSING[q] + "\n", q)
+    b, a = _criteria(before), _criteria(after)
+    # The verdict is credited where it belongs...
+    assert a["judgement"].mark > b["judgement"].mark
+    assert "no_judgement" not in after.flags
+    # ...and its "because", "although" and "however" are not counted as the body's analysis.
+    assert a["analysis"].mark <= b["analysis"].mark, (a["analysis"].mark, b["analysis"].mark)
+    assert "credited as your judgement" in a["analysis"].comment
+    assert a["balance"].details["counter_paragraphs"] == b["balance"].details["counter_paragraphs"]
+    # A story with a verdict under it is still a story: Level 2 at most.
+    assert after.level <= 2, (after.level, after.flags)
+
+
+def test_a_counter_argument_only_in_an_asserted_verdict_is_named_in_the_feedback():
+    text = read_fixture("q2_narrative.txt").rstrip() + "\n\n" + _CLOSING["q2"] + "\n"
+    balance = _criteria(score(text, "q2"))["balance"]
+    assert "only in your conclusion" in balance.comment
+
+
+@pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt",
+                                  "q2_own_words_strong.txt", "q1_medium.txt", "q2_medium.txt"])
+def test_the_conclusion_of_an_essay_that_argues_counts_as_analysis_too(name):
+    # Over a body that argues, the conclusion's reasoning is part of the analysis: nothing is set aside.
+    for text in (read_fixture(name), read_fixture(name).rstrip() + "\n\n" + _CLOSING[name[:2]] + "\n"):
+        r = score(text, name[:2])
+        c = _criteria(r)
+        assert "credited as your judgement" not in c["analysis"].comment
+        assert "only in your conclusion" not in c["balance"].comment
 
 
 # --- judgement in the student's own words -------------------------------------------------------

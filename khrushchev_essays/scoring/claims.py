@@ -1047,17 +1047,25 @@ def _set_out_otherwise(rubric: Rubric, analysis: Analysis, focus: dict[int, froz
     return best
 
 
-def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]], sents: list[Sentence]) -> OtherQuestion:
-    """The other question whose terms the essay uses most, or 'another question' when it uses none.
+def _closest_other(rubric: Rubric, focus: dict[int, frozenset[str]], sents: list[Sentence]) -> OtherQuestion | None:
+    """For an essay whose ends do not speak to the question set: the other question whose terms it
+    uses most, 'another question' when it uses none, or None when it speaks to its own question's
+    key concept in as many sentences as to the closest other.
 
     Most sentences first; between questions level on those, the one more of whose terms are used
     (an essay on his rise with "power struggle", "rivals" and "patronage" in five sentences is not
-    an answer to q1 because "still" and "reform" come up in as many)."""
+    an answer to q1 because "still" and "reform" come up in as many). A story of the reforms that
+    never says what they changed, with "removed" in two sentences, is a narrative on the question
+    set (held by the narrative caps), not an answer to why he fell: the markers gave such a
+    biography Level 2, and calling it an answer to another question had held it at Level 1."""
     counts = {oq.id: sum(1 for keys in focus.values() if oq.id in keys) for oq in rubric.other_questions}
     terms = {oq.id: sum(1 for i in focus for h in sents[i].hits if h.kind == "focus" and h.key == oq.id)
              for oq in rubric.other_questions}
     best = max(rubric.other_questions, key=lambda oq: (counts[oq.id], terms[oq.id]), default=None)
-    return best if best is not None and counts[best.id] >= 2 else ANOTHER_QUESTION
+    if best is None or counts[best.id] < 2:
+        return ANOTHER_QUESTION
+    own = sum(1 for keys in focus.values() if OWN_FOCUS in keys)
+    return best if counts[best.id] > own else None
 
 
 _ANCHORS = frozenset({"factor", "dev", "event", "people"})

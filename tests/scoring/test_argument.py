@@ -220,6 +220,17 @@ def test_a_closing_paragraph_on_the_question_set_does_not_bring_an_answer_to_ano
     assert pasted.level <= without.level <= 2
 
 
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_a_story_of_the_question_set_that_never_names_its_outcome_is_a_narrative_not_another_answer(q):
+    # q1's narrative tells the reforms year by year and never says what they changed, but it is
+    # about the reforms ("removed" twice does not make it an essay on his fall): it is marked as the
+    # narrative it is, Level 2, not held at Level 1 as an answer to another question.
+    r = score(read_fixture(f"{q}_narrative.txt"), q)
+    assert "answers_other_question" not in r.flags, r.argument["other_question"]
+    assert "mostly_narrative" in r.flags or "narrative_structure" in r.flags, r.flags
+    assert r.level == 2, (r.level, r.mark, r.flags)
+
+
 def test_general_sentences_with_a_word_of_the_key_concept_do_not_bring_another_answer_back():
     # Filler that uses "different" and "changes" (words of q1's key concept) but says nothing
     # about the period: it must not bring an answer on why he fell back to q1.

@@ -266,6 +266,24 @@ def test_an_essay_on_its_own_question_is_not_taken_for_another(q):
         assert "answers_other_question" not in r.flags, kind
 
 
+def test_a_plain_one_sentence_verdict_over_two_areas_closes_the_essay():
+    # A closing line in plain words that weighs two areas of change against what stayed the same,
+    # with no "In conclusion" and no dates: it is the essay's verdict, not one more body point.
+    ps = paragraphs(read_fixture("q1_medium.txt"))
+    line = ("So Khrushchev changed how people lived a great deal, mostly through the new flats and the "
+            "end of the camps, but the party's grip on power stayed the same.")
+    r = score("\n\n".join(ps[:-1] + [line]), "q1")
+    assert [v.text for v in r.argument["verdict"]] == [line]
+    assert "no_judgement" not in r.flags
+    judgement = next(c for c in r.criteria if c.id == "judgement")
+    assert judgement.details["conclusion_judgement"]
+    # A last body paragraph of dated events is still not taken for a conclusion.
+    story = ("In 1962 the price of meat rose and workers at Novocherkassk went on strike. "
+             "Troops fired on the crowd and the news was kept out of the papers.")
+    r = score("\n\n".join(ps[:-1] + [story]), "q1")
+    assert not r.argument["verdict"]
+
+
 # --- a verdict asserted under a story -----------------------------------------------------------
 # Closing paragraphs written for these tests: a verdict with reasons and a counter-argument, the
 # kind a student learns by heart and puts under any essay.

@@ -258,7 +258,9 @@ def _qualifier_regex(qualifiers: tuple[str, ...], lowered: bool = False) -> re.P
     # Depends on the rubric alone: built once per list of qualifiers, not once per essay.
     # `lowered`: the same pattern in lower case, matched with case (see case_blind_search).
     words = sorted(qualifiers, key=len, reverse=True)
-    source = r"(?:\b(?:" + "|".join(re.escape(w.lower() if lowered else w) for w in words) + r")\b|n't\b)"
+    # (Any space between a qualifier's words: "not\u00a0only" is "not only".)
+    source = r"(?:\b(?:" + "|".join(re.escape(w.lower() if lowered else w).replace("\\ ", r"\s+")
+                                    for w in words) + r")\b|n't\b)"
     return re.compile(source) if lowered else re.compile(source, re.IGNORECASE)
 
 

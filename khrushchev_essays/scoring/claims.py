@@ -228,6 +228,14 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                 excluded[s.index] = "word_order"  # the reason the student is given, for them all
         real = []
     focus = {s.index: frozenset(h.key for h in s.hits if h.kind == "focus") for s in real if s.has("focus")}
+    if rules.weighing_focus:
+        # Weighing two of the question's factors against each other is a claim in its key concept
+        # whatever words it uses: both questions ask "how far", and "agriculture counted for less
+        # than the attack on the apparatus" answers that without naming his fall.
+        for s in real:
+            if len(s.factors()) >= 2 and OWN_FOCUS not in focus.get(s.index, ()) and (
+                    not s.kinds().isdisjoint(_WEIGHING) or weighs(analysis.read(s.start, s.end))):
+                focus[s.index] = focus.get(s.index, frozenset()) | {OWN_FOCUS}
     counts: dict[str, int] = {}
     for keys in focus.values():
         for k in keys:
@@ -251,12 +259,18 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         other = _closest_other(rubric, focus, sents)
     if other is None and not sentence_paragraphed(real):
         other = _set_out_otherwise(rubric, analysis, focus, intro, concl, real)
+    if other is None:
+        other = _told_before(rubric, focus, intro, concl, real)
     order = order or order_model()
     # The order model reads paragraphs: an essay without them (fewer than three, or a sentence to
     # each) is not judged by it, since its paragraph figures would call any such essay shuffled
     # (Level 5 scripts run into one paragraph were held at Level 1). A model fitted on essays laid
     # out so could not tell them from their shuffles without calling strong ones shuffled too.
     flat = flat_layout(analysis, real)
+    # Mostly bullet points and arrows: notes, whose points need not follow on from one another
+    # (the order model, fitted on prose, read a page of them as shuffled). Held by the notes caps.
+    lines = prose(analysis.text, [(s.index, s.start, s.end) for s in real])
+    notes = 2 * len(lines) < len(real)
     opened = _openings(analysis, real, focus)
     read = paragraph_sentences(real, shared, opened) if real else None
     order_feats = _order_features(analysis, real, shared, thesis, verdict, focus, order.precedence, opened, start)
@@ -267,7 +281,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     z = _cohesion(real, shared, rules.cohesion_min, rules.cohesion_orders, rules.cohesion_ceiling)
     # Run together (or the body in one paragraph), not notes: a page of headings and one-line
     # points has many paragraphs, its points need not follow on, and it is held for being notes.
-    run_together = flat and len(real) >= 1.5 * max(1, len({s.paragraph for s in real}))
+    run_together = flat and not notes and len(real) >= 1.5 * max(1, len({s.paragraph for s in real}))
     if run_together and ends_disorder < rules.cohesion_disorder and z is not None and (
             (z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words)
             or (z[0] < rules.cohesion_factors_ends
@@ -280,14 +294,14 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # in the first paragraph and a verdict in the last. (A shuffle of whole paragraphs keeps each
     # one's sentences together, so its neighbours follow on: a known gap.)
     ends_in_place = bool(thesis) and bool(verdict)
-    model = 0.0 if flat or (z is not None and z[0] >= rules.cohesion_ordered and ends_in_place) \
+    model = 0.0 if flat or notes or (z is not None and z[0] >= rules.cohesion_ordered and ends_in_place) \
         else order.predict(order_feats)
     # Inside the paragraphs: a writer's sentences beat most orders they could have had, shuffled
     # ones about half (paragraph_order.py). Judged only with enough paragraphs to show it; below
     # the line, the argument loses its credit as a shuffle across the essay's would, but the
     # essay is not held as incoherent: its paragraphs are still on their factors.
     paragraphs = paragraph_model or paragraph_order_model()
-    within = None if flat or read is None else paragraphs.judge(read, paragraph_roles(real, read))
+    within = None if flat or notes or read is None else paragraphs.judge(read, paragraph_roles(real, read))
     within_disorder = paragraph_disorder(rules, within)
     # The essay as one run of sentences, paragraphs or not (the same model's "essay" weights: it
     # opens on the question, closes on the verdict, each sentence follows on from the last): a
@@ -302,7 +316,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # 222 marked essays and fixtures were held as incoherent for their order, 9 now (6% of them
     # read as shuffled by the run alone); shuffles without any ending are caught by the rest.
     ends = bool(verdict) or any(s.has("conclusion") for s in real)
-    if (ends and not flat and ends_disorder < rules.cohesion_disorder and z is not None
+    if (ends and not flat and not notes and ends_disorder < rules.cohesion_disorder and z is not None
             and z[0] < rules.cohesion_factors and z[1] < rules.cohesion_words
             and len(real) >= rules.cohesion_kept * sum(1 for s in analysis.sentences if s.real)):
         # The same signs in paragraphs: the figures read the run of sentences, whatever the
@@ -329,7 +343,11 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     disorder = max(ends_disorder, model, within_disorder) if len(real) >= 8 else 0.0
     # Text stitched from word pairs or cut-up runs of words (phrasing.py): its sentences that do
     # not run as sentences earn nothing, and the essay is held as incoherent (gaming.py).
-    phrased = read_phrasing(prose(analysis.text, [(s.index, s.start, s.end) for s in real]))
+    # Notes are not judged so: in a script written mostly as bullet points and arrows, the lines
+    # between them (a heading, "Intro - K in power 1953-64", a conclusion in shorthand) are notes
+    # too, and shorthand does not run as sentences do. (Such a script is held by the caps on notes.)
+    lines = [(i, t) for i, t in lines if i not in excluded]
+    phrased = read_phrasing([] if notes else lines)
     if phrased.broken:
         for i in phrased.sentences:
             excluded[i] = "word_order"
@@ -524,8 +542,14 @@ def _background(analysis: Analysis, rubric: Rubric, excluded: dict[int, str]) ->
             if i is not None and not in_later(a, b):
                 own[i] += 1
     out: set[int] = set()
+    closing = weights[-1][0] if weights else []
     for members, weight in weights:
         if weight < 2:
+            continue
+        if members is closing and counted[members[0]].has("conclusion") and any(counted[i].has("outcome") for i in members):
+            # A conclusion that says so and answers the question sets the period against the times
+            # either side by its nature ("not the same as under Stalin"; "undone after 1964"), in
+            # the question's terms rather than the period's names and dates.
             continue
         elsewhen = sum(1 for i in members if other[i] > own[i])
         in_period = sum(1 for i in members if own[i] >= max(1, other[i]))
@@ -828,9 +852,21 @@ _COMPARATIVE = re.compile(
 _NOT_WEIGHING = frozenset({"earlier", "later", "sooner", "longer", "older", "newer", "other", "never"})
 
 
+# Ranking one thing against another without "than": "ranks below both", "came second to",
+# "secondary to", "set beside 1957", "paled next to", "overshadowed".
+_RANKING = re.compile(
+    r"\b(?:rank(?:s|ed|ing)?\s+(?:\w+\s+)?(?:below|above|behind|after|ahead\s+of|first|second|third|last|higher|lower)"
+    r"|c(?:ome|omes|ame|oming)\s+(?:a\s+)?(?:\w+\s+)?(?:second|third|last|behind|after|before|first)"
+    r"|(?:second|secondary|subordinate|inferior|superior)\s+to|set\s+(?:beside|against|alongside)"
+    r"|(?:pale[sd]?|paling)\s+(?:beside|next\s+to|in\s+comparison)|overshadow\w*|eclips\w*|dwarf(?:s|ed|ing)?)\b",
+    re.IGNORECASE)
+
+
 def weighs(read: str) -> bool:
-    """Whether a sentence (as read) compares two things in its own words (see _COMPARATIVE)."""
-    return any(m.group(1).lower() not in _NOT_WEIGHING for m in _COMPARATIVE.finditer(read))
+    """Whether a sentence (as read) compares two things in its own words (see _COMPARATIVE and
+    _RANKING)."""
+    return any(m.group(1).lower() not in _NOT_WEIGHING for m in _COMPARATIVE.finditer(read)) \
+        or _RANKING.search(read) is not None
 
 
 def lists_factors(s: Sentence, words_per_factor: float) -> bool:
@@ -994,7 +1030,14 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
     if any(s.real and s.paragraph >= start and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
            for s in analysis.sentences):
         return True
-    dated = sum(1 for s in concl if s.years or s.figures) / max(1, len(concl))
+    # A claim that weighs two factors or more again, recalling years the essay has given before
+    # ("so de-Stalinisation made a peaceful removal possible, but it was farming that turned the
+    # men who saved him in 1957 into those who voted him out in 1964"), is a verdict drawing the
+    # body together, not new dated evidence.
+    first = min((s.index for s in concl), default=0)
+    seen = {y[0] for s in analysis.sentences[:first] if s.real for y in s.years}
+    dated = sum(1 for s in concl if s.figures or (s.years and not (
+        len(s.factors()) >= 2 and is_claim(s, focus) and all(y[0] in seen for y in s.years)))) / max(1, len(concl))
     factors = set().union(*(s.factors() for s in concl)) if concl else set()
     # A paragraph that reports another view ("some historians think...") is weighing, not the
     # writer's verdict: its counter-arguments do not count as claims of a conclusion.
@@ -1006,6 +1049,32 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
     # more body point, or an essay cut short in the middle of one.)
     least = 2 if len(concl) == 1 else 3
     return dated <= 0.5 and (claims >= 2 or (len(factors) >= least and claims >= 1))
+
+
+def _told_before(rubric: Rubric, focus: dict[int, frozenset[str]], intro: list[Sentence],
+                 concl: list[Sentence], real: list[Sentence]) -> OtherQuestion | None:
+    """The other question about part of the period (OtherQuestion.until) whose years the body keeps
+    to, when it also speaks to that question: an account of how he beat Beria, Malenkov and the
+    Anti-Party Group, 1953-57, answers how he came to power, whatever its ends say about 1964.
+
+    Only the years of the period are counted (Stalin's are background), at least
+    `told_before_years` of them, with at most `told_before_share` after the other question's
+    last year; and at least two of the essay's sentences must be in that question's own terms
+    ("rivals", "power struggle"). An essay on the question set tells of the 1960s too."""
+    rules = rubric.argument
+    ends = {s.index for s in intro} | {s.index for s in concl}
+    years = [y[0] for s in real if s.index not in ends for y in s.years
+             if rules.period_start <= y[0] <= rules.period_end]
+    if len(years) < rules.told_before_years:
+        return None
+    for oq in rubric.other_questions:
+        if oq.until is None:
+            continue
+        later = sum(1 for y in years if y > oq.until)
+        speaks = sum(1 for keys in focus.values() if oq.id in keys)
+        if later <= rules.told_before_share * len(years) and speaks >= 2:
+            return oq
+    return None
 
 
 ANOTHER_QUESTION = OtherQuestion(id="other", question="a question other than the one set (neither the introduction "
@@ -1045,8 +1114,13 @@ def _set_out_otherwise(rubric: Rubric, analysis: Analysis, focus: dict[int, froz
     if not body or sum(1 for s in body if s.has("outcome")) >= rules.set_out_body_share * len(body):
         return None
     own = sum(1 for s in intro if focus.get(s.index) == {OWN_FOCUS})
+    # The body's years: a story of the whole period that opens on the power struggle of 1953 does
+    # not answer how he became leader by 1956 (its body runs on to 1964).
+    years = [y[0] for s in body for y in s.years]
     best, most = None, 1
     for oq in rubric.other_questions:
+        if oq.until is not None and 2 * sum(1 for y in years if y > oq.until) > len(years):
+            continue
         n = sum(1 for s in intro if oq.id in focus.get(s.index, ()))
         if n > most and n > own:
             best, most = oq, n

@@ -72,8 +72,9 @@ _KINDS.update({w: w for w in (
 _TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)*|\d[\d,.]*\d|\d|[.!?]+|[,;:]|[-\u2013\u2014]|[()\[\]]|\S")
 _NOT = re.compile(r"(?i)^(.+?)(n['\u2019]t)$")
 _YEAR = re.compile(r"1[89]\d\d")
-# A line of notes: a bullet point, a numbered point or a heading-like line with no full stop.
-_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u2013\u2014>]|\d{1,2}[.)])\s")
+# A line of notes: a bullet point, a numbered point, or an arrow drawing a point's consequence
+# ("-> real change, people no longer afraid"; "=>", "\u2192").
+_BULLET = re.compile(r"[ \t]*(?:[-*\u2022\u2013\u2014>]|-+>|=+>|\u2192|\d{1,2}[.)])\s")
 
 
 _LINE_ENDS = "\n\r\u2028\u2029\x0b\x0c\x85"  # old Mac line ends and Unicode separators end lines too

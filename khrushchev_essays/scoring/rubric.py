@@ -286,6 +286,9 @@ class OtherQuestion(_Strict):
     question: NonEmptyStr
     rubric: str | None = None  # the id of another rubric: its focus terms are this question's
     terms: list[Phrase] = Field(default_factory=list)  # or the terms given here
+    # The last year the question is about, when it asks about part of the period ("by 1956"): an
+    # essay whose body tells mostly of later years is not an answer to it.
+    until: int | None = Field(None, ge=1900, le=2100)
 
     @model_validator(mode="after")
     def _has_terms(self) -> "OtherQuestion":
@@ -322,6 +325,13 @@ class ArgumentRules(_Strict):
     # An introduction on another question over a body that names the question's outcome in under this
     # share of its sentences answers that question, whatever the conclusion says (claims.py).
     set_out_body_share: float = Field(0.15, ge=0, le=1)
+    # An essay whose body's years (of the period) fall almost all within another question's years
+    # (OtherQuestion.until): at most this share later, of at least `told_before_years` of them.
+    told_before_share: float = Field(0.2, ge=0, le=1)
+    # A sentence that weighs two of the question's factors against each other speaks to its key
+    # concept (claims.py): for "how far" and "to what extent" questions.
+    weighing_focus: bool = True
+    told_before_years: int = Field(5, ge=1)
     # Key terms strung together: the mean share of a sentence's content words that are rubric terms,
     # and the share of sentences made almost wholly of them (at least stuffed_sentence of their words).
     term_density: float = Field(0.70, gt=0, le=1)

@@ -1016,6 +1016,10 @@ def conclusion_start(analysis: Analysis, real: list[Sentence]) -> int:
     return start
 
 
+_CONCLUSION_HEADING = re.compile(r"(?im)^[ \t]*(?:\d{1,2}[.)][ \t]*)?(?:in[ \t]+)?(?:conclusion|summary|verdict|overall)"
+                                 r"[ \t]*[:.\-\u2013\u2014]?[ \t]*$")
+
+
 def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, frozenset[str]],
                excluded: dict[int, str] | None = None, start: int | None = None) -> bool:
     """Whether the last paragraph reads as a conclusion rather than one more body paragraph: it
@@ -1023,6 +1027,13 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
     more than one claim on the question) without bringing in new dated evidence."""
     if len(analysis.paragraphs) < 3 or any(s.has("conclusion") for s in concl):
         return True
+    if concl:
+        # Headed so: a line "Conclusion" (or "Summary", "Verdict") above it, as notes and plans
+        # have, says what the paragraph is; the heading is too short to be a sentence of its own.
+        opens = next(s for s in analysis.sentences if s.real and s.paragraph == concl[0].paragraph)
+        before = max((s.end for s in analysis.sentences[:opens.index] if s.real), default=0)
+        if _CONCLUSION_HEADING.search(analysis.text, before, opens.start):
+            return True
     # The paragraph says it concludes even when the sentence saying so was set aside as a join of
     # unconnected factors (a closing sentence that lists two of them). A repeat says nothing new.
     if start is None:

@@ -113,6 +113,21 @@ def test_notes_in_shorthand_are_notes_not_word_salad():
     # Notes earn knowledge, not the marks of an essay that argues in prose.
     assert r.level <= 3
     assert next(c for c in r.criteria if c.id == "evidence").mark > 0
+    assert r.argument["verdict"], r.flags
+
+
+@pytest.mark.parametrize("heading", ["Conclusion\n", "CONCLUSION:\n", "Conclusion\n\n", "5. Summary\n"])
+def test_a_paragraph_headed_conclusion_is_the_conclusion(heading):
+    # A plain closing paragraph of one claim over two areas is one more body paragraph unheaded;
+    # a heading above it says what it is, as notes and plans do.
+    paras = read_fixture("q1_medium.txt").strip().split("\n\n")
+    closing = ("Khrushchev built millions of flats and ended the mass arrests. But the party kept its grip on "
+               "every part of life. So the USSR was run more gently than before, and it was still the same state.")
+    unheaded = score("\n\n".join(paras[:-1] + [closing]), "q1")
+    assert "no_judgement" in unheaded.flags
+    headed = score("\n\n".join(paras[:-1] + [heading + closing]), "q1")
+    assert headed.argument["verdict"] and "no_judgement" not in headed.flags, heading
+    assert headed.mark > unheaded.mark
 
 
 def test_shorthand_prose_is_still_judged_when_most_of_the_script_is_prose():

@@ -97,6 +97,17 @@ Central Committee turned against him just as it had backed him in 1957.
 """
 
 
+def _with_last_paragraph(fixture: str, paragraph: str) -> str:
+    """The fixture with its last paragraph (the conclusion) replaced."""
+    paras = read_fixture(fixture).strip().split("\n\n")
+    return "\n\n".join(paras[:-1] + [paragraph])
+
+
+def _assert_verdict_found(report) -> None:
+    assert report.argument["verdict"], "the last paragraph should be read as the verdict"
+    assert "no_judgement" not in report.flags
+
+
 def _excluded(report, reason: str) -> list:
     return [x for x in report.argument["excluded"] if x.note == reason]
 
@@ -120,13 +131,12 @@ def test_notes_in_shorthand_are_notes_not_word_salad():
 def test_a_paragraph_headed_conclusion_is_the_conclusion(heading):
     # A plain closing paragraph of one claim over two areas is one more body paragraph unheaded;
     # a heading above it says what it is, as notes and plans do.
-    paras = read_fixture("q1_medium.txt").strip().split("\n\n")
     closing = ("Khrushchev built millions of flats and ended the mass arrests. But the party kept its grip on "
                "every part of life. So the USSR was run more gently than before, and it was still the same state.")
-    unheaded = score("\n\n".join(paras[:-1] + [closing]), "q1")
+    unheaded = score(_with_last_paragraph("q1_medium.txt", closing), "q1")
     assert "no_judgement" in unheaded.flags
-    headed = score("\n\n".join(paras[:-1] + [heading + closing]), "q1")
-    assert headed.argument["verdict"] and "no_judgement" not in headed.flags, heading
+    headed = score(_with_last_paragraph("q1_medium.txt", heading + closing), "q1")
+    _assert_verdict_found(headed)
     assert headed.mark > unheaded.mark
 
 
@@ -170,31 +180,25 @@ def test_the_same_story_carried_on_to_1964_is_not_an_answer_about_the_rise():
 
 # --- a conclusion set against other times -------------------------------------------------------------
 def test_a_conclusion_that_compares_the_period_with_stalins_time_is_not_background():
-    text = read_fixture("q1_medium.txt")
-    paras = text.strip().split("\n\n")
     conclusion = ("In conclusion, Khrushchev made real changes, above all ending the terror and raising living "
                   "standards, so the USSR was no longer what it had been under Stalin. However, I think it was not "
                   "a transformation, because the Communist Party kept its monopoly of power and many of his "
                   "reforms were undone after 1964. He changed how the system was run, not the system.")
-    r = score("\n\n".join(paras[:-1] + [conclusion]), "q1")
+    r = score(_with_last_paragraph("q1_medium.txt", conclusion), "q1")
     assert not _excluded(r, "background"), _excluded(r, "background")
-    assert r.argument["verdict"], "the conclusion should be read as the verdict"
-    assert "no_judgement" not in r.flags
+    _assert_verdict_found(r)
 
 
 # --- a verdict that recalls the body's years -----------------------------------------------------------
 def test_a_verdict_recalling_the_bodys_years_is_a_verdict_and_new_dated_evidence_is_not():
-    text = read_fixture("q2_strong.txt")
-    paras = text.strip().split("\n\n")
     recall = ("The way the plot was carried out in 1964 supports this. De-Stalinisation made a peaceful removal "
               "possible, but it was the failure of agriculture and the reorganisation of the party that turned "
               "the men who had saved him in 1957 into the men who voted him out in 1964. The plotters of 1964 "
               "blamed his schemes for farming and for the party, not his attack on Stalin in 1956.")
-    r = score("\n\n".join(paras[:-1] + [recall]), "q2")
-    assert r.argument["verdict"], "a closing paragraph that recalls the years of the body is a verdict"
-    assert "no_judgement" not in r.flags
+    _assert_verdict_found(score(_with_last_paragraph("q2_strong.txt", recall), "q2"))
     # Without its conclusion, the strong essay's last body paragraph brings in new dated evidence:
     # it is not a verdict, and the essay has no overall judgement.
+    paras = read_fixture("q2_strong.txt").strip().split("\n\n")
     cut = score("\n\n".join(paras[:-1]), "q2")
     assert "no_judgement" in cut.flags
 

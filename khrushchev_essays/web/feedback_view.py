@@ -8,6 +8,7 @@ and a mark breakdown without those steps, never an error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..scoring import Rubric, ScoreReport, Span
@@ -102,6 +103,9 @@ class HeldBack:
     note: str = ""
 
 
+_AT_MOST = re.compile(r"Level \d at most")
+
+
 def held_back(report: ScoreReport, explanations: dict[str, str], fallback: str) -> list[HeldBack]:
     """What held the mark back, as one list: a flag and the limit it triggers are one entry, not two.
 
@@ -121,7 +125,15 @@ def held_back(report: ScoreReport, explanations: dict[str, str], fallback: str) 
 
     def explain(rule: str, cap: dict | None) -> str:
         if rule in flags:
-            return hedge(explanations.get(rule, fallback))
+            text = explanations.get(rule, fallback)
+            if cap is not None and isinstance(cap.get("max_level"), int):
+                # The rubric sets each limit: say the one that applies, not the usual one.
+                text = _AT_MOST.sub(f"Level {cap['max_level']} at most", text)
+            other_q = (report.argument or {}).get("other_question") if rule == "answers_other_question" else None
+            if other_q and other_q.get("id") != "other" and other_q.get("question"):
+                text += f" It reads as an answer to \u201c{other_q['question']}\u201d"
+                text += "" if text.endswith(("?", "?\u201d")) else "."
+            return hedge(text)
         return cap_text(cap) + "." if cap is not None else hedge(fallback)
 
     for cap in applied:

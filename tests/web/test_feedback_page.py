@@ -375,3 +375,18 @@ def test_an_essay_shuffled_inside_its_paragraphs_is_told_which_ones_and_keeps_wh
     for item, sp in zip(listed, spans):
         assert item.startswith(f"Paragraph {sp['note'].removeprefix('paragraph ')}, beginning")
         assert " ".join(text[sp["start"]:sp["end"]].split()[:10]) in item
+
+
+def test_an_answer_to_another_question_is_told_which_and_the_limit_that_applies(app, client):
+    # An essay on his rise, set q2: the page names the question it answers, and the limit it
+    # states is the rubric's (Level 1 for these rubrics), not a fixed "Level 2".
+    token = post(client, "q2", read_fixture("q2_answers_rise.txt"))
+    _, doc = page_of(client, token)
+    report = stored(app, token).report
+    assert "answers_other_question" in report["flags"]
+    level = next(c for c in report["caps"] if c["rule"] == "answers_other_question")["max_level"]
+    page = text_of(doc)
+    assert "It reads as an answer to \u201cWhy did Khrushchev emerge as leader of the USSR by 1956?\u201d" in page
+    assert f"this holds the mark at Level {level} at most" in page
+    others = {f"this holds the mark at Level {n} at most" for n in range(1, 6) if n != level}
+    assert not any(o in page for o in others)

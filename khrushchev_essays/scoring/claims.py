@@ -204,7 +204,11 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     judged_at = {s.index for s in real} | set(incoherent)
     joined = [len(s.factors()) >= 2 for s in sents if s.index in judged_at and s.factors()] \
         if mean_density >= rules.term_density - rules.dense_margin else []
-    dense = judged >= rules.incoherent_min * 2 and (
+    # Bullet points and arrows (notes, below) are terse by nature: a page of them is as dense with
+    # the rubric's terms as a salad, and says what it knows. Notes earn their knowledge and are held
+    # by the caps on notes and narrative, not set aside as terms strung together.
+    bulleted = 2 * len(prose(analysis.text, [(s.index, s.start, s.end) for s in real])) < len(real)
+    dense = not bulleted and judged >= rules.incoherent_min * 2 and (
         mean_density >= rules.term_density or stuffed >= rules.stuffed_share
         or (mean_density >= rules.term_density - rules.dense_margin
             and (len(incoherent) / max(1, factor_sentences) >= rules.dense_incoherent_share
@@ -242,8 +246,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             counts[k] = counts.get(k, 0) + 1
     start = conclusion_start(analysis, real) if real and len(analysis.paragraphs) >= 3 else None
     intro, concl = ends_of(analysis, real, start, focus)  # (the conclusion's start worked out once)
-    thesis = tuple(s.index for s in intro if is_claim(s, focus))
-    verdict = tuple(s.index for s in concl if is_claim(s, focus)) \
+    thesis = tuple(s.index for s in intro if is_claim(s, focus) and not signpost(analysis.read(s.start, s.end)))
+    verdict = tuple(s.index for s in concl if is_claim(s, focus) and not signpost(analysis.read(s.start, s.end))) \
         if _concludes(analysis, concl, focus, excluded, start) else ()
     other = _other_question(rubric, focus, sents)
     # (Judged from the last paragraph alone: an "Overall" opening the one before it, which joins
@@ -881,6 +885,27 @@ def lists_factors(s: Sentence, words_per_factor: float) -> bool:
         return False
     names = [(h.start, h.end) for h in s.hits if h.kind == "factor"]
     return not any(h.kind in _RELATING and not any(a <= h.start and h.end <= b for a, b in names) for h in s.hits)
+
+
+# The essay's plan rather than its position: "This essay will look at each area to decide how far
+# the reforms transformed the USSR", "In this essay I will discuss whether...". It names the
+# question's concept (often in the question's own words, "how far") and takes no side on it. A
+# plan that states what it will show ("I will argue that...") is a position.
+_PLAN = re.compile(
+    r"\b(?:(?:(?:this|my)\s+essay\s+(?:will|shall|is\s+going\s+to|aims\s+to|attempts\s+to|tries\s+to|has)"
+    r"|(?:i|we)\s+(?:will|shall|am\s+going\s+to|are\s+going\s+to|'m\s+going\s+to|want\s+to|intend\s+to|have)"
+    r"|(?:i|we)'ll)(?:\s+\w+){0,3}?\s+(?:look\w*|examin\w*|consider\w*|discuss\w*|explor\w*|assess\w*|evaluat\w*"
+    r"|analy[sz]\w*|decid\w*|explain\w*|investigat\w*|weigh\w*|judg\w*|go\s+through|talk\w*|writ\w*|see|find\s+out"
+    r"|answer\w*)"
+    r"|will\s+be\s+(?:discussed|examined|considered|looked\s+at|explored|assessed|explained|evaluated|analy[sz]ed))\b",
+    re.IGNORECASE)
+_PLAN_POSITION = re.compile(r"\b(?:argu\w*|show\w*|shown|suggest\w*|contend\w*|prov\w*|demonstrat\w*|claim\w*|conclud\w*|establish\w*)\s+that\b",
+                            re.IGNORECASE)
+
+
+def signpost(read: str) -> bool:
+    """Whether a sentence (as read) sets out the essay's plan without taking a position (_PLAN)."""
+    return _PLAN.search(read) is not None and _PLAN_POSITION.search(read) is None
 
 
 def is_claim(s: Sentence, focus: dict[int, frozenset[str]]) -> bool:

@@ -28,6 +28,9 @@ class Context:
     findings: Findings
     argument: Argument
     memo: dict[str, Any] = field(default_factory=dict)  # per-essay results of the functions below
+    # The question's own content words (lemma hashes, gaming.TopicModel.question_lemmas): a claim
+    # made of them and the language of argument restates the question (claim_substance).
+    question_lemmas: frozenset[int] = frozenset()
 
     @property
     def real(self) -> list[Sentence]:
@@ -184,6 +187,45 @@ def analytic_sentences(ctx: Context) -> list[Sentence]:
     return [s for s in ctx.real if not s.kinds().isdisjoint(_ANALYTIC)]
 
 
+# The words that make a sentence a claim (the question's concept, a position, a reason): what a
+# claim says besides them is its substance.
+_CLAIM_WORDS = frozenset({"causal", "evaluative", "comparison", "judgement", "stance", "counter", "conclusion",
+                          "focus", "outcome"})
+
+
+@per_essay
+def claim_substance(ctx: Context) -> dict[int, int]:
+    """Claim sentence -> how many content words it has besides the language that makes it a claim
+    and the question's own words. "Therefore de-Stalinisation transformed the USSR to a large
+    extent" has one (the factor's name): it restates the question over a factor. "It changed how
+    ordinary people lived, because a careless word no longer meant a camp" says what the change
+    was. Names, events and facts count: they are what a claim is about."""
+    a = ctx.analysis
+    if a.token_lemmas is None or a.token_content is None:
+        return {s.index: 0 for s in claim_sentences(ctx)}
+    question = ctx.question_lemmas
+    out: dict[int, int] = {}
+    for s in claim_sentences(ctx):
+        said = set()
+        for h in s.hits:
+            if h.kind in _CLAIM_WORDS:
+                said.update(range(h.tok_start, h.tok_end))
+        lemmas = a.token_lemmas[s.tok_start:s.tok_end].tolist()
+        content = a.token_content[s.tok_start:s.tok_end].tolist()
+        out[s.index] = sum(1 for k, (lemma, c) in enumerate(zip(lemmas, content))
+                           if c and lemma not in question and s.tok_start + k not in said)
+    return out
+
+
+def claim_weight(ctx: Context, claims: list[Sentence], words: float) -> float:
+    """The claims' credit: each counts in full with `words` words of substance (claim_substance)
+    or more, in proportion below that (all in full when `words` is 0)."""
+    if words <= 0:
+        return float(len(claims))
+    substance = claim_substance(ctx)
+    return sum(min(1.0, substance[s.index] / words) for s in claims)
+
+
 @per_essay
 def link_sentences(ctx: Context) -> list[Sentence]:
     """Sentences that connect factors: two factors together, or a comparison between things."""
@@ -212,10 +254,14 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
              + 0.3 * _clip(variety / p["target_variety"]) + 0.2 * _clip(argued / p["target_argued"]))
     body = body_argument_share(ctx)
     base = ((1 - p["claims_weight"] - p["body_weight"]) * signs
-            + p["claims_weight"] * _clip(len(claims) / n / p["target_claims"])
+            + p["claims_weight"] * _clip(claim_weight(ctx, claims, p["claim_substance"]) / n / p["target_claims"])
             + p["body_weight"] * _clip(body / p["target_body"]))
     penalty = p["narrative_weight"] * max(0.0, narr_share - p["narrative_free"])
-    score = _clip(base - penalty)
+    # Part of the credit is for paragraphs that carry their point through, whatever the story
+    # around it costs the rest.
+    sustained = sustained_paragraphs(ctx)
+    score = _clip((1 - p["sustained_weight"]) * _clip(base - penalty)
+                  + p["sustained_weight"] * _clip(sustained / p["target_sustained"]))
     if share >= 0.4:
         comment = f"Most of your sentences explain or judge ({len(an)} of {n})"
     elif share >= 0.2:
@@ -226,7 +272,15 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
         ", but no sentence links one factor to another."
     if narr_share > 0.35:
         comment += f" About {round(100 * narr_share)}% of the essay tells the story without analysing it."
-    if closing:
+    thin = sum(1 for s in claims if claim_substance(ctx)[s.index] <= 2) if p["claim_substance"] > 0 else 0
+    if len(claims) >= 3 and thin >= 0.6 * len(claims):
+        comment += (f" {thin} of your {len(claims)} points on the question say little besides its own words"
+                    " (that something \u201ctransformed the USSR\u201d or \u201cwas very important\u201d): say what"
+                    " actually changed, or failed, and what that shows.")
+    if sustained < 0.3 and len(body_arguments(ctx)) >= 2:
+        comment += (" Most body paragraphs make their point once, if at all, after the story: lead with the point"
+                    " and carry it through the evidence to what it shows for the question.")
+    if closing and ctx.argument.verdict:
         comment += (" Your conclusion's reasoning is credited as your judgement; what is counted here is the"
                     " body, where few paragraphs argue a point on the question.")
     evidence = []
@@ -234,10 +288,12 @@ def analysis(ctx: Context, p: dict[str, float]) -> Measure:
         evidence += _hit_spans(ctx, s, _ANALYTIC, "analysis")
     return Measure(score, comment, evidence, {"sentences": len(ctx.real), "analytic": len(an), "links": len(links),
                                               "claims": len(claims),
+                                              "claim_weight": round(claim_weight(ctx, claims, p["claim_substance"]), 2),
                                               "narrative": len(narr), "narrative_share": round(narr_share, 3),
                                               "variety": variety, "relevance": round(relevance(ctx), 3),
                                               "argued_paragraphs": round(argued, 3),
-                                              "body_argued": round(body, 3)})
+                                              "body_argued": round(body, 3),
+                                              "sustained_paragraphs": round(sustained, 3)})
 
 
 _SPECIFIC = frozenset({"factor", "dev", "event", "people"})
@@ -360,6 +416,26 @@ def asserted_conclusion(ctx: Context) -> frozenset[int]:
 
 
 @per_essay
+def sustained_paragraphs(ctx: Context) -> float:
+    """Share of body paragraphs that carry their point through: two claims on the question or
+    more (claims.py), and in a paragraph of more than eight sentences one for every four ("The
+    clearest break was the end of the terror... That is a difference of kind"), rather than a
+    story with one comment tagged on at its end, which is comment more than analysis. (A body run
+    into one paragraph needs the claims of the paragraphs it joins; repeats are not credited, so
+    saying one claim twice is one.)"""
+    focus = ctx.argument.focus
+    claims: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    for s in ctx.real:
+        k = paragraph_of(ctx, s)
+        claims[k] = claims.get(k, 0) + is_claim(s, focus)
+        sizes[k] = sizes.get(k, 0) + 1
+    keys = sorted(claims)
+    body = keys[1:-1] if len(keys) >= 3 else keys
+    return sum(1 for k in body if claims[k] >= max(2.0, sizes[k] / 4)) / len(body) if body else 0.0
+
+
+@per_essay
 def argued_paragraphs(ctx: Context) -> float:
     """Share of body paragraphs that open with a point (explanation or evaluation), not a story."""
     firsts: dict[int, Sentence] = {}
@@ -369,7 +445,10 @@ def argued_paragraphs(ctx: Context) -> float:
     body = keys[1:-1] if len(keys) >= 3 else keys
     if not body:
         return 0.0
-    return sum(1 for k in body if not firsts[k].kinds().isdisjoint(_POINT)) / len(body)
+    # (A claim on the question opens with a point in any words: "What the attack on Stalin really
+    # changed was the price of losing at the top.")
+    focus = ctx.argument.focus
+    return sum(1 for k in body if not firsts[k].kinds().isdisjoint(_POINT) or is_claim(firsts[k], focus)) / len(body)
 
 
 @per_essay

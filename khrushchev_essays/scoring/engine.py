@@ -209,7 +209,7 @@ class Engine:
 def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Findings, topic: TopicModel,
           copied: list[Overlap], source: str, qconf: float | None) -> ScoreReport:
     """Stages 4-7: criteria, mark scheme, calibration and feedback, into the one ScoreReport."""
-    ctx = crit.Context(rubric, analysis, findings, argument)
+    ctx = crit.Context(rubric, analysis, findings, argument, question_lemmas=frozenset(topic.question_lemmas))
 
     results: list[CriterionResult] = []
     raw = 0.0
@@ -250,11 +250,15 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         across = order_credit(rubric, argument.disorder_across)
         rest = rubric.max_mark * (max(0.0, whole - (1.0 - across) * lost) / rubric.max_mark) ** rubric.mark_curve
         raw = max(raw, min(rest, float(rubric.band(floor).min_mark)))
+    relevant = _relevant_floor(rubric, analysis, argument, results, raw, kept)
+    if relevant is not None:
+        relevant["before"] = round(raw, 2)
+        raw = float(rubric.band(relevant["level"]).min_mark)
     flags, caps = gaming_flags(ctx, topic, credited(rubric, results))
     caps = [{**cap, "reason": hedge(cap["reason"])} for cap in caps]
     deducted = deductions(rubric, len(findings.inaccuracies))
     mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=credited(rubric, results),
-                                          deducted=deducted, flags=flags)
+                                          deducted=deducted, flags=flags, floored=relevant is not None)
     report = ScoreReport(
         source=source, question=rubric.id, mark=mark, max_mark=rubric.max_mark, level=level,
         word_count=analysis.words, criteria=results, factors=_factor_results(analysis, findings, rubric),
@@ -262,6 +266,8 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
         argument=_argument_report(analysis, argument, findings, copied),
         question_confidence=qconf,
     )
+    if relevant is not None:
+        report.argument["relevant_floor"] = relevant
     if inside:
         report.argument["out_of_order"] = [
             Span(a.start, b.end, analysis.text[a.start:b.end], "out_of_order", f"paragraph {number}")
@@ -280,6 +286,27 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     return report
 
 
+
+
+def _relevant_floor(rubric: Rubric, analysis: Analysis, argument, results: list[CriterionResult], raw: float,
+                    kept: float) -> dict | None:
+    """{"level": 2, "words": N, "factors": N} when the essay is held up to Level 2 as the relevant
+    answer of essay length it is (ArgumentRules.relevant_floor_words); else None. Not for sentences
+    out of the writer's order (the order model doubted them), nor an answer to another question;
+    the caps still hold it lower after this (incoherent, off topic, too short...)."""
+    rules = rubric.argument
+    if not rules.relevant_floor_words or argument.other_question is not None or kept < 1.0:
+        return None
+    floor = rubric.band(2).min_mark
+    if raw >= floor:
+        return None
+    words = analysis.words - sum(analysis.sentences[i].words for i in argument.excluded)
+    factors = next((r for c, r in zip(rubric.criteria, results) if c.kind == "factors"), None)
+    developed = int((factors.details or {}).get("developed", 0)) if factors else 0
+    named = developed + (int((factors.details or {}).get("mentioned", 0)) if factors else 0)
+    if words < rules.relevant_floor_words or developed < 1 or named < rules.relevant_floor_factors:
+        return None
+    return {"level": 2, "words": words, "factors": named}
 
 
 # --- the module-level API: a default Engine per process -------------------------------------------

@@ -6,7 +6,8 @@ Used alike by the engine (the rules' mark), the calibrator (a predicted mark) an
 1. place the raw mark in its band, rounded to a whole mark;
 2. hold it under the lowest cap that applies (caps are the rubric's levels: no judgement,
    incoherent, answers another question...);
-3. take off the deductions (a mark per wrong date, up to the rubric's limit), within the level;
+3. take off the deductions (a mark per wrong date, up to the rubric's limit), within the level
+   (below it for a mark held up by the floor of a relevant answer);
 4. the Level-1 floor: an essay that any criterion gave credit to never gets 0;
 5. not in English: 0, whatever came before.
 
@@ -36,8 +37,12 @@ def deductions(rubric: Rubric, n_inaccuracies: int) -> list[dict[str, Any]]:
 
 
 def apply_mark_scheme(rubric: Rubric, raw: float, caps: list[dict], *, credited: bool,
-                      deducted: list[dict] = (), flags: list[str] = ()) -> tuple[int, int, list[dict]]:
-    """(mark, level, caps with "applied" set) for a raw mark, by the steps in the module docstring."""
+                      deducted: list[dict] = (), flags: list[str] = (), floored: bool = False) -> tuple[int, int, list[dict]]:
+    """(mark, level, caps with "applied" set) for a raw mark, by the steps in the module docstring.
+
+    `floored`: the raw mark is the floor of a relevant answer (engine._relevant_floor), held up
+    for what the essay knows: wrong facts undercut that, so the deductions may take it below the
+    level's lowest mark (a floored answer with a wrong date is Level 1 again)."""
     mark = int(round(max(0.0, min(raw, rubric.max_mark))))
     applied = []
     if caps:
@@ -50,7 +55,8 @@ def apply_mark_scheme(rubric: Rubric, raw: float, caps: list[dict], *, credited:
     if taken and mark > 1:
         # As an examiner marks: the level first, then the place in it. Errors lower the place,
         # down to the level's lowest mark, not the level itself.
-        mark = max(1, rubric.band(rubric.level_for_mark(mark)).min_mark, mark - taken)
+        lowest = 1 if floored else rubric.band(rubric.level_for_mark(mark)).min_mark
+        mark = max(1, lowest, mark - taken)
     # The Level-1 floor: any credit earns a mark; a raw mark of 1 or more does too, unless a cap
     # holds the essay at 0 (gaming.py sets such a cap only when no criterion gave credit).
     zero_cap = any(c["max_level"] == 0 for c in caps)

@@ -77,12 +77,21 @@ class AnalysisParams(_Strict):
     target_argued: float = Field(0.6, gt=0, le=1)  # share of body paragraphs opening with a point
     narrative_free: float = Field(0.3, ge=0, le=1)  # share of story sentences that costs nothing
     narrative_weight: float = Field(0.6, ge=0)  # credit lost per unit of story share above that
-    target_claims: float = Field(0.6, gt=0, le=1)  # share of sentences that are claims on the question
+    # Share of sentences that are claims on the question, for full credit; a claim counts in full
+    # with claim_substance content words or more besides the language that makes it a claim and
+    # the question's own words (criteria.claim_substance), in proportion below (0: all in full).
+    target_claims: float = Field(0.40, gt=0, le=1)
+    claim_substance: float = Field(6, ge=0)
     claims_weight: float = Field(0.5, ge=0, le=1)  # the claims' share of the criterion
     # Body paragraphs that argue (a claim on the question, backed by specific evidence, and weighed):
     # their share of the criterion, and the share of body paragraphs for full credit.
     body_weight: float = Field(0.0, ge=0, le=1)
     target_body: float = Field(0.7, gt=0, le=1)
+    # Body paragraphs that carry their point through (two claims on the question or more: the point
+    # and what it shows, not a story with one comment at its end): their share of the criterion,
+    # and the share of body paragraphs for full credit.
+    sustained_weight: float = Field(0.15, ge=0, le=1)
+    target_sustained: float = Field(0.7, gt=0, le=1)
 
 
 class BalanceParams(_Strict):
@@ -433,6 +442,14 @@ class ArgumentRules(_Strict):
     # -1.73; Level 3 and above, -0.52), so the order is beyond doubt not the writer's and the
     # essay is marked as a shuffle, floor or not (Level 3 essays shuffled so fell to Level 2 only).
     paragraph_order_floor_line: float = -2.5
+    # A relevant answer of essay length is Level 2 at least (the mark scheme's Level 1 is "very
+    # little relevant information"): this many words that earn credit (the length caps' Level 2
+    # line), on this many of the question's factors, one of them developed, with its sentences in
+    # the writer's order and no cap at Level 1. 0 words: no such floor. Marked so on both sets:
+    # every uncapped script of 250 words or more given Level 1 by the rules was Level 2 to the
+    # markers (five of them, at 5-7 marks to the rules' 3-5), none Level 1.
+    relevant_floor_words: int = Field(250, ge=0)
+    relevant_floor_factors: int = Field(2, ge=1)
     # Copied from a registered source: the flag is raised at this many copied words, or this share
     # of the essay; shorter passages are still marked and earn nothing.
     copied_min_words: int = Field(25, ge=1)

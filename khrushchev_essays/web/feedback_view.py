@@ -390,19 +390,27 @@ def mark_steps(report: ScoreReport, rubric: Rubric) -> list[Step]:
         end, after = _after_scheme(rubric, max(0, min(rounded, report.max_mark)), report)
     rounded = max(0, min(rounded, report.max_mark))
     curve = rubric.mark_curve
-    floor = (report.argument or {}).get("order_floor")
-    floor = floor if isinstance(floor, dict) and isinstance(floor.get("before"), (int, float)) else None
+    # A floor the engine raised the mark to (the order model's, or the relevant answer's): the
+    # curve's figure is the one from before it.
+    floors = [(report.argument or {}).get(key) for key in ("order_floor", "relevant_floor")]
+    floors = [f if isinstance(f, dict) and isinstance(f.get("before"), (int, float)) else None for f in floors]
+    floor = floors[0] or floors[1]
     curved = float(floor["before"]) if floor else float(report.raw_mark)
     rows.append(Step("After the curve", _one_decimal(curved, rounded if predicted is None and not floor else
                                                      int(round(curved))),
                      "The exact total is curved so that the top levels take a strong answer in every "
                      "part, not a good score in most." if curve != 1 else "No curve for this question."))
     if floor:
-        rows.append(Step(f"Kept at Level {floor.get('level')} for what the essay knows",
-                         _one_decimal(float(report.raw_mark), rounded if predicted is None else
-                                      int(round(float(report.raw_mark)))),
-                         "The order of the sentences inside the paragraphs took the marks for argument, but "
-                         "each paragraph is still on its factor, so the knowledge keeps its marks.", "floor"))
+        shown = _one_decimal(float(report.raw_mark), rounded if predicted is None else int(round(float(report.raw_mark))))
+        if floor is floors[0]:
+            rows.append(Step(f"Kept at Level {floor.get('level')} for what the essay knows", shown,
+                             "The order of the sentences inside the paragraphs took the marks for argument, but "
+                             "each paragraph is still on its factor, so the knowledge keeps its marks.", "floor"))
+        else:
+            rows.append(Step(f"Raised to Level {floor.get('level')} as a relevant answer", shown,
+                             f"{floor.get('words')} words that earn credit, on {floor.get('factors')} of the "
+                             "question's factors: an answer of that length that knows the period is Level 2 "
+                             "at least, however little of it argues.", "floor"))
     if predicted is not None:
         rows.append(Step("Adjusted to examiners' marking", _one_decimal(float(predicted), rounded),
                          "A model fitted to the marks examiners gave similar essays moves the mark a little; "

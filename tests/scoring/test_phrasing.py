@@ -129,12 +129,12 @@ def _chain(pool: list[str], rng: random.Random) -> str:
 
 def test_word_chains_over_the_fixtures_earn_nothing_and_are_held_at_level_1():
     """Most word-chain essays are caught (cross-validated, about three in four from unseen essays;
-    from the fixtures' own sentences nearly all), and every one caught is held at Level 1 with
-    its sentences set aside and the reason given."""
+    from the fixtures' own sentences four in five: 16 of these 20), and every one caught is held at
+    Level 1 with its sentences set aside and the reason given."""
     pool = [s for p in GENUINE for s in _sentences(p.read_text(encoding="utf-8"))]
     engine = default_engine()
     held = 0
-    for seed in range(10):
+    for seed in range(20):
         rng = random.Random(seed)
         text = "\n\n".join(" ".join(_chain(pool, rng) for _ in range(8)) for _ in range(5))
         q = "q1" if seed % 2 else "q2"
@@ -147,7 +147,7 @@ def test_word_chains_over_the_fixtures_earn_nothing_and_are_held_at_level_1():
         assert report.level <= 1
         assert "incoherent" in report.flags
         assert any("do not run as English sentences" in c["reason"] for c in report.caps if c["rule"] == "incoherent")
-    assert held >= 8
+    assert held >= 15
 
 
 @pytest.mark.parametrize("path", GENUINE, ids=lambda p: p.name)

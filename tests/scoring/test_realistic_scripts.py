@@ -9,6 +9,8 @@ Every text is scored by the real engine (the spaCy pipeline in models/, the rubr
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from khrushchev_essays.scoring import score
@@ -125,6 +127,20 @@ def test_notes_in_shorthand_are_notes_not_word_salad():
     assert r.level <= 3
     assert next(c for c in r.criteria if c.id == "evidence").mark > 0
     assert r.argument["verdict"], r.flags
+
+
+def test_bullet_points_dense_with_terms_earn_their_knowledge_and_stay_notes():
+    # A page of bullet points is as dense with the rubric's terms as a salad: it is notes, whose
+    # facts are credited (held at the notes' level), not terms strung together held at Level 1.
+    r = score(read_fixture("q2_notes.txt"), "q2")
+    assert "incoherent" not in r.flags, r.flags
+    assert not _excluded(r, "incoherent"), _excluded(r, "incoherent")
+    assert next(c for c in r.criteria if c.id == "evidence").mark >= 3
+    assert r.level == 2, (r.level, r.mark, r.flags)
+    # A salad does not escape by being set out as bullet points.
+    salad = [x for x in re.split(r"(?<=[.!?])\s+", read_fixture("keyword_salad_q1.txt")) if x.strip()]
+    bulleted = score("\n".join("- " + x.strip() for x in salad), "q1")
+    assert bulleted.level <= 1 and "incoherent" in bulleted.flags, (bulleted.level, bulleted.flags)
 
 
 @pytest.mark.parametrize("heading", ["Conclusion\n", "CONCLUSION:\n", "Conclusion\n\n", "5. Summary\n"])

@@ -377,6 +377,18 @@ def test_an_essay_shuffled_inside_its_paragraphs_is_told_which_ones_and_keeps_wh
         assert " ".join(text[sp["start"]:sp["end"]].split()[:10]) in item
 
 
+def test_a_relevant_answer_raised_to_level_2_shows_the_step_and_why(app, client):
+    # A sincere general answer of essay length: the rules' criteria give it Level 1 marks, the
+    # mark scheme's floor for a relevant answer lifts it to Level 2, and the table says so.
+    token = post(client, "q1", read_fixture("q1_general_short.txt"))
+    _, doc = page_of(client, token)
+    report = stored(app, token).report
+    assert report["level"] == 2 and report["argument"]["relevant_floor"]["level"] == 2
+    assert_table_adds_up(doc, report)
+    rows = steps_table(doc)
+    assert any(cls == "step-floor" and label == "Raised to Level 2 as a relevant answer" for cls, label, _ in rows), rows
+
+
 def test_an_answer_to_another_question_is_told_which_and_the_limit_that_applies(app, client):
     # An essay on his rise, set q2: the page names the question it answers, and the limit it
     # states is the rubric's (Level 1 for these rubrics), not a fixed "Level 2".

@@ -44,6 +44,8 @@ from .rubric import OtherQuestion, Rubric
 # judgement, evaluation, comparison), concludes, or gives a reason ("he fell because...").
 _POSITION = frozenset({"stance", "judgement", "evaluative", "comparison", "conclusion", "causal", "counter"})
 _WEIGHING = frozenset({"comparison", "judgement"})
+# What makes a closing sentence the essay's answer: it judges, takes a stance or weighs.
+_ANSWERING = frozenset({"judgement", "stance", "comparison"})
 # Language that asserts a relation between the things a sentence names ("undermined", "because",
 # "more significant than"): only a sentence that relates factors can relate unconnected ones.
 # "A strike at Novocherkassk was put down by the army" names two factors and relates neither.
@@ -1084,7 +1086,13 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
     # scripts, were read as no judgement. A longer last paragraph on two factors is more often one
     # more body point, or an essay cut short in the middle of one.)
     least = 2 if len(concl) == 1 else 3
-    return dated <= 0.5 and (claims >= 2 or (len(factors) >= least and claims >= 1))
+    # (Or it ends on the answer: an essay's last sentence an undated claim on the question that
+    # takes a side, "It was not the trigger, but it was the cause", after a paragraph drawing the
+    # threads together in the body's own years.)
+    last = concl[-1] if concl else None
+    answers = last is not None and is_claim(last, focus) and not last.years and not last.has("counter") \
+        and not last.kinds().isdisjoint(_ANSWERING)
+    return dated <= 0.5 and (claims >= 2 or (len(factors) >= least and claims >= 1) or answers)
 
 
 def _told_before(rubric: Rubric, focus: dict[int, frozenset[str]], intro: list[Sentence],

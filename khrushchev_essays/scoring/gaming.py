@@ -177,11 +177,14 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
     # farms had to buy tractors") run at 22-28% and are sentences as often as not; they earn their
     # knowledge and are held by the caps on notes and narrative, not at Level 1 as a term list.
     sparse = stop_ratio < d.keyword_stop_ratio or _topical_stop_ratio(a) < d.keyword_topical_stop_ratio
-    if a.words >= 12 and (
+    bullets = _bullet_notes(a)
+    if a.words >= 12 and not bullets and (
         (sparse and (f.fragment_share >= d.keyword_fragment_share or stop_ratio < d.keyword_bare_ratio))
         or (len(a.lines) >= 5 and f.fragment_share >= d.keyword_fragment_share and real_words < 0.5 * a.words)
     ):
         cap("keyword_list", r.caps.keyword_list, "a list of terms, not sentences")
+    elif bullets:
+        cap("notes", r.caps.notes, "notes (bullet points of facts), not an essay that argues")
     elif _reads_as_notes(a):
         cap("notes", r.caps.notes, "notes (headings and short paragraphs), not an essay that argues")
     elif _glued_list(a):
@@ -266,6 +269,30 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
 
 def _is_heading(line: str, words: int) -> bool:
     return words <= 8 and line[-1:] not in ".!?\"'\u201d\u2019"
+
+
+def _bullet_notes(a) -> bool:
+    """Revision notes in bullet points: six or more bullets, most of the lines, saying something
+    each (five words or more a bullet on average: "Virgin Lands 1954 Kazakhstan - record 1956 BUT
+    erosion"). Such notes are sparse in function words and made of fragments, like a list of
+    terms, but they hold knowledge: they are held at the notes' level, not as a term list. A list
+    of terms set out as bullets ("- Secret Speech 1956") has two or three words a line, and notes
+    stripped of their function words are terms however many to a line."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from .matching import is_bullet
+
+    text = a.text
+    lines = [text[start:end] for start, end, _words in a.lines if is_bullet(text[start:end])]
+    if len(lines) < 6 or len(lines) < 0.5 * len(a.lines):
+        return False
+    words = [w.lower() for line in lines for w in _WORD.findall(line)]
+    # (Words that relate, a tenth of them or more, "so terror at the top ended": terms stripped of
+    # them are a list of terms however many to a line.)
+    return len(words) >= 5 * len(lines) and sum(w in STOP_WORDS for w in words) >= 0.1 * len(words)
+
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9']*")
 
 
 def _reads_as_notes(a) -> bool:

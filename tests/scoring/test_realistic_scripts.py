@@ -137,6 +137,11 @@ def test_bullet_points_dense_with_terms_earn_their_knowledge_and_stay_notes():
     assert not _excluded(r, "incoherent"), _excluded(r, "incoherent")
     assert next(c for c in r.criteria if c.id == "evidence").mark >= 3
     assert r.level == 2, (r.level, r.mark, r.flags)
+    # Nor is it a list of terms: its bullets say something each, and it is held as the notes it is.
+    assert "keyword_list" not in r.flags and "notes" in r.flags, r.flags
+    terms = [ln for ln in read_fixture("junk_keyword_list.txt").splitlines() if ln.strip()]
+    listed = score("\n".join("- " + ln for ln in terms), "q1")
+    assert "keyword_list" in listed.flags and listed.level <= 1, (listed.level, listed.flags)
     # A salad does not escape by being set out as bullet points.
     salad = [x for x in re.split(r"(?<=[.!?])\s+", read_fixture("keyword_salad_q1.txt")) if x.strip()]
     bulleted = score("\n".join("- " + x.strip() for x in salad), "q1")

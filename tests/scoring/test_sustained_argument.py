@@ -4,7 +4,10 @@
   far...") takes no position, however many of the question's words it repeats; one that says what
   it will show ("I will argue that...") does;
 - a body paragraph that carries its point through (two claims on the question or more) is
-  analysis; a story with one comment tagged on at its end is comment, and earns less of it.
+  analysis; a story with one comment tagged on at its end is comment, and earns less of it;
+- a claim that says little besides the question's words counts for less than one that says what
+  changed;
+- a last paragraph that ends on an undated claim taking a side ends on its answer: the verdict.
 
 Every text is scored by the real engine (the spaCy pipeline in models/, the rubrics in rubrics/).
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 import pytest
 
 from khrushchev_essays.scoring import score
+
+from conftest import read_fixture
 from khrushchev_essays.scoring.claims import signpost
 
 
@@ -169,3 +174,26 @@ def _paragraphs(flat: str) -> list[str]:
         end = rest.index(then) if then else len(rest)
         out.append(rest[start:end].strip())
     return out
+
+
+_THREADS = ("All the same, one thread runs through every part of the story. The men he spared in 1957 learned that "
+            "losing no longer meant death, and the officials he kept moving learned to fear for their posts. The "
+            "harvests gave them something to say against him.")
+
+
+@pytest.mark.parametrize("fixture", ["q2_strong.txt", "q2_medium.txt"])
+def test_a_last_paragraph_that_ends_on_its_answer_is_the_verdict(fixture):
+    # No "In conclusion", one claim on the question, in the body's own years: read as one more body
+    # paragraph, the essay had no judgement. Ending on an undated claim that takes a side, it ends
+    # on its answer, and that is the verdict.
+    paras = read_fixture(fixture).strip().split("\n\n")
+    told = score("\n\n".join(paras[:-1] + [_THREADS]), "q2")
+    assert "no_judgement" in told.flags and not told.argument["verdict"]
+    answered = score("\n\n".join(paras[:-1] + [_THREADS + " So the attack on Stalin was decisive: not the spark of "
+                                                           "his fall, but the reason it could happen at all."]), "q2")
+    assert "no_judgement" not in answered.flags and answered.argument["verdict"], answered.flags
+    assert answered.mark > told.mark
+    # A closing line that reports the other side is not the writer's answer.
+    other = score("\n\n".join(paras[:-1] + [_THREADS + " However, some historians argue that the harvests were "
+                                                       "decisive in his fall."]), "q2")
+    assert "no_judgement" in other.flags, other.flags

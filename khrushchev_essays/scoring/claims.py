@@ -139,6 +139,34 @@ class Argument:
 
 
 
+# Words no finished English sentence ends on: conjunctions, some prepositions (not those that
+# end phrasal verbs, "what they relied on"), articles and possessives, subject pronouns. A sentence that stops on one, without its full stop, was broken
+# off (the writer ran out of time: "...because it was closer to 1964 and it").
+_DANGLING = frozenset({
+    "and", "but", "or", "nor", "because", "so", "although", "though", "while", "whereas", "since", "as", "if",
+    "unless", "until", "whereby", "which", "whose", "than", "of", "from", "into", "between", "during", "the", "a",
+    "an", "his", "their", "its", "our", "my", "your", "he", "she", "they", "we", "i", "very",
+})
+_PRONOUN_OBJECTS = frozenset({"it", "this", "there"})
+_TAIL_WORDS = re.compile(r"[A-Za-z’']+")
+
+
+def unfinished(text: str) -> bool:
+    """A sentence broken off mid-clause: no closing punctuation, and its last word one that cannot
+    end a sentence ("and", "because", "the") or "it"/"this" straight after a conjunction ("...and
+    it"). A sentence a writer left without its full stop but finished ("the party was still in
+    charge") is not one."""
+    body = text.rstrip()
+    if not body or body[-1] in ".!?;:\"\u201d\u2019')]\u2026-\u2013\u2014*":
+        return False
+    words = [w.lower() for w in _TAIL_WORDS.findall(body[-60:])]
+    if len(words) < 3 or not body[-1].isalpha():
+        return False
+    if words[-1] in _DANGLING:
+        return True
+    return words[-1] in _PRONOUN_OBJECTS and words[-2] in {"and", "but", "because", "so", "as", "while", "since"}
+
+
 def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderModel | None = None,
                   paragraph_model: ParagraphOrderModel | None = None) -> Argument:
     """Read the argument and mark copied, repeated and incoherent sentences as excluded from credit.
@@ -182,6 +210,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             continue
         if s.index in repeats:
             excluded[s.index] = "repeat"
+            continue
+        if unfinished(analysis.read(s.start, s.end)):
+            excluded[s.index] = "unfinished"  # broken off mid-clause: the point it began is not made
             continue
         fs = s.factors()
         if fs:

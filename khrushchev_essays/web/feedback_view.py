@@ -26,9 +26,12 @@ EXCLUDED_REASONS = {
     "it out: start with your answer to it).",
     "references": "This is your list of sources: it is not marked, because the marks are for the argument you make "
     "in your own words.",
+    "unfinished": "This sentence breaks off before its point is made, so it could not be credited. In the exam, "
+    "leave time to finish the conclusion: a short verdict that is complete earns more than a long one cut off.",
 }
 EXCLUDED_TITLES = {"repeat": "Repeated", "incoherent": "Ideas not connected", "word_order": "Words out of order",
-                   "copied": "Copied", "question": "The question", "references": "List of sources"}
+                   "copied": "Copied", "question": "The question", "references": "List of sources",
+                   "unfinished": "Unfinished"}
 FALLBACK_EXCLUDED = "This sentence earned no credit."
 
 STATUS_TEXT = {

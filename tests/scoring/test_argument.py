@@ -1169,3 +1169,32 @@ def test_a_shuffled_essay_a_sentence_to_a_paragraph_is_still_caught():
     rng = random.Random(5)
     rng.shuffle(sents)
     assert score("\n\n".join(sents), "q2").level <= score(text, "q2").level - 2
+
+
+# --- the question's outcome in everyday words ------------------------------------------------------
+_FALL_ESSAY = """Khrushchev's fall in October 1964 had more than one cause, and de-Stalinisation was only one of them.
+
+The reorganisation of the party in November 1962 split every regional committee in two. The regional secretaries lost half their power, and {claim} The sovnarkhozy of 1957 had already angered the ministries.
+
+De-Stalinisation began with the Secret Speech in February 1956. It set off unrest in Poland and Hungary, and Molotov and Malenkov tried to remove him in 1957, but the Central Committee saved him.
+
+So the party reforms mattered more than de-Stalinisation: the officials he had angered were the ones who voted him out in 1964.
+"""
+
+
+@pytest.mark.parametrize("claim, credited", [
+    ("that anger is what got rid of him in the end.", True),
+    ("that is what brought him down in the end.", True),
+    ("that resentment pushed him out more than anything else did.", True),
+    ("in my opinion that is why he fell.", True),  # a position, in the words students use for one
+    ("the biggest reason he fell was this anger.", True),
+    ("that is why he fell.", False),  # on the question, but no position taken in it
+    ("they went home angry.", False),  # no bearing on his fall is stated: not a claim on the question
+])
+def test_a_claim_on_his_fall_in_everyday_words_is_a_claim_on_the_question(claim, credited):
+    # Students say "got rid of him" or "brought him down" as often as "his removal": the
+    # question's key concept in the words they use (stop 27: a Level 5 script in its own words
+    # read as one with few claims on the question was two levels under its markers' mark).
+    r = score(_FALL_ESSAY.format(claim=claim), "q2")
+    claims = [s.text for spans in r.argument["claims"].values() for s in spans]
+    assert any(claim[:25] in c for c in claims) is credited, claims

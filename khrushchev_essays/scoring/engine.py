@@ -254,7 +254,9 @@ def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Find
     if relevant is not None:
         relevant["before"] = round(raw, 2)
         raw = float(rubric.band(relevant["level"]).min_mark)
-    flags, caps = gaming_flags(ctx, topic, credited(rubric, results))
+    evidence = next((res.mark / res.max_mark for c, res in zip(rubric.criteria, results)
+                     if c.kind == "evidence" and res.max_mark), None)
+    flags, caps = gaming_flags(ctx, topic, credited(rubric, results), evidence)
     caps = [{**cap, "reason": hedge(cap["reason"])} for cap in caps]
     deducted = deductions(rubric, len(findings.inaccuracies))
     mark, level, caps = apply_mark_scheme(rubric, raw, caps, credited=credited(rubric, results),

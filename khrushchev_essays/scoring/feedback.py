@@ -27,6 +27,9 @@ CAP_ADVICE = {
     "in its own words ({terms}) and says why, and state that answer in your introduction too.",
     "mostly_narrative": "Turn story into argument: after each event, add a sentence explaining what it shows "
     "about the question, using words such as 'because', 'this meant' or 'this was significant since'.",
+    "thin_evidence": "Back each point with specific evidence: the date of the event, who was involved, a "
+    "figure (how many, how much). 'Agriculture failed' is a claim; 'the 1963 harvest was so poor that grain "
+    "had to be bought from Canada' is evidence for it.",
     "one_sided": "We could not find a counter-argument. In at least two paragraphs, give the other side (for "
     "example 'On the other hand...') and say why your view still stands.",
     "ignores_named_factor": "The question names {named}, and we could not find a clear paragraph on it: give it "
@@ -138,6 +141,9 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
             # reason for that comes first, and "write more" would be the wrong lesson.
             steps.append((100 - c["max_level"] - 0.25, CREDITED_TOO_SHORT.format(
                 n=credited_words, words=report.word_count, **fmt)))
+        elif c["rule"] == "thin_evidence" and not c.get("applied"):
+            # Below Level 4 anyway, general evidence is what the evidence criterion's own advice is for.
+            continue
         elif advice:
             steps.append((100 - c["max_level"] + 0.5 * bool(c.get("applied")), advice.format(**fmt)))
     for flag in ("repetition", "copied_source"):

@@ -136,8 +136,10 @@ def _topical_stop_ratio(a) -> float:
     return other / words if words >= 12 else 1.0
 
 
-def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tuple[list[str], list[dict]]:
-    """Flags raised for the essay, and the caps (max levels) they and the mark scheme impose."""
+def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False,
+                 evidence: float | None = None) -> tuple[list[str], list[dict]]:
+    """Flags raised for the essay, and the caps (max levels) they and the mark scheme impose.
+    `evidence`: the share of its criterion the essay's evidence earned (as shown to the student)."""
     a, f, r = ctx.analysis, ctx.findings, ctx.rubric
     d = r.detection
     flags: list[str] = []
@@ -258,6 +260,13 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False) -> tup
         cap("irrelevant", r.caps.irrelevant, "most sentences do not address the question")
     if not counter_paragraphs(ctx):
         cap("one_sided", r.caps.one_sided, "no counter-argument")
+    if evidence is not None and evidence < r.caps.thin_evidence_share:
+        specifics = (len({y[0] for s in ctx.real for y in s.years}) + len(f.people) + min(len(f.figures), 6))
+        if specifics < r.caps.thin_evidence_specifics:
+            # Checked on five marked sets (144 scripts): every script the rules put at Level 4 or 5
+            # under both lines was Level 3 to its markers.
+            cap("thin_evidence", r.caps.thin_evidence,
+                f"little specific evidence for the points made (dates, names and figures: {specifics} in all)")
     if r.named_factor is not None:
         covered_named, rivals, _w = named_factor_weighing(ctx)
         if not covered_named:

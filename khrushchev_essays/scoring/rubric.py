@@ -495,6 +495,15 @@ class Caps(_Strict):
     answers_other_question: int = Field(2, ge=0, le=5)
     irrelevant: int = Field(2, ge=0, le=5)
     narrative_structure: int = Field(3, ge=0, le=5)
+    # Level 4 asks for "a range of clear, specific evidence", Level 3 allows "sometimes generalised"
+    # knowledge: an essay whose evidence criterion earns under this share is held at thin_evidence.
+    # Only when the text itself is short of particulars too (`thin_evidence_specifics`: distinct
+    # years, named people and figures, in the sentences credited): an answer in its own words
+    # ("the leader's long address to a closed session of the congress in February 1956") gives
+    # its evidence in words the rubric's list of events may not know.
+    thin_evidence: int = Field(3, ge=0, le=5)
+    thin_evidence_share: float = Field(0.7, ge=0, le=1)
+    thin_evidence_specifics: int = Field(15, ge=0)
     # Marks taken off the final mark (after the caps) for each wrong date, up to a limit: AO1
     # rewards accurate knowledge, and a capped essay should still lose something for errors.
     # Whole marks (the total is rounded down): at half a mark a date, one wrong date cost nothing

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -1739,27 +1740,47 @@ def precedence_score(analysis: Analysis, real: list[Sentence], focus: dict[int, 
     An essay has a hundred or more such pairs of seventeen figures each, and building and summing
     them as lists cost a third of the argument stage. Here each pair's differences and products
     are taken for all pairs at once (numpy's float arithmetic is Python's, element by element);
-    each row is then added up by sum() and the rows in their order by _running_sum, as before."""
+    each row is then added up as sum() adds it (_row_sums) and the rows in their order by
+    _running_sum, as before."""
     import numpy as np
 
-    groups = list(by_position(real).values())
-    first = [i for members in groups for x, i in enumerate(members) for _j in members[x + 1:]]
-    if not first:
+    # The pairs (i, j), i before j, of each paragraph's sentences in turn, row by row as a double
+    # loop over its members visits them (_upper_pairs' order).
+    groups = [np.array(members, dtype=np.intp) for members in by_position(real).values() if len(members) > 1]
+    if not groups:
         return 0.0
-    second = [j for members in groups for x, _i in enumerate(members) for j in members[x + 1:]]
+    first_a = np.concatenate([members[_upper_pairs(len(members))[0]] for members in groups])
+    second_a = np.concatenate([members[_upper_pairs(len(members))[1]] for members in groups])
     if traits is None:
         traits = np.array([sentence_traits(analysis, s, focus, words[k] if words is not None else None)
                            for k, s in enumerate(real)], dtype=float)
-    ends = [(s.years[0][0], s.years[-1][0]) if s.years else None for s in real]
-    later = []
-    for i, j in zip(first, second):
-        a, b = ends[i], ends[j]
-        later.append(0.0 if a is None or b is None or b[0] == a[1] else (1.0 if b[0] > a[1] else -1.0))
-    rows = np.column_stack([traits[first] - traits[second], np.array(later)])
-    # Each row's products summed by sum() itself, as the rows of lists were (its way of adding
-    # floats is the interpreter's: Python 3.12 compensates for rounding, 3.11 does not).
-    scores = [sum(row) for row in (rows * np.array(weights, dtype=float)).tolist()]
-    return _running_sum(scores) / len(first)
+    # Whether the later sentence's first year comes after (+1) or before (-1) the earlier one's
+    # last, 0 when either has none or they are the same year: np.sign of the difference.
+    dated = np.array([bool(s.years) for s in real], dtype=bool)
+    ends = np.array([(s.years[0][0], s.years[-1][0]) if s.years else (0, 0) for s in real],
+                    dtype=np.int64).reshape(len(real), 2)
+    later = np.where(dated[first_a] & dated[second_a],
+                     np.sign(ends[second_a, 0] - ends[first_a, 1]), 0).astype(float)
+    rows = np.column_stack([traits[first_a] - traits[second_a], later])
+    scores = _row_sums(rows * np.array(weights, dtype=float))
+    return _running_sum(scores) / len(first_a)
+
+
+def _row_sums(products) -> list[float]:
+    """Each row of a 2-D float array added up as sum() adds up the list of it, to the same bits.
+
+    Python 3.11's sum() of floats adds them one after the other from 0.0, which adding the
+    columns in turn for all rows at once does too (a list and a sum() per row cost most of
+    precedence_score). Python 3.12's sum() compensates for rounding: there each row is still
+    summed by sum() itself."""
+    import numpy as np
+
+    if sys.version_info >= (3, 12):
+        return [sum(row) for row in products.tolist()]
+    total = np.zeros(len(products))
+    for k in range(products.shape[1]):
+        total += products[:, k]
+    return total.tolist()
 
 
 def _head(analysis: Analysis, s: Sentence, n: int) -> str:

@@ -581,13 +581,14 @@ class RubricMatcher:
         inner = cands > 0
         gate[inner] |= member(lemma_h[cands[inner] - 1], before_ok)
         changed: set[int] = set()
-        for c, ok in zip(cands.tolist(), gate.tolist()):
+        cand_l = cands.tolist()
+        lower_l = lower[cands].tolist()  # (each candidate's form as a Python int, read once)
+        for c, low, ok in zip(cand_l, lower_l, gate.tolist()):
             if (not ok and c - 1 not in changed) or c in done:
                 continue
-            near = known.get(int(lower[c]))
+            near = known.get(low)
             if near is None:
-                near = self._near_gap_words(int(lower[c]), strings)
-            t = doc[c]
+                near = self._near_gap_words(low, strings)
             if lemmas is None:
                 lemmas = lemma_h.tolist()
             after = lemmas[c + 1] if c + 1 < n else None
@@ -604,7 +605,7 @@ class RubricMatcher:
                         break
                 else:
                     continue
-                t.lemma_ = lemma
+                doc[c].lemma_ = lemma  # (a Token is made only for a word read so)
                 lemma_h[c] = lemmas[c] = strings[lemma]
                 fixed.append((c, g))
                 changed.add(c)

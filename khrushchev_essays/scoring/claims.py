@@ -241,7 +241,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     # Bullet points and arrows (notes, below) are terse by nature: a page of them is as dense with
     # the rubric's terms as a salad, and says what it knows. Notes earn their knowledge and are held
     # by the caps on notes and narrative, not set aside as terms strung together.
-    bulleted = 2 * len(prose(analysis.text, [(s.index, s.start, s.end) for s in real])) < len(real)
+    prose_of = real  # (the sentences `in_prose` holds the lines of prose of, kept for the notes below)
+    in_prose = prose(analysis.text, [(s.index, s.start, s.end) for s in real])
+    bulleted = 2 * len(in_prose) < len(real)
     dense = not bulleted and judged >= rules.incoherent_min * 2 and (
         mean_density >= rules.term_density or stuffed >= rules.stuffed_share
         or (mean_density >= rules.term_density - rules.dense_margin
@@ -307,7 +309,8 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     flat = flat_layout(analysis, real)
     # Mostly bullet points and arrows: notes, whose points need not follow on from one another
     # (the order model, fitted on prose, read a page of them as shuffled). Held by the notes caps.
-    lines = prose(analysis.text, [(s.index, s.start, s.end) for s in real])
+    # (The same sentences as for `bulleted` above unless some were set aside since.)
+    lines = in_prose if real is prose_of else prose(analysis.text, [(s.index, s.start, s.end) for s in real])
     notes = 2 * len(lines) < len(real)
     opened = _openings(analysis, real, focus)
     read = paragraph_sentences(real, shared, opened) if real else None

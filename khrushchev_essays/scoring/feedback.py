@@ -151,9 +151,11 @@ def write_feedback(ctx: Context, report: ScoreReport) -> dict[str, list[str]]:
             steps.append((50, CAP_ADVICE[flag]))
     for sp in report.inaccuracies[:2]:
         steps.append((40, f"Check your facts: {sp.note}"))
+    # The cap's advice is the evidence criterion's, said for the level: not given twice.
+    evidence_held = any(c["rule"] == "thin_evidence" and c.get("applied") for c in report.caps)
     for c, res in zip(r.criteria, report.criteria):
         gain = res.max_mark - res.mark
-        if gain <= 0.25 * res.max_mark:
+        if gain <= 0.25 * res.max_mark or (evidence_held and c.kind == "evidence"):
             continue
         advice = _criterion_advice(c.kind, r, report)
         if advice:

@@ -56,7 +56,10 @@ def test_an_own_words_answer_full_of_particulars_is_not_called_general():
 
 def test_the_advice_names_the_kind_of_evidence_only_when_it_holds_the_mark():
     held = score(read_fixture("q1_medium.txt"), "q1")
-    assert any("specific evidence" in s and "1963" in s for s in held.feedback["next_steps"]), held.feedback
+    steps = held.feedback["next_steps"]
+    assert any("specific evidence" in s and "1963" in s for s in steps), held.feedback
+    # Said once: not again as the evidence criterion's own advice.
+    assert sum("evidence" in s.lower() for s in steps) == 1, steps
     # An essay held far lower for another reason is told about that, not this.
     other = score(read_fixture("q2_answers_q1.txt"), "q2")
     assert "thin_evidence" in other.flags

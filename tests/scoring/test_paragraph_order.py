@@ -122,7 +122,7 @@ def test_the_order_inside_paragraphs_alone_does_not_take_an_essay_below_level_2(
     assert score(text, "q2").level == 3
     line = load_rubric("q2").argument.paragraph_order_floor_line
     held = []
-    for seed in range(6):
+    for seed in range(16):
         shuffled = shuffled_inside(text, seed)
         report = score(shuffled, "q2")
         if judged(shuffled, "q2")[0].evidence < line:
@@ -351,3 +351,40 @@ def test_a_writers_essay_in_paragraphs_is_not_judged_by_its_neighbours(name, qid
     arg = engine.analyse_text(text, load_rubric(qid))[1]
     off = engine.analyse_text(text, without_cohesion_lines(qid))[1]
     assert arg.disorder == off.disorder, (arg.disorder, off.disorder)
+
+
+
+_POINTS_BACK = re.compile(r"(This|These|It|They|However|But|Also|So|Therefore|As a result)\b")
+
+
+def test_a_paragraph_that_opens_by_pointing_back_is_still_compared_with_every_order():
+    # Shuffled, a paragraph often opens on a sentence that points back ("This meant...",
+    # "However"). Judged only against the orders that keep that sentence first, such a shuffle
+    # read as written in its order. Each body paragraph of the strong fixtures, with such a
+    # sentence of its own brought to the front, is judged against every order of its sentences:
+    # its share is the one worked out here from all of them.
+    model = paragraph_order_model()
+    engine = default_engine()
+    checked = 0
+    for name, qid in ESSAYS[:4]:
+        paras = paragraphs(read_fixture(name))
+        for k in range(1, len(paras) - 1):
+            p = paras[k]
+            back = [i for i, s in enumerate(p) if i > 0 and _POINTS_BACK.match(s)]
+            if not 3 <= len(p) <= 5 or not back:
+                continue
+            moved = paras[:k] + [[p[back[0]]] + p[:back[0]] + p[back[0] + 1:]] + paras[k + 1:]
+            rubric = load_rubric(qid)
+            a, arg, _f = engine.analyse_text(join(moved), rubric)
+            real = [s for s in a.sentences if s.real and s.index not in arg.excluded]
+            read = paragraph_sentences(real, _shared_words(a), _openings(a, real, arg.focus))
+            units = dict((number, (members, role)) for number, members, role in paragraph_roles(real, read))
+            members, role = units[k]
+            assert read.back[members[0]] or read.cues[members[0]].any()
+            every = orders(len(members))
+            scores = model.score_orders(read, members, every, role)
+            written = model.score_orders(read, members, np.arange(len(members))[None, :], role)[0]
+            expected = (np.sum(scores < written - 1e-9) + 0.5 * np.sum(np.abs(scores - written) <= 1e-9)) / len(every)
+            assert dict(arg.paragraph_order.shares)[k] == pytest.approx(expected, abs=1e-4), (name, k)
+            checked += 1
+    assert checked >= 5, checked

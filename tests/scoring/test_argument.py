@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khrushchev_essays.scoring import load_rubric, parse_rubric, score
+from khrushchev_essays.scoring import default_engine, load_rubric, parse_rubric, score
 from khrushchev_essays.scoring.copying import SourceIndex
 from khrushchev_essays.scoring.rubric import RubricError
 
@@ -218,6 +218,41 @@ def test_a_closing_paragraph_on_the_question_set_does_not_bring_an_answer_to_ano
         assert "answers_other_question" in r.flags, r.flags
         assert r.argument["other_question"]["id"] == "rise"
     assert pasted.level <= without.level <= 2
+
+
+_SUCCESSES_AND_FAILURES = """\
+Whether the USSR was transformed depends on what we count. I will go through what worked and what did not, at home, and then decide.
+
+The biggest success was the break with Stalin. In the Secret Speech of February 1956 Khrushchev denounced the purges, and in the years after it millions came back from the camps. People stopped expecting a knock on the door at night, which was a real change in how they lived.
+
+Housing was another success. From 1957 whole districts of five-storey blocks went up, and families who had shared a kitchen with strangers got a flat of their own. Pensions were raised in 1956 and the working week was cut. These were small things on paper, but for a worker's family they were the first sign in thirty years that the state meant to make life easier rather than harder.
+
+Culture was a partial success. The Thaw let Ehrenburg and Dudintsev publish, and in 1962 Solzhenitsyn's story of a day in a labour camp appeared in Novy Mir with Khrushchev's own approval. Yet Pasternak was hounded into refusing the Nobel Prize in 1958, and at the Manezh exhibition of 1962 Khrushchev shouted at abstract painters. Writers could say more, but only as much as he allowed on the day.
+
+The failures were mostly on the land and in the factories. The Virgin Lands gave a huge crop in 1956 but the soil blew away, and after the bad harvest of 1963 grain was bought from abroad. The regional economic councils of 1957 only moved the muddle from Moscow to the provinces.
+
+The system itself did not move. The party still ruled alone, the press was censored, and when the workers of Novocherkassk struck over food prices in 1962 troops fired on them.
+
+So the successes changed daily life, and the failures show the limits. Life was less frightening and a little more comfortable, but the state was the same kind of state in 1964 as in 1953. He reformed the USSR; he did not transform it.
+"""
+
+
+def test_a_home_reforms_essay_weighing_successes_and_failures_is_on_the_question():
+    # "Success" and "failure" are how any extent question is weighed, not the mark of an answer to
+    # "How successful was Khrushchev's foreign policy?": an essay that sorts the reforms at home
+    # into successes and failures answers q1. (With "success" among that question's terms, a
+    # script written and marked blind outside the repository, Level 3 to both its markers, was
+    # held at Level 1 as a foreign-policy answer; here each such sentence was read as on it.)
+    r = score(_SUCCESSES_AND_FAILURES, "q1")
+    assert "answers_other_question" not in r.flags, r.argument["other_question"]
+    # No sentence is read as speaking to the foreign-policy question for its "success".
+    analysis, arg, _f = default_engine().analyse_text(_SUCCESSES_AND_FAILURES, load_rubric("q1"))
+    judged = [s for s in analysis.sentences if "success" in analysis.text[s.start:s.end].lower()]
+    assert len(judged) >= 4
+    assert all("foreign" not in arg.focus.get(s.index, ()) for s in judged)
+    # ...while an essay that is about foreign policy is still taken for that question.
+    foreign = score(read_fixture("q1_answers_foreign_policy.txt"), "q1")
+    assert foreign.argument["other_question"]["id"] == "foreign"
 
 
 @pytest.mark.parametrize("q", ["q1", "q2"])

@@ -107,6 +107,36 @@ class Hit:
 
 _TOK_START = attrgetter("tok_start")
 
+# A factor labelled as one of a list ("Another significant factor was...", "A key reason is...",
+# "One important cause"): the essay's plan, not a judgement of that factor's weight. Its words of
+# evaluation and judgement are not read as such. ("The most significant factor", "the main
+# reason", "the key factor" are: they say which weighs most; and so may "the second big factor",
+# after "the more serious factor was...", which ranks.)
+_LABEL_FRAME = re.compile(
+    r"\b(?:another|a|an|one)\s+"
+    r"(?:(?:very|more|other|further|also|really|particularly|especially)\s+)?"
+    r"(?:significant|important|key|major|main|big|crucial|vital|serious|central)\s+"
+    r"(?:factors?|reasons?|causes?|areas?|aspects?|points?|ways?|consequences?)\b", re.IGNORECASE)
+_LABELLED_KINDS = frozenset({"evaluative", "judgement"})
+# What may stand before a label at the start of its sentence.
+_LABEL_LEAD = re.compile(r"[\W_]*(?:(?:firstly|secondly|thirdly|also|furthermore|moreover|finally|lastly|in addition|"
+                         r"additionally|next|however|but|and|so)\b[\W_]*)?", re.IGNORECASE)
+
+
+def _unlabelled(hits: list[Hit], frames: list[tuple[int, int]], text: str, start: int) -> list[Hit]:
+    """A sentence's hits (it starts at `start`) without the evaluation and judgement inside a
+    label that opens it (_LABEL_FRAME, after a "Secondly," or "Furthermore," at most), when the
+    sentence gives no reason. "Another significant factor was agriculture" labels a paragraph;
+    "This was a major reason why they backed the plot" and "...was an important factor because
+    it made him enemies" weigh the factor they name, and keep them."""
+    if any(h.kind == "causal" for h in hits):
+        return hits
+    opening = [(a, b) for a, b in frames if a >= start and _LABEL_LEAD.fullmatch(text, start, a)]
+    if not opening:
+        return hits
+    return [h for h in hits if h.kind not in _LABELLED_KINDS
+            or not any(a <= h.start and h.end <= b for a, b in opening)]
+
 
 @dataclass(slots=True, frozen=True)
 class Sentence:
@@ -781,6 +811,7 @@ class RubricMatcher:
         openers = self._openers_by_first
         reach = 2 * self._max_opener
 
+        frames = [m.span() for m in _LABEL_FRAME.finditer(shape)]
         sentences: list[Sentence] = []
         for si, (a, b, start, end, p, w, r, hw) in enumerate(zip(
                 first.tolist(), stop_at.tolist(), s_start.tolist(), s_end.tolist(), para.tolist(),
@@ -790,7 +821,10 @@ class RubricMatcher:
                 if word_l is None:
                     word_l, lemma_l = word.tolist(), lemma_h.tolist()
                 narrative = self._opens_with_narrative(a, b, word_l, lemma_l)
-            sentences.append(Sentence(si, start, end, a, b, p, w, r, hits[cut[si]:cut[si + 1]],
+            own = hits[cut[si]:cut[si + 1]]
+            if frames and any(start <= fa < end for fa, _fb in frames):
+                own = _unlabelled(own, frames, shape, start)
+            sentences.append(Sentence(si, start, end, a, b, p, w, r, own,
                                       years_at.get(si, []), figures_at.get(si, []), narrative,
                                       terms_at.get(si, [])))
         # Sentences that end in a full stop (or ! ?): a line break ending a sentence early ("the

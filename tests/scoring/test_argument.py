@@ -319,6 +319,45 @@ def test_a_plain_one_sentence_verdict_over_two_areas_closes_the_essay():
     assert not r.argument["verdict"]
 
 
+# --- a factor labelled as one of a list -----------------------------------------------------------
+@pytest.mark.parametrize(("sentence", "kinds"), [
+    ("Another significant factor was the Virgin Lands scheme.", set()),
+    ("One important reason was the party reorganisation of 1962.", set()),
+    ("A key factor in his fall was the Cuban Missile Crisis.", set()),
+    # Not a label: these weigh the factor they name.
+    ("The Virgin Lands scheme was significant because it failed so publicly.", {"evaluative"}),
+    ("The most significant factor was the party reorganisation.", {"evaluative", "judgement"}),
+])
+def test_a_factor_labelled_as_one_of_a_list_is_not_an_evaluation_of_it(sentence, kinds):
+    # "Another significant factor was..." is the essay's plan: it says the next paragraph is on a
+    # factor, not how much that factor weighed.
+    analysis, _arg, _f = default_engine().analyse_text(sentence, load_rubric("q2"))
+    (s,) = [x for x in analysis.sentences if x.real]
+    assert s.kinds() & {"evaluative", "judgement"} == kinds, s.kinds()
+
+
+_LABELS = {1: "One significant factor was de-Stalinisation.", 2: "Another significant factor was agriculture.",
+           3: "Another important factor was foreign policy.", 4: "Another key factor was the party.",
+           5: "Another major factor was the army.", 6: "Another important reason was his personality."}
+
+
+def test_labelling_each_paragraph_as_a_significant_factor_earns_nothing():
+    # Answers with a label sentence opening each body paragraph: the labels add no analysis.
+    # (Read as evaluation, they made every paragraph "open with a point" and raised the analysis
+    # criterion.) A label names a factor, which other criteria read: the verdict's support, and a
+    # factor named beside its evidence counts as developed ("Another major factor was the army"
+    # over a sentence on the 1960 cuts), so the mark may still gain a mark.
+    for name, q in (("q2_medium.txt", "q2"), ("q2_own_words_strong.txt", "q2")):
+        text = read_fixture(name)
+        ps = paragraphs(text)
+        labelled = "\n\n".join(f"{_LABELS[k]} {p}" if k in _LABELS and k < len(ps) - 1 else p
+                                 for k, p in enumerate(ps))
+        before, after = score(text, q), score(labelled, q)
+        assert after.mark <= before.mark + 1, (name, before.mark, after.mark)
+        analysis = [next(c for c in r.criteria if c.id == "analysis") for r in (before, after)]
+        assert analysis[1].mark <= analysis[0].mark, (name, analysis[0].mark, analysis[1].mark)
+
+
 # --- a verdict asserted under a story -----------------------------------------------------------
 # Closing paragraphs written for these tests: a verdict with reasons and a counter-argument, the
 # kind a student learns by heart and puts under any essay.

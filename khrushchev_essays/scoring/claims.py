@@ -222,6 +222,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
                 and not _coherent(fs, s, linked, rules.words_per_factor, analysis):
             incoherent.append(s.index)
             excluded[s.index] = "incoherent"
+        elif len(s.years) >= 2 and s.has("causal") and _effect_before_cause(analysis, s):
+            incoherent.append(s.index)
+            excluded[s.index] = "incoherent"
     background = _background(analysis, rubric, excluded)
     for s in sents:
         if s.real and s.index not in excluded and s.index in background:
@@ -860,6 +863,47 @@ def _covered(sents: list[Sentence], passages) -> dict[int, int]:
             if lo < hi:
                 out[s.index] = out.get(s.index, 0) + hi - lo
     return out
+
+
+# Causal connectives by the way they point: from a cause before them to an effect after ("as a
+# result", "therefore", "led to"), or from an effect before them to a cause after ("because").
+_FORWARD = frozenset({"as a result", "consequently", "therefore", "thus", "hence", "led to", "leading to",
+                      "which meant", "this meant", "meant that", "resulted in", "resulting in", "caused",
+                      "so that", "which led to"})
+_BACKWARD = frozenset({"because", "because of", "due to", "owing to", "as a result of"})
+
+
+def _effect_before_cause(analysis: Analysis, s: Sentence) -> bool:
+    """Whether a sentence makes something the result of what came after it: a year before a
+    forward connective and an earlier one after it ("The harvest failed in 1963, and as a result
+    Hungary was crushed in 1956"), or the other way round for "because" ("...in 1956 because ...
+    in 1961"). Events joined at random by connectives do this half the time; a writer's never."""
+    text = analysis.text
+    years = s.years
+    for h in s.hits:
+        if h.kind != "causal":
+            continue
+        said = analysis.read(h.start, h.end).lower()
+        forward = said in _FORWARD
+        if not forward and said not in _BACKWARD:
+            continue
+        before = [(y, b) for y, _a, b, _t in years if b <= h.start]
+        after = [(y, a) for y, a, _b, _t in years if a >= h.end]
+        if not before or not after:
+            continue
+        (y0, end0), (y1, start1) = before[-1], after[0]
+        # Both years in the clauses the connective joins: nothing between them starts another
+        # ("..., and after Beria's arrest in 1953", "..., whose support had been vital in 1957").
+        if start1 - h.end > 100 or _CLAUSE_BREAK.search(text, h.end, start1) or ";" in text[end0:h.start]:
+            continue
+        if (forward and y1 < y0) or (not forward and y1 > y0):
+            return True
+    return False
+
+
+# What starts another clause, or sets a time before the sentence's own ("had been").
+_CLAUSE_BREAK = re.compile(r"[;:]|,\s*(?:and|but|although|though|while|whereas|which|who|whose|when|where|before|"
+                           r"after|until|since|so|yet|as|if|unlike|then)\b|\bhad\b", re.IGNORECASE)
 
 
 def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], words_per_factor: float,

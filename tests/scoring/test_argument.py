@@ -63,6 +63,64 @@ def test_keyword_salad_fixture_is_incoherent_and_held_at_level_1(q):
     assert any(c["rule"] == "incoherent" and c["max_level"] == 1 for c in r.caps)
 
 
+# Events of the period, each true and dated, for chaining at random.
+_EVENTS = ["Beria was arrested in 1953", "the KGB was set up in 1954", "the Virgin Lands campaign began in 1954",
+           "the Secret Speech was given in 1956", "Soviet tanks entered Budapest in 1956",
+           "the Anti-Party Group was beaten in 1957", "Sputnik went up in 1957", "the tractor stations were closed in 1958",
+           "Khrushchev toured Iowa in 1959", "the U-2 was brought down in 1960", "the Berlin Wall went up in 1961",
+           "Stalin's body left the mausoleum in 1961", "troops fired on the strikers of Novocherkassk in 1962",
+           "the missiles were taken out of Cuba in 1962", "the harvest collapsed in 1963",
+           "the Presidium voted him out in October 1964"]
+_JOINS = [", and as a result ", ", which led to the fact that ", "; therefore ", ", and consequently ", " because ",
+          "; however ", ", whereas "]
+
+
+def _chained_events(q: str, seed: int) -> str:
+    """Dated events joined by connectives at random, in paragraphs with an introduction and a
+    conclusion: every fact true, the links between them nonsense."""
+    rng = random.Random(seed)
+    body = []
+    for _p in range(5):
+        sentences = []
+        for _s in range(5):
+            a, b, c = rng.sample(_EVENTS, 3)
+            sentences.append(f"{a[0].upper()}{a[1:]}{rng.choice(_JOINS)}{b}{rng.choice(_JOINS)}{c}.")
+        body.append(" ".join(sentences))
+    topic = ("de-Stalinisation was the most significant factor in his fall from power" if q == "q2"
+             else "Khrushchev's reforms transformed the USSR by 1964")
+    return "\n\n".join([f"This essay will argue that {topic}, although other factors also mattered."] + body
+                       + [f"In conclusion, {topic} to a large extent, because every one of these events weakened the old system."])
+
+
+@pytest.mark.parametrize("q", ["q1", "q2"])
+def test_true_dated_events_chained_at_random_are_not_an_argument(q):
+    # Every fact true and dated, the links between them made at random: about half of them make
+    # an event the result of one that came after it ("the harvest collapsed in 1963, and as a
+    # result Soviet tanks entered Budapest in 1956"). Such a sentence joins nothing that can be
+    # joined: it is set aside as incoherent, and an essay of them is held as one.
+    for seed in range(3):
+        text = _chained_events(q, seed)
+        r = score(text, q)
+        assert "incoherent" in r.flags and r.level <= 1, (seed, r.level, r.mark, r.flags)
+        analysis, arg, _f = default_engine().analyse_text(text, load_rubric(q))
+        assert sum(why == "incoherent" for why in arg.excluded.values()) >= 5, seed
+
+
+@pytest.mark.parametrize("sentence", [
+    # Each year in its own clause, or set before the sentence's time ("had been"): none is read
+    # as an effect before its cause.
+    "The Secret Speech of 1956 led to the release of most prisoners, and after Beria's arrest in 1953 the police had been curbed.",
+    "The cuts of 1960 meant that the army, whose support had been vital in 1957, would not save him.",
+    "He beat the Anti-Party Group in 1957 because the Central Committee backed him, and in 1961 he went further.",
+    "The harvest failed in 1963 because the soil had been ploughed too hard since 1954.",
+    "The U-2 was shot down in 1960, and as a result the Paris summit of that year collapsed before it began.",
+])
+def test_a_writers_sentence_with_two_years_and_a_connective_is_not_taken_for_a_chain(sentence):
+    analysis, arg, _f = default_engine().analyse_text(sentence, load_rubric("q2"))
+    (s,) = [x for x in analysis.sentences if x.real]
+    assert arg.excluded.get(s.index) != "incoherent", sentence
+
+
 def words_shuffled(text: str, seed: int) -> str:
     """Each sentence's words in a random order: every key term still there, nothing said."""
     rng = random.Random(seed)

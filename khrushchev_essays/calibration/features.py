@@ -30,8 +30,8 @@ FEATURE_DETAILS: dict[str, tuple[str, ...]] = {
 }
 EXTRA_FEATURES = ("factors_developed", "factors_mentioned", "factors_missing", "log_words", "raw_mark", "rule_mark",
                   "cap_min_level")
-FEATURES_VERSION = 4
-FEATURES_SCHEMA_HASH = "805d4ee37228ad60"  # feature_schema_hash() of version 4 (the thin_evidence flag)
+FEATURES_VERSION = 5
+FEATURES_SCHEMA_HASH = "62427933fa756bf1"  # feature_schema_hash() of version 5 (the inaccurate flag)
 
 
 def feature_schema() -> dict:

@@ -30,6 +30,8 @@ CAP_ADVICE = {
     "thin_evidence": "Back each point with specific evidence: the date of the event, who was involved, a "
     "figure (how many, how much). 'Agriculture failed' is a claim; 'the 1963 harvest was so poor that grain "
     "had to be bought from Canada' is evidence for it.",
+    "inaccurate": "Check your dates: more of the dates in the essay are wrong than right (each wrong one is "
+    "marked in the essay). Knowledge that is mostly accurate is what Level 3 and above ask for.",
     "one_sided": "We could not find a counter-argument. In at least two paragraphs, give the other side (for "
     "example 'On the other hand...') and say why your view still stands.",
     "ignores_named_factor": "The question names {named}, and we could not find a clear paragraph on it: give it "

@@ -267,6 +267,10 @@ def gaming_flags(ctx: Context, topic: TopicModel, credited: bool = False,
             # under both lines was Level 3 to its markers.
             cap("thin_evidence", r.caps.thin_evidence,
                 f"little specific evidence for the points made (dates, names and figures: {specifics} in all)")
+    wrong, right = len(f.inaccuracies), len(f.correct_dates) + len(f.factor_dates)
+    if wrong >= r.caps.inaccurate_min and wrong > right:
+        # Checked on six marked sets (168 scripts): none has more than two dates found wrong.
+        cap("inaccurate", r.caps.inaccurate, f"more dates wrong than right ({wrong} wrong, {right} right)")
     if r.named_factor is not None:
         covered_named, rivals, _w = named_factor_weighing(ctx)
         if not covered_named:

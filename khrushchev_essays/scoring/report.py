@@ -38,6 +38,8 @@ FLAG_EXPLANATIONS: dict[str, str] = {
     "mark at Level 2 at most.",
     "thin_evidence": "The points are backed by little specific evidence (dates, names, figures): Level 4 "
     "needs a range of clear, specific evidence, so the mark is held at Level 3 at most.",
+    "inaccurate": "More of the essay's dates are wrong than right: Level 3 needs knowledge that is mostly "
+    "accurate, so the mark is held at Level 2 at most.",
     "one_sided": "The essay argues one side only, with no counter-argument, which holds the mark "
     "at Level 3 at most.",
     "ignores_named_factor": "The question names a factor, and the essay does not deal with it, "

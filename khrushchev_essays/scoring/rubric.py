@@ -504,6 +504,11 @@ class Caps(_Strict):
     thin_evidence: int = Field(3, ge=0, le=5)
     thin_evidence_share: float = Field(0.7, ge=0, le=1)
     thin_evidence_specifics: int = Field(15, ge=0)
+    # Level 3 asks for knowledge that is "mostly accurate", Level 2 allows "some inaccuracy": an
+    # essay with `inaccurate_min` wrong dates or more, and more of them wrong than right, is held
+    # at `inaccurate`. (The deduction for wrong dates stops at its limit; this does not.)
+    inaccurate: int = Field(2, ge=0, le=5)
+    inaccurate_min: int = Field(4, ge=1)
     # Marks taken off the final mark (after the caps) for each wrong date, up to a limit: AO1
     # rewards accurate knowledge, and a capped essay should still lose something for errors.
     # Whole marks (the total is rounded down): at half a mark a date, one wrong date cost nothing

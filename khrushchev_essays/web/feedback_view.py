@@ -48,6 +48,7 @@ CAP_WHY = {
     "no_judgement": "we could not find a clear overall judgement answering the question",
     "mostly_narrative": "most of the essay tells the story instead of analysing it",
     "one_sided": "we could not find a counter-argument",
+    "inaccurate": "more of the essay's dates are wrong than right",
     "thin_evidence": "we found little specific evidence (dates, names, figures) for the points made",
     "ignores_named_factor": "we could not find a clear paragraph on the factor the question names",
     "only_named_factor": "the essay weighs only the factor the question names",

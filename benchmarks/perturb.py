@@ -22,7 +22,7 @@ from pathlib import Path
 
 # The strategies of each generator; pass one as `strategy=` or let the generator pick at random.
 STRATEGIES = {
-    "keyword_salad": ["random", "crosswired", "echo"],
+    "keyword_salad": ["random", "crosswired", "echo", "chained"],
     "shuffled": ["uniform", "inverted", "dealt", "run_together"],
     "shuffled_within": ["within"],
     "truncated": ["word", "sentence_before", "sentence_nearest"],
@@ -32,7 +32,7 @@ STRATEGIES = {
     "misspelt": ["uniform", "long", "terms"],
     "surface": ["sentence_end", "any_word", "paragraph_start", "mac_line_ends", "separators", "spacing",
                 "ellipses", "wrapped"],
-    "layout": ["split", "merged", "one_body", "run_together", "one_per_paragraph", "halved"],
+    "layout": ["split", "merged", "one_body", "run_together", "one_per_paragraph", "halved", "random_sizes"],
 }
 
 # --- text helpers --------------------------------------------------------------------------------
@@ -221,13 +221,19 @@ _CONCLUSION = [
 _HISTORIANS_FALLBACK = ["McCauley", "Service", "Taubman", "Hosking"]
 
 
+_CHAIN_JOINS = [" led to ", " because of ", ", and as a result ", ", which meant ", "; therefore ",
+                " caused ", ", whereas ", "; however "]
+
+
 def keyword_salad(voc: Vocabulary, question: str, rng: random.Random, words: tuple[int, int] = (600, 800),
                   strategy: str | None = None) -> str:
     """Grammatical nonsense from the period's key terms and connectives, in essay shape.
 
     Strategies: 'random' draws every term from the whole pool; 'crosswired' keeps one factor's
     terms per paragraph but joins them to terms of unrelated factors and wrong years; 'echo' leans
-    on the question's own words and on judgement language.
+    on the question's own words and on judgement language; 'chained' joins the period's real
+    events, each with one of its own years, by connectives at random ("The Secret Speech of 1956
+    led to the Virgin Lands scheme of 1954, and consequently..."): every fact true, no link.
     """
     strategy = strategy or rng.choice(STRATEGIES["keyword_salad"])
     own = [g for g in voc.groups.get(question, []) if g] or [g for gs in voc.groups.values() for g in gs if g]
@@ -262,6 +268,13 @@ def keyword_salad(voc: Vocabulary, question: str, rng: random.Random, words: tup
         s = s.strip()
         return s[0].upper() + s[1:]
 
+    dated = [(ev.name, max(ev.years)) for ev in voc.events if ev.years]
+
+    def chained() -> str:
+        (a, ya), (b, yb), (c, yc) = rng.sample(dated, 3)
+        first, second = rng.sample(_CHAIN_JOINS, 2)
+        return f"{a} ({ya}){first}{b} ({yb}){second}{c} ({yc})."
+
     intro = " ".join(fill(p) for p in rng.sample(_INTRO, 2))
     conclusion = " ".join(fill(p) for p in rng.sample(_CONCLUSION, 2))
     body: list[str] = []
@@ -270,7 +283,10 @@ def keyword_salad(voc: Vocabulary, question: str, rng: random.Random, words: tup
         focus = None
         if strategy == "crosswired":
             focus = rng.choice(own)
-        sents = [fill(rng.choice(_BODY), focus) for _ in range(rng.randint(4, 7))]
+        if strategy == "chained" and dated:
+            sents = [chained() for _ in range(rng.randint(4, 7))]
+        else:
+            sents = [fill(rng.choice(_BODY), focus) for _ in range(rng.randint(4, 7))]
         body.append(" ".join(sents))
         count += word_count(body[-1])
     # Trim sentence by sentence from the end of the body until it fits the upper bound.
@@ -354,7 +370,9 @@ def layout(text: str, rng: random.Random, strategy: str | None = None) -> str | 
     introduction, the whole body in one paragraph, the conclusion), 'run_together' (no
     paragraph breaks at all), 'one_per_paragraph' (every sentence a paragraph of its own),
     'halved' (every paragraph of two sentences or more cut in two at a random sentence, the
-    introduction and the conclusion too, so that pieces of one sentence stand at the ends).
+    introduction and the conclusion too, so that pieces of one sentence stand at the ends),
+    'random_sizes' (the sentences cut into paragraphs of two to six at random, wherever the
+    writer's own breaks were: a writer who paragraphs by length, not by point).
     Needs five paragraphs."""
     paras = [sentences(p) for p in paragraphs(text)]
     if len(paras) < 5:
@@ -384,6 +402,12 @@ def layout(text: str, rng: random.Random, strategy: str | None = None) -> str | 
         out = [paras[0], [s for p in paras[1:-1] for s in p], paras[-1]]
     elif strategy == "one_per_paragraph":
         out = [[s] for p in paras for s in p]
+    elif strategy == "random_sizes":
+        flat, out = [s for p in paras for s in p], []
+        while flat:
+            k = rng.randint(2, 6)
+            out.append(flat[:k])
+            flat = flat[k:]
     elif strategy == "halved":
         out = []
         for p in paras:

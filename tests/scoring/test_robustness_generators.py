@@ -90,7 +90,9 @@ def test_layout_keeps_every_sentence_in_its_order_and_changes_only_the_paragraph
     sentences = sum(len(P.sentences(p)) for p in P.paragraphs(STRONG))
     expected = {"split": after > before, "merged": after < before, "one_body": after == 3, "run_together": after == 1,
                 "one_per_paragraph": after == sentences,
-                "halved": after == before + sum(len(P.sentences(p)) >= 2 for p in P.paragraphs(STRONG))}
+                "halved": after == before + sum(len(P.sentences(p)) >= 2 for p in P.paragraphs(STRONG)),
+                "random_sizes": all(len(P.sentences(p)) <= 6 for p in P.paragraphs(out))
+                and all(len(P.sentences(p)) >= 2 for p in P.paragraphs(out)[:-1])}
     assert expected[strategy], (strategy, before, after)
     assert rb.layout("One.\n\nTwo.\n\nThree.", random.Random(3)) is None  # needs five paragraphs
 

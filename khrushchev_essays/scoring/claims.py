@@ -384,6 +384,14 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
         ends_disorder = max(ends_disorder, rules.run_loose_disorder)
     if not ends:
         model = min(model, rules.disorder_threshold)
+    if within_disorder > rules.disorder_threshold and ends and (
+            model >= rules.confirm_model or (run_share is not None and run_share < rules.confirm_run)):
+        # Out of order inside the paragraphs, and across the essay by a second sign: the paragraphs
+        # are not the writer's either (a shuffle across the essay, its sentences dealt out into
+        # paragraphs), so the floor kept for a shuffle inside them does not apply. (With the run read
+        # from 8 sentences, shuffles across the essay that lose two levels: 96.8% at seeds 1956 and
+        # 2024; no marked essay or fixture is out of order inside its paragraphs past the line.)
+        ends_disorder = max(ends_disorder, rules.cohesion_disorder)
     disorder = max(ends_disorder, model, within_disorder) if len(real) >= 8 else 0.0
     # Text stitched from word pairs or cut-up runs of words (phrasing.py): its sentences that do
     # not run as sentences earn nothing, and the essay is held as incoherent (gaming.py).

@@ -67,9 +67,10 @@ def shuffled_inside(text: str, seed: int) -> str:
     return join(out)
 
 
-def judged(text: str, qid: str):
-    """(paragraph_order Judgement, the disorder it gives, the Argument) of an essay."""
-    rubric = load_rubric(qid)
+def judged(text: str, qid):
+    """(paragraph_order Judgement, the disorder it gives, the Argument) of an essay (`qid`: a
+    question's id, or a rubric)."""
+    rubric = load_rubric(qid) if isinstance(qid, str) else qid
     _a, arg, _f = default_engine().analyse_text(text, rubric)
     return arg.paragraph_order, paragraph_disorder(rubric.argument, arg.paragraph_order), arg
 
@@ -304,11 +305,19 @@ def test_a_writers_run_is_not_judged_by_the_loose_rule(name, qid):
         assert arg.disorder == off.disorder, (arg.run_order, arg.disorder, off.disorder)
 
 
-def without_cohesion_lines(qid: str):
-    """The rubric with the cohesion lines far below any essay: neighbours judge nothing."""
+def with_rules(qid: str, **update):
+    """The question's rubric with some of its argument rules changed."""
     rubric = load_rubric(qid)
-    return rubric.model_copy(update={"argument": rubric.argument.model_copy(
-        update={"cohesion_factors": -99.0, "cohesion_factors_ends": -99.0})})
+    return rubric.model_copy(update={"argument": rubric.argument.model_copy(update=update)})
+
+
+# The paragraphs-and-a-second-sign rule off: no order model or run figure confirms a shuffle inside.
+NO_CONFIRM = {"confirm_model": 2.0, "confirm_run": -1.0}
+
+
+def without_cohesion_lines(qid: str, **update):
+    """The rubric with the cohesion lines far below any essay: neighbours judge nothing."""
+    return with_rules(qid, cohesion_factors=-99.0, cohesion_factors_ends=-99.0, **update)
 
 
 def shuffled_across_body(text: str, seed: int) -> str:
@@ -330,12 +339,14 @@ def test_a_shuffle_in_paragraphs_whose_neighbours_share_less_than_chance_is_held
     for (name, qid), seed in itertools.product([("q1_strong.txt", "q1"), ("q2_strong.txt", "q2"),
                                                 ("q1_medium.txt", "q1"), ("q2_medium.txt", "q2")], range(8)):
         text = shuffled_across_body(read_fixture(name), 200 + seed)
-        rubric = load_rubric(qid)
+        # (Measured beside the other rules but the paragraphs-and-a-second-sign one, which since
+        # catches some of the same shuffles: test_a_shuffle_read_as_out_of_order_inside...)
+        rubric = with_rules(qid, **NO_CONFIRM)
         arg = engine.analyse_text(text, rubric)[1]
-        off = engine.analyse_text(text, without_cohesion_lines(qid))[1]
+        off = engine.analyse_text(text, without_cohesion_lines(qid, **NO_CONFIRM))[1]
         if arg.disorder != off.disorder:
             assert arg.disorder == rubric.argument.cohesion_disorder
-            assert "incoherent" in score(text, qid).flags
+            assert "incoherent" in score(text, rubric).flags
             caught += 1
     # Measured: 11 of these 32 (most of the rest were already caught by the order model or the run).
     assert caught >= 8, caught
@@ -388,3 +399,90 @@ def test_a_paragraph_that_opens_by_pointing_back_is_still_compared_with_every_or
             assert dict(arg.paragraph_order.shares)[k] == pytest.approx(expected, abs=1e-4), (name, k)
             checked += 1
     assert checked >= 5, checked
+
+
+def dealt_across(text: str, seed: int) -> str:
+    """Every sentence shuffled across the essay and dealt into paragraphs of the sizes it had."""
+    paras = paragraphs(text)
+    sents = [s for p in paras for s in p]
+    rng = random.Random(seed)
+    while True:
+        rng.shuffle(sents)
+        if sents != [s for p in paras for s in p]:
+            break
+    out, at = [], 0
+    for p in paras:
+        out.append(sents[at:at + len(p)])
+        at += len(p)
+    return join(out)
+
+
+def test_a_shuffle_read_as_out_of_order_inside_its_paragraphs_and_across_is_held_incoherent():
+    # Shuffled across the essay and dealt into paragraphs, an essay whose paragraphs read as out of
+    # order inside was held only at the floor kept for a shuffle inside them (its paragraphs'
+    # knowledge, Level 2): a Level 3 essay lost one level. With a second sign that the order is not
+    # the writer's across the essay (the order model's probability, or the run of its sentences),
+    # the paragraphs are not the writer's either: held as incoherent.
+    engine = default_engine()
+    caught = 0
+    for (name, qid), seed in itertools.product([("q1_strong.txt", "q1"), ("q2_strong.txt", "q2"),
+                                                ("q1_medium.txt", "q1"), ("q2_medium.txt", "q2"),
+                                                ("q2_own_words_strong.txt", "q2")], range(10)):
+        text = dealt_across(read_fixture(name), 600 + seed)
+        rubric = load_rubric(qid)
+        rules = rubric.argument
+        arg = engine.analyse_text(text, rubric)[1]
+        off = engine.analyse_text(text, with_rules(qid, **NO_CONFIRM))[1]
+        if arg.disorder != off.disorder:
+            # Only where the paragraphs read as out of order inside and a second sign agrees.
+            assert paragraph_disorder(rules, arg.paragraph_order) > rules.disorder_threshold
+            assert arg.disorder_across >= rules.confirm_model or arg.run_order < rules.confirm_run
+            assert arg.disorder == rules.cohesion_disorder > off.disorder
+            report = score(text, rubric)
+            assert "incoherent" in report.flags and report.level == 1, (name, seed, report.level)
+            if off.disorder < rules.disorder_incoherent:  # held at the floor before, not as incoherent
+                assert "incoherent" not in score(text, with_rules(qid, **NO_CONFIRM)).flags
+                caught += 1
+    # Measured when written: 3 of these 50 (the rest already caught by the other rules, or not at all).
+    assert caught >= 2, caught
+
+
+@pytest.mark.parametrize("name, qid", ESSAYS)
+def test_a_writers_paragraphs_are_never_confirmed_as_a_shuffle(name, qid):
+    # The rule needs the order inside the paragraphs out of place first: no writer's essay is.
+    engine = default_engine()
+    text = read_fixture(name)
+    assert engine.analyse_text(text, load_rubric(qid))[1].disorder == \
+        engine.analyse_text(text, with_rules(qid, **NO_CONFIRM))[1].disorder
+
+
+SHORT = [("q2_only_named_factor.txt", "q2"), ("q2_sincere_short.txt", "q2"), ("q1_wrong_dates.txt", "q1")]
+
+
+@pytest.mark.parametrize("name, qid", SHORT)
+def test_an_essay_of_eight_to_eleven_sentences_is_read_as_one_run_too(name, qid):
+    # Judged from 8 sentences, not 12: a Level 5 essay of ten long sentences, shuffled, kept its
+    # level, since nothing read its order. A writer's short essay beats nearly every other order.
+    rules = load_rubric(qid).argument
+    _j, _d, arg = judged(read_fixture(name), qid)
+    n = len(arg.paragraph_of) or sum(1 for p in paragraphs(read_fixture(name)) for _s in p)
+    assert arg.run_order is not None and arg.run_order >= rules.run_loose_line, (n, arg.run_order)
+    _j, _d, before = judged(read_fixture(name), with_rules(qid, run_order_min=12))
+    assert before.run_order is None  # (what the old line did with it)
+
+
+def test_short_essays_shuffled_are_read_as_out_of_order_from_their_run():
+    engine = default_engine()
+    under = 0
+    for (name, qid), seed in itertools.product(SHORT, range(8)):
+        sents = [s for p in paragraphs(read_fixture(name)) for s in p]
+        random.Random(700 + seed).shuffle(sents)
+        text = " ".join(sents) + "\n"
+        rubric = load_rubric(qid)
+        arg = engine.analyse_text(text, rubric)[1]
+        assert arg.run_order is not None
+        if arg.run_order < rubric.argument.run_order_line:
+            assert arg.disorder >= rubric.argument.cohesion_disorder
+            under += 1
+    # Measured when written: 11 of these 24 under the run's line.
+    assert under >= 6, under

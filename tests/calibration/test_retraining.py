@@ -24,6 +24,7 @@ from filelock import FileLock
 
 from khrushchev_essays.resources import data_path
 from khrushchev_essays.calibration import store as cal
+from khrushchev_essays.calibration.apply import capped
 from khrushchev_essays.scoring import score
 from khrushchev_essays.storage import CalibrationRun, Submission, Teacher, db, save_submission
 from khrushchev_essays.storage.reviews import save_review
@@ -34,8 +35,9 @@ from khrushchev_essays.calibration import MIN_ESSAYS, TrainingError, retrain_fro
 # (The narrative fixture no longer qualifies: it never names change at either end, so it is now
 # held at Level 1 as an answer to another question; the whole medium fixture is held at Level 3
 # for its general evidence, as it would be two paragraphs short of it 2 marks higher: it is used
-# without one, three, four or five of them, and the dyslexic fixture without two.)
-ESSAYS = [("q1_medium.txt", k) for k in (1, 3, 4, 5)] + [("q1_dyslexic_strong.txt", 2)] + [("q1_own_words_strong.txt", k) for k in range(5)] + \
+# without one, four or five of them (without three it now states a verdict and reaches 14, so
+# 16 would pass that cap), and the dyslexic fixture without two or three.)
+ESSAYS = [("q1_medium.txt", k) for k in (1, 4, 5)] + [("q1_dyslexic_strong.txt", k) for k in (2, 3)] + [("q1_own_words_strong.txt", k) for k in range(5)] + \
          [("q1_one_sided.txt", 2), ("q1_one_sided.txt", 3)]
 
 
@@ -70,6 +72,8 @@ def store_reviewed(app, q1, count: int = len(ESSAYS), shift: int = 2, class_code
             assert report.calibration is None and not any(c.get("applied") for c in report.caps)
             sub = save_submission(text, report, class_code=class_code)
             mark = min(25, report.mark + shift)
+            # The premise of the figures below at the usual 2 marks: the caps let the reviews stand.
+            assert shift > 2 or capped(q1, float(mark), report)[0] == mark, f"{name} without {drop}: caps hold {mark} down"
             save_review(sub, teacher, mark=mark, level=q1.level_for_mark(mark),
                         criteria={c.id: c.mark for c in report.criteria}, comment="")
             ids.append(sub.id)

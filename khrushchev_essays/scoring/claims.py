@@ -922,10 +922,17 @@ def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], word
     must weigh them against each other. And it must have room to say something
     about them: a sentence of key terms strung together with connectives ("the sovnarkhozy
     undermined the Virgin Lands, so the Berlin Wall was decisive") has only a few words per
-    factor, where even a dense real sentence explains each one."""
-    if s.words < words_per_factor * len(fs):
+    factor, where even a dense real sentence explains each one. In a sentence that judges, the
+    factors it names, all in one list, take the room of one ("transformed the USSR to a large extent
+    because he changed de-Stalinisation, agriculture, housing and education"): the list is the
+    reasons for its verdict, and says nothing of each item that would need room. (A list that only
+    "led to" the outcome, judging nothing, is the essay's plan, and earns nothing as a claim.)"""
+    judges = not s.kinds().isdisjoint(_WEIGHING) or (analysis is not None and weighs(analysis.read(s.start, s.end)))
+    # (Only when the list holds every factor it names: a list joined to another factor is joined.)
+    listed = judges and analysis is not None and enumerated(s, analysis) == len(fs)
+    if s.words < words_per_factor * (1 if listed else len(fs)):
         return False
-    if not s.kinds().isdisjoint(_WEIGHING) or (analysis is not None and weighs(analysis.read(s.start, s.end))):
+    if judges:
         # Weighing them against each other is itself the link: in the rubric's words ("mattered
         # more than") or in the writer's own ("did more harm than", "a bigger threat than").
         return True
@@ -960,6 +967,37 @@ def weighs(read: str) -> bool:
     _RANKING)."""
     return any(m.group(1).lower() not in _NOT_WEIGHING for m in _COMPARATIVE.finditer(read)) \
         or _RANKING.search(read) is not None
+
+
+# What may stand between two items of a list: separators, and at most a few words of an item
+# the rubric has no term for ("agriculture, industry, housing").
+_LIST_SEPARATOR = re.compile(r",|;|\band\b|\bor\b|&|\bas well as\b", re.IGNORECASE)
+
+
+def enumerated(s: Sentence, analysis: Analysis) -> int:
+    """The most factors a sentence names in one list: three or more factor names in a row with
+    nothing between them but separators (commas, "and", "or") and items of at most three words,
+    none of them a word that relates (a list joins nothing: "because of de-Stalinisation,
+    agriculture and Cuba"). 0 when it has no such list."""
+    names = sorted((h for h in s.hits if h.kind == "factor"), key=lambda h: h.start)
+    if len(names) < 3:
+        return 0
+    relating = [(h.start, h.end) for h in s.hits if h.kind in _RELATING]
+    best, run = 0, [names[0]]
+    for prev, h in zip(names, names[1:]):
+        if h.start < prev.end:  # one phrase read as two factors: still one item
+            run.append(h)
+            continue
+        gap = analysis.text[prev.end:h.start]
+        parts = _LIST_SEPARATOR.split(gap)
+        listed = len(parts) >= 2 and not parts[0].strip() and all(len(p.split()) <= 3 for p in parts) \
+            and not any(prev.end <= a and b <= h.start for a, b in relating)
+        if listed:
+            run.append(h)
+        else:
+            best, run = max(best, len({x.key for x in run}) if len(run) >= 3 else 0), [h]
+    best = max(best, len({x.key for x in run}) if len(run) >= 3 else 0)
+    return best if best >= 3 else 0
 
 
 def lists_factors(s: Sentence, words_per_factor: float) -> bool:

@@ -33,6 +33,7 @@ STRATEGIES = {
     "surface": ["sentence_end", "any_word", "paragraph_start", "mac_line_ends", "separators", "spacing",
                 "ellipses", "wrapped"],
     "layout": ["split", "merged", "one_body", "run_together", "one_per_paragraph", "halved", "random_sizes"],
+    "tagged": ["each", "some"],
 }
 
 # --- text helpers --------------------------------------------------------------------------------
@@ -572,6 +573,37 @@ _LEADINS = [
     "",
     "",
 ]
+
+
+# --- tagged comments -----------------------------------------------------------------------------
+
+_TAG_OPENERS = ["This shows that ", "Therefore ", "As a result, ", "Clearly, ", "So ", "This proves that ", ""]
+_TAG_LINKS = ["was a key reason for", "was a crucial cause of", "was the most significant factor in",
+              "played a major part in", "was central to", "was a decisive factor in", "was fundamental to",
+              "was very important for"]
+
+
+def tagged(text: str, rng: random.Random, question: str, strategy: str | None = None) -> str | None:
+    """A comment that only restates the question tagged on to the end of body paragraphs ("This
+    shows that this was a crucial cause of his removal in October 1964"): after each one
+    ('each'), or after half of them at random ('some'), each comment composed afresh from an
+    opener, a link and the question's outcome. Needs three paragraphs; a heading (a paragraph of
+    one sentence) is left alone."""
+    paras = paragraphs(text)
+    if len(paras) < 3:
+        return None
+    strategy = strategy or rng.choice(STRATEGIES["tagged"])
+    body = [i for i in range(1, len(paras) - 1) if len(sentences(paras[i])) >= 2]  # (not headings)
+    if not body:
+        return None
+    chosen = body if strategy == "each" else sorted(rng.sample(body, max(1, len(body) // 2)))
+    out = paras[:]
+    for i in chosen:
+        opener = rng.choice(_TAG_OPENERS)
+        subject = "this" if opener else rng.choice(["This", "It"])
+        comment = f"{opener}{subject} {rng.choice(_TAG_LINKS)} {rng.choice(_OUTCOMES[question])}."
+        out[i] = out[i].rstrip() + " " + comment[0].upper() + comment[1:]
+    return join(out)
 
 
 def padding(text: str, rng: random.Random, strategy: str | None = None) -> str | None:

@@ -25,6 +25,9 @@ kind is below it). The originals are the marked essays in ../shared/calibration 
                    evidence span is text[start:end]
     layout         the same sentences paragraphed otherwise (paragraphs split in two or merged, the
                    body in one paragraph, no paragraphs at all): level within one
+    tagged         a comment that only restates the question ("Therefore this was a key reason for
+                   his removal in October 1964") added to the end of each or half of the body
+                   paragraphs: level never higher
 
 For shuffled and truncated an original also needs the markers' label (when it has one) to be at
 least that level or mark, so that a script the engine over-marks is not asked to fall further
@@ -60,6 +63,7 @@ from perturb import (  # noqa: E402,F401  (re-exported: the tests import the gen
     shuffled,
     shuffled_within,
     surface,
+    tagged,
     truncated,
     wrong_dates,
 )
@@ -68,7 +72,7 @@ SHARED = Path(os.environ.get("KHRUSHCHEV_SHARED_DIR") or ROOT.parent / "shared")
 SETS = ("calibration", "calibration2")
 FIXTURES = ROOT / "tests" / "fixtures"
 KINDS = ("keyword_salad", "other_question", "shuffled", "shuffled_within", "truncated", "repeated", "padding",
-         "wrong_dates", "misspelt", "surface", "layout")
+         "wrong_dates", "misspelt", "surface", "layout", "tagged")
 OTHER = {"q1": "q2", "q2": "q1"}
 
 
@@ -196,7 +200,7 @@ def judge(case: Case) -> tuple[bool, str]:
         return mk < mb, f"mark {mb} -> {mk}, not lower"
     if case.kind == "repeated":
         return lv <= lb and mk <= mb, f"level {lb} -> {lv}, mark {mb} -> {mk}"
-    if case.kind == "padding":
+    if case.kind in ("padding", "tagged"):
         return lv <= lb, f"level {lb} -> {lv}, higher"
     if case.kind in ("misspelt", "layout"):
         return abs(lv - lb) <= 1, f"level {lb} -> {lv}, moved more than one"
@@ -241,6 +245,7 @@ def build_cases(originals: list[Original], voc: perturb.Vocabulary, seed: int, v
                                           strategy=s),
         "surface": lambda o, s: surface(o.text, rngs["surface"], strategy=s),
         "layout": lambda o, s: layout(o.text, rngs["layout"], strategy=s),
+        "tagged": lambda o, s: tagged(o.text, rngs["tagged"], o.question, strategy=s),
     }
     if "keyword_salad" in kinds:
         for q in ("q1", "q2"):

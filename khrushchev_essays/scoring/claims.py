@@ -169,12 +169,15 @@ def unfinished(text: str) -> bool:
 
 
 def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderModel | None = None,
-                  paragraph_model: ParagraphOrderModel | None = None) -> Argument:
+                  paragraph_model: ParagraphOrderModel | None = None,
+                  question_lemmas: frozenset[int] | None = None) -> Argument:
     """Read the argument and mark copied, repeated and incoherent sentences as excluded from credit.
 
     `copied` are the passages found in registered sources (copying.Overlap, with start/end): a
     sentence mostly inside them is the source's work, not the student's. `order`: the order model
-    (the Engine's; the shipped one when not given)."""
+    (the Engine's; the shipped one when not given). `question_lemmas`: the question's own content
+    words (gaming.TopicModel.question_lemmas), for the comments tagged on to paragraphs that only
+    restate it (`tagged_restatements`); without them none is looked for."""
     rules = rubric.argument
     sents = analysis.sentences
     shared = _shared_words(analysis)
@@ -288,6 +291,9 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     thesis = tuple(s.index for s in intro if is_claim(s, focus) and not signpost(analysis.read(s.start, s.end)))
     verdict = tuple(s.index for s in concl if is_claim(s, focus) and not signpost(analysis.read(s.start, s.end))) \
         if _concludes(analysis, concl, focus, excluded, start) else ()
+    if question_lemmas is not None:
+        for i in tagged_restatements(analysis, real, focus, intro, concl, question_lemmas):
+            excluded[i] = "restatement"
     other = _other_question(rubric, focus, sents)
     # (Judged from the last paragraph alone: an "Overall" opening the one before it, which joins
     # it to the conclusion for the verdict, does not bring an answer to another question back.)
@@ -972,6 +978,83 @@ def weighs(read: str) -> bool:
 # What may stand between two items of a list: separators, and at most a few words of an item
 # the rubric has no term for ("agriculture, industry, housing").
 _LIST_SEPARATOR = re.compile(r",|;|\band\b|\bor\b|&|\bas well as\b", re.IGNORECASE)
+
+
+# The words that make a sentence a claim (the question's concept, a position, a reason): what a
+# claim says besides them is its substance.
+CLAIM_WORDS = frozenset({"causal", "evaluative", "comparison", "judgement", "stance", "counter", "conclusion",
+                         "focus", "outcome"})
+
+
+def substance(analysis: Analysis, s: Sentence, question_lemmas: frozenset[int]) -> int:
+    """How many content words a sentence has besides the language that makes it a claim
+    (CLAIM_WORDS) and the question's own words. "Therefore de-Stalinisation transformed the USSR
+    to a large extent" has one (the factor's name): it restates the question over a factor. "It
+    changed how ordinary people lived, because a careless word no longer meant a camp" says what
+    the change was. Names, events and facts count: they are what a claim is about."""
+    if analysis.token_lemmas is None or analysis.token_content is None:
+        return 0
+    said = set()
+    for h in s.hits:
+        if h.kind in CLAIM_WORDS:
+            said.update(range(h.tok_start, h.tok_end))
+    lemmas = analysis.token_lemmas[s.tok_start:s.tok_end].tolist()
+    content = analysis.token_content[s.tok_start:s.tok_end].tolist()
+    return sum(1 for k, (lemma, c) in enumerate(zip(lemmas, content))
+               if c and lemma not in question_lemmas and s.tok_start + k not in said)
+
+
+# A sentence that points back at what came before it in its first words ("This shows that...",
+# "Therefore this was...", "As a result, it...").
+_POINTS_BACK = re.compile(r"^\W*(?:[\w'-]+\W+){0,3}?(?:this|that|it|these|those)\b", re.IGNORECASE)
+
+
+def tagged_restatements(analysis: Analysis, real: list[Sentence], focus: dict[int, frozenset[str]],
+                        intro: list[Sentence], concl: list[Sentence], question_lemmas: frozenset[int]) -> list[int]:
+    """Comments tagged on to the end of body paragraphs that only restate the question over what
+    came before ("This shows that Khrushchev's reforms transformed the USSR to a large extent",
+    "Therefore this was the most significant factor in his fall from power in 1964"): the last
+    sentence of a body paragraph of three sentences or more, a claim on the question that points
+    back at the paragraph, in two of the question's words or more and at most one word of
+    substance besides them (`substance`: "real", "part"). It asserts the link the paragraph
+    should have explained, and earns nothing itself: the paragraph is credited for what it
+    explains. (In 86 marked scripts and the fixtures: 3 such sentences, two in Level 2 scripts.
+    Five such comments, one after each body paragraph, raised 13 of 41 marked essays of Levels
+    2-4 by a level before this rule, and 7 after; five worded otherwise, 8 before and 2 after.) (A claim that says anything besides the question's words, one that weighs or limits
+    ("was not enough on its own"), a paragraph's own point where it stands first, and the
+    introduction and conclusion, where the position is stated, are all read as before.)"""
+    if len(analysis.paragraphs) < 3:
+        return []
+    ends = {s.index for s in intro} | {s.index for s in concl}
+    last: dict[int, Sentence] = {}
+    size: dict[int, int] = {}
+    for s in real:
+        last[s.paragraph] = s
+        size[s.paragraph] = size.get(s.paragraph, 0) + 1
+    return [s.index for p, s in last.items()
+            if size[p] >= 3 and s.index not in ends and is_claim(s, focus)
+            and _POINTS_BACK.match(analysis.read(s.start, s.end)) and not _weighs_or_denies(analysis, s)
+            and substance(analysis, s, question_lemmas) <= 1 and _question_words(analysis, s, question_lemmas) >= 2]
+
+
+_DENIES = re.compile(r"\b(?:not|n't|never|no|nor|neither|hardly|only)\b", re.IGNORECASE)
+
+
+def _weighs_or_denies(analysis: Analysis, s: Sentence) -> bool:
+    """Whether a sentence weighs or limits what it says ("was not enough on its own", "was not the
+    main reason", "mattered more than"): a judgement of the paragraph's factor, not its echo."""
+    read = analysis.read(s.start, s.end)
+    return s.has("comparison") or s.has("counter") or weighs(read) or _DENIES.search(read) is not None
+
+
+def _question_words(analysis: Analysis, s: Sentence, question_lemmas: frozenset[int]) -> int:
+    """How many of the question's words a sentence uses, each counted once: its own content words
+    and the rubric's words for what it asks about (focus and outcome: "removed", "his downfall")."""
+    if analysis.token_lemmas is None:
+        return 0
+    lemmas = analysis.token_lemmas[s.tok_start:s.tok_end].tolist()
+    asked = {k for h in s.hits if h.kind in ("focus", "outcome") for k in range(h.tok_start, h.tok_end)}
+    return len({lemma for k, lemma in enumerate(lemmas) if lemma in question_lemmas or s.tok_start + k in asked})
 
 
 def enumerated(s: Sentence, analysis: Analysis) -> int:

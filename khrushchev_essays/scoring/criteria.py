@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any
 
-from .claims import Argument, ends_of, is_claim, lists_factors
+from .claims import Argument, ends_of, is_claim, lists_factors, substance
 from .findings import Findings, distinct
 from .matching import Analysis, Sentence
 from .report import Span
@@ -187,12 +187,6 @@ def analytic_sentences(ctx: Context) -> list[Sentence]:
     return [s for s in ctx.real if not s.kinds().isdisjoint(_ANALYTIC)]
 
 
-# The words that make a sentence a claim (the question's concept, a position, a reason): what a
-# claim says besides them is its substance.
-_CLAIM_WORDS = frozenset({"causal", "evaluative", "comparison", "judgement", "stance", "counter", "conclusion",
-                          "focus", "outcome"})
-
-
 @per_essay
 def claim_substance(ctx: Context) -> dict[int, int]:
     """Claim sentence -> how many content words it has besides the language that makes it a claim
@@ -200,21 +194,8 @@ def claim_substance(ctx: Context) -> dict[int, int]:
     extent" has one (the factor's name): it restates the question over a factor. "It changed how
     ordinary people lived, because a careless word no longer meant a camp" says what the change
     was. Names, events and facts count: they are what a claim is about."""
-    a = ctx.analysis
-    if a.token_lemmas is None or a.token_content is None:
-        return {s.index: 0 for s in claim_sentences(ctx)}
     question = ctx.question_lemmas
-    out: dict[int, int] = {}
-    for s in claim_sentences(ctx):
-        said = set()
-        for h in s.hits:
-            if h.kind in _CLAIM_WORDS:
-                said.update(range(h.tok_start, h.tok_end))
-        lemmas = a.token_lemmas[s.tok_start:s.tok_end].tolist()
-        content = a.token_content[s.tok_start:s.tok_end].tolist()
-        out[s.index] = sum(1 for k, (lemma, c) in enumerate(zip(lemmas, content))
-                           if c and lemma not in question and s.tok_start + k not in said)
-    return out
+    return {s.index: substance(ctx.analysis, s, question) for s in claim_sentences(ctx)}
 
 
 def claim_weight(ctx: Context, claims: list[Sentence], words: float) -> float:

@@ -119,8 +119,10 @@ class Engine:
 
     def read(self, doc, text: str, rubric: Rubric, copied=()) -> tuple[Analysis, Argument, Findings]:
         """Stages 1-3 for one processed essay: its analysis, argument and findings."""
-        analysis = self.compiled(rubric)[0].analyse(doc, text)
-        argument = read_argument(analysis, rubric, copied, self.order, self.paragraph_order)
+        matcher, topic = self.compiled(rubric)
+        analysis = matcher.analyse(doc, text)
+        argument = read_argument(analysis, rubric, copied, self.order, self.paragraph_order,
+                                 question_lemmas=topic.question_lemma_set)
         return analysis, argument, find(analysis, rubric, argument)
 
     def analyse_text(self, text: str, rubric: Rubric | str) -> tuple[Analysis, Argument, Findings]:
@@ -209,7 +211,7 @@ class Engine:
 def _mark(rubric: Rubric, analysis: Analysis, argument: Argument, findings: Findings, topic: TopicModel,
           copied: list[Overlap], source: str, qconf: float | None) -> ScoreReport:
     """Stages 4-7: criteria, mark scheme, calibration and feedback, into the one ScoreReport."""
-    ctx = crit.Context(rubric, analysis, findings, argument, question_lemmas=frozenset(topic.question_lemmas))
+    ctx = crit.Context(rubric, analysis, findings, argument, question_lemmas=topic.question_lemma_set)
 
     results: list[CriterionResult] = []
     raw = 0.0

@@ -72,6 +72,7 @@ class TopicModel:
         self._weights = np.array([self._weight[k] for k in self._keys.tolist()], dtype=float)
         self.question_lemmas = {t.lemma for t in nlp(rubric.question) if t.is_alpha and not t.is_stop}
         self.question_lemma_array = np.array(sorted(self.question_lemmas), dtype="uint64")  # for member
+        self.question_lemma_set = frozenset(self.question_lemmas)  # for claims.substance
         self.question_norm = _squash(rubric.question)
         self._log_table = None
 

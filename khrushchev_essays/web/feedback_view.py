@@ -28,10 +28,12 @@ EXCLUDED_REASONS = {
     "in your own words.",
     "unfinished": "This sentence breaks off before its point is made, so it could not be credited. In the exam, "
     "leave time to finish the conclusion: a short verdict that is complete earns more than a long one cut off.",
+    "restatement": "This says that the paragraph answers the question, in the question's own words, without saying "
+    "how. The paragraph is credited for what it explains: end it with what this evidence shows, in your words.",
 }
 EXCLUDED_TITLES = {"repeat": "Repeated", "incoherent": "Ideas not connected", "word_order": "Words out of order",
                    "copied": "Copied", "question": "The question", "references": "List of sources",
-                   "unfinished": "Unfinished"}
+                   "unfinished": "Unfinished", "restatement": "Restates the question"}
 FALLBACK_EXCLUDED = "This sentence earned no credit."
 
 STATUS_TEXT = {

@@ -458,8 +458,12 @@ def test_a_counter_argument_only_in_an_asserted_verdict_is_named_in_the_feedback
     assert "only in your conclusion" in balance.comment
 
 
+# (Not q2_medium: half its body paragraphs argued only with the comment tagged on to the officials'
+# paragraph, "This was a major reason why they supported the plot against him", which restates the
+# question and is not credited itself (claims.tagged_restatements); 3 of its 7 body paragraphs
+# argue without it, under the line for an argued body.)
 @pytest.mark.parametrize("name", ["q1_strong.txt", "q2_strong.txt", "q1_own_words_strong.txt",
-                                  "q2_own_words_strong.txt", "q1_medium.txt", "q2_medium.txt"])
+                                  "q2_own_words_strong.txt", "q1_medium.txt"])
 def test_the_conclusion_of_an_essay_that_argues_counts_as_analysis_too(name):
     # Over a body that argues, the conclusion's reasoning is part of the analysis: nothing is set aside.
     for text in (read_fixture(name), read_fixture(name).rstrip() + "\n\n" + _CLOSING[name[:2]] + "\n"):

@@ -139,6 +139,24 @@ def test_repeated_needs_a_body():
     assert rb.repeated("One paragraph.\n\nAnd its end.", random.Random(0)) is None
 
 
+@strategies("tagged")
+def test_tagged_adds_one_comment_at_the_end_of_body_paragraphs(strategy):
+    paras = P.paragraphs(STRONG)
+    out = P.paragraphs(rb.tagged(STRONG, random.Random(5), "q2", strategy=strategy))
+    assert len(out) == len(paras) and out[0] == paras[0] and out[-1] == paras[-1]
+    changed = [i for i, (a, b) in enumerate(zip(paras, out)) if a != b]
+    body = [i for i in range(1, len(paras) - 1) if len(P.sentences(paras[i])) >= 2]
+    assert changed == body if strategy == "each" else (changed and set(changed) <= set(body))
+    for i in changed:
+        assert out[i].startswith(paras[i].rstrip())
+        (comment,) = P.sentences(out[i][len(paras[i].rstrip()):].strip())
+        assert comment.endswith(".") and any(o in comment for o in P._OUTCOMES["q2"])
+
+
+def test_tagged_needs_a_body():
+    assert rb.tagged("One paragraph.\n\nAnd its end.", random.Random(0), "q1") is None
+
+
 @strategies("padding")
 def test_padding_inserts_background_and_keeps_the_essay_in_order(strategy):
     paras = P.paragraphs(STRONG)

@@ -933,10 +933,14 @@ def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], word
     because he changed de-Stalinisation, agriculture, housing and education"): the list is the
     reasons for its verdict, and says nothing of each item that would need room. (A list that only
     "led to" the outcome, judging nothing, is the essay's plan, and earns nothing as a claim.)"""
-    judges = not s.kinds().isdisjoint(_WEIGHING) or (analysis is not None and weighs(analysis.read(s.start, s.end)))
+    compares = s.has("comparison") or (analysis is not None and weighs(analysis.read(s.start, s.end)))
+    judges = compares or not s.kinds().isdisjoint(_WEIGHING)
     # (Only when the list holds every factor it names: a list joined to another factor is joined.)
     listed = judges and analysis is not None and enumerated(s, analysis) == len(fs)
-    if s.words < words_per_factor * (1 if listed else len(fs)):
+    # Set against each other, factors share the room the comparison takes: "De-Stalinisation
+    # mattered, but the failure of farming and the anger of the officials mattered more" says its
+    # one thing of the three in 19 words.
+    if s.words < words_per_factor * (1 if listed else len(fs) - 1 if compares else len(fs)):
         return False
     if judges:
         # Weighing them against each other is itself the link: in the rubric's words ("mattered
@@ -968,11 +972,18 @@ _RANKING = re.compile(
     re.IGNORECASE)
 
 
+# Weighing with the comparison left implicit: "X mattered, but Y mattered more", "counted for
+# less", "did most to bring him down", "weighed most heavily".
+_MATTERED_MORE = re.compile(
+    r"\b(?:matter(?:s|ed|ing)?|count(?:s|ed|ing)?(?:\s+for)?|weigh(?:s|ed|ing)?|did|mean(?:s|t)?)"
+    r"\s+(?:far\s+|much\s+|even\s+|still\s+)?(?:more|most|less|least)\b", re.IGNORECASE)
+
+
 def weighs(read: str) -> bool:
-    """Whether a sentence (as read) compares two things in its own words (see _COMPARATIVE and
-    _RANKING)."""
+    """Whether a sentence (as read) compares two things in its own words (see _COMPARATIVE,
+    _RANKING and _MATTERED_MORE)."""
     return any(m.group(1).lower() not in _NOT_WEIGHING for m in _COMPARATIVE.finditer(read)) \
-        or _RANKING.search(read) is not None
+        or _RANKING.search(read) is not None or _MATTERED_MORE.search(read) is not None
 
 
 # What may stand between two items of a list: separators, and at most a few words of an item

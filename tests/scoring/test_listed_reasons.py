@@ -8,6 +8,8 @@ changed de-Stalinisation, agriculture, industry, housing and education". The lis
 each item, so in a sentence that judges, the factors named as one list take the room of one. A
 list that only "led to" the outcome, judging nothing, is still the essay's plan and earns nothing,
 and sentences that relate unconnected factors without a list are still held as incoherent.
+Likewise a verdict that sets factors against each other with the comparison left implicit ("X
+mattered, but Y and Z mattered more") weighs them, and needs the room of one factor fewer.
 Every text here is written for this file and read by the real engine.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from khrushchev_essays.scoring import score
-from khrushchev_essays.scoring.claims import enumerated
+from khrushchev_essays.scoring.claims import enumerated, weighs
 from khrushchev_essays.scoring.engine import default_engine
 
 BODY = """Khrushchev became leader after Stalin died in 1953 and he made lots of reforms.
@@ -93,3 +95,38 @@ def test_terms_strung_together_with_a_list_inside_are_still_incoherent():
     s = _sentence(analysis, "Consequently")
     assert enumerated(s, analysis) == 3
     assert argument.excluded.get(s.index) == "incoherent"
+
+
+# --- weighing with the comparison left implicit ----------------------------------------------------
+WEIGHING_VERDICT = ("De-Stalinisation mattered, but the failure of farming and the anger of the party officials "
+                    "mattered more in 1964.")
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("De-Stalinisation mattered, but the harvests mattered more.", True),
+    ("The split with China counted for less than people think.", True),
+    ("Of all his mistakes, the attack on the apparatus did most to bring him down.", True),
+    ("The party reforms weighed most heavily with the Central Committee.", True),
+    ("The Virgin Lands scheme began in 1954 and mattered to many families.", False),
+])
+def test_weighing_in_the_writers_own_words(sentence, expected):
+    assert weighs(sentence) is expected
+
+
+Q2_BODY = """Khrushchev was removed in October 1964. This essay weighs why his colleagues turned on him.
+
+In 1956 the Secret Speech attacked Stalin and shook the communist world. Hungary rose in revolt and Mao's China began to drift away.
+
+The Virgin Lands scheme started in 1954 and the 1956 harvest was a record. By 1963 the soil was exhausted, the crop failed and grain was bought from Canada.
+
+In 1962 he split the party into industrial and agricultural halves, and the 1961 rules forced officials out at each election. Regional secretaries feared for their posts.
+
+"""
+
+
+def test_a_verdict_that_sets_three_factors_against_each_other_is_not_incoherent():
+    analysis, argument, _ = default_engine().analyse_text(Q2_BODY + WEIGHING_VERDICT, "q2")
+    s = _sentence(analysis, "mattered more")
+    assert len(s.factors()) >= 3 and s.words < 7 * len(s.factors())  # under the room three factors take
+    assert argument.excluded.get(s.index) is None
+    assert s.index in argument.verdict

@@ -107,7 +107,8 @@ class Argument:
     # Its words are not in an order English allows (Analysis.word_order): every sentence excluded.
     scrambled: float | None = None  # the figure, when it passed the rubric's line
     # Sentence index -> why it earns nothing ("copied", "repeat", "incoherent", "word_order",
-    # "background", "other_question", "question" (the question copied out), "references"). The Analysis is never changed: what is credited is read through here.
+    # "background", "other_question", "question" (the question copied out), "references",
+    # "unfinished", "restatement", "list" (factors listed as leading to the outcome, judging nothing)). The Analysis is never changed: what is credited is read through here.
     excluded: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     # Not written in sentences (phrasing.py): the sentences' mean gain, when under the model's line.
     unphrased: float | None = None
@@ -223,8 +224,13 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
             factor_sentences += 1
         if linked and len(fs) >= 2 and not s.kinds().isdisjoint(_RELATING) \
                 and not _coherent(fs, s, linked, rules.words_per_factor, analysis):
-            incoherent.append(s.index)
-            excluded[s.index] = "incoherent"
+            if len(fs) >= 3 and enumerated(s, analysis) == len(fs):
+                # Its factors are one list that "led to" the outcome, judging nothing: the
+                # essay's plan. It earns nothing, but joins nothing unconnected either.
+                excluded[s.index] = "list"
+            else:
+                incoherent.append(s.index)
+                excluded[s.index] = "incoherent"
         elif len(s.years) >= 2 and s.has("causal") and _effect_before_cause(analysis, s):
             incoherent.append(s.index)
             excluded[s.index] = "incoherent"
@@ -268,7 +274,7 @@ def read_argument(analysis: Analysis, rubric: Rubric, copied=(), order: OrderMod
     scrambled = round(det_bad / dets + end_bad / max(1, ends), 4) if dets >= rules.scrambled_min else 0.0
     if scrambled >= rules.scrambled_words:
         for s in sents:
-            if s.real and excluded.get(s.index, "incoherent") == "incoherent":
+            if s.real and excluded.get(s.index, "incoherent") in ("incoherent", "list"):
                 if s.index not in excluded:
                     incoherent.append(s.index)
                 excluded[s.index] = "word_order"  # the reason the student is given, for them all
@@ -1307,10 +1313,11 @@ def _concludes(analysis: Analysis, concl: list[Sentence], focus: dict[int, froze
         if _CONCLUSION_HEADING.search(analysis.text, before, opens.start):
             return True
     # The paragraph says it concludes even when the sentence saying so was set aside as a join of
-    # unconnected factors (a closing sentence that lists two of them). A repeat says nothing new.
+    # unconnected factors (a closing sentence that lists two of them), or as a list of them. A
+    # repeat says nothing new.
     if start is None:
         start = min((s.paragraph for s in concl), default=len(analysis.paragraphs))
-    if any(s.real and s.paragraph >= start and s.has("conclusion") and (excluded or {}).get(s.index) == "incoherent"
+    if any(s.real and s.paragraph >= start and s.has("conclusion") and (excluded or {}).get(s.index) in ("incoherent", "list")
            for s in analysis.sentences):
         return True
     # A claim that weighs two factors or more again, recalling years the essay has given before

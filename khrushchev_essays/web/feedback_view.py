@@ -28,12 +28,15 @@ EXCLUDED_REASONS = {
     "in your own words.",
     "unfinished": "This sentence breaks off before its point is made, so it could not be credited. In the exam, "
     "leave time to finish the conclusion: a short verdict that is complete earns more than a long one cut off.",
+    "list": "This lists factors as leading to the outcome without saying anything about any of them, so there is "
+    "nothing in it to credit yet. As a plan it is fine: the marks come where each factor is explained and weighed.",
     "restatement": "This says that the paragraph answers the question, in the question's own words, without saying "
     "how. The paragraph is credited for what it explains: end it with what this evidence shows, in your words.",
 }
 EXCLUDED_TITLES = {"repeat": "Repeated", "incoherent": "Ideas not connected", "word_order": "Words out of order",
                    "copied": "Copied", "question": "The question", "references": "List of sources",
-                   "unfinished": "Unfinished", "restatement": "Restates the question"}
+                   "unfinished": "Unfinished", "restatement": "Restates the question",
+                   "list": "A list of factors"}
 FALLBACK_EXCLUDED = "This sentence earned no credit."
 
 STATUS_TEXT = {

@@ -20,6 +20,8 @@ import pytest
 from khrushchev_essays.scoring import score
 from khrushchev_essays.scoring.claims import enumerated, weighs
 from khrushchev_essays.scoring.engine import default_engine
+from khrushchev_essays.scoring.rubric import load_rubric
+from khrushchev_essays.web.feedback_view import argument_view
 
 BODY = """Khrushchev became leader after Stalin died in 1953 and he made lots of reforms.
 
@@ -130,3 +132,18 @@ def test_a_verdict_that_sets_three_factors_against_each_other_is_not_incoherent(
     assert len(s.factors()) >= 3 and s.words < 7 * len(s.factors())  # under the room three factors take
     assert argument.excluded.get(s.index) is None
     assert s.index in argument.verdict
+
+
+def test_a_plan_that_lists_factors_leading_to_the_outcome_is_told_so():
+    plan = "Several things led to his fall, including de-Stalinisation, the harvests and foreign policy."
+    text = Q2_BODY.replace("This essay weighs why his colleagues turned on him.", plan) + WEIGHING_VERDICT
+    analysis, argument, _ = default_engine().analyse_text(text, "q2")
+    s = _sentence(analysis, "Several things")
+    assert enumerated(s, analysis) == len(s.factors()) >= 3
+    # Not a claim, and not a join of unconnected ideas either: a list, and the student is told so.
+    assert argument.excluded.get(s.index) == "list" and s.index not in argument.incoherent
+    assert s.index not in argument.thesis
+    report = score(text, "q2")
+    view = argument_view(text, report, load_rubric("q2"))
+    (shown,) = [x for x in view.excluded if x["text"] == plan]
+    assert shown["title"] == "A list of factors" and "plan" in shown["why"]

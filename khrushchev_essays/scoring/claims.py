@@ -939,16 +939,22 @@ def _coherent(fs: frozenset[str], s: Sentence, linked: set[frozenset[str]], word
     because he changed de-Stalinisation, agriculture, housing and education"): the list is the
     reasons for its verdict, and says nothing of each item that would need room. (A list that only
     "led to" the outcome, judging nothing, is the essay's plan, and earns nothing as a claim.)"""
-    compares = s.has("comparison") or (analysis is not None and weighs(analysis.read(s.start, s.end)))
-    judges = compares or not s.kinds().isdisjoint(_WEIGHING)
-    # (Only when the list holds every factor it names: a list joined to another factor is joined.)
-    listed = judges and analysis is not None and enumerated(s, analysis) == len(fs)
-    # Set against each other, factors share the room the comparison takes: "De-Stalinisation
-    # mattered, but the failure of farming and the anger of the officials mattered more" says its
-    # one thing of the three in 19 words.
-    if s.words < words_per_factor * (1 if listed else len(fs) - 1 if compares else len(fs)):
-        return False
-    if judges:
+    def compares() -> bool:  # (the regular expressions run only where the answer is needed)
+        return s.has("comparison") or (analysis is not None and weighs(analysis.read(s.start, s.end)))
+
+    in_words = not s.kinds().isdisjoint(_WEIGHING)
+    if s.words < words_per_factor * len(fs):
+        weighed = compares()
+        # (Only when the list holds every factor it names: a list joined to another factor is joined.)
+        listed = (weighed or in_words) and analysis is not None and enumerated(s, analysis) == len(fs)
+        # Set against each other, factors share the room the comparison takes: "De-Stalinisation
+        # mattered, but the failure of farming and the anger of the officials mattered more" says
+        # its one thing of the three in 19 words.
+        if s.words < words_per_factor * (1 if listed else len(fs) - 1 if weighed else len(fs)):
+            return False
+        if weighed or in_words:
+            return True
+    elif in_words or compares():
         # Weighing them against each other is itself the link: in the rubric's words ("mattered
         # more than") or in the writer's own ("did more harm than", "a bigger threat than").
         return True

@@ -1041,11 +1041,17 @@ def tagged_restatements(analysis: Analysis, real: list[Sentence], focus: dict[in
     back at the paragraph, in two of the question's words or more and at most one word of
     substance besides them (`substance`: "real", "part"). It asserts the link the paragraph
     should have explained, and earns nothing itself: the paragraph is credited for what it
-    explains. (In 86 marked scripts and the fixtures: 3 such sentences, two in Level 2 scripts.
-    Five such comments, one after each body paragraph, raised 13 of 41 marked essays of Levels
-    2-4 by a level before this rule, and 7 after; five worded otherwise, 8 before and 2 after.) (A claim that says anything besides the question's words, one that weighs or limits
+    explains. A claim that says anything besides the question's words, one that weighs or limits
     ("was not enough on its own"), a paragraph's own point where it stands first, and the
-    introduction and conclusion, where the position is stated, are all read as before.)"""
+    introduction and conclusion, where the position is stated, are all read as before.
+
+    (In 86 marked scripts and the fixtures: 3 such sentences, two in Level 2 scripts. Five such
+    comments, one after each body paragraph, raised 13 of 41 marked essays of Levels 2-4 by a
+    level before this rule, and 7 after; five worded otherwise, 8 before and 2 after. Read
+    anywhere after a paragraph's first sentence, the rule also caught comments put in the middle
+    of paragraphs (13 of 41 raised a level -> 3), but set aside own-words points of two Level 4-5
+    scripts whose words of substance are the rubric's ("It created the conditions in which
+    Khrushchev could be removed at all"), so it reads the last sentence only.)"""
     if len(analysis.paragraphs) < 3:
         return []
     ends = {s.index for s in intro} | {s.index for s in concl}
